@@ -1,0 +1,28 @@
+package io.wsbridge.bridge.route;
+
+import io.wsbridge.bridge.bus.Event;
+
+/** What the router needs of a subscriber: where it listens, and a non-blocking way to hand it an event. */
+public interface Subscription {
+
+    String application();
+
+    /** The channel (CloudEvent subject) it filters on, or {@code null} for every event of the application. */
+    String channel();
+
+    /** The consumer group it shares the stream with, or {@code null} for a plain subscriber. */
+    String groupId();
+
+    /**
+     * Queues the event for sending without blocking.
+     *
+     * @return {@code false} if the subscription is gone and the event was not taken (a group then tries another
+     *     member); {@code true} once it owns the event, even if its overflow policy drops it later
+     */
+    boolean offer(Event event);
+
+    default boolean accepts(Event event) {
+        String channel = channel();
+        return channel == null || channel.equals(event.channel());
+    }
+}

@@ -1,0 +1,32 @@
+package io.wsbridge.bridge.ws;
+
+/** The close codes the bridge sends, as documented in the README's protocol section. */
+public final class CloseCodes {
+
+    /** The server is shutting down (connector deleted or worker stopping), or the client stopped answering pings. */
+    public static final int GOING_AWAY = 1001;
+
+    /** The client sent a message that is not valid JSON of a known kind. */
+    public static final int PROTOCOL_ERROR = 1002;
+
+    /** The client sent a binary message; only text messages are accepted. */
+    public static final int UNSUPPORTED_DATA = 1003;
+
+    /** The client sent a text message that is not valid UTF-8. */
+    public static final int BAD_PAYLOAD = 1007;
+
+    /** Access ended: the token expired, a refresh was refused, or access was revoked. */
+    public static final int POLICY_VIOLATION = 1008;
+
+    /** The client sent a message larger than the configured limit. */
+    public static final int MESSAGE_TOO_BIG = 1009;
+
+    /** An internal failure on the server side. */
+    public static final int INTERNAL_ERROR = 1011;
+
+    /** The subscriber read too slowly: its queue overflowed under the {@code close} overflow policy. */
+    public static final int SLOW_CONSUMER = 1013;
+
+    private CloseCodes() {
+    }
+}

@@ -1,0 +1,311 @@
+package io.wsbridge.bridge.ws;
+
+import io.wsbridge.bridge.OverflowPolicy;
+import io.wsbridge.bridge.auth.Credentials;
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.route.Subscription;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.concurrent.atomic.LongAdder;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.IteratingCallback;
+import org.eclipse.jetty.util.Utf8StringBuilder;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One WebSocket subscriber. Events wait in a bounded queue; a single flusher writes them, coalescing what has
+ * queued up into one network write, so {@link #offer(Event)} never blocks the publisher. When the queue is full the
+ * overflow policy applies.
+ */
+public final class Subscriber implements FrameHandler, Subscription {
+
+    private static final Logger log = LoggerFactory.getLogger(Subscriber.class);
+    /** Frames written per network write at most; bounds the Jetty-side queue too. */
+    private static final int MAX_BATCH = 64;
+    /** How long a subscriber closed for misbehaving gets to complete the close handshake before it is cut off. */
+    private static final long ABORT_AFTER_MILLIS = 5_000;
+
+    private final SubscriberHost host;
+    private final String application;
+    private final String channel;
+    private final String groupId;
+    private final Credentials credentials;
+    private final String principal;
+    private final String remote;
+    private final int capacity;
+    private final OverflowPolicy overflowPolicy;
+
+    private final ArrayDeque<Event> queue = new ArrayDeque<>();
+    private final Flusher flusher = new Flusher();
+    private final LongAdder sent = new LongAdder();
+    private final LongAdder dropped = new LongAdder();
+    private final Utf8StringBuilder incoming = new Utf8StringBuilder();
+
+    private volatile CoreSession session;
+    /** Set once the subscriber stops taking events: closing, closed or overflowed. Guarded by {@code queue}. */
+    private boolean done;
+    private volatile long lastHeardNanos = System.nanoTime();
+    private boolean receivingText;
+    private boolean receivingBinary;
+
+    Subscriber(SubscriberHost host, String application, String channel, String groupId, Credentials credentials,
+            String principal, String remote) {
+        this.host = host;
+        this.application = application;
+        this.channel = channel;
+        this.groupId = groupId;
+        this.credentials = credentials;
+        this.principal = principal;
+        this.remote = remote;
+        this.capacity = host.settings().queueCapacity();
+        this.overflowPolicy = host.settings().overflowPolicy();
+    }
+
+    @Override
+    public String application() {
+        return application;
+    }
+
+    @Override
+    public String channel() {
+        return channel;
+    }
+
+    @Override
+    public String groupId() {
+        return groupId;
+    }
+
+    public Credentials credentials() {
+        return credentials;
+    }
+
+    public String principal() {
+        return principal;
+    }
+
+    /** Events handed to the network. */
+    public long sent() {
+        return sent.sum();
+    }
+
+    /** Events dropped by the {@code drop-oldest} overflow policy. */
+    public long dropped() {
+        return dropped.sum();
+    }
+
+    public int queued() {
+        synchronized (queue) {
+            return queue.size();
+        }
+    }
+
+    @Override
+    public boolean offer(Event event) {
+        boolean overflowed = false;
+        synchronized (queue) {
+            if (done) {
+                return false;
+            }
+            if (queue.size() >= capacity) {
+                if (overflowPolicy == OverflowPolicy.DROP_OLDEST) {
+                    queue.pollFirst();
+                    dropped.increment();
+                } else {
+                    done = true;
+                    queue.clear();
+                    overflowed = true;
+                }
+            }
+            if (!overflowed) {
+                queue.addLast(event);
+            }
+        }
+        if (overflowed) {
+            log.info("Closing slow subscriber {} of '{}': {} events queued, overflow policy '{}'", remote, application,
+                    capacity, overflowPolicy.configValue());
+            close(CloseCodes.SLOW_CONSUMER, "subscriber too slow: " + capacity + " events queued");
+            return false;
+        }
+        flusher.iterate();
+        return true;
+    }
+
+    /** Closes with the given code and cuts the connection if the client does not complete the close in time. */
+    public void close(int code, String reason) {
+        synchronized (queue) {
+            done = true;
+            queue.clear();
+        }
+        CoreSession current = session;
+        if (current == null) {
+            return;
+        }
+        current.close(code, reason, Callback.NOOP);
+        host.schedule(() -> {
+            if (!current.isClosed()) {
+                log.debug("Subscriber {} did not complete the close handshake; aborting", remote);
+                current.abort();
+            }
+        }, ABORT_AFTER_MILLIS);
+    }
+
+    /** Pings the client, or closes it if it has not been heard from within the pong timeout. */
+    void checkLiveness(long nowNanos, long pongTimeoutNanos) {
+        CoreSession current = session;
+        if (current == null || current.isClosed()) {
+            return;
+        }
+        if (nowNanos - lastHeardNanos > pongTimeoutNanos) {
+            log.info("Closing subscriber {} of '{}': no answer to pings for {} ms", remote, application,
+                    pongTimeoutNanos / 1_000_000);
+            close(CloseCodes.GOING_AWAY, "no answer to ping");
+            return;
+        }
+        current.sendFrame(new Frame(OpCode.PING), Callback.NOOP, false);
+    }
+
+    @Override
+    public void onOpen(CoreSession coreSession, Callback callback) {
+        this.session = coreSession;
+        this.lastHeardNanos = System.nanoTime();
+        host.opened(this);
+        callback.succeeded();
+        coreSession.demand();
+    }
+
+    @Override
+    public void onFrame(Frame frame, Callback callback) {
+        lastHeardNanos = System.nanoTime();
+        CoreSession current = session;
+        switch (frame.getOpCode()) {
+            case OpCode.PING -> {
+                ByteBuffer payload = frame.hasPayload() ? copy(frame.getPayload()) : null;
+                current.sendFrame(new Frame(OpCode.PONG, payload), Callback.NOOP, false);
+            }
+            case OpCode.TEXT -> {
+                incoming.reset();
+                receivingText = true;
+                appendText(frame);
+            }
+            case OpCode.CONTINUATION -> {
+                if (receivingText) {
+                    appendText(frame);
+                } else if (receivingBinary && frame.isFin()) {
+                    receivingBinary = false;
+                }
+            }
+            case OpCode.BINARY -> {
+                receivingBinary = !frame.isFin();
+                close(CloseCodes.UNSUPPORTED_DATA, "binary messages are not accepted");
+            }
+            default -> {
+                // PONG refreshes lastHeard; CLOSE is answered by the core session.
+            }
+        }
+        callback.succeeded();
+        if (frame.getOpCode() != OpCode.CLOSE) {
+            current.demand();
+        }
+    }
+
+    private void appendText(Frame frame) {
+        int limit = host.settings().maxMessageBytes();
+        if (incoming.length() + frame.getPayloadLength() > limit) {
+            receivingText = false;
+            incoming.reset();
+            close(CloseCodes.MESSAGE_TOO_BIG, "message larger than " + limit + " bytes");
+            return;
+        }
+        incoming.append(frame.getPayload());
+        if (frame.isFin()) {
+            receivingText = false;
+            if (incoming.hasCodingErrors()) {
+                incoming.reset();
+                close(CloseCodes.BAD_PAYLOAD, "message is not valid UTF-8");
+                return;
+            }
+            String text = incoming.toCompleteString();
+            incoming.reset();
+            host.message(this, text);
+        }
+    }
+
+    @Override
+    public void onError(Throwable cause, Callback callback) {
+        log.debug("WebSocket error on subscriber {} of '{}'", remote, application, cause);
+        callback.succeeded();
+    }
+
+    @Override
+    public void onClosed(CloseStatus closeStatus, Callback callback) {
+        synchronized (queue) {
+            done = true;
+            queue.clear();
+        }
+        log.debug("Subscriber {} of '{}' closed: {}", remote, application, closeStatus);
+        host.closed(this);
+        callback.succeeded();
+    }
+
+    @Override
+    public String toString() {
+        return "Subscriber[" + remote + " -> " + application + (channel == null ? "" : "/" + channel)
+                + (groupId == null ? "" : " group=" + groupId) + "]";
+    }
+
+    private static ByteBuffer copy(ByteBuffer buffer) {
+        ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
+        copy.put(buffer.slice()).flip();
+        return copy;
+    }
+
+    /**
+     * Writes queued events, one batch at a time: all but the last frame of a batch are batched by Jetty into one
+     * buffer, the last flushes it, and its completion starts the next batch.
+     */
+    private final class Flusher extends IteratingCallback {
+
+        private final Event[] batch = new Event[MAX_BATCH];
+
+        @Override
+        protected Action process() {
+            CoreSession current = session;
+            int count = 0;
+            synchronized (queue) {
+                if (current == null) {
+                    return Action.IDLE;
+                }
+                while (count < MAX_BATCH && !queue.isEmpty()) {
+                    batch[count++] = queue.pollFirst();
+                }
+            }
+            if (count == 0) {
+                return Action.IDLE;
+            }
+            for (int i = 0; i < count - 1; i++) {
+                current.sendFrame(new Frame(OpCode.TEXT, batch[i].payload()), Callback.NOOP, true);
+                batch[i] = null;
+            }
+            current.sendFrame(new Frame(OpCode.TEXT, batch[count - 1].payload()), this, false);
+            batch[count - 1] = null;
+            sent.add(count);
+            return Action.SCHEDULED;
+        }
+
+        @Override
+        protected void onCompleteFailure(Throwable cause) {
+            log.debug("Writing to subscriber {} failed", remote, cause);
+            synchronized (queue) {
+                done = true;
+                queue.clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,19 @@
+package io.wsbridge.bridge.ws;
+
+import io.wsbridge.bridge.BridgeSettings;
+
+/** What a {@link Subscriber} needs of the server that owns it. */
+interface SubscriberHost {
+
+    BridgeSettings settings();
+
+    void opened(Subscriber subscriber);
+
+    void closed(Subscriber subscriber);
+
+    /** A complete text message from the client. */
+    void message(Subscriber subscriber, String text);
+
+    /** Runs the task after the delay on the server's scheduler. */
+    void schedule(Runnable task, long delayMillis);
+}

@@ -1,0 +1,110 @@
+package io.wsbridge.bridge.ws;
+
+import io.wsbridge.bridge.auth.AccessDecision;
+import io.wsbridge.bridge.auth.AccessPolicy;
+import io.wsbridge.bridge.auth.Credentials;
+import io.wsbridge.bridge.auth.CredentialsException;
+import io.wsbridge.bridge.auth.CredentialsParser;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.websocket.core.Configuration;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.server.ServerUpgradeRequest;
+import org.eclipse.jetty.websocket.core.server.ServerUpgradeResponse;
+import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Accepts or refuses an upgrade: parses the route, the query and the credentials, asks the access policy, and
+ * either creates the {@link Subscriber} or answers with 400, 401 (with {@code WWW-Authenticate}), 404 or 503.
+ */
+final class UpgradeNegotiator implements WebSocketNegotiator {
+
+    private static final Logger log = LoggerFactory.getLogger(UpgradeNegotiator.class);
+    static final String WWW_AUTHENTICATE = "Bearer realm=\"wsbridge\", Basic realm=\"wsbridge\"";
+    static final int MAX_GROUP_ID_LENGTH = 255;
+
+    private final SubscriberHost host;
+    private final Supplier<AccessPolicy> policy;
+
+    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy) {
+        this.host = host;
+        this.policy = policy;
+    }
+
+    @Override
+    public void customize(Configuration configuration) {
+        var settings = host.settings();
+        configuration.setMaxFrameSize(settings.maxMessageBytes());
+        configuration.setMaxTextMessageSize(settings.maxMessageBytes());
+        configuration.setMaxBinaryMessageSize(settings.maxMessageBytes());
+        // Liveness is the ping/pong check; the idle timeout is only a backstop for connections that are gone.
+        configuration.setIdleTimeout(settings.pongTimeout().multipliedBy(2));
+    }
+
+    @Override
+    public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
+        String remote = Request.getRemoteAddr(request) + ":" + Request.getRemotePort(request);
+        Route route = Route.parse(request.getHttpURI().getPath());
+        if (route == null) {
+            return refuse(request, response, callback, 404,
+                    "no such route: connect to /{application} or /{application}/{channel}", remote);
+        }
+        Map<String, List<String>> query;
+        try {
+            query = query(request);
+        } catch (RuntimeException e) {
+            return refuse(request, response, callback, 400, "the query string cannot be decoded", remote);
+        }
+        List<String> groups = query.getOrDefault("group_id", List.of());
+        if (groups.size() > 1) {
+            return refuse(request, response, callback, 400, "group_id is given more than once", remote);
+        }
+        String groupId = groups.isEmpty() ? null : groups.get(0);
+        if (groupId != null && (groupId.isBlank() || groupId.length() > MAX_GROUP_ID_LENGTH
+                || groupId.chars().anyMatch(c -> c < 0x20 || c == 0x7f))) {
+            return refuse(request, response, callback, 400,
+                    "group_id must be 1 to " + MAX_GROUP_ID_LENGTH + " printable characters", remote);
+        }
+        Credentials credentials;
+        try {
+            credentials = CredentialsParser.parse(request.getHeaders().getValuesList(HttpHeader.AUTHORIZATION), query);
+        } catch (CredentialsException e) {
+            return refuse(request, response, callback, e.status(), e.getMessage(), remote);
+        }
+        AccessDecision decision = policy.get().check(credentials, route.application());
+        if (!decision.allowed()) {
+            return refuse(request, response, callback, decision.status(), decision.reason(), remote);
+        }
+        log.debug("Accepting {} as {} for '{}'", remote, decision.principal(), route.application());
+        return new Subscriber(host, route.application(), route.channel(), groupId, credentials,
+                decision.principal(), remote);
+    }
+
+    private static Map<String, List<String>> query(Request request) {
+        Fields fields = Request.extractQueryParameters(request);
+        Map<String, List<String>> query = new LinkedHashMap<>();
+        for (Fields.Field field : fields) {
+            query.put(field.getName(), field.getValues());
+        }
+        return query;
+    }
+
+    private static FrameHandler refuse(Request request, Response response, Callback callback, int status,
+            String reason, String remote) {
+        log.debug("Refusing upgrade from {} to {} with {}: {}", remote, request.getHttpURI().getPath(), status, reason);
+        if (status == 401) {
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, WWW_AUTHENTICATE);
+        }
+        Response.writeError(request, response, callback, status, reason);
+        return null;
+    }
+}
