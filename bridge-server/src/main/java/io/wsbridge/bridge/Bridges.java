@@ -19,6 +19,10 @@ public final class Bridges {
     private static final Bridges SHARED = new Bridges();
 
     private final Map<Integer, Entry> entries = new HashMap<>();
+
+    /** A registry of its own; tasks use {@link #shared()}. */
+    Bridges() {
+    }
     private ScheduledThreadPoolExecutor lingering;
 
     /** The registry shared by every task in this JVM (all plugins of one plugin.path directory share it too). */

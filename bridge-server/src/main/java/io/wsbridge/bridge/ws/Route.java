@@ -4,7 +4,8 @@ import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The target of an upgrade: {@code /{application}} or {@code /{application}/{channel}}, percent-decoded.
+ * The target of an upgrade: {@code /{application}} or {@code /{application}/{channel}}, percent-decoded. A
+ * channel may hold an encoded slash ({@code %2F}); an application may not.
  *
  * @param application the application to read
  * @param channel the channel (CloudEvent subject) to filter on, or {@code null}
@@ -24,7 +25,7 @@ record Route(String application, String channel) {
         }
         String application = decode(segments[0]);
         String channel = segments.length == 2 ? decode(segments[1]) : null;
-        if (!valid(application) || segments.length == 2 && !valid(channel)) {
+        if (!valid(application) || application.indexOf('/') >= 0 || segments.length == 2 && !valid(channel)) {
             return null;
         }
         return new Route(application, channel);
@@ -43,6 +44,6 @@ record Route(String application, String channel) {
                 || name.equals("..") || name.indexOf('\uFFFD') >= 0) {
             return false;
         }
-        return name.chars().noneMatch(c -> c < 0x20 || c == 0x7f || c == '/');
+        return name.chars().noneMatch(c -> c < 0x20 || c == 0x7f);
     }
 }

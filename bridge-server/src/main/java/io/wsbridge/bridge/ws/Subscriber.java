@@ -48,6 +48,8 @@ public final class Subscriber implements FrameHandler, Subscription {
     private final Utf8StringBuilder incoming = new Utf8StringBuilder();
 
     private volatile CoreSession session;
+    /** Set when Jetty reports the connection closed. */
+    private volatile boolean ended;
     /** Set once the subscriber stops taking events: closing, closed or overflowed. Guarded by {@code queue}. */
     private boolean done;
     private volatile long lastHeardNanos = System.nanoTime();
@@ -143,13 +145,14 @@ public final class Subscriber implements FrameHandler, Subscription {
             done = true;
             queue.clear();
         }
+        host.closed(this);
         CoreSession current = session;
         if (current == null) {
             return;
         }
         current.close(code, reason, Callback.NOOP);
         host.schedule(() -> {
-            if (!current.isClosed()) {
+            if (!ended) {
                 log.debug("Subscriber {} did not complete the close handshake; aborting", remote);
                 current.abort();
             }
@@ -159,7 +162,7 @@ public final class Subscriber implements FrameHandler, Subscription {
     /** Pings the client, or closes it if it has not been heard from within the pong timeout. */
     void checkLiveness(long nowNanos, long pongTimeoutNanos) {
         CoreSession current = session;
-        if (current == null || current.isClosed()) {
+        if (current == null || ended) {
             return;
         }
         if (nowNanos - lastHeardNanos > pongTimeoutNanos) {
@@ -245,6 +248,7 @@ public final class Subscriber implements FrameHandler, Subscription {
 
     @Override
     public void onClosed(CloseStatus closeStatus, Callback callback) {
+        ended = true;
         synchronized (queue) {
             done = true;
             queue.clear();

@@ -14,6 +14,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -56,7 +59,11 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         threads.setName("wsbridge-" + current.port());
         threads.setDaemon(true);
         server = new Server(threads);
-        connector = new ServerConnector(server);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        // A channel (CloudEvent subject) may contain a slash, sent encoded as %2F; Route decodes each segment.
+        http.setUriCompliance(UriCompliance.DEFAULT.with("wsbridge", UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR));
+        connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(current.host());
         connector.setPort(current.port());
         server.addConnector(connector);

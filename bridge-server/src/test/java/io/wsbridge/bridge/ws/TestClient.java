@@ -1,0 +1,128 @@
+package io.wsbridge.bridge.ws;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A well-behaved client on the JDK's WebSocket: reads everything, answers pings (the JDK does). */
+public final class TestClient implements WebSocket.Listener, AutoCloseable {
+
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
+    private final StringBuilder partial = new StringBuilder();
+    public final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
+    private WebSocket webSocket;
+
+    /** Connects, or fails with the refused upgrade's HTTP status in {@link Refused}. */
+    public static TestClient connect(URI uri, String... headers) {
+        TestClient client = new TestClient();
+        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5));
+        for (int i = 0; i + 1 < headers.length; i += 2) {
+            builder.header(headers[i], headers[i + 1]);
+        }
+        try {
+            client.webSocket = builder.buildAsync(uri, client).join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof WebSocketHandshakeException handshake) {
+                throw new Refused(handshake.getResponse().statusCode(),
+                        handshake.getResponse().headers().firstValue("WWW-Authenticate").orElse(null));
+            }
+            throw e;
+        }
+        return client;
+    }
+
+    /** The status of a refused upgrade. */
+    public static int refusal(URI uri, String... headers) {
+        try {
+            connect(uri, headers).close();
+        } catch (Refused refused) {
+            return refused.status;
+        }
+        throw new AssertionError("upgrade to " + uri + " was accepted");
+    }
+
+    public static final class Refused extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        public final int status;
+        public final String wwwAuthenticate;
+
+        Refused(int status, String wwwAuthenticate) {
+            super("upgrade refused with " + status);
+            this.status = status;
+            this.wwwAuthenticate = wwwAuthenticate;
+        }
+    }
+
+    @Override
+    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+        partial.append(data);
+        if (last) {
+            messages.add(partial.toString());
+            partial.setLength(0);
+        }
+        webSocket.request(1);
+        return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+        closeCode.complete(statusCode);
+        return null;
+    }
+
+    @Override
+    public void onError(WebSocket webSocket, Throwable error) {
+        closeCode.completeExceptionally(error);
+    }
+
+    /** Waits for the next n messages. */
+    public List<String> take(int n, Duration timeout) throws InterruptedException {
+        List<String> taken = new ArrayList<>();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (taken.size() < n) {
+            String message = messages.poll(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            if (message == null) {
+                throw new AssertionError("received " + taken.size() + " of " + n + " messages within " + timeout);
+            }
+            taken.add(message);
+        }
+        return taken;
+    }
+
+    /** Messages received so far and not yet taken. */
+    public List<String> drain() {
+        List<String> drained = new ArrayList<>();
+        messages.drainTo(drained);
+        return drained;
+    }
+
+    public void send(String text) {
+        webSocket.sendText(text, true).join();
+    }
+
+    public boolean isOpen() {
+        return !webSocket.isInputClosed();
+    }
+
+    @Override
+    public void close() {
+        if (webSocket != null && !webSocket.isOutputClosed()) {
+            webSocket.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
+        }
+        if (webSocket != null) {
+            webSocket.abort();
+        }
+    }
+}

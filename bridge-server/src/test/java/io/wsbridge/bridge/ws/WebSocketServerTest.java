@@ -1,0 +1,281 @@
+package io.wsbridge.bridge.ws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.wsbridge.bridge.Bridge;
+import io.wsbridge.bridge.BridgeSettings;
+import io.wsbridge.bridge.OverflowPolicy;
+import io.wsbridge.bridge.bus.Event;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class WebSocketServerTest {
+
+    static final Duration WAIT = Duration.ofSeconds(10);
+    static final String BIG = "x".repeat(16 * 1024);
+
+    Bridge bridge;
+
+    Bridge start(BridgeSettings settings) {
+        bridge = Bridge.start(settings);
+        return bridge;
+    }
+
+    Bridge startDefault() {
+        return start(BridgeSettings.defaults("127.0.0.1", 0).withPublicApplications(Set.of("pub", "other")));
+    }
+
+    URI uri(String pathAndQuery) {
+        return URI.create("ws://127.0.0.1:" + bridge.port() + pathAndQuery);
+    }
+
+    void awaitSubscribers(String application, int count) {
+        await().atMost(WAIT).until(() -> bridge.router().subscribers(application) == count);
+    }
+
+    void publish(String application, String channel, int from, int to) {
+        for (int i = from; i < to; i++) {
+            bridge.publish(new Event(application, channel, "{\"n\":" + i + "}"));
+        }
+    }
+
+    static List<String> numbered(int from, int to) {
+        return IntStream.range(from, to).mapToObj(i -> "{\"n\":" + i + "}").toList();
+    }
+
+    @AfterEach
+    void stop() {
+        if (bridge != null) {
+            bridge.close();
+        }
+    }
+
+    @Test
+    void subscriberOfPublicApplicationGetsEveryEventInOrder() throws Exception {
+        startDefault();
+        try (TestClient client = TestClient.connect(uri("/pub"))) {
+            awaitSubscribers("pub", 1);
+            publish("other", null, 0, 5);
+            publish("pub", null, 0, 500);
+
+            assertThat(client.take(500, WAIT)).isEqualTo(numbered(0, 500));
+        }
+    }
+
+    @Test
+    void channelRouteGetsOnlyEventsWithThatSubject() throws Exception {
+        startDefault();
+        try (TestClient client = TestClient.connect(uri("/pub/device%2F1"))) {
+            awaitSubscribers("pub", 1);
+            bridge.publish(new Event("pub", "device/2", "{\"n\":0}"));
+            bridge.publish(new Event("pub", null, "{\"n\":1}"));
+            bridge.publish(new Event("pub", "device/1", "{\"n\":2}"));
+
+            assertThat(client.take(1, WAIT)).containsExactly("{\"n\":2}");
+        }
+    }
+
+    @Test
+    void upgradesThatMayNotReadAreRefusedWithTheRightStatus() {
+        startDefault();
+        assertThat(TestClient.refusal(uri("/private"))).isEqualTo(404);
+        assertThat(TestClient.refusal(uri("/a/b/c"))).isEqualTo(404);
+        assertThat(TestClient.refusal(uri("/pub?token=t&username=u&api_key=k"))).isEqualTo(400);
+        assertThat(TestClient.refusal(uri("/pub?group_id=a&group_id=b"))).isEqualTo(400);
+        assertThatThrownBy(() -> TestClient.connect(uri("/pub?token=abc")))
+                .isInstanceOfSatisfying(TestClient.Refused.class, refused -> {
+                    assertThat(refused.status).isEqualTo(401);
+                    assertThat(refused.wwwAuthenticate).contains("Bearer").contains("Basic");
+                });
+        String basic = Base64.getEncoder().encodeToString("alice:key".getBytes(StandardCharsets.UTF_8));
+        assertThat(TestClient.refusal(uri("/pub"), "Authorization", "Basic " + basic)).isEqualTo(401);
+    }
+
+    @Test
+    void groupMembersAlternateWhileAPlainSubscriberGetsAll() throws Exception {
+        startDefault();
+        try (TestClient first = TestClient.connect(uri("/pub?group_id=billing"));
+                TestClient second = TestClient.connect(uri("/pub?group_id=billing"));
+                TestClient plain = TestClient.connect(uri("/pub"))) {
+            awaitSubscribers("pub", 3);
+            publish("pub", null, 0, 100);
+
+            List<String> a = first.take(50, WAIT);
+            List<String> b = second.take(50, WAIT);
+            assertThat(plain.take(100, WAIT)).isEqualTo(numbered(0, 100));
+            List<String> all = new ArrayList<>(a);
+            all.addAll(b);
+            assertThat(all).containsExactlyInAnyOrderElementsOf(numbered(0, 100));
+            // round-robin: each member's events are every other one, in order
+            assertThat(a).isIn(numbered(0, 100).stream().filter(s -> even(s)).toList(),
+                    numbered(0, 100).stream().filter(s -> !even(s)).toList());
+
+            second.close();
+            awaitSubscribers("pub", 2);
+            first.drain();
+            publish("pub", null, 100, 110);
+            assertThat(first.take(10, WAIT)).isEqualTo(numbered(100, 110));
+        }
+    }
+
+    private static boolean even(String event) {
+        return Integer.parseInt(event.replaceAll("\\D", "")) % 2 == 0;
+    }
+
+    @Test
+    void slowSubscriberIsClosedWith1013AndDoesNotHoldUpOthers() throws Exception {
+        start(BridgeSettings.defaults("127.0.0.1", 0).withPublicApplications(Set.of("pub"))
+                .withQueue(32, OverflowPolicy.CLOSE));
+        try (RawWebSocket stalled = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 4096);
+                TestClient reader = TestClient.connect(uri("/pub"))) {
+            assertThat(stalled.status()).isEqualTo(101);
+            awaitSubscribers("pub", 2);
+
+            int published = 0;
+            while (bridge.router().subscribers("pub") == 2 && published < 5_000) {
+                bridge.publish(new Event("pub", null, published + BIG));
+                published++;
+                if (published % 100 == 0) {
+                    reader.take(100, WAIT);
+                }
+            }
+            int total = published;
+            assertThat(reader.take(total % 100, WAIT)).hasSize(total % 100);
+            awaitSubscribers("pub", 1);
+
+            assertThat(total).isLessThan(5_000);
+            // reading again, it finds the close frame behind the stalled events, or the connection cut off if it
+            // came back after the server gave up on the close handshake
+            RawWebSocket.Frame close = stalled.readUntilClose();
+            if (close != null) {
+                assertThat(close.closeCode()).isEqualTo(CloseCodes.SLOW_CONSUMER);
+            }
+        }
+    }
+
+    @Test
+    void dropOldestKeepsTheSlowSubscriberAndCountsWhatItDropped() throws Exception {
+        start(BridgeSettings.defaults("127.0.0.1", 0).withPublicApplications(Set.of("pub"))
+                .withQueue(32, OverflowPolicy.DROP_OLDEST));
+        try (RawWebSocket stalled = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 4096);
+                TestClient reader = TestClient.connect(uri("/pub"))) {
+            awaitSubscribers("pub", 2);
+            Subscriber slow = bridge.server().subscribers().stream()
+                    .filter(s -> s.toString().contains(":" + stalled.localPort() + " ")).findFirst()
+                    .orElseThrow();
+
+            int published = 0;
+            while (slow.dropped() < 100 && published < 10_000) {
+                bridge.publish(new Event("pub", null, published + BIG));
+                published++;
+                if (published % 100 == 0) {
+                    reader.take(100, WAIT);
+                }
+            }
+            reader.take(published % 100, WAIT);
+
+            assertThat(slow.dropped()).isGreaterThanOrEqualTo(100);
+            assertThat(slow.queued()).isLessThanOrEqualTo(32);
+            assertThat(bridge.router().subscribers("pub")).isEqualTo(2);
+            // once it reads again it gets the newest events and stays connected
+            RawWebSocket.Frame frame;
+            String last = null;
+            while ((frame = stalled.read()) != null && frame.opcode() == 0x1) {
+                last = frame.text();
+                if (last.startsWith((published - 1) + "x")) {
+                    break;
+                }
+            }
+            assertThat(last).startsWith((published - 1) + "x");
+        }
+    }
+
+    @Test
+    void clientThatNeverAnswersPingsIsClosed() throws Exception {
+        start(BridgeSettings.defaults("127.0.0.1", 0).withPublicApplications(Set.of("pub"))
+                .withLiveness(Duration.ofMillis(100), Duration.ofMillis(500)));
+        try (RawWebSocket silent = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 65536);
+                TestClient answering = TestClient.connect(uri("/pub"))) {
+            awaitSubscribers("pub", 2);
+            List<Integer> opcodes = new ArrayList<>();
+            RawWebSocket.Frame frame;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while ((frame = silent.read()) != null && System.nanoTime() < deadline) {
+                opcodes.add(frame.opcode());
+                if (frame.opcode() == 0x8) {
+                    assertThat(frame.closeCode()).isEqualTo(CloseCodes.GOING_AWAY);
+                    break;
+                }
+            }
+            assertThat(opcodes).contains(0x9).endsWith(0x8);
+            awaitSubscribers("pub", 1);
+            assertThat(answering.isOpen()).isTrue();
+        }
+    }
+
+    @Test
+    void pingFromTheClientIsAnsweredWithItsPayload() throws Exception {
+        startDefault();
+        try (RawWebSocket client = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 65536)) {
+            client.send(0x9, "hello".getBytes(StandardCharsets.UTF_8));
+            RawWebSocket.Frame pong = client.read();
+            assertThat(pong.opcode()).isEqualTo(0xA);
+            assertThat(pong.text()).isEqualTo("hello");
+        }
+    }
+
+    @Test
+    void clientMessagesOutsideTheProtocolCloseWithTheDocumentedCodes() throws Exception {
+        start(BridgeSettings.defaults("127.0.0.1", 0).withPublicApplications(Set.of("pub")).withMaxMessageBytes(1024));
+        assertThat(closeCodeAfter(0x1, "not json".getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo(CloseCodes.PROTOCOL_ERROR);
+        assertThat(closeCodeAfter(0x1, "{\"Hello\":1}".getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo(CloseCodes.PROTOCOL_ERROR);
+        assertThat(closeCodeAfter(0x2, new byte[] {1, 2, 3})).isEqualTo(CloseCodes.UNSUPPORTED_DATA);
+        assertThat(closeCodeAfter(0x1, new byte[] {(byte) 0xff, (byte) 0xfe})).isEqualTo(CloseCodes.BAD_PAYLOAD);
+        assertThat(closeCodeAfter(0x1, ("\"" + "y".repeat(2000) + "\"").getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo(CloseCodes.MESSAGE_TOO_BIG);
+        assertThat(closeCodeAfter(0x1, "{\"RefreshAccessToken\":\"abc\"}".getBytes(StandardCharsets.UTF_8)))
+                .isEqualTo(CloseCodes.POLICY_VIOLATION);
+        // the server is still serving
+        try (TestClient client = TestClient.connect(uri("/pub"))) {
+            awaitSubscribers("pub", 1);
+        }
+    }
+
+    private int closeCodeAfter(int opcode, byte[] payload) throws Exception {
+        try (RawWebSocket client = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 65536)) {
+            assertThat(client.status()).isEqualTo(101);
+            client.send(opcode, payload);
+            RawWebSocket.Frame close = client.readUntilClose();
+            assertThat(close).as("close frame").isNotNull();
+            return close.closeCode();
+        }
+    }
+
+    @Test
+    void closingTheBridgeClosesSubscribersWith1001AndFreesThePort() throws Exception {
+        startDefault();
+        int port = bridge.port();
+        try (TestClient client = TestClient.connect(uri("/pub"))) {
+            awaitSubscribers("pub", 1);
+            bridge.close();
+            assertThat(client.closeCode.get(10, TimeUnit.SECONDS)).isEqualTo(CloseCodes.GOING_AWAY);
+        }
+        try (java.net.ServerSocket reuse = new java.net.ServerSocket()) {
+            reuse.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+        }
+        bridge = null;
+    }
+}
