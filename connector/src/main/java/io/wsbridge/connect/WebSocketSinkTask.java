@@ -1,0 +1,96 @@
+package io.wsbridge.connect;
+
+import io.wsbridge.bridge.BridgeException;
+import io.wsbridge.bridge.Bridges;
+import io.wsbridge.bridge.bus.EventBus;
+import io.wsbridge.connect.config.ConnectorValidation;
+import io.wsbridge.connect.config.WebSocketSinkConfig;
+import io.wsbridge.connect.convert.EventConverter;
+import java.util.Collection;
+import java.util.Map;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.sink.ErrantRecordReporter;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.sink.SinkTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Converts records to events and publishes them on the worker's shared bridge. {@code put()} hands each event to
+ * the subscribers' bounded queues and returns; it never waits for a subscriber.
+ */
+public final class WebSocketSinkTask extends SinkTask {
+
+    private static final Logger log = LoggerFactory.getLogger(WebSocketSinkTask.class);
+
+    private Bridges.Lease lease;
+    private EventBus bus;
+    private EventConverter converter;
+    private ErrantRecordReporter reporter;
+
+    @Override
+    public void start(Map<String, String> props) {
+        WebSocketSinkConfig config = new WebSocketSinkConfig(props);
+        warnAboutConverters(props);
+        converter = config.eventConverter();
+        reporter = errantRecordReporter();
+        try {
+            lease = Bridges.shared().acquire(config.bridgeSettings());
+        } catch (BridgeException e) {
+            throw new ConnectException(e.getMessage(), e);
+        }
+        bus = lease.bridge();
+        log.info("Task started: publishing to the WebSocket server on port {}; non-CloudEvent records: {}",
+                config.bridgeSettings().port(), config.nonCloudEventPolicy().configValue());
+    }
+
+    @Override
+    public void put(Collection<SinkRecord> records) {
+        if (!records.isEmpty()) {
+            log.debug("Publishing {} records", records.size());
+        }
+        for (SinkRecord record : records) {
+            try {
+                bus.publish(converter.convert(record));
+            } catch (DataException e) {
+                if (reporter == null) {
+                    throw e;
+                }
+                log.debug("Reporting errant record: {}", e.getMessage());
+                reporter.report(record, e);
+            }
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (lease != null) {
+            lease.close();
+            lease = null;
+        }
+    }
+
+    @Override
+    public String version() {
+        return Version.get();
+    }
+
+    private ErrantRecordReporter errantRecordReporter() {
+        try {
+            return context == null ? null : context.errantRecordReporter();
+        } catch (NoSuchMethodError | NoClassDefFoundError e) {
+            log.warn("This Connect worker has no errant record reporter; errant records fail the task");
+            return null;
+        }
+    }
+
+    private static void warnAboutConverters(Map<String, String> props) {
+        for (String key : new String[] {"value.converter", "header.converter"}) {
+            if (!props.containsKey(key)) {
+                log.warn("{} is not set in the connector configuration, so the worker's default applies; wsbridge "
+                        + "expects {}={}", key, key, ConnectorValidation.BYTE_ARRAY_CONVERTER);
+            }
+        }
+    }
+}

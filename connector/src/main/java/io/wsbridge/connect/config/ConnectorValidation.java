@@ -1,0 +1,80 @@
+package io.wsbridge.connect.config;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigValue;
+
+/**
+ * Rules across keys, some of them Connect's own, that a single validator cannot see. Each problem is attached to the
+ * key a user has to change.
+ */
+public final class ConnectorValidation {
+
+    public static final String BYTE_ARRAY_CONVERTER = "org.apache.kafka.connect.converters.ByteArrayConverter";
+
+    private ConnectorValidation() {
+    }
+
+    /** Adds the cross-key problems of {@code configs} to the per-key results in {@code config}. */
+    public static Config validate(Map<String, String> configs, Config config) {
+        List<ConfigValue> values = new ArrayList<>(config.configValues());
+        requireByteArrayConverter(configs, values, "value.converter", "values");
+        requireByteArrayConverter(configs, values, "header.converter", "headers");
+
+        Optional<Long> ping = longValue(configs, WebSocketSinkConfig.PING_INTERVAL);
+        Optional<Long> pong = longValue(configs, WebSocketSinkConfig.PONG_TIMEOUT);
+        long pingMs = ping.orElse(WebSocketSinkConfig.CONFIG_DEF.configKeys()
+                .get(WebSocketSinkConfig.PING_INTERVAL).defaultValue instanceof Long l ? l : 0L);
+        long pongMs = pong.orElse(WebSocketSinkConfig.CONFIG_DEF.configKeys()
+                .get(WebSocketSinkConfig.PONG_TIMEOUT).defaultValue instanceof Long l ? l : 0L);
+        if (pongMs <= pingMs) {
+            addError(values, WebSocketSinkConfig.PONG_TIMEOUT, String.valueOf(pongMs),
+                    WebSocketSinkConfig.PONG_TIMEOUT + " (" + pongMs + ") must be longer than "
+                            + WebSocketSinkConfig.PING_INTERVAL + " (" + pingMs + "), or every subscriber is closed "
+                            + "before it can answer a ping");
+        }
+
+        if ("all".equalsIgnoreCase(configs.getOrDefault("errors.tolerance", "none").trim())
+                && configs.getOrDefault("errors.deadletterqueue.topic.name", "").isBlank()
+                && !"true".equalsIgnoreCase(configs.getOrDefault("errors.log.enable", "false").trim())) {
+            addError(values, "errors.tolerance", configs.get("errors.tolerance"),
+                    "errors.tolerance=all without errors.deadletterqueue.topic.name or errors.log.enable=true would "
+                            + "drop records that are not valid CloudEvents without a trace: set a dead letter "
+                            + "queue topic, enable error logging, or use errors.tolerance=none");
+        }
+        return new Config(values);
+    }
+
+    private static void requireByteArrayConverter(Map<String, String> configs, List<ConfigValue> values, String key,
+            String what) {
+        String converter = configs.get(key);
+        if (converter != null && !converter.isBlank() && !BYTE_ARRAY_CONVERTER.equals(converter.trim())) {
+            addError(values, key, converter, "wsbridge decodes CloudEvents from the raw bytes of record " + what
+                    + ": set " + key + "=" + BYTE_ARRAY_CONVERTER);
+        }
+    }
+
+    private static Optional<Long> longValue(Map<String, String> configs, String key) {
+        try {
+            String value = configs.get(key);
+            return value == null ? Optional.empty() : Optional.of(Long.parseLong(value.trim()));
+        } catch (NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void addError(List<ConfigValue> values, String key, Object value, String message) {
+        for (ConfigValue existing : values) {
+            if (existing.name().equals(key)) {
+                existing.addErrorMessage(message);
+                return;
+            }
+        }
+        ConfigValue added = new ConfigValue(key, value, List.of(), new ArrayList<>());
+        added.addErrorMessage(message);
+        values.add(added);
+    }
+}

@@ -1,0 +1,160 @@
+package io.wsbridge.connect.config;
+
+import io.wsbridge.bridge.BridgeSettings;
+import io.wsbridge.bridge.OverflowPolicy;
+import io.wsbridge.connect.convert.ApplicationResolver;
+import io.wsbridge.connect.convert.EventConverter;
+import io.wsbridge.connect.convert.NonCloudEventPolicy;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.Width;
+
+/** The one configuration of the connector and its tasks: keys, validation, documentation, typed accessors. */
+public final class WebSocketSinkConfig extends AbstractConfig {
+
+    static final String GROUP_SERVER = "WebSocket server";
+    static final String GROUP_EVENTS = "Events";
+    static final String GROUP_ACCESS = "Access";
+
+    public static final String WEBSOCKET_HOST = "websocket.host";
+    public static final String WEBSOCKET_PORT = "websocket.port";
+    public static final String QUEUE_SIZE = "websocket.subscriber.queue.size";
+    public static final String OVERFLOW_POLICY = "websocket.subscriber.overflow.policy";
+    public static final String PING_INTERVAL = "websocket.ping.interval.ms";
+    public static final String PONG_TIMEOUT = "websocket.pong.timeout.ms";
+    public static final String SHUTDOWN_GRACE = "websocket.shutdown.grace.ms";
+    public static final String MAX_MESSAGE_BYTES = "websocket.max.message.bytes";
+    public static final String TOPIC_PATTERN = "application.topic.pattern";
+    public static final String NON_CLOUDEVENT = "errors.non.cloudevent";
+    public static final String PUBLIC_APPLICATIONS = "auth.public.applications";
+
+    public static final ConfigDef CONFIG_DEF = configDef();
+
+    public WebSocketSinkConfig(Map<?, ?> originals) {
+        super(CONFIG_DEF, originals, false);
+    }
+
+    private static ConfigDef configDef() {
+        ConfigDef def = new ConfigDef();
+        server(def);
+        events(def);
+        access(def);
+        return def;
+    }
+
+    private static void server(ConfigDef def) {
+        int order = 0;
+        def.define(WEBSOCKET_HOST, Type.STRING, BridgeSettings.DEFAULT_HOST, new ConfigDef.NonEmptyString(),
+                Importance.HIGH, "Address the embedded WebSocket server binds to. The default listens on every "
+                        + "interface; use 127.0.0.1 to accept local clients only.",
+                GROUP_SERVER, ++order, Width.MEDIUM, "Bind address");
+        def.define(WEBSOCKET_PORT, Type.INT, BridgeSettings.DEFAULT_PORT, Range.between(1, 65535), Importance.HIGH,
+                "TCP port of the WebSocket server. Tasks of the connector in one worker share one server per port.",
+                GROUP_SERVER, ++order, Width.SHORT, "Port");
+        def.define(QUEUE_SIZE, Type.INT, BridgeSettings.DEFAULT_QUEUE_CAPACITY, Range.between(1, 1_000_000),
+                Importance.MEDIUM, "Events a subscriber may have waiting to be sent. When it is full, "
+                        + OVERFLOW_POLICY + " decides what happens; the task never waits for a subscriber.",
+                GROUP_SERVER, ++order, Width.SHORT, "Subscriber queue size");
+        def.define(OVERFLOW_POLICY, Type.STRING, OverflowPolicy.CLOSE.configValue(), Validators.overflowPolicy(),
+                Importance.MEDIUM, "What happens to a subscriber whose queue is full: 'close' closes it with code "
+                        + "1013 (try again later) so it can reconnect; 'drop-oldest' drops its oldest queued event, "
+                        + "counts it, and keeps it connected.",
+                GROUP_SERVER, ++order, Width.SHORT, "Overflow policy");
+        def.define(PING_INTERVAL, Type.LONG, BridgeSettings.DEFAULT_PING_INTERVAL.toMillis(),
+                Range.between(100, 3_600_000), Importance.LOW, "How often the server pings every subscriber.",
+                GROUP_SERVER, ++order, Width.SHORT, "Ping interval (ms)");
+        def.define(PONG_TIMEOUT, Type.LONG, BridgeSettings.DEFAULT_PONG_TIMEOUT.toMillis(),
+                Range.between(200, 3_600_000), Importance.LOW, "A subscriber that has sent nothing, not even a pong, "
+                        + "for this long is closed with code 1001. Must be longer than " + PING_INTERVAL + ".",
+                GROUP_SERVER, ++order, Width.SHORT, "Pong timeout (ms)");
+        def.define(SHUTDOWN_GRACE, Type.LONG, BridgeSettings.DEFAULT_SHUTDOWN_GRACE.toMillis(),
+                Range.between(0, 3_600_000), Importance.LOW, "How long the WebSocket server outlives the last task "
+                        + "that uses it, so that a task restart or a rebalance keeps subscribers connected. After "
+                        + "the connector is deleted the port is freed when this has passed.",
+                GROUP_SERVER, ++order, Width.SHORT, "Shutdown grace period (ms)");
+        def.define(MAX_MESSAGE_BYTES, Type.INT, BridgeSettings.DEFAULT_MAX_MESSAGE_BYTES,
+                Range.between(128, 16 * 1024 * 1024), Importance.LOW, "Largest message a client may send (such as "
+                        + "a token refresh); a larger one closes the connection with code 1009.",
+                GROUP_SERVER, ++order, Width.SHORT, "Largest client message (bytes)");
+    }
+
+    private static void events(ConfigDef def) {
+        int order = 0;
+        def.define(TOPIC_PATTERN, Type.STRING, ApplicationResolver.DEFAULT_TOPIC_PATTERN, new Validators.TopicPattern(),
+                Importance.MEDIUM, "How to find a record's application when its CloudEvent has no 'application' "
+                        + "extension: the named group 'application' of this pattern, matched against the whole topic "
+                        + "name. Topics that do not match use their own name as the application.",
+                GROUP_EVENTS, ++order, Width.LONG, "Application topic pattern");
+        def.define(NON_CLOUDEVENT, Type.STRING, NonCloudEventPolicy.WRAP.configValue(),
+                Validators.nonCloudEventPolicy(), Importance.MEDIUM, "What to do with a record that is not a "
+                        + "CloudEvent (no ce_specversion header, not application/cloudevents+json): 'wrap' it into "
+                        + "one (id topic/partition/offset, type " + EventConverter.WRAPPED_TYPE + "), or 'report' it "
+                        + "as errant: to the dead letter queue when errors.tolerance=all and "
+                        + "errors.deadletterqueue.topic.name are set, else the task fails with the record's "
+                        + "topic/partition/offset. Invalid CloudEvents are always reported.",
+                GROUP_EVENTS, ++order, Width.SHORT, "Records that are not CloudEvents");
+    }
+
+    private static void access(ConfigDef def) {
+        int order = 0;
+        def.define(PUBLIC_APPLICATIONS, Type.LIST, "", new Validators.ApplicationNames(), Importance.HIGH,
+                "Applications that anonymous subscribers may read. Every other application answers 404 on "
+                        + "upgrade. Without an identity provider configured, this list is the whole access policy "
+                        + "(development mode) and credentials are refused with 401.",
+                GROUP_ACCESS, ++order, Width.LONG, "Public applications");
+    }
+
+    public Duration pingInterval() {
+        return Duration.ofMillis(getLong(PING_INTERVAL));
+    }
+
+    public Duration pongTimeout() {
+        return Duration.ofMillis(getLong(PONG_TIMEOUT));
+    }
+
+    public Duration shutdownGrace() {
+        return Duration.ofMillis(getLong(SHUTDOWN_GRACE));
+    }
+
+    public OverflowPolicy overflowPolicy() {
+        return OverflowPolicy.parse(getString(OVERFLOW_POLICY));
+    }
+
+    public NonCloudEventPolicy nonCloudEventPolicy() {
+        return NonCloudEventPolicy.parse(getString(NON_CLOUDEVENT));
+    }
+
+    public Pattern topicPattern() {
+        return Pattern.compile(getString(TOPIC_PATTERN));
+    }
+
+    public Set<String> publicApplications() {
+        List<String> list = getList(PUBLIC_APPLICATIONS);
+        return new HashSet<>(list);
+    }
+
+    /** The settings of the bridge this connector's tasks share. */
+    public BridgeSettings bridgeSettings() {
+        return new BridgeSettings(getString(WEBSOCKET_HOST), getInt(WEBSOCKET_PORT), getInt(QUEUE_SIZE),
+                overflowPolicy(), pingInterval(), pongTimeout(), shutdownGrace(), getInt(MAX_MESSAGE_BYTES),
+                publicApplications());
+    }
+
+    public EventConverter eventConverter() {
+        return new EventConverter(new ApplicationResolver(topicPattern()), nonCloudEventPolicy());
+    }
+
+    /** Prints the configuration reference (Markdown) that the README carries. */
+    public static void main(String[] args) {
+        System.out.print(ConfigReference.markdown(CONFIG_DEF));
+    }
+}
