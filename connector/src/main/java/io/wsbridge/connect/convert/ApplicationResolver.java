@@ -1,0 +1,131 @@
+package io.wsbridge.connect.convert;
+
+import io.cloudevents.CloudEvent;
+
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * Finds the application an event belongs to, in this order: the CloudEvent extension {@code application}
+ * (what Drogue Cloud sets), the named group {@code application} of the topic pattern when the topic fully
+ * matches it, the topic name.
+ *
+ * <p>Thread-safe; the pattern is compiled once, by the caller.
+ */
+public final class ApplicationResolver {
+
+    /** Name of the CloudEvent extension that carries the application. */
+    public static final String APPLICATION_EXTENSION = "application";
+
+    /** Name of the topic pattern's capturing group that carries the application. */
+    public static final String APPLICATION_GROUP = "application";
+
+    /** The default topic pattern: Drogue Cloud's topic naming, {@code events-<application>}. */
+    public static final String DEFAULT_TOPIC_PATTERN = "events-(?<" + APPLICATION_GROUP + ">.+)";
+
+    private static final String EXAMPLE = "e.g. " + DEFAULT_TOPIC_PATTERN;
+
+    private final Pattern topicPattern;
+    private final boolean hasApplicationGroup;
+
+    /**
+     * @param topicPattern a pattern the whole topic name must match; without a group named {@code application}
+     *                     it never contributes and the topic name is the fallback
+     */
+    public ApplicationResolver(Pattern topicPattern) {
+        this.topicPattern = Objects.requireNonNull(topicPattern, "topicPattern");
+        this.hasApplicationGroup = hasApplicationGroup(topicPattern);
+    }
+
+    /** A resolver with {@link #DEFAULT_TOPIC_PATTERN}. */
+    public static ApplicationResolver withDefaultPattern() {
+        return new ApplicationResolver(Pattern.compile(DEFAULT_TOPIC_PATTERN));
+    }
+
+    public Pattern topicPattern() {
+        return topicPattern;
+    }
+
+    /**
+     * @param event the decoded event, or {@code null} if there is none
+     * @param topic the topic the record came from
+     * @return the application of the event, never {@code null} nor blank unless the topic is
+     */
+    public String resolve(CloudEvent event, String topic) {
+        if (event != null) {
+            Object extension = event.getExtension(APPLICATION_EXTENSION);
+            if (extension != null) {
+                String application = extension.toString();
+                if (!application.isBlank()) {
+                    return application;
+                }
+            }
+        }
+        if (hasApplicationGroup) {
+            Matcher matcher = topicPattern.matcher(topic);
+            if (matcher.matches()) {
+                String application = matcher.group(APPLICATION_GROUP);
+                if (application != null && !application.isEmpty()) {
+                    return application;
+                }
+            }
+        }
+        return topic;
+    }
+
+    /**
+     * Checks a topic pattern given in the configuration.
+     *
+     * @return {@code null} if the pattern compiles and has a group named {@code application}, else a message that
+     *         says what is wrong and how to fix it
+     */
+    public static String validatePattern(String pattern) {
+        if (pattern == null || pattern.isBlank()) {
+            return "The topic pattern is empty: give a regular expression with a named group '"
+                    + APPLICATION_GROUP + "' that captures the application from the topic name, " + EXAMPLE;
+        }
+        Pattern compiled;
+        try {
+            compiled = Pattern.compile(pattern);
+        } catch (PatternSyntaxException e) {
+            return "The topic pattern '" + pattern + "' is not a valid regular expression (" + e.getDescription()
+                    + (e.getIndex() >= 0 ? " near index " + e.getIndex() : "") + "): fix its syntax, " + EXAMPLE;
+        }
+        if (!hasApplicationGroup(compiled)) {
+            return "The topic pattern '" + pattern + "' has no named group '" + APPLICATION_GROUP
+                    + "': enclose the part of the topic name that names the application in (?<"
+                    + APPLICATION_GROUP + ">...), " + EXAMPLE;
+        }
+        return null;
+    }
+
+    /**
+     * Java 17 cannot list a pattern's named groups, but a back reference to a group that does not exist is a
+     * syntax error: compile the pattern followed by {@code \k<application>} once. A trailing comment
+     * (comments mode) is ended by a line break, an open {@code \Q} quote by {@code \E}.
+     */
+    private static boolean hasApplicationGroup(Pattern pattern) {
+        if ((pattern.flags() & Pattern.LITERAL) != 0) {
+            return false;
+        }
+        String regex = pattern.pattern();
+        String closeQuote = compiles(regex + "\\E", pattern.flags()) ? "\\E" : "";
+        return compiles("(?:" + regex + closeQuote + "\n)|\\k<" + APPLICATION_GROUP + ">", pattern.flags());
+    }
+
+    private static boolean compiles(String regex, int flags) {
+        try {
+            Pattern.compile(regex, flags);
+            return true;
+        } catch (PatternSyntaxException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ApplicationResolver{topicPattern=" + topicPattern + "}";
+    }
+}

@@ -1,0 +1,110 @@
+package io.wsbridge.connect.convert;
+
+import io.cloudevents.CloudEvent;
+import io.cloudevents.core.builder.CloudEventBuilder;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ApplicationResolverTest {
+
+    private final ApplicationResolver resolver = ApplicationResolver.withDefaultPattern();
+
+    @Test
+    void applicationExtensionWinsOverTopic() {
+        assertThat(resolver.resolve(event("drogue-app"), "events-other-app")).isEqualTo("drogue-app");
+        assertThat(resolver.resolve(event("drogue-app"), "telemetry")).isEqualTo("drogue-app");
+    }
+
+    @Test
+    void blankApplicationExtensionIsIgnored() {
+        assertThat(resolver.resolve(event("  "), "events-my-app")).isEqualTo("my-app");
+    }
+
+    @Test
+    void patternGroupNamesTheApplicationWhenTheWholeTopicMatches() {
+        assertThat(resolver.resolve(event(null), "events-my-app")).isEqualTo("my-app");
+        assertThat(resolver.resolve(null, "events-my-app")).isEqualTo("my-app");
+        assertThat(resolver.resolve(null, "old-events-my-app")).isEqualTo("old-events-my-app");
+    }
+
+    @Test
+    void topicNameIsTheFallback() {
+        assertThat(resolver.resolve(event(null), "telemetry")).isEqualTo("telemetry");
+        assertThat(resolver.resolve(event(null), "events-")).isEqualTo("events-");
+    }
+
+    @Test
+    void patternWithoutApplicationGroupFallsBackToTheTopic() {
+        ApplicationResolver withoutGroup = new ApplicationResolver(Pattern.compile("events-(?<app>.+)"));
+
+        assertThat(withoutGroup.resolve(event(null), "events-my-app")).isEqualTo("events-my-app");
+        assertThat(withoutGroup.resolve(event("drogue-app"), "events-my-app")).isEqualTo("drogue-app");
+    }
+
+    @Test
+    void emptyOrUnmatchedGroupFallsBackToTheTopic() {
+        ApplicationResolver optional = new ApplicationResolver(Pattern.compile("(?:tenant\\.(?<application>\\w*)|.*)"));
+
+        assertThat(optional.resolve(null, "tenant.app1")).isEqualTo("app1");
+        assertThat(optional.resolve(null, "tenant.")).isEqualTo("tenant.");
+        assertThat(optional.resolve(null, "other")).isEqualTo("other");
+    }
+
+    @Test
+    void customPatternWithSeveralGroups() {
+        ApplicationResolver custom =
+                new ApplicationResolver(Pattern.compile("(?<tenant>[^.]+)\\.(?<application>[^.]+)\\.events"));
+
+        assertThat(custom.resolve(null, "acme.sensors.events")).isEqualTo("sensors");
+    }
+
+    @Test
+    void acceptsValidPatterns() {
+        assertThat(ApplicationResolver.validatePattern(ApplicationResolver.DEFAULT_TOPIC_PATTERN)).isNull();
+        assertThat(ApplicationResolver.validatePattern("(?x) events- (?<application> .+ ) # Drogue naming")).isNull();
+        assertThat(ApplicationResolver.validatePattern("(?<application>.+)\\Q.events")).isNull();
+    }
+
+    @Test
+    void rejectsEmptyPattern() {
+        assertThat(ApplicationResolver.validatePattern(" ")).isEqualTo("The topic pattern is empty: give a regular"
+                + " expression with a named group 'application' that captures the application from the topic name,"
+                + " e.g. events-(?<application>.+)");
+        assertThat(ApplicationResolver.validatePattern(null)).startsWith("The topic pattern is empty");
+    }
+
+    @Test
+    void rejectsPatternWithSyntaxError() {
+        assertThat(ApplicationResolver.validatePattern("events-(?<application>.+"))
+                .isEqualTo("The topic pattern 'events-(?<application>.+' is not a valid regular expression"
+                        + " (Unclosed group near index 24): fix its syntax, e.g. events-(?<application>.+)");
+    }
+
+    @Test
+    void rejectsPatternWithoutApplicationGroup() {
+        String expected = "The topic pattern '%s' has no named group 'application': enclose the part of the topic"
+                + " name that names the application in (?<application>...), e.g. events-(?<application>.+)";
+
+        assertThat(ApplicationResolver.validatePattern("events-(.+)")).isEqualTo(String.format(expected, "events-(.+)"));
+        assertThat(ApplicationResolver.validatePattern("events-(?<app>.+)"))
+                .isEqualTo(String.format(expected, "events-(?<app>.+)"));
+        assertThat(ApplicationResolver.validatePattern("events-\\(?<application>.+\\)"))
+                .isEqualTo(String.format(expected, "events-\\(?<application>.+\\)"));
+        assertThat(ApplicationResolver.validatePattern("(?x) events-.+ # (?<application>)"))
+                .isEqualTo(String.format(expected, "(?x) events-.+ # (?<application>)"));
+        assertThat(ApplicationResolver.validatePattern("events-\\Q(?<application>.+)"))
+                .isEqualTo(String.format(expected, "events-\\Q(?<application>.+)"));
+    }
+
+    private static CloudEvent event(String application) {
+        CloudEventBuilder builder = CloudEventBuilder.v1().withId("1").withSource(URI.create("/s")).withType("t");
+        if (application != null) {
+            builder.withExtension(ApplicationResolver.APPLICATION_EXTENSION, application);
+        }
+        return builder.build();
+    }
+}
