@@ -1,5 +1,6 @@
 package io.wsbridge.connect;
 
+import io.wsbridge.bridge.Bridge;
 import io.wsbridge.bridge.BridgeException;
 import io.wsbridge.bridge.Bridges;
 import io.wsbridge.bridge.bus.EventBus;
@@ -74,6 +75,11 @@ public final class WebSocketSinkTask extends SinkTask {
     @Override
     public String version() {
         return Version.get();
+    }
+
+    /** The bridge this task publishes to; {@code null} when stopped. */
+    Bridge bridge() {
+        return lease == null ? null : lease.bridge();
     }
 
     private ErrantRecordReporter errantRecordReporter() {

@@ -1,0 +1,98 @@
+package io.wsbridge.connect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.common.config.Config;
+import org.apache.kafka.common.config.ConfigValue;
+import org.junit.jupiter.api.Test;
+
+class WebSocketSinkConnectorTest {
+
+    static final String BYTES = "org.apache.kafka.connect.converters.ByteArrayConverter";
+
+    static Map<String, String> valid() {
+        Map<String, String> config = new HashMap<>();
+        config.put("connector.class", WebSocketSinkConnector.class.getName());
+        config.put("topics", "events-a");
+        config.put("value.converter", BYTES);
+        config.put("header.converter", BYTES);
+        return config;
+    }
+
+    static Map<String, List<String>> errors(Map<String, String> config) {
+        Config result = new WebSocketSinkConnector().validate(config);
+        return result.configValues().stream().filter(v -> !v.errorMessages().isEmpty())
+                .collect(Collectors.toMap(ConfigValue::name, ConfigValue::errorMessages));
+    }
+
+    @Test
+    void validConfigHasNoErrors() {
+        assertThat(errors(valid())).isEmpty();
+    }
+
+    @Test
+    void otherConvertersAreRefusedOnTheirKey() {
+        Map<String, String> config = valid();
+        config.put("value.converter", "org.apache.kafka.connect.json.JsonConverter");
+        config.put("header.converter", "org.apache.kafka.connect.storage.SimpleHeaderConverter");
+
+        assertThat(errors(config)).containsOnly(
+                Map.entry("value.converter", List.of("wsbridge decodes CloudEvents from the raw bytes of record values: "
+                        + "set value.converter=" + BYTES)),
+                Map.entry("header.converter", List.of("wsbridge decodes CloudEvents from the raw bytes of record "
+                        + "headers: set header.converter=" + BYTES)));
+    }
+
+    @Test
+    void portOutOfRangeIsAnErrorOnThePort() {
+        Map<String, String> config = valid();
+        config.put("websocket.port", "0");
+
+        assertThat(errors(config)).containsOnly(Map.entry("websocket.port", List.of(
+                "Invalid value 0 for configuration websocket.port: Value must be at least 1")));
+    }
+
+    @Test
+    void badTopicPatternIsAnErrorOnThePattern() {
+        Map<String, String> config = valid();
+        config.put("application.topic.pattern", "events-(?<application>.+");
+
+        assertThat(errors(config)).containsOnlyKeys("application.topic.pattern");
+    }
+
+    @Test
+    void pongTimeoutNotLongerThanPingIntervalIsContradictory() {
+        Map<String, String> config = valid();
+        config.put("websocket.ping.interval.ms", "5000");
+        config.put("websocket.pong.timeout.ms", "5000");
+
+        assertThat(errors(config)).containsOnly(Map.entry("websocket.pong.timeout.ms", List.of(
+                "websocket.pong.timeout.ms (5000) must be longer than websocket.ping.interval.ms (5000), or every "
+                        + "subscriber is closed before it can answer a ping")));
+    }
+
+    @Test
+    void toleratingErrorsWithNowhereToReportThemIsContradictory() {
+        Map<String, String> config = valid();
+        config.put("errors.tolerance", "all");
+        assertThat(errors(config)).containsOnlyKeys("errors.tolerance");
+
+        config.put("errors.deadletterqueue.topic.name", "wsbridge-dlq");
+        assertThat(errors(config)).isEmpty();
+    }
+
+    @Test
+    void everyTaskGetsTheConnectorConfig() {
+        WebSocketSinkConnector connector = new WebSocketSinkConnector();
+        connector.start(valid());
+
+        assertThat(connector.taskConfigs(3)).hasSize(3).allSatisfy(c -> assertThat(c).isEqualTo(valid()));
+        assertThat(connector.taskClass()).isEqualTo(WebSocketSinkTask.class);
+        assertThat(connector.version()).isEqualTo(System.getProperty("project.version", connector.version()))
+                .isNotEqualTo("unknown");
+    }
+}

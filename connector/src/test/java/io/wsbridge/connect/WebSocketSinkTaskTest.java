@@ -1,0 +1,289 @@
+package io.wsbridge.connect;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.metrics.PluginMetrics;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.header.ConnectHeaders;
+import org.apache.kafka.connect.sink.ErrantRecordReporter;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.apache.kafka.connect.sink.SinkTaskContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class WebSocketSinkTaskTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    final List<WebSocketSinkTask> tasks = new ArrayList<>();
+
+    static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    static Map<String, String> config(int port, String nonCloudEvent) {
+        Map<String, String> config = new HashMap<>();
+        config.put("websocket.host", "127.0.0.1");
+        config.put("websocket.port", String.valueOf(port));
+        config.put("websocket.shutdown.grace.ms", "0");
+        config.put("auth.public.applications", "drogue-public-temperature");
+        config.put("errors.non.cloudevent", nonCloudEvent);
+        config.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        config.put("header.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        return config;
+    }
+
+    WebSocketSinkTask start(Map<String, String> config, SinkTaskContext context) {
+        WebSocketSinkTask task = new WebSocketSinkTask();
+        task.initialize(context);
+        tasks.add(task);
+        task.start(config);
+        return task;
+    }
+
+    @AfterEach
+    void stopTasks() {
+        tasks.forEach(WebSocketSinkTask::stop);
+    }
+
+    static SinkRecord drogueRecord(long offset, double temp) {
+        ConnectHeaders headers = new ConnectHeaders();
+        headers.addBytes("ce_specversion", bytes("1.0"));
+        headers.addBytes("ce_id", bytes("id-" + offset));
+        headers.addBytes("ce_source", bytes("drogue://drogue-public-temperature/device1"));
+        headers.addBytes("ce_type", bytes("io.drogue.event.v1"));
+        headers.addBytes("ce_application", bytes("drogue-public-temperature"));
+        headers.addBytes("ce_device", bytes("device1"));
+        headers.addBytes("content-type", bytes("application/json"));
+        return new SinkRecord("events-drogue-public-temperature", 0, null, null, Schema.OPTIONAL_BYTES_SCHEMA,
+                bytes("{\"temp\":" + temp + "}"), offset, 1_700_000_000_000L, TimestampType.CREATE_TIME, headers);
+    }
+
+    static SinkRecord plainRecord(long offset) {
+        return new SinkRecord("events-drogue-public-temperature", 2, null, null, Schema.OPTIONAL_BYTES_SCHEMA,
+                bytes("not a cloud event"), offset);
+    }
+
+    static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    static final class Client implements WebSocket.Listener {
+        final LinkedBlockingQueue<String> received = new LinkedBlockingQueue<>();
+        final CompletableFuture<Integer> closed = new CompletableFuture<>();
+        final StringBuilder partial = new StringBuilder();
+
+        static Client connect(int port, String path) {
+            Client client = new Client();
+            HttpClient.newHttpClient().newWebSocketBuilder()
+                    .buildAsync(URI.create("ws://127.0.0.1:" + port + path), client).join();
+            return client;
+        }
+
+        @Override
+        public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+            partial.append(data);
+            if (last) {
+                received.add(partial.toString());
+                partial.setLength(0);
+            }
+            webSocket.request(1);
+            return null;
+        }
+
+        @Override
+        public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+            closed.complete(statusCode);
+            return null;
+        }
+
+        JsonNode next() throws Exception {
+            String text = received.poll(10, TimeUnit.SECONDS);
+            assertThat(text).as("an event within 10 s").isNotNull();
+            return JSON.readTree(text);
+        }
+    }
+
+    static final class RecordingContext implements SinkTaskContext {
+        final List<SinkRecord> reported = new ArrayList<>();
+        final boolean withReporter;
+
+        RecordingContext(boolean withReporter) {
+            this.withReporter = withReporter;
+        }
+
+        @Override
+        public ErrantRecordReporter errantRecordReporter() {
+            if (!withReporter) {
+                return null;
+            }
+            return (record, error) -> {
+                assertThat(error).isInstanceOf(DataException.class);
+                reported.add(record);
+                return CompletableFuture.completedFuture(null);
+            };
+        }
+
+        @Override
+        public Map<String, String> configs() {
+            return Map.of();
+        }
+
+        @Override
+        public void offset(Map<TopicPartition, Long> offsets) {
+        }
+
+        @Override
+        public void offset(TopicPartition tp, long offset) {
+        }
+
+        @Override
+        public void timeout(long timeoutMs) {
+        }
+
+        @Override
+        public Set<TopicPartition> assignment() {
+            return Set.of();
+        }
+
+        @Override
+        public void pause(TopicPartition... partitions) {
+        }
+
+        @Override
+        public void resume(TopicPartition... partitions) {
+        }
+
+        @Override
+        public void requestCommit() {
+        }
+
+        @Override
+        public PluginMetrics pluginMetrics() {
+            return null;
+        }
+    }
+
+    @Test
+    void drogueEventsReachASubscriberAsCloudEventsJsonInOrder() throws Exception {
+        int port = freePort();
+        WebSocketSinkTask task = start(config(port, "wrap"), new RecordingContext(true));
+        Client client = Client.connect(port, "/drogue-public-temperature");
+        awaitSubscriber();
+
+        task.put(List.of(drogueRecord(0, 20.5), drogueRecord(1, 21.0), drogueRecord(2, 21.5)));
+
+        for (int i = 0; i < 3; i++) {
+            JsonNode event = client.next();
+            assertThat(event.path("id").asText()).isEqualTo("id-" + i);
+            assertThat(event.path("source").asText()).isEqualTo("drogue://drogue-public-temperature/device1");
+            assertThat(event.path("type").asText()).isEqualTo("io.drogue.event.v1");
+            assertThat(event.path("application").asText()).isEqualTo("drogue-public-temperature");
+            assertThat(event.path("device").asText()).isEqualTo("device1");
+            assertThat(event.path("data").path("temp").asDouble()).isEqualTo(20.5 + i * 0.5);
+        }
+    }
+
+    @Test
+    void nonCloudEventIsReportedAsErrantUnderTheReportPolicy() throws Exception {
+        int port = freePort();
+        RecordingContext context = new RecordingContext(true);
+        WebSocketSinkTask task = start(config(port, "report"), context);
+        Client client = Client.connect(port, "/drogue-public-temperature");
+        awaitSubscriber();
+
+        task.put(List.of(plainRecord(7), drogueRecord(8, 22.0)));
+
+        assertThat(client.next().path("id").asText()).isEqualTo("id-8");
+        assertThat(context.reported).extracting(SinkRecord::kafkaOffset).containsExactly(7L);
+    }
+
+    @Test
+    void nonCloudEventFailsTheTaskWithItsCoordinatesWhenThereIsNoReporter() throws Exception {
+        int port = freePort();
+        WebSocketSinkTask task = start(config(port, "report"), new RecordingContext(false));
+
+        assertThatThrownBy(() -> task.put(List.of(plainRecord(7))))
+                .isInstanceOf(DataException.class)
+                .hasMessageContaining("events-drogue-public-temperature/2/7");
+    }
+
+    @Test
+    void nonCloudEventIsWrappedUnderTheWrapPolicy() throws Exception {
+        int port = freePort();
+        WebSocketSinkTask task = start(config(port, "wrap"), new RecordingContext(true));
+        Client client = Client.connect(port, "/drogue-public-temperature");
+        awaitSubscriber();
+
+        task.put(List.of(plainRecord(7)));
+
+        JsonNode event = client.next();
+        assertThat(event.path("id").asText()).isEqualTo("events-drogue-public-temperature/2/7");
+        assertThat(event.path("data").asText()).isEqualTo("not a cloud event");
+    }
+
+    @Test
+    void twoTasksShareOneServerAndTheLastStopFreesThePort() throws Exception {
+        int port = freePort();
+        WebSocketSinkTask first = start(config(port, "wrap"), new RecordingContext(true));
+        WebSocketSinkTask second = start(config(port, "wrap"), new RecordingContext(true));
+        Client client = Client.connect(port, "/drogue-public-temperature");
+        awaitSubscriber();
+
+        first.put(List.of(drogueRecord(0, 1)));
+        second.put(List.of(drogueRecord(1, 2)));
+        first.stop();
+        second.put(List.of(drogueRecord(2, 3)));
+
+        assertThat(List.of(client.next(), client.next(), client.next())).extracting(e -> e.path("id").asText())
+                .containsExactly("id-0", "id-1", "id-2");
+        second.stop();
+        assertThat(client.closed.get(10, TimeUnit.SECONDS)).isEqualTo(1001);
+        try (ServerSocket reuse = new ServerSocket(port, 1, InetAddress.getByName("127.0.0.1"))) {
+            assertThat(reuse.getLocalPort()).isEqualTo(port);
+        }
+    }
+
+    @Test
+    void portInUseFailsTheTaskWithAMessageThatNamesThePort() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            assertThatThrownBy(() -> start(config(port, "wrap"), new RecordingContext(true)))
+                    .isInstanceOf(ConnectException.class)
+                    .hasMessageContaining("127.0.0.1:" + port)
+                    .hasMessageContaining("websocket.port");
+        }
+    }
+
+    private void awaitSubscriber() {
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> tasks.get(0).bridge().router().subscribers("drogue-public-temperature") > 0);
+    }
+}
