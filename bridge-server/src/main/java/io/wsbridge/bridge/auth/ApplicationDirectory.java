@@ -1,0 +1,29 @@
+package io.wsbridge.bridge.auth;
+
+/**
+ * Who may read which application: an application is a group of the identity provider (in Keycloak by default
+ * {@code /applications/<app>}); its members may read it, and the group attribute {@code public=true} lets anonymous
+ * clients read it too. Implementations cache answers with a short time to live and keep serving cached answers
+ * while the provider is unreachable.
+ */
+public interface ApplicationDirectory extends AutoCloseable {
+
+    /** What the directory knows of one application. */
+    enum Visibility {
+        /** No such application. */
+        UNKNOWN,
+        /** Members only. */
+        PRIVATE,
+        /** Anyone, anonymous clients included. */
+        PUBLIC
+    }
+
+    Visibility visibility(String application) throws IdentityUnavailableException;
+
+    /** Whether the user (by id) is a member of the application's group. */
+    boolean isMember(String userId, String application) throws IdentityUnavailableException;
+
+    @Override
+    default void close() {
+    }
+}
