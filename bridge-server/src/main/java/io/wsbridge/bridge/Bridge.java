@@ -6,6 +6,7 @@ import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.EventBus;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.ws.WebSocketServer;
+import java.util.Objects;
 
 /**
  * One bridge: the router and the WebSocket server that feeds subscribers from it. Built from plain
@@ -48,12 +49,27 @@ public final class Bridge implements EventBus, AutoCloseable {
         return settings;
     }
 
-    /** Settings that do not move the listener take effect without disconnecting anyone. */
+    /**
+     * Settings that do not move the listener take effect without disconnecting anyone; the access policy (and its
+     * caches) is rebuilt only if the identity provider or the public applications change.
+     */
     void reconfigure(BridgeSettings newSettings) {
-        if (!newSettings.equals(settings)) {
-            settings = newSettings;
-            server.reconfigure(newSettings, accessPolicy(newSettings));
+        BridgeSettings old = settings;
+        if (newSettings.equals(old)) {
+            return;
         }
+        if (!sameListener(old, newSettings)) {
+            throw new IllegalArgumentException("a bridge cannot move to another address or TLS setting");
+        }
+        settings = newSettings;
+        boolean samePolicy = Objects.equals(old.identity(), newSettings.identity())
+                && old.publicApplications().equals(newSettings.publicApplications());
+        server.reconfigure(newSettings, samePolicy ? null : accessPolicy(newSettings));
+    }
+
+    /** Whether both settings describe the same listener: address and TLS. */
+    static boolean sameListener(BridgeSettings a, BridgeSettings b) {
+        return a.host().equals(b.host()) && a.port() == b.port() && Objects.equals(a.tls(), b.tls());
     }
 
     public Router router() {
@@ -70,6 +86,7 @@ public final class Bridge implements EventBus, AutoCloseable {
     }
 
     private static AccessPolicy accessPolicy(BridgeSettings settings) {
-        return new StaticAccessPolicy(settings.publicApplications());
+        return settings.identity() == null ? new StaticAccessPolicy(settings.publicApplications())
+                : settings.identity().accessPolicy(settings.publicApplications());
     }
 }

@@ -1,12 +1,13 @@
 package io.wsbridge.bridge;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
 
 /**
  * The plain settings a {@link Bridge} is built from. The connector maps its configuration onto this record; the
- * bridge knows nothing of Kafka or Connect.
+ * bridge knows nothing of Kafka or Connect. Build it with {@link #builder(String, int)}.
  *
  * @param host bind address of the WebSocket server
  * @param port TCP port of the WebSocket server; 0 picks a free port (tests)
@@ -16,7 +17,11 @@ import java.util.Set;
  * @param pongTimeout a subscriber that sent nothing (pong included) for this long is closed
  * @param shutdownGrace how long the server outlives its last user (task) before it stops
  * @param maxMessageBytes largest message a client may send (e.g. a token refresh)
- * @param publicApplications applications anonymous subscribers may read without any identity provider
+ * @param publicApplications applications anonymous subscribers may read whatever the identity provider says
+ * @param allowedOrigins browser origins allowed to connect; empty allows every origin
+ * @param reauthorizeInterval how often open sessions are authorized again
+ * @param tls the server's TLS key store, or {@code null} for plain {@code ws://}
+ * @param identity the identity provider, or {@code null} for development mode
  */
 public record BridgeSettings(
         String host,
@@ -27,7 +32,11 @@ public record BridgeSettings(
         Duration pongTimeout,
         Duration shutdownGrace,
         int maxMessageBytes,
-        Set<String> publicApplications) {
+        Set<String> publicApplications,
+        Set<String> allowedOrigins,
+        Duration reauthorizeInterval,
+        Tls tls,
+        IdentityProvider identity) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8085;
@@ -36,6 +45,39 @@ public record BridgeSettings(
     public static final Duration DEFAULT_PONG_TIMEOUT = Duration.ofSeconds(45);
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
+    public static final Duration DEFAULT_REAUTHORIZE_INTERVAL = Duration.ofSeconds(60);
+
+    /**
+     * A PKCS12 (or JKS) key store holding the server's certificate and key.
+     *
+     * @param keyStore path of the key store file
+     * @param type key store type, e.g. {@code PKCS12}
+     * @param password key store password
+     * @param keyPassword password of the key, or {@code null} to use the key store password
+     */
+    public record Tls(Path keyStore, String type, String password, String keyPassword) {
+
+        public Tls {
+            Objects.requireNonNull(keyStore, "keyStore");
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(password, "password");
+        }
+
+        @Override
+        public String toString() {
+            return "Tls[keyStore=" + keyStore + ", type=" + type + ", password=[hidden]]";
+        }
+    }
+
+    /**
+     * An identity provider: how to build the access policy that asks it. Implementations are value objects (equal
+     * settings mean the same provider), so a reconfiguration with the same settings keeps the policy and its caches.
+     */
+    public interface IdentityProvider {
+
+        /** Builds the access policy; it owns caches and clients and is closed by the bridge. */
+        io.wsbridge.bridge.auth.AccessPolicy accessPolicy(Set<String> staticPublicApplications);
+    }
 
     public BridgeSettings {
         Objects.requireNonNull(host, "host");
@@ -43,7 +85,9 @@ public record BridgeSettings(
         Objects.requireNonNull(pingInterval, "pingInterval");
         Objects.requireNonNull(pongTimeout, "pongTimeout");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
+        Objects.requireNonNull(reauthorizeInterval, "reauthorizeInterval");
         publicApplications = Set.copyOf(publicApplications);
+        allowedOrigins = Set.copyOf(allowedOrigins);
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be between 0 and 65535, was " + port);
         }
@@ -60,41 +104,107 @@ public record BridgeSettings(
         if (maxMessageBytes < 1) {
             throw new IllegalArgumentException("maxMessageBytes must be at least 1, was " + maxMessageBytes);
         }
+        if (reauthorizeInterval.isNegative() || reauthorizeInterval.isZero()) {
+            throw new IllegalArgumentException("reauthorizeInterval must be positive, was " + reauthorizeInterval);
+        }
     }
 
     /** Defaults for everything, listening on {@code host:port}. */
     public static BridgeSettings defaults(String host, int port) {
-        return new BridgeSettings(host, port, DEFAULT_QUEUE_CAPACITY, OverflowPolicy.CLOSE, DEFAULT_PING_INTERVAL,
-                DEFAULT_PONG_TIMEOUT, DEFAULT_SHUTDOWN_GRACE, DEFAULT_MAX_MESSAGE_BYTES, Set.of());
+        return builder(host, port).build();
     }
 
-    public BridgeSettings withPublicApplications(Set<String> applications) {
-        return new BridgeSettings(host, port, queueCapacity, overflowPolicy, pingInterval, pongTimeout, shutdownGrace,
-                maxMessageBytes, applications);
+    public static Builder builder(String host, int port) {
+        return new Builder(host, port);
     }
 
-    public BridgeSettings withQueue(int capacity, OverflowPolicy policy) {
-        return new BridgeSettings(host, port, capacity, policy, pingInterval, pongTimeout, shutdownGrace,
-                maxMessageBytes, publicApplications);
-    }
-
-    public BridgeSettings withLiveness(Duration ping, Duration pong) {
-        return new BridgeSettings(host, port, queueCapacity, overflowPolicy, ping, pong, shutdownGrace,
-                maxMessageBytes, publicApplications);
-    }
-
-    public BridgeSettings withShutdownGrace(Duration grace) {
-        return new BridgeSettings(host, port, queueCapacity, overflowPolicy, pingInterval, pongTimeout, grace,
-                maxMessageBytes, publicApplications);
-    }
-
-    public BridgeSettings withMaxMessageBytes(int bytes) {
-        return new BridgeSettings(host, port, queueCapacity, overflowPolicy, pingInterval, pongTimeout, shutdownGrace,
-                bytes, publicApplications);
+    public Builder toBuilder() {
+        return new Builder(host, port).queue(queueCapacity, overflowPolicy).liveness(pingInterval, pongTimeout)
+                .shutdownGrace(shutdownGrace).maxMessageBytes(maxMessageBytes).publicApplications(publicApplications)
+                .allowedOrigins(allowedOrigins).reauthorizeInterval(reauthorizeInterval).tls(tls).identity(identity);
     }
 
     /** The address as a user would write it, for messages. */
     public String address() {
         return host + ":" + port;
+    }
+
+    public String scheme() {
+        return tls == null ? "ws" : "wss";
+    }
+
+    /** Builds {@link BridgeSettings}, starting from the defaults. */
+    public static final class Builder {
+        private final String host;
+        private final int port;
+        private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
+        private OverflowPolicy overflowPolicy = OverflowPolicy.CLOSE;
+        private Duration pingInterval = DEFAULT_PING_INTERVAL;
+        private Duration pongTimeout = DEFAULT_PONG_TIMEOUT;
+        private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
+        private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+        private Set<String> publicApplications = Set.of();
+        private Set<String> allowedOrigins = Set.of();
+        private Duration reauthorizeInterval = DEFAULT_REAUTHORIZE_INTERVAL;
+        private Tls tls;
+        private IdentityProvider identity;
+
+        private Builder(String host, int port) {
+            this.host = host;
+            this.port = port;
+        }
+
+        public Builder queue(int capacity, OverflowPolicy policy) {
+            this.queueCapacity = capacity;
+            this.overflowPolicy = policy;
+            return this;
+        }
+
+        public Builder liveness(Duration ping, Duration pong) {
+            this.pingInterval = ping;
+            this.pongTimeout = pong;
+            return this;
+        }
+
+        public Builder shutdownGrace(Duration grace) {
+            this.shutdownGrace = grace;
+            return this;
+        }
+
+        public Builder maxMessageBytes(int bytes) {
+            this.maxMessageBytes = bytes;
+            return this;
+        }
+
+        public Builder publicApplications(Set<String> applications) {
+            this.publicApplications = applications;
+            return this;
+        }
+
+        public Builder allowedOrigins(Set<String> origins) {
+            this.allowedOrigins = origins;
+            return this;
+        }
+
+        public Builder reauthorizeInterval(Duration interval) {
+            this.reauthorizeInterval = interval;
+            return this;
+        }
+
+        public Builder tls(Tls tls) {
+            this.tls = tls;
+            return this;
+        }
+
+        public Builder identity(IdentityProvider identity) {
+            this.identity = identity;
+            return this;
+        }
+
+        public BridgeSettings build() {
+            return new BridgeSettings(host, port, queueCapacity, overflowPolicy, pingInterval, pongTimeout,
+                    shutdownGrace, maxMessageBytes, publicApplications, allowedOrigins, reauthorizeInterval, tls,
+                    identity);
+        }
     }
 }

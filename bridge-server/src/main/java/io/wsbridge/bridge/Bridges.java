@@ -32,15 +32,16 @@ public final class Bridges {
 
     /**
      * Takes a lease on the bridge for the settings' port, starting it if needed. If the bridge runs with other
-     * settings on the same host, they are applied to it; if the host differs, it is restarted.
+     * settings for the same listener, they are applied to it; if the bind address or TLS differ, it is restarted.
      *
      * @throws BridgeException if the bridge cannot start
      */
     public synchronized Lease acquire(BridgeSettings settings) {
         Entry entry = entries.get(settings.port());
-        if (entry != null && !entry.bridge.settings().host().equals(settings.host())) {
-            log.info("Restarting the bridge on port {}: bind address changes from {} to {}", settings.port(),
-                    entry.bridge.settings().host(), settings.host());
+        if (entry != null && !Bridge.sameListener(entry.bridge.settings(), settings)) {
+            log.info("Restarting the bridge on port {}: its listener changes from {}://{} to {}://{}", settings.port(),
+                    entry.bridge.settings().scheme(), entry.bridge.settings().address(), settings.scheme(),
+                    settings.address());
             entry.cancelStop();
             entry.bridge.close();
             entries.remove(settings.port());

@@ -32,8 +32,8 @@ class BridgesTest {
     }
 
     static BridgeSettings settings(int port, Duration grace) {
-        return BridgeSettings.defaults("127.0.0.1", port).withPublicApplications(Set.of("pub"))
-                .withShutdownGrace(grace);
+        return BridgeSettings.builder("127.0.0.1", port).publicApplications(Set.of("pub"))
+                .shutdownGrace(grace).build();
     }
 
     @Test
@@ -90,7 +90,7 @@ class BridgesTest {
             URI other = URI.create("ws://127.0.0.1:" + port + "/other");
             assertThat(TestClient.refusal(other)).isEqualTo(404);
             try (Bridges.Lease second = bridges.acquire(
-                    settings(port, Duration.ZERO).withPublicApplications(Set.of("pub", "other")))) {
+                    settings(port, Duration.ZERO).toBuilder().publicApplications(Set.of("pub", "other")).build())) {
                 assertThat(second.bridge()).isSameAs(first.bridge());
                 TestClient.connect(other).close();
             }

@@ -21,7 +21,7 @@ public final class StaticAccessPolicy implements AccessPolicy {
             return AccessDecision.unauthorized(
                     "credentials cannot be verified: no identity provider is configured (development mode)");
         }
-        return publicApplications.contains(application) ? AccessDecision.allow("anonymous") : AccessDecision.notFound();
+        return publicApplications.contains(application) ? AccessDecision.ANONYMOUS : AccessDecision.notFound();
     }
 
     @Override

@@ -1,10 +1,12 @@
 package io.wsbridge.bridge.ws;
 
 import io.wsbridge.bridge.OverflowPolicy;
+import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.route.Subscription;
 import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.concurrent.atomic.LongAdder;
 import org.eclipse.jetty.util.Callback;
@@ -35,8 +37,6 @@ public final class Subscriber implements FrameHandler, Subscription {
     private final String application;
     private final String channel;
     private final String groupId;
-    private final Credentials credentials;
-    private final String principal;
     private final String remote;
     private final int capacity;
     private final OverflowPolicy overflowPolicy;
@@ -47,6 +47,9 @@ public final class Subscriber implements FrameHandler, Subscription {
     private final LongAdder dropped = new LongAdder();
     private final Utf8StringBuilder incoming = new Utf8StringBuilder();
 
+    private volatile Credentials credentials;
+    private volatile String principal;
+    private volatile Instant expiresAt;
     private volatile CoreSession session;
     /** Set when Jetty reports the connection closed. */
     private volatile boolean ended;
@@ -57,13 +60,14 @@ public final class Subscriber implements FrameHandler, Subscription {
     private boolean receivingBinary;
 
     Subscriber(SubscriberHost host, String application, String channel, String groupId, Credentials credentials,
-            String principal, String remote) {
+            AccessDecision access, String remote) {
         this.host = host;
         this.application = application;
         this.channel = channel;
         this.groupId = groupId;
         this.credentials = credentials;
-        this.principal = principal;
+        this.principal = access.principal();
+        this.expiresAt = access.expiresAt();
         this.remote = remote;
         this.capacity = host.settings().queueCapacity();
         this.overflowPolicy = host.settings().overflowPolicy();
@@ -90,6 +94,23 @@ public final class Subscriber implements FrameHandler, Subscription {
 
     public String principal() {
         return principal;
+    }
+
+    /** When the session's credentials expire, or {@code null}. */
+    public Instant expiresAt() {
+        return expiresAt;
+    }
+
+    /** Replaces the session's credentials after a successful refresh. */
+    void refreshed(Credentials newCredentials, AccessDecision access) {
+        this.credentials = newCredentials;
+        this.principal = access.principal();
+        this.expiresAt = access.expiresAt();
+    }
+
+    /** Whether the connection is still open as far as the server knows. */
+    public boolean isOpen() {
+        return !ended;
     }
 
     /** Events handed to the network. */

@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Accepts or refuses an upgrade: parses the route, the query and the credentials, asks the access policy, and
- * either creates the {@link Subscriber} or answers with 400, 401 (with {@code WWW-Authenticate}), 404 or 503.
+ * either creates the {@link Subscriber} or answers with 400, 401 (with {@code WWW-Authenticate}), 403 (an
+ * {@code Origin} outside the allow-list), 404 or 503.
  */
 final class UpgradeNegotiator implements WebSocketNegotiator {
 
@@ -53,6 +54,11 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     @Override
     public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
         String remote = Request.getRemoteAddr(request) + ":" + Request.getRemotePort(request);
+        String origin = request.getHeaders().get(HttpHeader.ORIGIN);
+        var origins = host.settings().allowedOrigins();
+        if (origin != null && !origins.isEmpty() && !origins.contains(origin)) {
+            return refuse(request, response, callback, 403, "origin not allowed", remote);
+        }
         Route route = Route.parse(request.getHttpURI().getPath());
         if (route == null) {
             return refuse(request, response, callback, 404,
@@ -85,8 +91,7 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
             return refuse(request, response, callback, decision.status(), decision.reason(), remote);
         }
         log.debug("Accepting {} as {} for '{}'", remote, decision.principal(), route.application());
-        return new Subscriber(host, route.application(), route.channel(), groupId, credentials,
-                decision.principal(), remote);
+        return new Subscriber(host, route.application(), route.channel(), groupId, credentials, decision, remote);
     }
 
     private static Map<String, List<String>> query(Request request) {

@@ -4,25 +4,35 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.bridge.BridgeException;
 import io.wsbridge.bridge.BridgeSettings;
+import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.AccessPolicy;
+import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.route.Router;
 import java.io.IOException;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.UriCompliance;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.core.server.WebSocketUpgradeHandler;
 import org.slf4j.Logger;
@@ -30,12 +40,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The embedded Jetty WebSocket server: accepts upgrades, keeps the open subscribers registered with the
- * {@link Router}, pings them, and answers their messages.
+ * {@link Router}, pings them, ends sessions whose credentials expire or lose access, and answers token refreshes.
+ * Access checks that may ask the identity provider run on a small executor of their own, never on the scheduler.
  */
 public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(WebSocketServer.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String REFRESH = "RefreshAccessToken";
 
     private final Router router;
     private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
@@ -43,8 +55,10 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     private volatile AccessPolicy policy;
     private Server server;
     private ServerConnector connector;
-    private ScheduledExecutorService scheduler;
+    private ScheduledThreadPoolExecutor scheduler;
+    private ExecutorService authorizer;
     private ScheduledFuture<?> liveness;
+    private ScheduledFuture<?> reauthorization;
 
     public WebSocketServer(BridgeSettings settings, AccessPolicy policy, Router router) {
         this.settings = settings;
@@ -59,13 +73,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         threads.setName("wsbridge-" + current.port());
         threads.setDaemon(true);
         server = new Server(threads);
-        HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        // A channel (CloudEvent subject) may contain a slash, sent encoded as %2F; Route decodes each segment.
-        http.setUriCompliance(UriCompliance.DEFAULT.with("wsbridge", UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR));
-        connector = new ServerConnector(server, new HttpConnectionFactory(http));
-        connector.setHost(current.host());
-        connector.setPort(current.port());
+        connector = connector(server, current);
         server.addConnector(connector);
 
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
@@ -74,13 +82,10 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         server.setHandler(upgrades);
         server.setStopTimeout(2_000);
 
-        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1, runnable -> {
-            Thread thread = new Thread(runnable, "wsbridge-" + current.port() + "-liveness");
-            thread.setDaemon(true);
-            return thread;
-        });
-        executor.setRemoveOnCancelPolicy(true);
-        scheduler = executor;
+        scheduler = new ScheduledThreadPoolExecutor(1, daemon("wsbridge-" + current.port() + "-timer"));
+        scheduler.setRemoveOnCancelPolicy(true);
+        authorizer = new ThreadPoolExecutor(1, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(10_000),
+                daemon("wsbridge-" + current.port() + "-auth"));
         try {
             server.start();
         } catch (Exception e) {
@@ -90,9 +95,47 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
                     + " (websocket.host / websocket.port): " + cause
                     + ". Is another process or connector using the port?", e);
         }
-        long interval = current.pingInterval().toMillis();
-        liveness = scheduler.scheduleWithFixedDelay(this::checkLiveness, interval, interval, TimeUnit.MILLISECONDS);
-        log.info("WebSocket server listening on {}:{}; {}", current.host(), port(), policy.describe());
+        long ping = current.pingInterval().toMillis();
+        liveness = scheduler.scheduleWithFixedDelay(this::checkLiveness, ping, ping, TimeUnit.MILLISECONDS);
+        long reauthorize = current.reauthorizeInterval().toMillis();
+        reauthorization = scheduler.scheduleWithFixedDelay(this::reauthorizeAll, reauthorize, reauthorize,
+                TimeUnit.MILLISECONDS);
+        log.info("WebSocket server listening on {}://{}:{}; {}", current.scheme(), current.host(), port(),
+                policy.describe());
+    }
+
+    private static ServerConnector connector(Server server, BridgeSettings settings) {
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        // A channel (CloudEvent subject) may contain a slash, sent encoded as %2F; Route decodes each segment.
+        http.setUriCompliance(UriCompliance.DEFAULT.with("wsbridge", UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR));
+        ServerConnector connector;
+        if (settings.tls() == null) {
+            connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        } else {
+            BridgeSettings.Tls tls = settings.tls();
+            SslContextFactory.Server ssl = new SslContextFactory.Server();
+            ssl.setKeyStorePath(tls.keyStore().toString());
+            ssl.setKeyStoreType(tls.type());
+            ssl.setKeyStorePassword(tls.password());
+            if (tls.keyPassword() != null) {
+                ssl.setKeyManagerPassword(tls.keyPassword());
+            }
+            http.addCustomizer(new SecureRequestCustomizer(false));
+            connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
+                    new HttpConnectionFactory(http));
+        }
+        connector.setHost(settings.host());
+        connector.setPort(settings.port());
+        return connector;
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return runnable -> {
+            Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
     }
 
     /** The port actually bound (differs from the settings when they ask for port 0). */
@@ -100,15 +143,19 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         return connector.getLocalPort();
     }
 
-    /** Applies new settings to new subscribers and the next liveness check; the listener stays. */
+    /**
+     * Applies new settings to new subscribers and the next checks; the listener stays.
+     *
+     * @param newPolicy the access policy to use from now on, or {@code null} to keep the current one
+     */
     public void reconfigure(BridgeSettings newSettings, AccessPolicy newPolicy) {
-        AccessPolicy old = this.policy;
         this.settings = newSettings;
-        this.policy = newPolicy;
-        if (old != newPolicy) {
+        if (newPolicy != null) {
+            AccessPolicy old = this.policy;
+            this.policy = newPolicy;
             old.close();
         }
-        log.info("WebSocket server on {} reconfigured; {}", newSettings.address(), newPolicy.describe());
+        log.info("WebSocket server on {} reconfigured; {}", newSettings.address(), policy.describe());
     }
 
     public int subscriberCount() {
@@ -128,6 +175,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     public void opened(Subscriber subscriber) {
         subscribers.add(subscriber);
         router.add(subscriber);
+        scheduleExpiry(subscriber);
         log.debug("Opened {}", subscriber);
     }
 
@@ -146,20 +194,89 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         } catch (IOException e) {
             message = null;
         }
-        if (message != null && message.isObject() && message.size() == 1
-                && message.path("RefreshAccessToken").isTextual()) {
-            subscriber.close(CloseCodes.POLICY_VIOLATION,
-                    "token refresh is not available: no identity provider is configured");
+        if (message == null || !message.isObject() || message.size() != 1 || !message.path(REFRESH).isTextual()
+                || message.path(REFRESH).asText().isBlank()) {
+            subscriber.close(CloseCodes.PROTOCOL_ERROR,
+                    "unsupported message: expected {\"" + REFRESH + "\":\"<jwt>\"}");
             return;
         }
-        subscriber.close(CloseCodes.PROTOCOL_ERROR, "unsupported message: expected {\"RefreshAccessToken\":\"<jwt>\"}");
+        Credentials refreshed = new Credentials.Bearer(message.path(REFRESH).asText());
+        submit(() -> refresh(subscriber, refreshed), subscriber);
+    }
+
+    private void refresh(Subscriber subscriber, Credentials credentials) {
+        AccessDecision decision = policy.check(credentials, subscriber.application());
+        if (!decision.allowed()) {
+            log.info("Refused token refresh of {}: {}", subscriber, decision.reason());
+            subscriber.close(CloseCodes.POLICY_VIOLATION, "token refresh refused: " + decision.reason());
+            return;
+        }
+        subscriber.refreshed(credentials, decision);
+        scheduleExpiry(subscriber);
+        log.debug("Refreshed the token of {}; it expires at {}", subscriber, decision.expiresAt());
+    }
+
+    private void scheduleExpiry(Subscriber subscriber) {
+        Instant expiresAt = subscriber.expiresAt();
+        if (expiresAt != null) {
+            long delay = Math.max(0, Duration.between(Instant.now(), expiresAt).toMillis());
+            schedule(() -> expireIfDue(subscriber), delay + 1);
+        }
+    }
+
+    private void expireIfDue(Subscriber subscriber) {
+        Instant expiresAt = subscriber.expiresAt();
+        if (subscriber.isOpen() && expiresAt != null && !Instant.now().isBefore(expiresAt)) {
+            log.info("Closing {}: its token expired", subscriber);
+            subscriber.close(CloseCodes.POLICY_VIOLATION, "token expired");
+        }
+    }
+
+    /**
+     * Checks every open session again, so that a revoked membership, key or public flag ends it. While the identity
+     * provider cannot answer (503), sessions stay open.
+     */
+    private void reauthorizeAll() {
+        AccessPolicy current = policy;
+        for (Subscriber subscriber : subscribers) {
+            submit(() -> {
+                if (!subscriber.isOpen()) {
+                    return;
+                }
+                AccessDecision decision = current.check(subscriber.credentials(), subscriber.application());
+                if (decision.status() == 401 || decision.status() == 404) {
+                    log.info("Closing {}: access ended ({})", subscriber, decision.reason());
+                    subscriber.close(CloseCodes.POLICY_VIOLATION,
+                            decision.status() == 401 ? "credentials no longer valid" : "access revoked");
+                }
+            }, subscriber);
+        }
+    }
+
+    private void submit(Runnable task, Subscriber subscriber) {
+        try {
+            authorizer.execute(() -> {
+                try {
+                    task.run();
+                } catch (RuntimeException e) {
+                    log.warn("Access check for {} failed", subscriber, e);
+                    subscriber.close(CloseCodes.INTERNAL_ERROR, "internal error");
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            log.warn("Too many pending access checks; {} is checked in the next round", subscriber);
+        }
     }
 
     @Override
     public void schedule(Runnable task, long delayMillis) {
-        ScheduledExecutorService current = scheduler;
+        ScheduledThreadPoolExecutor current = scheduler;
         if (current != null && !current.isShutdown()) {
-            current.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+            try {
+                current.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException e) {
+                log.debug("Server stopping; task not scheduled");
+            }
         }
     }
 
@@ -193,8 +310,14 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         if (liveness != null) {
             liveness.cancel(false);
         }
+        if (reauthorization != null) {
+            reauthorization.cancel(false);
+        }
         if (scheduler != null) {
             scheduler.shutdownNow();
+        }
+        if (authorizer != null) {
+            authorizer.shutdownNow();
         }
         try {
             server.stop();

@@ -33,7 +33,7 @@ class WebSocketServerTest {
     }
 
     Bridge startDefault() {
-        return start(BridgeSettings.defaults("127.0.0.1", 0).withPublicApplications(Set.of("pub", "other")));
+        return start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub", "other")).build());
     }
 
     URI uri(String pathAndQuery) {
@@ -135,8 +135,8 @@ class WebSocketServerTest {
 
     @Test
     void slowSubscriberIsClosedWith1013AndDoesNotHoldUpOthers() throws Exception {
-        start(BridgeSettings.defaults("127.0.0.1", 0).withPublicApplications(Set.of("pub"))
-                .withQueue(32, OverflowPolicy.CLOSE));
+        start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub"))
+                .queue(32, OverflowPolicy.CLOSE).build());
         try (RawWebSocket stalled = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 4096);
                 TestClient reader = TestClient.connect(uri("/pub"))) {
             assertThat(stalled.status()).isEqualTo(101);
@@ -166,8 +166,8 @@ class WebSocketServerTest {
 
     @Test
     void dropOldestKeepsTheSlowSubscriberAndCountsWhatItDropped() throws Exception {
-        start(BridgeSettings.defaults("127.0.0.1", 0).withPublicApplications(Set.of("pub"))
-                .withQueue(32, OverflowPolicy.DROP_OLDEST));
+        start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub"))
+                .queue(32, OverflowPolicy.DROP_OLDEST).build());
         try (RawWebSocket stalled = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 4096);
                 TestClient reader = TestClient.connect(uri("/pub"))) {
             awaitSubscribers("pub", 2);
@@ -203,8 +203,8 @@ class WebSocketServerTest {
 
     @Test
     void clientThatNeverAnswersPingsIsClosed() throws Exception {
-        start(BridgeSettings.defaults("127.0.0.1", 0).withPublicApplications(Set.of("pub"))
-                .withLiveness(Duration.ofMillis(100), Duration.ofMillis(500)));
+        start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub"))
+                .liveness(Duration.ofMillis(100), Duration.ofMillis(500)).build());
         try (RawWebSocket silent = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 65536);
                 TestClient answering = TestClient.connect(uri("/pub"))) {
             awaitSubscribers("pub", 2);
@@ -237,7 +237,7 @@ class WebSocketServerTest {
 
     @Test
     void clientMessagesOutsideTheProtocolCloseWithTheDocumentedCodes() throws Exception {
-        start(BridgeSettings.defaults("127.0.0.1", 0).withPublicApplications(Set.of("pub")).withMaxMessageBytes(1024));
+        start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub")).maxMessageBytes(1024).build());
         assertThat(closeCodeAfter(0x1, "not json".getBytes(StandardCharsets.UTF_8)))
                 .isEqualTo(CloseCodes.PROTOCOL_ERROR);
         assertThat(closeCodeAfter(0x1, "{\"Hello\":1}".getBytes(StandardCharsets.UTF_8)))

@@ -37,6 +37,18 @@ public final class ConnectorValidation {
                             + "before it can answer a ping");
         }
 
+        String keyStore = configs.getOrDefault(WebSocketSinkConfig.TLS_KEYSTORE_LOCATION, "");
+        if (!keyStore.isBlank()) {
+            if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(keyStore.trim()))) {
+                addError(values, WebSocketSinkConfig.TLS_KEYSTORE_LOCATION, keyStore, "cannot read the key store '"
+                        + keyStore.trim() + "' on this worker: the file must exist on every worker that runs a task");
+            }
+            if (configs.getOrDefault(WebSocketSinkConfig.TLS_KEYSTORE_PASSWORD, "").isEmpty()) {
+                addError(values, WebSocketSinkConfig.TLS_KEYSTORE_PASSWORD, null,
+                        "a TLS key store needs its password: set " + WebSocketSinkConfig.TLS_KEYSTORE_PASSWORD);
+            }
+        }
+
         if ("all".equalsIgnoreCase(configs.getOrDefault("errors.tolerance", "none").trim())
                 && configs.getOrDefault("errors.deadletterqueue.topic.name", "").isBlank()
                 && !"true".equalsIgnoreCase(configs.getOrDefault("errors.log.enable", "false").trim())) {

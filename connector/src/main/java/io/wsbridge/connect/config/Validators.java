@@ -57,7 +57,48 @@ final class Validators {
         }
     }
 
-    /** Application names: non-empty, no slashes, no duplicates. */
+    /** Origins as browsers send them: scheme://host[:port], no path. */
+    static final class Origins implements ConfigDef.Validator {
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            if (!(value instanceof List<?> origins)) {
+                return;
+            }
+            for (Object entry : origins) {
+                String origin = entry == null ? "" : entry.toString();
+                if (!origin.matches("https?://[^/\\s]+")) {
+                    throw new ConfigException(name, value, "'" + origin
+                            + "' is not an origin: write scheme://host[:port], e.g. https://app.example.com");
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "comma-separated origins (scheme://host[:port])";
+        }
+    }
+
+    /** An absolute file path, or empty for none. */
+    static final class OptionalAbsolutePath implements ConfigDef.Validator {
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            String path = value == null ? "" : value.toString().trim();
+            if (!path.isEmpty() && !java.nio.file.Path.of(path).isAbsolute()) {
+                throw new ConfigException(name, value, "must be an absolute path (workers resolve relative paths "
+                        + "against their own working directory)");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "an absolute path, or empty";
+        }
+    }
+
+    /** Application names: non-empty, no slashes. */
     static final class ApplicationNames implements ConfigDef.Validator {
 
         @Override

@@ -6,8 +6,10 @@ import io.wsbridge.connect.convert.ApplicationResolver;
 import io.wsbridge.connect.convert.EventConverter;
 import io.wsbridge.connect.convert.NonCloudEventPolicy;
 import java.time.Duration;
+import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -17,6 +19,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.types.Password;
 
 /** The one configuration of the connector and its tasks: keys, validation, documentation, typed accessors. */
 public final class WebSocketSinkConfig extends AbstractConfig {
@@ -36,6 +39,12 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String TOPIC_PATTERN = "application.topic.pattern";
     public static final String NON_CLOUDEVENT = "errors.non.cloudevent";
     public static final String PUBLIC_APPLICATIONS = "auth.public.applications";
+    public static final String REAUTHORIZE_INTERVAL = "auth.reauthorize.interval.ms";
+    public static final String ALLOWED_ORIGINS = "websocket.allowed.origins";
+    public static final String TLS_KEYSTORE_LOCATION = "websocket.tls.keystore.location";
+    public static final String TLS_KEYSTORE_TYPE = "websocket.tls.keystore.type";
+    public static final String TLS_KEYSTORE_PASSWORD = "websocket.tls.keystore.password";
+    public static final String TLS_KEY_PASSWORD = "websocket.tls.key.password";
 
     public static final ConfigDef CONFIG_DEF = configDef();
 
@@ -85,6 +94,24 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 Range.between(128, 16 * 1024 * 1024), Importance.LOW, "Largest message a client may send (such as "
                         + "a token refresh); a larger one closes the connection with code 1009.",
                 GROUP_SERVER, ++order, Width.SHORT, "Largest client message (bytes)");
+        def.define(ALLOWED_ORIGINS, Type.LIST, "", new Validators.Origins(), Importance.MEDIUM,
+                "Browser origins (scheme://host[:port]) allowed to connect. An upgrade with an Origin header "
+                        + "outside the list answers 403; clients that send no Origin (not browsers) are not "
+                        + "affected. Empty allows every origin.",
+                GROUP_SERVER, ++order, Width.LONG, "Allowed origins");
+        def.define(TLS_KEYSTORE_LOCATION, Type.STRING, "", new Validators.OptionalAbsolutePath(), Importance.MEDIUM, "Path of the key store with the "
+                        + "server's certificate and private key. When set, the server speaks TLS only (wss://).",
+                GROUP_SERVER, ++order, Width.LONG, "TLS key store");
+        def.define(TLS_KEYSTORE_TYPE, Type.STRING, "PKCS12", Validators.oneOf(List.of("pkcs12", "jks")),
+                Importance.LOW, "Type of the TLS key store.", GROUP_SERVER, ++order, Width.SHORT,
+                "TLS key store type");
+        def.define(TLS_KEYSTORE_PASSWORD, Type.PASSWORD, null, Importance.MEDIUM, "Password of the TLS key store. "
+                        + "Use a config provider (e.g. ${file:/etc/wsbridge/secrets.properties:keystore.password}) so "
+                        + "that Connect's REST API shows the reference, not the password.",
+                GROUP_SERVER, ++order, Width.MEDIUM, "TLS key store password");
+        def.define(TLS_KEY_PASSWORD, Type.PASSWORD, null, Importance.LOW, "Password of the private key, if it "
+                        + "differs from the key store password.",
+                GROUP_SERVER, ++order, Width.MEDIUM, "TLS key password");
     }
 
     private static void events(ConfigDef def) {
@@ -111,6 +138,12 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                         + "upgrade. Without an identity provider configured, this list is the whole access policy "
                         + "(development mode) and credentials are refused with 401.",
                 GROUP_ACCESS, ++order, Width.LONG, "Public applications");
+        def.define(REAUTHORIZE_INTERVAL, Type.LONG, BridgeSettings.DEFAULT_REAUTHORIZE_INTERVAL.toMillis(),
+                Range.between(100, 86_400_000), Importance.LOW, "How often every open session, anonymous and "
+                        + "API-key ones included, is authorized again, so that a revoked membership, key or public "
+                        + "flag ends it (close code 1008). While the identity provider is unreachable, open sessions "
+                        + "stay.",
+                GROUP_ACCESS, ++order, Width.SHORT, "Re-authorization interval (ms)");
     }
 
     public Duration pingInterval() {
@@ -142,11 +175,30 @@ public final class WebSocketSinkConfig extends AbstractConfig {
         return new HashSet<>(list);
     }
 
+    /** The server's TLS key store, or {@code null} for plain ws://. */
+    public BridgeSettings.Tls tls() {
+        String location = getString(TLS_KEYSTORE_LOCATION);
+        if (location == null || location.isBlank()) {
+            return null;
+        }
+        Password password = getPassword(TLS_KEYSTORE_PASSWORD);
+        Password keyPassword = getPassword(TLS_KEY_PASSWORD);
+        return new BridgeSettings.Tls(Path.of(location.trim()), getString(TLS_KEYSTORE_TYPE).toUpperCase(Locale.ROOT),
+                password == null ? "" : password.value(), keyPassword == null ? null : keyPassword.value());
+    }
+
     /** The settings of the bridge this connector's tasks share. */
     public BridgeSettings bridgeSettings() {
-        return new BridgeSettings(getString(WEBSOCKET_HOST), getInt(WEBSOCKET_PORT), getInt(QUEUE_SIZE),
-                overflowPolicy(), pingInterval(), pongTimeout(), shutdownGrace(), getInt(MAX_MESSAGE_BYTES),
-                publicApplications());
+        return BridgeSettings.builder(getString(WEBSOCKET_HOST), getInt(WEBSOCKET_PORT))
+                .queue(getInt(QUEUE_SIZE), overflowPolicy())
+                .liveness(pingInterval(), pongTimeout())
+                .shutdownGrace(shutdownGrace())
+                .maxMessageBytes(getInt(MAX_MESSAGE_BYTES))
+                .publicApplications(publicApplications())
+                .allowedOrigins(new HashSet<>(getList(ALLOWED_ORIGINS)))
+                .reauthorizeInterval(Duration.ofMillis(getLong(REAUTHORIZE_INTERVAL)))
+                .tls(tls())
+                .build();
     }
 
     public EventConverter eventConverter() {

@@ -20,10 +20,17 @@ class ConfigReferenceTest {
         assertThat(end).as("README marker %s", END).isGreaterThan(start);
 
         String documented = readme.substring(start + START.length(), end);
+        String generated = ConfigReference.markdown(WebSocketSinkConfig.CONFIG_DEF);
+        if (Boolean.getBoolean("readme.update") && !documented.equals(generated)) {
+            Files.writeString(Path.of("..", "README.md"),
+                    readme.substring(0, start + START.length()) + generated + readme.substring(end));
+            documented = generated;
+        }
 
         assertThat(documented)
-                .as("README configuration reference; regenerate it with WebSocketSinkConfig.main")
-                .isEqualTo(ConfigReference.markdown(WebSocketSinkConfig.CONFIG_DEF));
+                .as("README configuration reference; regenerate it with "
+                        + "mvn -pl connector test -Dtest=ConfigReferenceTest -Dreadme.update=true")
+                .isEqualTo(generated);
     }
 
     @Test
@@ -31,7 +38,9 @@ class ConfigReferenceTest {
         WebSocketSinkConfig.CONFIG_DEF.configKeys().values().forEach(key -> {
             assertThat(key.group).as(key.name).isNotBlank();
             assertThat(key.documentation).as(key.name).isNotBlank();
-            assertThat(key.validator).as(key.name).isNotNull();
+            if (key.type != org.apache.kafka.common.config.ConfigDef.Type.PASSWORD) {
+                assertThat(key.validator).as(key.name).isNotNull();
+            }
         });
     }
 }

@@ -22,19 +22,43 @@ class WebSocketSinkConfigTest {
 
     @Test
     void everyKeyReachesTheBridgeSettings() {
-        BridgeSettings settings = new WebSocketSinkConfig(Map.of(
-                "websocket.host", "127.0.0.1",
-                "websocket.port", "9000",
-                "websocket.subscriber.queue.size", "10",
-                "websocket.subscriber.overflow.policy", "DROP-OLDEST",
-                "websocket.ping.interval.ms", "1000",
-                "websocket.pong.timeout.ms", "3000",
-                "websocket.shutdown.grace.ms", "0",
-                "websocket.max.message.bytes", "4096",
-                "auth.public.applications", "a, b")).bridgeSettings();
+        BridgeSettings settings = new WebSocketSinkConfig(Map.ofEntries(
+                Map.entry("websocket.host", "127.0.0.1"),
+                Map.entry("websocket.port", "9000"),
+                Map.entry("websocket.subscriber.queue.size", "10"),
+                Map.entry("websocket.subscriber.overflow.policy", "DROP-OLDEST"),
+                Map.entry("websocket.ping.interval.ms", "1000"),
+                Map.entry("websocket.pong.timeout.ms", "3000"),
+                Map.entry("websocket.shutdown.grace.ms", "0"),
+                Map.entry("websocket.max.message.bytes", "4096"),
+                Map.entry("auth.public.applications", "a, b"),
+                Map.entry("websocket.allowed.origins", "https://app.example"),
+                Map.entry("auth.reauthorize.interval.ms", "5000"),
+                Map.entry("websocket.tls.keystore.location", "/etc/ws.p12"),
+                Map.entry("websocket.tls.keystore.password", "store-pass"))).bridgeSettings();
 
-        assertThat(settings).isEqualTo(new BridgeSettings("127.0.0.1", 9000, 10, OverflowPolicy.DROP_OLDEST,
-                Duration.ofSeconds(1), Duration.ofSeconds(3), Duration.ZERO, 4096, Set.of("a", "b")));
+        assertThat(settings).isEqualTo(BridgeSettings.builder("127.0.0.1", 9000).queue(10, OverflowPolicy.DROP_OLDEST)
+                .liveness(Duration.ofSeconds(1), Duration.ofSeconds(3)).shutdownGrace(Duration.ZERO)
+                .maxMessageBytes(4096).publicApplications(Set.of("a", "b"))
+                .allowedOrigins(Set.of("https://app.example")).reauthorizeInterval(Duration.ofSeconds(5))
+                .tls(new BridgeSettings.Tls(java.nio.file.Path.of("/etc/ws.p12"), "PKCS12", "store-pass", null))
+                .build());
+    }
+
+    @Test
+    void originsMustBeOrigins() {
+        assertThatThrownBy(() -> new WebSocketSinkConfig(Map.of("websocket.allowed.origins", "app.example/x")))
+                .hasMessage("Invalid value [app.example/x] for configuration websocket.allowed.origins: "
+                        + "'app.example/x' is not an origin: write scheme://host[:port], e.g. https://app.example.com");
+    }
+
+    @Test
+    void passwordsAreHiddenWhenTheConfigIsPrinted() {
+        WebSocketSinkConfig config = new WebSocketSinkConfig(Map.of("websocket.tls.keystore.location", "/x.p12",
+                "websocket.tls.keystore.password", "store-pass"));
+        assertThat(config.toString()).doesNotContain("store-pass");
+        assertThat(config.values().toString()).doesNotContain("store-pass");
+        assertThat(config.bridgeSettings().toString()).doesNotContain("store-pass");
     }
 
     @Test
