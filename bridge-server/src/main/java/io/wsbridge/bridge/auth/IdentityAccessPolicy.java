@@ -1,0 +1,71 @@
+package io.wsbridge.bridge.auth;
+
+import java.util.Set;
+
+/**
+ * Access through an identity provider: tokens and API keys are verified, and the application directory says which
+ * applications exist, which are public and who their members are. The static list of public applications still
+ * applies on top. Unknown answers while the provider is unreachable fail closed (503).
+ */
+public final class IdentityAccessPolicy implements AccessPolicy {
+
+    private final Set<String> staticPublic;
+    private final TokenVerifier tokens;
+    private final ApiKeyVerifier apiKeys;
+    private final ApplicationDirectory directory;
+    private final String description;
+
+    public IdentityAccessPolicy(Set<String> staticPublic, TokenVerifier tokens, ApiKeyVerifier apiKeys,
+            ApplicationDirectory directory, String description) {
+        this.staticPublic = Set.copyOf(staticPublic);
+        this.tokens = tokens;
+        this.apiKeys = apiKeys;
+        this.directory = directory;
+        this.description = description;
+    }
+
+    @Override
+    public AccessDecision check(Credentials credentials, String application) {
+        try {
+            if (credentials instanceof Credentials.Bearer bearer) {
+                return authorize(tokens.verify(bearer.token()), application);
+            }
+            if (credentials instanceof Credentials.ApiKey key) {
+                return authorize(apiKeys.verify(key.username(), key.key()), application);
+            }
+            if (staticPublic.contains(application)
+                    || directory.visibility(application) == ApplicationDirectory.Visibility.PUBLIC) {
+                return AccessDecision.ANONYMOUS;
+            }
+            return AccessDecision.notFound();
+        } catch (InvalidCredentialsException e) {
+            return AccessDecision.unauthorized(e.getMessage());
+        } catch (IdentityUnavailableException e) {
+            return AccessDecision.unavailable(e.getMessage());
+        }
+    }
+
+    private AccessDecision authorize(Identity identity, String application) throws IdentityUnavailableException {
+        if (staticPublic.contains(application)) {
+            return AccessDecision.allow(identity);
+        }
+        return switch (directory.visibility(application)) {
+            case UNKNOWN -> AccessDecision.notFound();
+            case PUBLIC -> AccessDecision.allow(identity);
+            case PRIVATE -> directory.isMember(identity.userId(), application)
+                    ? AccessDecision.allow(identity) : AccessDecision.notFound();
+        };
+    }
+
+    @Override
+    public String describe() {
+        return description;
+    }
+
+    @Override
+    public void close() {
+        tokens.close();
+        apiKeys.close();
+        directory.close();
+    }
+}
