@@ -1,0 +1,101 @@
+package io.wsbridge.bridge.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class IdentityAccessPolicyTest {
+
+    static final Instant EXPIRY = Instant.parse("2030-01-01T00:00:00Z");
+
+    boolean down;
+
+    final TokenVerifier tokens = token -> {
+        if (down && !token.equals("cached")) {
+            throw new IdentityUnavailableException("keys unreachable", null);
+        }
+        return switch (token) {
+            case "alice", "cached" -> new Identity("id-alice", "alice", EXPIRY);
+            case "bob" -> new Identity("id-bob", "bob", EXPIRY);
+            default -> throw new InvalidCredentialsException("token signature is not valid");
+        };
+    };
+
+    final ApiKeyVerifier keys = (username, key) -> {
+        if (username.equals("alice") && key.equals("good")) {
+            return new Identity("id-alice", "alice", null);
+        }
+        throw new InvalidCredentialsException("API key is not valid");
+    };
+
+    final ApplicationDirectory directory = new ApplicationDirectory() {
+        final Map<String, Visibility> apps = Map.of("public-app", Visibility.PUBLIC, "private-app", Visibility.PRIVATE);
+
+        @Override
+        public Visibility visibility(String application) throws IdentityUnavailableException {
+            if (down) {
+                throw new IdentityUnavailableException("Keycloak unreachable", null);
+            }
+            return apps.getOrDefault(application, Visibility.UNKNOWN);
+        }
+
+        @Override
+        public boolean isMember(String userId, String application) {
+            return userId.equals("id-alice") && application.equals("private-app");
+        }
+    };
+
+    final IdentityAccessPolicy policy = new IdentityAccessPolicy(Set.of("static-app"), tokens, keys, directory,
+            "test");
+
+    static final Credentials ANONYMOUS = Credentials.ANONYMOUS;
+
+    int status(Credentials credentials, String application) {
+        return policy.check(credentials, application).status();
+    }
+
+    @Test
+    void anonymousReadsPublicApplicationsOnly() {
+        assertThat(status(ANONYMOUS, "public-app")).isEqualTo(200);
+        assertThat(status(ANONYMOUS, "static-app")).isEqualTo(200);
+        assertThat(status(ANONYMOUS, "private-app")).isEqualTo(404);
+        assertThat(status(ANONYMOUS, "no-such-app")).isEqualTo(404);
+    }
+
+    @Test
+    void memberReadsItsPrivateApplicationWithTokenOrKey() {
+        AccessDecision byToken = policy.check(new Credentials.Bearer("alice"), "private-app");
+        assertThat(byToken).isEqualTo(new AccessDecision(200, "alice", EXPIRY, null));
+        assertThat(status(new Credentials.ApiKey("alice", "good"), "private-app")).isEqualTo(200);
+        assertThat(policy.check(new Credentials.ApiKey("alice", "good"), "private-app").expiresAt()).isNull();
+    }
+
+    @Test
+    void nonMemberGets404ForPrivateAndUnknownApplications() {
+        assertThat(status(new Credentials.Bearer("bob"), "private-app")).isEqualTo(404);
+        assertThat(status(new Credentials.Bearer("bob"), "no-such-app")).isEqualTo(404);
+        assertThat(status(new Credentials.Bearer("bob"), "public-app")).isEqualTo(200);
+        assertThat(status(new Credentials.Bearer("bob"), "static-app")).isEqualTo(200);
+    }
+
+    @Test
+    void badCredentialsAre401WhateverTheApplication() {
+        for (String app : new String[] {"public-app", "private-app", "no-such-app", "static-app"}) {
+            assertThat(policy.check(new Credentials.Bearer("forged"), app))
+                    .isEqualTo(AccessDecision.unauthorized("token signature is not valid"));
+            assertThat(status(new Credentials.ApiKey("alice", "wrong"), app)).isEqualTo(401);
+        }
+    }
+
+    @Test
+    void unknownAnswersDuringAnOutageAre503() {
+        down = true;
+        assertThat(status(ANONYMOUS, "public-app")).isEqualTo(503);
+        assertThat(status(new Credentials.Bearer("alice"), "private-app")).isEqualTo(503);
+        assertThat(status(ANONYMOUS, "static-app")).isEqualTo(200);
+        assertThat(status(new Credentials.Bearer("cached"), "static-app")).isEqualTo(200);
+    }
+}
