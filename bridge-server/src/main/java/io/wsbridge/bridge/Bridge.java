@@ -37,7 +37,13 @@ public final class Bridge implements EventBus, AutoCloseable {
 
     @Override
     public void publish(Event event) {
+        server.meters(event.application()).eventsIn().increment();
         router.publish(event);
+    }
+
+    /** Called by {@link Bridges} when the number of tasks holding the bridge changes. */
+    void users(int count) {
+        server.users(count);
     }
 
     /** The port actually bound. */

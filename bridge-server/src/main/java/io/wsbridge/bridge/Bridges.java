@@ -55,6 +55,7 @@ public final class Bridges {
             entry.bridge.reconfigure(settings);
         }
         entry.leases++;
+        entry.bridge.users(entry.leases);
         return new Lease(settings.port(), entry);
     }
 
@@ -64,7 +65,11 @@ public final class Bridges {
     }
 
     private synchronized void release(int port, Entry entry) {
-        if (entries.get(port) != entry || --entry.leases > 0) {
+        if (entries.get(port) != entry) {
+            return;
+        }
+        entry.bridge.users(--entry.leases);
+        if (entry.leases > 0) {
             return;
         }
         Duration grace = entry.bridge.settings().shutdownGrace();

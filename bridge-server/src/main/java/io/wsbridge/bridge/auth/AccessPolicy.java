@@ -8,6 +8,11 @@ public interface AccessPolicy extends AutoCloseable {
 
     AccessDecision check(Credentials credentials, String application);
 
+    /** Whether the identity provider can be reached, for the readiness probe. */
+    default boolean ready() {
+        return true;
+    }
+
     /** A line for the startup log that says which mode this is. */
     String describe();
 

@@ -23,6 +23,11 @@ public interface ApplicationDirectory extends AutoCloseable {
     /** Whether the user (by id) is a member of the application's group. */
     boolean isMember(String userId, String application) throws IdentityUnavailableException;
 
+    /** Whether the identity provider answered the last time it was asked (readiness). */
+    default boolean reachable() {
+        return true;
+    }
+
     @Override
     default void close() {
     }

@@ -58,6 +58,11 @@ public final class IdentityAccessPolicy implements AccessPolicy {
     }
 
     @Override
+    public boolean ready() {
+        return directory.reachable();
+    }
+
+    @Override
     public String describe() {
         return description;
     }

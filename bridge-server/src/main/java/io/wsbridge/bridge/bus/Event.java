@@ -14,6 +14,7 @@ public final class Event {
     private final String application;
     private final String channel;
     private final byte[] utf8;
+    private final long publishedNanos = System.nanoTime();
 
     /**
      * @param application the application whose subscribers receive the event
@@ -42,6 +43,11 @@ public final class Event {
     /** A fresh read-only view of the shared UTF-8 bytes, one per write; the bytes are never copied. */
     public ByteBuffer payload() {
         return ByteBuffer.wrap(utf8).asReadOnlyBuffer();
+    }
+
+    /** {@link System#nanoTime()} when the event was created, for the dispatch latency. */
+    public long publishedNanos() {
+        return publishedNanos;
     }
 
     /** Size of the encoded frame payload in bytes. */

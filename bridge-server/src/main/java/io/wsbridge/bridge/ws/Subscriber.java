@@ -4,6 +4,7 @@ import io.wsbridge.bridge.OverflowPolicy;
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.Subscription;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -40,6 +41,7 @@ public final class Subscriber implements FrameHandler, Subscription {
     private final String remote;
     private final int capacity;
     private final OverflowPolicy overflowPolicy;
+    private final BridgeMetrics.ApplicationMeters meters;
 
     private final ArrayDeque<Event> queue = new ArrayDeque<>();
     private final Flusher flusher = new Flusher();
@@ -55,6 +57,8 @@ public final class Subscriber implements FrameHandler, Subscription {
     private volatile boolean ended;
     /** Set once the subscriber stops taking events: closing, closed or overflowed. Guarded by {@code queue}. */
     private boolean done;
+    /** Set by the first {@link #close}; later calls do nothing. Guarded by {@code queue}. */
+    private boolean closeRequested;
     private volatile long lastHeardNanos = System.nanoTime();
     private boolean receivingText;
     private boolean receivingBinary;
@@ -71,6 +75,7 @@ public final class Subscriber implements FrameHandler, Subscription {
         this.remote = remote;
         this.capacity = host.settings().queueCapacity();
         this.overflowPolicy = host.settings().overflowPolicy();
+        this.meters = host.meters(application);
     }
 
     @Override
@@ -140,6 +145,7 @@ public final class Subscriber implements FrameHandler, Subscription {
                 if (overflowPolicy == OverflowPolicy.DROP_OLDEST) {
                     queue.pollFirst();
                     dropped.increment();
+                    meters.dropped().increment();
                 } else {
                     done = true;
                     queue.clear();
@@ -151,6 +157,7 @@ public final class Subscriber implements FrameHandler, Subscription {
             }
         }
         if (overflowed) {
+            meters.slowConsumerCloses().increment();
             log.info("Closing slow subscriber {} of '{}': {} events queued, overflow policy '{}'", remote, application,
                     capacity, overflowPolicy.configValue());
             close(CloseCodes.SLOW_CONSUMER, "subscriber too slow: " + capacity + " events queued");
@@ -163,9 +170,14 @@ public final class Subscriber implements FrameHandler, Subscription {
     /** Closes with the given code and cuts the connection if the client does not complete the close in time. */
     public void close(int code, String reason) {
         synchronized (queue) {
+            if (closeRequested || ended) {
+                return;
+            }
+            closeRequested = true;
             done = true;
             queue.clear();
         }
+        host.metrics().closed(code);
         host.closed(this);
         CoreSession current = session;
         if (current == null) {
@@ -298,6 +310,12 @@ public final class Subscriber implements FrameHandler, Subscription {
     private final class Flusher extends IteratingCallback {
 
         private final Event[] batch = new Event[MAX_BATCH];
+        private long lastPublishedNanos;
+
+        @Override
+        protected void onSuccess() {
+            host.metrics().recordDispatch(meters, lastPublishedNanos);
+        }
 
         @Override
         protected Action process() {
@@ -318,9 +336,12 @@ public final class Subscriber implements FrameHandler, Subscription {
                 current.sendFrame(new Frame(OpCode.TEXT, batch[i].payload()), Callback.NOOP, true);
                 batch[i] = null;
             }
-            current.sendFrame(new Frame(OpCode.TEXT, batch[count - 1].payload()), this, false);
+            Event last = batch[count - 1];
             batch[count - 1] = null;
+            lastPublishedNanos = last.publishedNanos();
+            current.sendFrame(new Frame(OpCode.TEXT, last.payload()), this, false);
             sent.add(count);
+            meters.eventsOut().increment(count);
             return Action.SCHEDULED;
         }
 

@@ -1,11 +1,16 @@
 package io.wsbridge.bridge.ws;
 
 import io.wsbridge.bridge.BridgeSettings;
+import io.wsbridge.bridge.ops.BridgeMetrics;
 
 /** What a {@link Subscriber} needs of the server that owns it. */
 interface SubscriberHost {
 
     BridgeSettings settings();
+
+    BridgeMetrics metrics();
+
+    BridgeMetrics.ApplicationMeters meters(String application);
 
     void opened(Subscriber subscriber);
 

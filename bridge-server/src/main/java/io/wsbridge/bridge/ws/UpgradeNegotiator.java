@@ -103,9 +103,10 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         return query;
     }
 
-    private static FrameHandler refuse(Request request, Response response, Callback callback, int status,
+    private FrameHandler refuse(Request request, Response response, Callback callback, int status,
             String reason, String remote) {
         log.debug("Refusing upgrade from {} to {} with {}: {}", remote, request.getHttpURI().getPath(), status, reason);
+        host.metrics().refused(status);
         if (status == 401) {
             response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, WWW_AUTHENTICATE);
         }

@@ -7,6 +7,7 @@ import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
+import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.Router;
 import java.io.IOException;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.Handler;
@@ -50,7 +52,9 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     private static final String REFRESH = "RefreshAccessToken";
 
     private final Router router;
+    private final BridgeMetrics metrics;
     private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    private volatile int users;
     private volatile BridgeSettings settings;
     private volatile AccessPolicy policy;
     private Server server;
@@ -64,6 +68,9 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         this.settings = settings;
         this.policy = policy;
         this.router = router;
+        this.metrics = new BridgeMetrics(subscribers::size,
+                () -> subscribers.stream().mapToLong(Subscriber::queued).sum(),
+                () -> subscribers.stream().mapToInt(Subscriber::queued).max().orElse(0));
     }
 
     /** Binds and starts the server. */
@@ -78,7 +85,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
         upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy));
-        upgrades.setHandler(new NotAWebSocket());
+        upgrades.setHandler(new HttpEndpoints());
         server.setHandler(upgrades);
         server.setStopTimeout(2_000);
 
@@ -169,6 +176,35 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     @Override
     public BridgeSettings settings() {
         return settings;
+    }
+
+    @Override
+    public BridgeMetrics metrics() {
+        return metrics;
+    }
+
+    @Override
+    public BridgeMetrics.ApplicationMeters meters(String application) {
+        return metrics.application(application, router::subscribers, router::groups);
+    }
+
+    /** How many users (tasks) hold the server; readiness needs at least one. */
+    public void users(int count) {
+        this.users = count;
+    }
+
+    /** Why the server is not ready, or {@code null} if it is. */
+    public String notReadyReason() {
+        if (server == null || !server.isStarted()) {
+            return "server not started";
+        }
+        if (users == 0) {
+            return "no task is attached";
+        }
+        if (!policy.ready()) {
+            return "identity provider unreachable";
+        }
+        return null;
     }
 
     @Override
@@ -303,6 +339,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         }
         stopQuietly();
         policy.close();
+        metrics.close();
         log.info("WebSocket server on {} stopped", settings.address());
     }
 
@@ -327,14 +364,45 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         server = null;
     }
 
-    /** Plain HTTP requests to a subscriber route: say what this port is for. */
-    private static final class NotAWebSocket extends Handler.Abstract {
+    /**
+     * Plain HTTP on the WebSocket port: {@code /metrics} (Prometheus text), {@code /healthz} (alive),
+     * {@code /readyz} (started, a task attached, identity provider reachable); anything else says what the port is
+     * for. Upgrades never reach this handler, so an application may be called {@code metrics} too.
+     */
+    private final class HttpEndpoints extends Handler.Abstract {
 
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
-            Response.writeError(request, response, callback, HttpStatus.UPGRADE_REQUIRED_426,
-                    "this is a WebSocket endpoint: connect to /{application} with a WebSocket client");
+            String path = request.getHttpURI().getPath();
+            if (!"GET".equals(request.getMethod()) && !"HEAD".equals(request.getMethod())) {
+                Response.writeError(request, response, callback, HttpStatus.METHOD_NOT_ALLOWED_405);
+                return true;
+            }
+            switch (path) {
+                case "/metrics" -> respond(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8",
+                        metrics.scrape());
+                case "/healthz" -> respond(response, callback, 200, "application/json", "{\"status\":\"UP\"}");
+                case "/readyz" -> {
+                    String reason = notReadyReason();
+                    if (reason == null) {
+                        respond(response, callback, 200, "application/json", "{\"status\":\"READY\"}");
+                    } else {
+                        respond(response, callback, 503, "application/json",
+                                "{\"status\":\"NOT_READY\",\"reason\":\"" + reason + "\"}");
+                    }
+                }
+                default -> Response.writeError(request, response, callback, HttpStatus.UPGRADE_REQUIRED_426,
+                        "this is a WebSocket endpoint: connect to /{application} with a WebSocket client");
+            }
             return true;
+        }
+
+        private void respond(Response response, Callback callback, int status, String contentType, String body) {
+            response.setStatus(status);
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            response.write(true, java.nio.ByteBuffer.wrap(body.getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+                    callback);
         }
     }
 }

@@ -1,0 +1,114 @@
+package io.wsbridge.bridge.ops;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
+
+/**
+ * The metrics of one bridge, in a Micrometer registry of its own that {@code GET /metrics} exposes as Prometheus
+ * text. Per-application meters are created once and cached, so the hot path only increments adders.
+ */
+public final class BridgeMetrics {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<String, ApplicationMeters> applications = new ConcurrentHashMap<>();
+    private final Map<Integer, Counter> refusals = new ConcurrentHashMap<>();
+    private final Map<Integer, Counter> closes = new ConcurrentHashMap<>();
+
+    /** The meters of one application. */
+    public record ApplicationMeters(Counter eventsIn, Counter eventsOut, Counter dropped, Counter slowConsumerCloses,
+            Timer dispatchLatency) {
+    }
+
+    /**
+     * Registers the gauges that are read on each scrape.
+     *
+     * @param connections open WebSocket connections
+     * @param queued events queued over all subscribers
+     * @param maxQueued the longest subscriber queue
+     */
+    public BridgeMetrics(Supplier<Number> connections, Supplier<Number> queued, Supplier<Number> maxQueued) {
+        Gauge.builder("wsbridge.connections", connections).description("Open WebSocket connections")
+                .register(registry);
+        Gauge.builder("wsbridge.queue.depth", queued).description("Events queued over all subscribers")
+                .baseUnit("events").register(registry);
+        Gauge.builder("wsbridge.queue.depth.max", maxQueued).description("Events queued for the slowest subscriber")
+                .baseUnit("events").register(registry);
+    }
+
+    /** The meters of an application, created with gauges of its subscribers and groups on first use. */
+    public ApplicationMeters application(String application, ToDoubleFunction<String> subscribers,
+            ToDoubleFunction<String> groups) {
+        ApplicationMeters meters = applications.get(application);
+        if (meters != null) {
+            return meters;
+        }
+        return applications.computeIfAbsent(application, app -> {
+            Gauge.builder("wsbridge.subscribers", () -> subscribers.applyAsDouble(app)).tag("application", app)
+                    .description("Subscribers of the application, group members included").register(registry);
+            Gauge.builder("wsbridge.groups", () -> groups.applyAsDouble(app)).tag("application", app)
+                    .description("Consumer groups of the application").register(registry);
+            return new ApplicationMeters(
+                    Counter.builder("wsbridge.events.in").tag("application", app)
+                            .description("Events published to the bridge").register(registry),
+                    Counter.builder("wsbridge.events.out").tag("application", app)
+                            .description("Frames handed to subscribers' connections").register(registry),
+                    Counter.builder("wsbridge.events.dropped").tag("application", app)
+                            .description("Events dropped by the drop-oldest overflow policy").register(registry),
+                    Counter.builder("wsbridge.slow.consumer.closes").tag("application", app)
+                            .description("Subscribers closed by the close overflow policy").register(registry),
+                    Timer.builder("wsbridge.dispatch.latency").tag("application", app)
+                            .description("Time from publish to the frame's write to the network")
+                            .publishPercentiles(0.5, 0.99).register(registry));
+        });
+    }
+
+    /** Counts an upgrade refused with the status, e.g. 401, tagged with a fixed word for the reason. */
+    public void refused(int status) {
+        refusals.computeIfAbsent(status, s -> Counter.builder("wsbridge.upgrades.refused")
+                .tag("status", String.valueOf(s)).tag("reason", reason(s))
+                .description("Upgrades refused, by HTTP status").register(registry)).increment();
+    }
+
+    /** Counts a connection closed by the server with the close code. */
+    public void closed(int code) {
+        closes.computeIfAbsent(code, c -> Counter.builder("wsbridge.closes").tag("code", String.valueOf(c))
+                .description("Connections closed by the server, by close code").register(registry)).increment();
+    }
+
+    public void recordDispatch(ApplicationMeters meters, long publishedNanos) {
+        meters.dispatchLatency().record(System.nanoTime() - publishedNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** The registry, for tests and for bridging into other metric systems. */
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    /** Prometheus text exposition format. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    public void close() {
+        registry.close();
+    }
+
+    private static String reason(int status) {
+        return switch (status) {
+            case 400 -> "bad_request";
+            case 401 -> "unauthorized";
+            case 403 -> "origin_not_allowed";
+            case 404 -> "not_found";
+            case 503 -> "identity_provider_unavailable";
+            default -> "other";
+        };
+    }
+}
