@@ -78,6 +78,10 @@ public final class Bridge implements EventBus, AutoCloseable {
         return a.host().equals(b.host()) && a.port() == b.port() && Objects.equals(a.tls(), b.tls());
     }
 
+    public io.wsbridge.bridge.ops.BridgeMetrics metrics() {
+        return server.metrics();
+    }
+
     public Router router() {
         return router;
     }

@@ -7,8 +7,10 @@ import io.wsbridge.bridge.bus.EventBus;
 import io.wsbridge.connect.config.ConnectorValidation;
 import io.wsbridge.connect.config.WebSocketSinkConfig;
 import io.wsbridge.connect.convert.EventConverter;
+import io.wsbridge.connect.ops.TaskMetrics;
 import java.util.Collection;
 import java.util.Map;
+import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
 import org.apache.kafka.connect.sink.ErrantRecordReporter;
@@ -29,6 +31,7 @@ public final class WebSocketSinkTask extends SinkTask {
     private EventBus bus;
     private EventConverter converter;
     private ErrantRecordReporter reporter;
+    private final TaskMetrics metrics = new TaskMetrics();
 
     @Override
     public void start(Map<String, String> props) {
@@ -42,6 +45,8 @@ public final class WebSocketSinkTask extends SinkTask {
             throw new ConnectException(e.getMessage(), e);
         }
         bus = lease.bridge();
+        Bridge bridge = lease.bridge();
+        metrics.register(pluginMetrics(), bridge::metrics);
         log.info("Task started: publishing to the WebSocket server on port {}; non-CloudEvent records: {}",
                 config.bridgeSettings().port(), config.nonCloudEventPolicy().configValue());
     }
@@ -54,12 +59,14 @@ public final class WebSocketSinkTask extends SinkTask {
         for (SinkRecord record : records) {
             try {
                 bus.publish(converter.convert(record));
+                metrics.published();
             } catch (DataException e) {
                 if (reporter == null) {
                     throw e;
                 }
                 log.debug("Reporting errant record: {}", e.getMessage());
                 reporter.report(record, e);
+                metrics.errant();
             }
         }
     }
@@ -80,6 +87,15 @@ public final class WebSocketSinkTask extends SinkTask {
     /** The bridge this task publishes to; {@code null} when stopped. */
     Bridge bridge() {
         return lease == null ? null : lease.bridge();
+    }
+
+    private PluginMetrics pluginMetrics() {
+        try {
+            return context == null ? null : context.pluginMetrics();
+        } catch (NoSuchMethodError | NoClassDefFoundError e) {
+            log.info("This Connect worker has no plugin metrics (KIP-877); task metrics are on /metrics only");
+            return null;
+        }
     }
 
     private ErrantRecordReporter errantRecordReporter() {

@@ -185,9 +185,44 @@ class WebSocketSinkTaskTest {
         public void requestCommit() {
         }
 
+        final Map<String, org.apache.kafka.common.metrics.MetricValueProvider<?>> metrics =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
         @Override
         public PluginMetrics pluginMetrics() {
-            return null;
+            return new PluginMetrics() {
+                @Override
+                public org.apache.kafka.common.MetricName metricName(String name, String description,
+                        java.util.LinkedHashMap<String, String> tags) {
+                    return new org.apache.kafka.common.MetricName(name, "plugins", description, tags);
+                }
+
+                @Override
+                public void addMetric(org.apache.kafka.common.MetricName name,
+                        org.apache.kafka.common.metrics.MetricValueProvider<?> provider) {
+                    metrics.put(name.name(), provider);
+                }
+
+                @Override
+                public void removeMetric(org.apache.kafka.common.MetricName name) {
+                    metrics.remove(name.name());
+                }
+
+                @Override
+                public org.apache.kafka.common.metrics.Sensor addSensor(String name) {
+                    throw new UnsupportedOperationException();
+                }
+
+                @Override
+                public void removeSensor(String name) {
+                }
+            };
+        }
+
+        Object metric(String name) {
+            var provider = (org.apache.kafka.common.metrics.Gauge<?>) metrics.get(name);
+            assertThat(provider).as("metric %s", name).isNotNull();
+            return provider.value(null, System.currentTimeMillis());
         }
     }
 
@@ -223,6 +258,10 @@ class WebSocketSinkTaskTest {
 
         assertThat(client.next().path("id").asText()).isEqualTo("id-8");
         assertThat(context.reported).extracting(SinkRecord::kafkaOffset).containsExactly(7L);
+        assertThat(context.metric("events-published-total")).isEqualTo(1.0);
+        assertThat(context.metric("errant-records-total")).isEqualTo(1.0);
+        assertThat(context.metric("connections")).isEqualTo(1.0);
+        await().atMost(Duration.ofSeconds(10)).until(() -> context.metric("events-out-total").equals(1.0));
     }
 
     @Test

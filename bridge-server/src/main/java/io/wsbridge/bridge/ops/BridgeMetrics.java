@@ -87,6 +87,17 @@ public final class BridgeMetrics {
         meters.dispatchLatency().record(System.nanoTime() - publishedNanos, TimeUnit.NANOSECONDS);
     }
 
+    /** The sum of a counter over all its tags, e.g. {@code wsbridge.events.dropped} over every application. */
+    public double total(String counter) {
+        return registry.find(counter).counters().stream().mapToDouble(Counter::count).sum();
+    }
+
+    /** The current value of a gauge without tags, e.g. {@code wsbridge.connections}. */
+    public double gauge(String gauge) {
+        Gauge found = registry.find(gauge).gauge();
+        return found == null ? 0 : found.value();
+    }
+
     /** The registry, for tests and for bridging into other metric systems. */
     public PrometheusMeterRegistry registry() {
         return registry;
