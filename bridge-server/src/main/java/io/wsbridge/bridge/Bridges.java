@@ -50,6 +50,7 @@ public final class Bridges {
         if (entry == null) {
             entry = new Entry(Bridge.start(settings));
             entries.put(settings.port(), entry);
+            closeOnJvmExit();
         } else {
             entry.cancelStop();
             entry.bridge.reconfigure(settings);
@@ -96,6 +97,29 @@ public final class Bridges {
             lingering.shutdown();
             lingering = null;
         }
+    }
+
+    /**
+     * When the worker's JVM exits while a bridge lingers, close its subscribers with 1001 (going away) rather than
+     * dropping their connections without a close frame.
+     */
+    private void closeOnJvmExit() {
+        if (shutdownHook == null) {
+            shutdownHook = new Thread(this::closeAll, "wsbridge-shutdown");
+            try {
+                Runtime.getRuntime().addShutdownHook(shutdownHook);
+            } catch (IllegalStateException e) {
+                log.debug("JVM already shutting down");
+            }
+        }
+    }
+
+    private synchronized void closeAll() {
+        for (Entry entry : entries.values()) {
+            entry.cancelStop();
+            entry.bridge.close();
+        }
+        entries.clear();
     }
 
     private ScheduledThreadPoolExecutor scheduler() {

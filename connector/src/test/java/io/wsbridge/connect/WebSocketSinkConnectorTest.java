@@ -86,6 +86,45 @@ class WebSocketSinkConnectorTest {
     }
 
     @Test
+    void keycloakNeedsRealmClientAndSecret() {
+        Map<String, String> config = valid();
+        config.put("keycloak.url", "http://127.0.0.1:8180");
+
+        assertThat(errors(config)).containsOnly(
+                Map.entry("keycloak.realm", List.of("keycloak.realm is required when keycloak.url is set")),
+                Map.entry("keycloak.client.id", List.of("keycloak.client.id is required when keycloak.url is set")),
+                Map.entry("keycloak.client.secret",
+                        List.of("keycloak.client.secret is required when keycloak.url is set")));
+    }
+
+    @Test
+    void keycloakUrlWithARealmPathIsRefused() {
+        Map<String, String> config = valid();
+        config.put("keycloak.url", "http://127.0.0.1:8180/realms/wsbridge");
+        config.put("keycloak.realm", "wsbridge");
+        config.put("keycloak.client.id", "wsbridge-bridge");
+        config.put("keycloak.client.secret", "s");
+
+        assertThat(errors(config)).containsOnly(Map.entry("keycloak.url", List.of(
+                "Invalid value http://127.0.0.1:8180/realms/wsbridge for configuration keycloak.url: give the "
+                        + "server's base URL without /realms/...: the realm goes into keycloak.realm")));
+    }
+
+    @Test
+    void secretsAreHiddenInValidationResults() {
+        Map<String, String> config = valid();
+        config.put("keycloak.url", "http://127.0.0.1:8180");
+        config.put("keycloak.realm", "wsbridge");
+        config.put("keycloak.client.id", "wsbridge-bridge");
+        config.put("keycloak.client.secret", "very-secret");
+
+        Config result = new WebSocketSinkConnector().validate(config);
+
+        assertThat(errors(config)).isEmpty();
+        assertThat(result.configValues().toString()).doesNotContain("very-secret");
+    }
+
+    @Test
     void everyTaskGetsTheConnectorConfig() {
         WebSocketSinkConnector connector = new WebSocketSinkConnector();
         connector.start(valid());

@@ -14,14 +14,22 @@ public final class IdentityAccessPolicy implements AccessPolicy {
     private final ApiKeyVerifier apiKeys;
     private final ApplicationDirectory directory;
     private final String description;
+    private final AutoCloseable client;
 
     public IdentityAccessPolicy(Set<String> staticPublic, TokenVerifier tokens, ApiKeyVerifier apiKeys,
             ApplicationDirectory directory, String description) {
+        this(staticPublic, tokens, apiKeys, directory, description, () -> { });
+    }
+
+    /** @param client what the verifiers share with the identity provider (a connection), closed last */
+    public IdentityAccessPolicy(Set<String> staticPublic, TokenVerifier tokens, ApiKeyVerifier apiKeys,
+            ApplicationDirectory directory, String description, AutoCloseable client) {
         this.staticPublic = Set.copyOf(staticPublic);
         this.tokens = tokens;
         this.apiKeys = apiKeys;
         this.directory = directory;
         this.description = description;
+        this.client = client;
     }
 
     @Override
@@ -72,5 +80,10 @@ public final class IdentityAccessPolicy implements AccessPolicy {
         tokens.close();
         apiKeys.close();
         directory.close();
+        try {
+            client.close();
+        } catch (Exception e) {
+            org.slf4j.LoggerFactory.getLogger(IdentityAccessPolicy.class).warn("Closing the identity client failed", e);
+        }
     }
 }

@@ -37,6 +37,16 @@ public final class ConnectorValidation {
                             + "before it can answer a ping");
         }
 
+        if (!configs.getOrDefault(WebSocketSinkConfig.KEYCLOAK_URL, "").isBlank()) {
+            for (String required : new String[] {WebSocketSinkConfig.KEYCLOAK_REALM,
+                WebSocketSinkConfig.KEYCLOAK_CLIENT_ID, WebSocketSinkConfig.KEYCLOAK_CLIENT_SECRET}) {
+                if (configs.getOrDefault(required, "").isBlank()) {
+                    addError(values, required, null, required + " is required when " + WebSocketSinkConfig.KEYCLOAK_URL
+                            + " is set");
+                }
+            }
+        }
+
         String keyStore = configs.getOrDefault(WebSocketSinkConfig.TLS_KEYSTORE_LOCATION, "");
         if (!keyStore.isBlank()) {
             if (!java.nio.file.Files.isReadable(java.nio.file.Path.of(keyStore.trim()))) {
@@ -85,7 +95,8 @@ public final class ConnectorValidation {
                 return;
             }
         }
-        ConfigValue added = new ConfigValue(key, value, List.of(), new ArrayList<>());
+        // No value: Connect renders the value with the key's own type (CLASS for converters), which a String breaks.
+        ConfigValue added = new ConfigValue(key, null, List.of(), new ArrayList<>());
         added.addErrorMessage(message);
         values.add(added);
     }

@@ -80,6 +80,69 @@ final class Validators {
         }
     }
 
+    /** An http(s) URL, or empty for none. */
+    static final class OptionalHttpUrl implements ConfigDef.Validator {
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            String url = value == null ? "" : value.toString().trim();
+            if (url.isEmpty()) {
+                return;
+            }
+            try {
+                java.net.URI uri = new java.net.URI(url);
+                if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) || uri.getHost() == null) {
+                    throw new java.net.URISyntaxException(url, "not an http(s) URL with a host");
+                }
+                if (uri.getPath() != null && uri.getPath().contains("/realms/")) {
+                    throw new ConfigException(name, value, "give the server's base URL without /realms/...: the "
+                            + "realm goes into keycloak.realm");
+                }
+            } catch (java.net.URISyntaxException e) {
+                throw new ConfigException(name, value, "must be an http:// or https:// URL, e.g. http://keycloak:8080");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "an http(s) URL, or empty";
+        }
+    }
+
+    /** A name without spaces or slashes (realm, client id, audience), or empty. */
+    static final class OptionalName implements ConfigDef.Validator {
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            String text = value == null ? "" : value.toString().trim();
+            if (!text.isEmpty() && !text.matches("[^\\s/]+")) {
+                throw new ConfigException(name, value, "must not contain spaces or slashes");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "a name without spaces or slashes, or empty";
+        }
+    }
+
+    /** A Keycloak group path such as /applications. */
+    static final class GroupPath implements ConfigDef.Validator {
+
+        @Override
+        public void ensureValid(String name, Object value) {
+            String path = value == null ? "" : value.toString().trim();
+            if (!path.matches("(/[^/\\s]+)+")) {
+                throw new ConfigException(name, value, "must be a group path such as /applications");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "a group path such as /applications";
+        }
+    }
+
     /** An absolute file path, or empty for none. */
     static final class OptionalAbsolutePath implements ConfigDef.Validator {
 

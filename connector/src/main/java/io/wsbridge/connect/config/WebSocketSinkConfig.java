@@ -2,6 +2,8 @@ package io.wsbridge.connect.config;
 
 import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.OverflowPolicy;
+import io.wsbridge.bridge.auth.keycloak.KeycloakIdentityProvider;
+import io.wsbridge.bridge.auth.keycloak.KeycloakSettings;
 import io.wsbridge.connect.convert.ApplicationResolver;
 import io.wsbridge.connect.convert.EventConverter;
 import io.wsbridge.connect.convert.NonCloudEventPolicy;
@@ -19,6 +21,7 @@ import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 
 /** The one configuration of the connector and its tasks: keys, validation, documentation, typed accessors. */
@@ -27,6 +30,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     static final String GROUP_SERVER = "WebSocket server";
     static final String GROUP_EVENTS = "Events";
     static final String GROUP_ACCESS = "Access";
+    static final String GROUP_KEYCLOAK = "Keycloak";
 
     public static final String WEBSOCKET_HOST = "websocket.host";
     public static final String WEBSOCKET_PORT = "websocket.port";
@@ -40,6 +44,13 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String NON_CLOUDEVENT = "errors.non.cloudevent";
     public static final String PUBLIC_APPLICATIONS = "auth.public.applications";
     public static final String REAUTHORIZE_INTERVAL = "auth.reauthorize.interval.ms";
+    public static final String KEYCLOAK_URL = "keycloak.url";
+    public static final String KEYCLOAK_REALM = "keycloak.realm";
+    public static final String KEYCLOAK_CLIENT_ID = "keycloak.client.id";
+    public static final String KEYCLOAK_CLIENT_SECRET = "keycloak.client.secret";
+    public static final String APPLICATIONS_GROUP = "auth.applications.group";
+    public static final String TOKEN_AUDIENCE = "auth.token.audience";
+    public static final String CACHE_TTL = "auth.cache.ttl.ms";
     public static final String ALLOWED_ORIGINS = "websocket.allowed.origins";
     public static final String TLS_KEYSTORE_LOCATION = "websocket.tls.keystore.location";
     public static final String TLS_KEYSTORE_TYPE = "websocket.tls.keystore.type";
@@ -57,6 +68,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
         server(def);
         events(def);
         access(def);
+        keycloak(def);
         return def;
     }
 
@@ -134,9 +146,10 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     private static void access(ConfigDef def) {
         int order = 0;
         def.define(PUBLIC_APPLICATIONS, Type.LIST, "", new Validators.ApplicationNames(), Importance.HIGH,
-                "Applications that anonymous subscribers may read. Every other application answers 404 on "
-                        + "upgrade. Without an identity provider configured, this list is the whole access policy "
-                        + "(development mode) and credentials are refused with 401.",
+                "Applications that anonymous subscribers (and every authenticated one) may read, whatever Keycloak "
+                        + "says. Without " + KEYCLOAK_URL + " this list is the whole access policy (development "
+                        + "mode): every other application answers 404 on upgrade, and credentials are refused with "
+                        + "401 because nothing can verify them.",
                 GROUP_ACCESS, ++order, Width.LONG, "Public applications");
         def.define(REAUTHORIZE_INTERVAL, Type.LONG, BridgeSettings.DEFAULT_REAUTHORIZE_INTERVAL.toMillis(),
                 Range.between(100, 86_400_000), Importance.LOW, "How often every open session, anonymous and "
@@ -144,6 +157,62 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                         + "flag ends it (close code 1008). While the identity provider is unreachable, open sessions "
                         + "stay.",
                 GROUP_ACCESS, ++order, Width.SHORT, "Re-authorization interval (ms)");
+    }
+
+    private static void keycloak(ConfigDef def) {
+        int order = 0;
+        def.define(KEYCLOAK_URL, Type.STRING, "", new Validators.OptionalHttpUrl(), Importance.HIGH,
+                "Base URL of the Keycloak server (without /realms/...), e.g. http://keycloak:8080. When set, "
+                        + "subscribers authenticate with OIDC tokens or API keys, and an application is the Keycloak "
+                        + "group " + APPLICATIONS_GROUP + "/<application>. Empty runs the development mode "
+                        + "described under " + PUBLIC_APPLICATIONS + ".",
+                GROUP_KEYCLOAK, ++order, Width.LONG, "Keycloak URL");
+        def.define(KEYCLOAK_REALM, Type.STRING, "", new Validators.OptionalName(), Importance.HIGH,
+                "The Keycloak realm of users and application groups; tokens must be issued by it.",
+                GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Realm");
+        def.define(KEYCLOAK_CLIENT_ID, Type.STRING, "", new Validators.OptionalName(), Importance.HIGH,
+                "The confidential client whose service account the bridge uses to read users, API keys and groups "
+                        + "(realm-management roles view-users, query-users, query-groups).",
+                GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Service account client id");
+        def.define(KEYCLOAK_CLIENT_SECRET, Type.PASSWORD, null, Importance.HIGH, "The secret of "
+                        + KEYCLOAK_CLIENT_ID + ". Use a config provider (e.g. "
+                        + "${file:/etc/wsbridge/secrets.properties:keycloak.client.secret}) so that Connect's REST "
+                        + "API shows the reference, not the secret.",
+                GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Service account client secret");
+        def.define(APPLICATIONS_GROUP, Type.STRING, "/applications", new Validators.GroupPath(), Importance.MEDIUM,
+                "The Keycloak group whose subgroups are the applications: its members may read an application, "
+                        + "and its attribute public=true lets anonymous clients read it.",
+                GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Applications group");
+        def.define(TOKEN_AUDIENCE, Type.STRING, "", new Validators.OptionalName(), Importance.LOW,
+                "If set, tokens must carry this audience (aud) or have been issued to this client (azp).",
+                GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Token audience");
+        def.define(CACHE_TTL, Type.LONG, 30_000L, Range.between(1_000, 3_600_000), Importance.LOW,
+                "How long answers from Keycloak (API keys, memberships, public flags) are cached. Revoking a key or "
+                        + "a membership takes effect for new connections within this time, and for open ones "
+                        + "within this plus " + REAUTHORIZE_INTERVAL + ". While Keycloak is unreachable, cached "
+                        + "answers keep serving and unknown ones are refused with 503.",
+                GROUP_KEYCLOAK, ++order, Width.SHORT, "Cache time to live (ms)");
+    }
+
+    /** Keycloak as the identity provider, or {@code null} in development mode. */
+    public KeycloakIdentityProvider identityProvider() {
+        String url = getString(KEYCLOAK_URL);
+        if (url == null || url.isBlank()) {
+            return null;
+        }
+        Password secret = getPassword(KEYCLOAK_CLIENT_SECRET);
+        KeycloakSettings keycloak;
+        try {
+            keycloak = KeycloakSettings.of(url.trim(), getString(KEYCLOAK_REALM).trim(),
+                    getString(KEYCLOAK_CLIENT_ID).trim(), secret == null ? "" : secret.value())
+                    .withApplicationsGroup(getString(APPLICATIONS_GROUP).trim())
+                    .withCacheTtl(Duration.ofMillis(getLong(CACHE_TTL)));
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new ConfigException("Incomplete Keycloak settings (" + KEYCLOAK_URL + " is set): " + e.getMessage()
+                    + "; set " + KEYCLOAK_REALM + ", " + KEYCLOAK_CLIENT_ID + " and " + KEYCLOAK_CLIENT_SECRET);
+        }
+        String audience = getString(TOKEN_AUDIENCE);
+        return new KeycloakIdentityProvider(keycloak, audience == null || audience.isBlank() ? null : audience.trim());
     }
 
     public Duration pingInterval() {
@@ -198,6 +267,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 .allowedOrigins(new HashSet<>(getList(ALLOWED_ORIGINS)))
                 .reauthorizeInterval(Duration.ofMillis(getLong(REAUTHORIZE_INTERVAL)))
                 .tls(tls())
+                .identity(identityProvider())
                 .build();
     }
 

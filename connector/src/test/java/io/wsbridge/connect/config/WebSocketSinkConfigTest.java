@@ -62,6 +62,20 @@ class WebSocketSinkConfigTest {
     }
 
     @Test
+    void keycloakSettingsBecomeTheIdentityProvider() {
+        var provider = new WebSocketSinkConfig(Map.of("keycloak.url", "http://127.0.0.1:8180/",
+                "keycloak.realm", "wsbridge", "keycloak.client.id", "wsbridge-bridge",
+                "keycloak.client.secret", "dev-secret", "auth.applications.group", "/apps",
+                "auth.token.audience", "wsbridge-client")).identityProvider();
+
+        assertThat(provider.issuer()).isEqualTo("http://127.0.0.1:8180/realms/wsbridge");
+        assertThat(provider.keycloak().applicationsGroup()).isEqualTo("/apps");
+        assertThat(provider.audience()).isEqualTo("wsbridge-client");
+        assertThat(provider.toString()).doesNotContain("dev-secret");
+        assertThat(new WebSocketSinkConfig(Map.of()).identityProvider()).isNull();
+    }
+
+    @Test
     void portOutOfRangeIsRefusedWithTheRange() {
         assertThatThrownBy(() -> new WebSocketSinkConfig(Map.of("websocket.port", "70000")))
                 .isInstanceOf(ConfigException.class)
