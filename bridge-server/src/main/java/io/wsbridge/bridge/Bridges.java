@@ -24,6 +24,7 @@ public final class Bridges {
     Bridges() {
     }
     private ScheduledThreadPoolExecutor lingering;
+    private Thread shutdownHook;
 
     /** The registry shared by every task in this JVM (all plugins of one plugin.path directory share it too). */
     public static Bridges shared() {
