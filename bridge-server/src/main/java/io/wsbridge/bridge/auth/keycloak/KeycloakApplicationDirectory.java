@@ -1,0 +1,141 @@
+package io.wsbridge.bridge.auth.keycloak;
+
+import io.wsbridge.bridge.auth.ApplicationDirectory;
+import io.wsbridge.bridge.auth.IdentityUnavailableException;
+import jakarta.ws.rs.NotFoundException;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import org.keycloak.admin.client.resource.UserResource;
+import org.keycloak.representations.idm.GroupRepresentation;
+
+/**
+ * Applications as Keycloak groups: application {@code app} is the group {@code <applicationsGroup>/app}; it is
+ * {@link Visibility#PUBLIC} if the group attribute {@code public} is {@code true}, {@link Visibility#PRIVATE}
+ * otherwise, {@link Visibility#UNKNOWN} if there is no such group. Members of the group, or of one of its subgroups,
+ * may read the application.
+ *
+ * <p>One cached answer per application and per (user, application), for the settings' TTL, served beyond it while
+ * Keycloak cannot answer. Does not own the {@link KeycloakAdmin}.
+ */
+public final class KeycloakApplicationDirectory implements ApplicationDirectory {
+
+    /** The group attribute that makes an application readable by anonymous clients. */
+    public static final String PUBLIC_ATTRIBUTE = "public";
+
+    private static final int MAX_APPLICATION_LENGTH = 255;
+
+    /** Where the groups live. */
+    interface Groups {
+        Visibility visibility(String groupPath) throws KeycloakUnavailableException;
+
+        boolean isMember(String userId, String groupPath) throws KeycloakUnavailableException;
+    }
+
+    private final Groups groups;
+    private final KeycloakSettings settings;
+    private final AnswerCache<String, Visibility> visibilities;
+    private final AnswerCache<String, Boolean> memberships;
+
+    public KeycloakApplicationDirectory(KeycloakAdmin admin) {
+        this(new KeycloakGroups(admin), admin.settings(), System::nanoTime);
+    }
+
+    KeycloakApplicationDirectory(Groups groups, KeycloakSettings settings, LongSupplier nanoClock) {
+        this.groups = groups;
+        this.settings = settings;
+        this.visibilities = new AnswerCache<>(settings.cacheTtl(), settings.cacheMaxEntries(), nanoClock);
+        this.memberships = new AnswerCache<>(settings.cacheTtl(), settings.cacheMaxEntries(), nanoClock);
+    }
+
+    @Override
+    public Visibility visibility(String application) throws IdentityUnavailableException {
+        if (!isApplicationName(application)) {
+            return Visibility.UNKNOWN;
+        }
+        String path = settings.applicationGroupPath(application);
+        return visibilities.get(application, () -> groups.visibility(path));
+    }
+
+    @Override
+    public boolean isMember(String userId, String application) throws IdentityUnavailableException {
+        if (userId == null || userId.isBlank() || !isApplicationName(application)) {
+            return false;
+        }
+        String path = settings.applicationGroupPath(application);
+        return memberships.get(userId + '\n' + application, () -> groups.isMember(userId, path));
+    }
+
+    /** Forgets the cached answers. */
+    @Override
+    public void close() {
+        visibilities.clear();
+        memberships.clear();
+    }
+
+    /**
+     * One path segment naming a direct subgroup: no slash (it would reach into another group), no dot segments, no
+     * control characters.
+     */
+    static boolean isApplicationName(String application) {
+        if (application == null || application.isBlank() || application.length() > MAX_APPLICATION_LENGTH
+                || application.equals(".") || application.equals("..")) {
+            return false;
+        }
+        return application.chars().noneMatch(c -> c == '/' || Character.isISOControl(c));
+    }
+
+    /** The groups in Keycloak, read with the Admin API. */
+    static final class KeycloakGroups implements Groups {
+
+        private static final int PAGE = 100;
+
+        private final KeycloakAdmin admin;
+
+        KeycloakGroups(KeycloakAdmin admin) {
+            this.admin = admin;
+        }
+
+        @Override
+        public Visibility visibility(String groupPath) throws KeycloakUnavailableException {
+            return admin.call("read group " + groupPath, realm -> {
+                GroupRepresentation group;
+                try {
+                    group = realm.getGroupByPath(groupPath);
+                } catch (NotFoundException e) {
+                    return Visibility.UNKNOWN;
+                }
+                return isPublic(group.getAttributes()) ? Visibility.PUBLIC : Visibility.PRIVATE;
+            });
+        }
+
+        @Override
+        public boolean isMember(String userId, String groupPath) throws KeycloakUnavailableException {
+            return admin.call("read the groups of user " + userId, realm -> {
+                UserResource user = realm.users().get(userId);
+                String subgroups = groupPath + "/";
+                try {
+                    for (int first = 0; ; first += PAGE) {
+                        List<GroupRepresentation> page = user.groups(first, PAGE, true);
+                        for (GroupRepresentation group : page) {
+                            String path = group.getPath();
+                            if (path != null && (path.equals(groupPath) || path.startsWith(subgroups))) {
+                                return true;
+                            }
+                        }
+                        if (page.size() < PAGE) {
+                            return false;
+                        }
+                    }
+                } catch (NotFoundException e) {
+                    return false;
+                }
+            });
+        }
+
+        static boolean isPublic(Map<String, List<String>> attributes) {
+            List<String> values = attributes == null ? null : attributes.get(PUBLIC_ATTRIBUTE);
+            return values != null && values.stream().anyMatch(v -> v != null && v.trim().equalsIgnoreCase("true"));
+        }
+    }
+}

@@ -1,0 +1,157 @@
+package io.wsbridge.bridge.auth.keycloak;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wsbridge.bridge.auth.ApplicationDirectory.Visibility;
+import io.wsbridge.bridge.auth.IdentityUnavailableException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class KeycloakApplicationDirectoryTest {
+
+    static final Duration TTL = Duration.ofSeconds(30);
+
+    /** Groups by path and their members; records what was asked; can be switched off. */
+    static final class FakeGroups implements KeycloakApplicationDirectory.Groups {
+        final Map<String, Visibility> groups = new HashMap<>();
+        final Map<String, Set<String>> members = new HashMap<>();
+        final List<String> asked = new ArrayList<>();
+        boolean down;
+
+        @Override
+        public Visibility visibility(String groupPath) throws KeycloakUnavailableException {
+            ask("visibility " + groupPath);
+            return groups.getOrDefault(groupPath, Visibility.UNKNOWN);
+        }
+
+        @Override
+        public boolean isMember(String userId, String groupPath) throws KeycloakUnavailableException {
+            ask("member " + userId + " " + groupPath);
+            return members.getOrDefault(groupPath, Set.of()).contains(userId);
+        }
+
+        private void ask(String question) throws KeycloakUnavailableException {
+            asked.add(question);
+            if (down) {
+                throw new KeycloakUnavailableException("Keycloak at http://kc did not answer within 5 s", null);
+            }
+        }
+    }
+
+    final FakeGroups groups = new FakeGroups();
+    final FakeClock nanos = new FakeClock();
+    final KeycloakApplicationDirectory directory = new KeycloakApplicationDirectory(groups,
+            KeycloakSettings.of("http://kc", "wsbridge", "wsbridge-bridge", "s3cret").withCacheTtl(TTL), nanos);
+
+    KeycloakApplicationDirectoryTest() {
+        groups.groups.put("/applications/drogue-public-temperature", Visibility.PUBLIC);
+        groups.groups.put("/applications/acme-private", Visibility.PRIVATE);
+        groups.members.put("/applications/acme-private", Set.of("id-alice"));
+    }
+
+    @Test
+    void anApplicationIsASubgroupOfTheApplicationsGroup() throws Exception {
+        assertThat(directory.visibility("drogue-public-temperature")).isEqualTo(Visibility.PUBLIC);
+        assertThat(directory.visibility("acme-private")).isEqualTo(Visibility.PRIVATE);
+        assertThat(directory.visibility("nope")).isEqualTo(Visibility.UNKNOWN);
+        assertThat(groups.asked).containsExactly("visibility /applications/drogue-public-temperature",
+                "visibility /applications/acme-private", "visibility /applications/nope");
+    }
+
+    @Test
+    void theApplicationsGroupIsConfigurable() throws Exception {
+        KeycloakApplicationDirectory tenants = new KeycloakApplicationDirectory(groups,
+                KeycloakSettings.of("http://kc", "wsbridge", "c", "s").withApplicationsGroup("tenants/acme/"), nanos);
+
+        tenants.visibility("app");
+
+        assertThat(groups.asked).containsExactly("visibility /tenants/acme/app");
+    }
+
+    @Test
+    void membersOfTheGroupAreMembersOfTheApplication() throws Exception {
+        assertThat(directory.isMember("id-alice", "acme-private")).isTrue();
+        assertThat(directory.isMember("id-bob", "acme-private")).isFalse();
+        assertThat(directory.isMember("id-alice", "drogue-public-temperature")).isFalse();
+    }
+
+    @Test
+    void namesThatAreNotOneGroupNameAreUnknownWithoutAskingKeycloak() throws Exception {
+        for (String name : new String[] {"", " ", "..", ".", "a/b", "../acme-private", "tab\there", "x".repeat(256)}) {
+            assertThat(directory.visibility(name)).as(name).isEqualTo(Visibility.UNKNOWN);
+            assertThat(directory.isMember("id-alice", name)).as(name).isFalse();
+        }
+        assertThat(directory.visibility(null)).isEqualTo(Visibility.UNKNOWN);
+        assertThat(directory.isMember(null, "acme-private")).isFalse();
+        assertThat(groups.asked).isEmpty();
+    }
+
+    @Test
+    void namesWithSpacesAndSymbolsAreAsked() throws Exception {
+        directory.visibility("with space+plus%41?#");
+
+        assertThat(groups.asked).containsExactly("visibility /applications/with space+plus%41?#");
+    }
+
+    @Test
+    void oneAnswerPerApplicationAndPerUserAndApplicationIsCached() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            directory.visibility("acme-private");
+            directory.isMember("id-alice", "acme-private");
+            directory.isMember("id-bob", "acme-private");
+        }
+
+        assertThat(groups.asked).hasSize(3);
+    }
+
+    @Test
+    void aChangeIsSeenOnceTheTimeToLivePassed() throws Exception {
+        directory.visibility("acme-private");
+        directory.isMember("id-alice", "acme-private");
+        groups.groups.put("/applications/acme-private", Visibility.PUBLIC);
+        groups.members.put("/applications/acme-private", Set.of());
+
+        nanos.advance(TTL);
+
+        assertThat(directory.visibility("acme-private")).isEqualTo(Visibility.PUBLIC);
+        assertThat(directory.isMember("id-alice", "acme-private")).isFalse();
+    }
+
+    @Test
+    void whileKeycloakIsDownCachedAnswersServeAndUnknownOnesFailClosed() throws Exception {
+        directory.visibility("acme-private");
+        directory.visibility("nope");
+        directory.isMember("id-alice", "acme-private");
+        groups.down = true;
+        nanos.advance(TTL.multipliedBy(10));
+
+        assertThat(directory.visibility("acme-private")).isEqualTo(Visibility.PRIVATE);
+        assertThat(directory.visibility("nope")).isEqualTo(Visibility.UNKNOWN);
+        assertThat(directory.isMember("id-alice", "acme-private")).isTrue();
+        assertThatThrownBy(() -> directory.visibility("drogue-public-temperature"))
+                .isInstanceOf(IdentityUnavailableException.class)
+                .hasMessage("Keycloak at http://kc did not answer within 5 s");
+        assertThatThrownBy(() -> directory.isMember("id-bob", "acme-private"))
+                .isInstanceOf(IdentityUnavailableException.class)
+                .hasMessage("Keycloak at http://kc did not answer within 5 s");
+
+        groups.down = false;
+        assertThat(directory.visibility("drogue-public-temperature")).isEqualTo(Visibility.PUBLIC);
+    }
+
+    @Test
+    void theGroupAttributePublicTrueMakesAnApplicationPublic() {
+        assertThat(KeycloakApplicationDirectory.KeycloakGroups.isPublic(Map.of("public", List.of("true")))).isTrue();
+        assertThat(KeycloakApplicationDirectory.KeycloakGroups.isPublic(Map.of("public", List.of(" TRUE ")))).isTrue();
+        assertThat(KeycloakApplicationDirectory.KeycloakGroups.isPublic(Map.of("public", List.of("false")))).isFalse();
+        assertThat(KeycloakApplicationDirectory.KeycloakGroups.isPublic(Map.of("public", List.of("yes")))).isFalse();
+        assertThat(KeycloakApplicationDirectory.KeycloakGroups.isPublic(Map.of())).isFalse();
+        assertThat(KeycloakApplicationDirectory.KeycloakGroups.isPublic(null)).isFalse();
+    }
+}
