@@ -87,6 +87,11 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
             return refuse(request, response, callback, e.status(), e.getMessage(), remote);
         }
         AccessDecision decision = policy.get().check(credentials, route.application());
+        if (decision.status() == 503) {
+            // The detail names internal addresses: it goes to the log, the client learns only to retry.
+            log.warn("Refusing upgrade from {} with 503: {}", remote, decision.reason());
+            return refuse(request, response, callback, 503, "identity provider unavailable: try again later", remote);
+        }
         if (!decision.allowed()) {
             return refuse(request, response, callback, decision.status(), decision.reason(), remote);
         }
