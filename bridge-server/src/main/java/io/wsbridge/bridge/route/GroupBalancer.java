@@ -7,36 +7,43 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Shares a stream round-robin between the members of one consumer group: each event goes to exactly one member
  * while any member is connected. Membership changes take effect with the next event.
+ *
+ * <p>In cluster mode the members include proxies of members connected to other bridges ({@link Subscription#remote()}),
+ * so an event consumed here is spread over the group's members cluster-wide. An event a peer forwarded for the group
+ * is handed to one of the <em>local</em> members only ({@link #deliverLocally}), with a round-robin of its own.
  */
 public final class GroupBalancer {
 
     private static final Subscription[] NONE = new Subscription[0];
 
     private final AtomicLong next = new AtomicLong();
+    private final AtomicLong nextLocal = new AtomicLong();
     private volatile Subscription[] members = NONE;
+    private volatile Subscription[] localMembers = NONE;
 
     public synchronized void join(Subscription member) {
-        Subscription[] current = members;
-        Subscription[] grown = Arrays.copyOf(current, current.length + 1);
-        grown[current.length] = member;
-        members = grown;
+        members = grow(members, member);
+        if (!member.remote()) {
+            localMembers = grow(localMembers, member);
+        }
     }
 
     /** @return {@code true} if the group has no members left */
     public synchronized boolean leave(Subscription member) {
-        Subscription[] current = members;
-        int index = Arrays.asList(current).indexOf(member);
-        if (index >= 0) {
-            Subscription[] shrunk = new Subscription[current.length - 1];
-            System.arraycopy(current, 0, shrunk, 0, index);
-            System.arraycopy(current, index + 1, shrunk, index, current.length - index - 1);
-            members = shrunk;
+        members = shrink(members, member);
+        if (!member.remote()) {
+            localMembers = shrink(localMembers, member);
         }
         return members.length == 0;
     }
 
     public int size() {
         return members.length;
+    }
+
+    /** Members connected to this bridge. */
+    public int localSize() {
+        return localMembers.length;
     }
 
     /**
@@ -46,7 +53,15 @@ public final class GroupBalancer {
      * @return {@code true} if a member took the event
      */
     public boolean deliver(Event event) {
-        Subscription[] current = members;
+        return deliver(members, next, event);
+    }
+
+    /** As {@link #deliver}, among the members connected to this bridge only: for events a peer forwarded. */
+    public boolean deliverLocally(Event event) {
+        return deliver(localMembers, nextLocal, event);
+    }
+
+    private static boolean deliver(Subscription[] current, AtomicLong next, Event event) {
         int count = current.length;
         if (count == 0) {
             return false;
@@ -62,5 +77,22 @@ public final class GroupBalancer {
             }
         }
         return false;
+    }
+
+    private static Subscription[] grow(Subscription[] current, Subscription member) {
+        Subscription[] grown = Arrays.copyOf(current, current.length + 1);
+        grown[current.length] = member;
+        return grown;
+    }
+
+    private static Subscription[] shrink(Subscription[] current, Subscription member) {
+        int index = Arrays.asList(current).indexOf(member);
+        if (index < 0) {
+            return current;
+        }
+        Subscription[] shrunk = new Subscription[current.length - 1];
+        System.arraycopy(current, 0, shrunk, 0, index);
+        System.arraycopy(current, index + 1, shrunk, index, current.length - index - 1);
+        return shrunk;
     }
 }

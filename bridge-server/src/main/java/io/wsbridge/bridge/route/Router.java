@@ -3,20 +3,29 @@ package io.wsbridge.bridge.route;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.EventBus;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Decides who gets which event: every plain subscriber of the event's application (and channel), and one member of
  * each of the application's groups. Routing is lock-free; joins and leaves copy small arrays.
+ *
+ * <p>In cluster mode the router also holds proxies ({@link Subscription#remote()}) of subscribers connected to other
+ * bridges: {@link #publish} treats them like local subscribers, {@link #deliverLocally} (events a peer forwarded)
+ * skips them, so an event is never forwarded twice.
  */
 public final class Router implements EventBus {
 
     private final Map<String, ApplicationRoute> routes = new ConcurrentHashMap<>();
     private final LongAdder published = new LongAdder();
     private final LongAdder unrouted = new LongAdder();
+    private volatile Runnable localChangeListener = () -> { };
 
     public void add(Subscription subscription) {
         routes.compute(subscription.application(), (application, route) -> {
@@ -24,11 +33,25 @@ public final class Router implements EventBus {
             target.add(subscription);
             return target;
         });
+        if (!subscription.remote()) {
+            localChangeListener.run();
+        }
     }
 
     public void remove(Subscription subscription) {
         routes.computeIfPresent(subscription.application(),
                 (application, route) -> route.remove(subscription) ? null : route);
+        if (!subscription.remote()) {
+            localChangeListener.run();
+        }
+    }
+
+    /**
+     * Called after each join or leave of a local subscription (not of a proxy), on the caller's thread: it must be
+     * quick and must not call back into the router synchronously.
+     */
+    public void onLocalChange(Runnable listener) {
+        this.localChangeListener = Objects.requireNonNull(listener, "listener");
     }
 
     @Override
@@ -40,15 +63,49 @@ public final class Router implements EventBus {
         }
     }
 
-    /** Subscribers of the application, group members included. */
-    public int subscribers(String application) {
-        ApplicationRoute route = routes.get(application);
-        return route == null ? 0 : route.size();
+    /**
+     * Delivers an event that a peer forwarded, to local subscriptions only: every plain subscriber (channel filter
+     * applied) if {@code plain}, and one local member of each of {@code groups}.
+     *
+     * @return {@code true} if a subscriber took it
+     */
+    public boolean deliverLocally(Event event, boolean plain, List<GroupKey> groups) {
+        ApplicationRoute route = routes.get(event.application());
+        boolean delivered = route != null && route.deliverLocally(event, plain, groups);
+        if (!delivered) {
+            unrouted.increment();
+        }
+        return delivered;
     }
 
+    /** The interest of the subscribers connected to this bridge (proxies excluded), to announce to peers. */
+    public Interest localInterest() {
+        Map<String, Interest.Application> applications = new HashMap<>();
+        routes.forEach((application, route) -> {
+            Interest.Application interest = route.localInterest();
+            if (!interest.isEmpty()) {
+                applications.put(application, interest);
+            }
+        });
+        return new Interest(applications);
+    }
+
+    /** Subscribers of the application connected to this bridge, group members included; proxies not counted. */
+    public int subscribers(String application) {
+        ApplicationRoute route = routes.get(application);
+        return route == null ? 0 : route.localSize();
+    }
+
+    /** Proxies of subscribers on other bridges: one per peer with plain subscribers, one per remote group member. */
+    public int remoteSubscriptions(String application) {
+        ApplicationRoute route = routes.get(application);
+        return route == null ? 0 : route.size() - route.localSize();
+    }
+
+    /** Groups of the application with at least one member connected to this bridge. */
     public int groups(String application) {
         ApplicationRoute route = routes.get(application);
-        return route == null ? 0 : route.groups.size();
+        return route == null ? 0 : (int) route.groups.values().stream().filter(g -> g.localSize() > 0).count();
     }
 
     public long published() {
@@ -58,9 +115,6 @@ public final class Router implements EventBus {
     /** Events that reached no subscriber because nobody was listening. */
     public long unrouted() {
         return unrouted.sum();
-    }
-
-    private record GroupKey(String groupId, String channel) {
     }
 
     /** The subscribers of one application. Mutated only inside {@code routes.compute}, so never concurrently. */
@@ -105,16 +159,65 @@ public final class Router implements EventBus {
                 }
             }
             for (Map.Entry<GroupKey, GroupBalancer> group : groups.entrySet()) {
-                String channel = group.getKey().channel();
-                if (channel == null || Objects.equals(channel, event.channel())) {
+                if (group.getKey().accepts(event.channel())) {
                     delivered |= group.getValue().deliver(event);
                 }
             }
             return delivered;
         }
 
+        boolean deliverLocally(Event event, boolean toPlain, List<GroupKey> keys) {
+            boolean delivered = false;
+            if (toPlain) {
+                for (Subscription subscription : plain) {
+                    if (!subscription.remote() && subscription.accepts(event)) {
+                        delivered |= subscription.offer(event);
+                    }
+                }
+            }
+            for (GroupKey key : keys) {
+                GroupBalancer group = groups.get(key);
+                if (group != null) {
+                    delivered |= group.deliverLocally(event);
+                }
+            }
+            return delivered;
+        }
+
+        Interest.Application localInterest() {
+            boolean all = false;
+            Set<String> channels = new HashSet<>();
+            for (Subscription subscription : plain) {
+                if (!subscription.remote()) {
+                    if (subscription.channel() == null) {
+                        all = true;
+                    } else {
+                        channels.add(subscription.channel());
+                    }
+                }
+            }
+            Map<GroupKey, Integer> members = new HashMap<>();
+            groups.forEach((key, group) -> {
+                int local = group.localSize();
+                if (local > 0) {
+                    members.put(key, local);
+                }
+            });
+            return new Interest.Application(all, channels, members);
+        }
+
         int size() {
             return plain.length + groups.values().stream().mapToInt(GroupBalancer::size).sum();
+        }
+
+        int localSize() {
+            int local = 0;
+            for (Subscription subscription : plain) {
+                if (!subscription.remote()) {
+                    local++;
+                }
+            }
+            return local + groups.values().stream().mapToInt(GroupBalancer::localSize).sum();
         }
     }
 }

@@ -25,4 +25,13 @@ public interface Subscription {
         String channel = channel();
         return channel == null || channel.equals(event.channel());
     }
+
+    /**
+     * Whether this stands in for subscribers on another bridge of the cluster (a proxy that forwards to a peer)
+     * rather than a subscriber connected here. Events a peer forwarded are delivered to local subscriptions only, and
+     * only local subscriptions make up the interest a bridge announces to its peers.
+     */
+    default boolean remote() {
+        return false;
+    }
 }

@@ -1,0 +1,205 @@
+package io.wsbridge.bridge.route;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wsbridge.bridge.bus.Event;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** The router's cluster-mode duties: local interest, proxies of remote subscribers, local-only delivery. */
+class RouterClusterTest {
+
+    /** A subscriber here, or (remote = true) a proxy of one on a peer. */
+    static final class Sub implements Subscription {
+        final String application;
+        final String channel;
+        final String groupId;
+        final boolean remote;
+        final List<String> received = new ArrayList<>();
+
+        Sub(String application, String channel, String groupId, boolean remote) {
+            this.application = application;
+            this.channel = channel;
+            this.groupId = groupId;
+            this.remote = remote;
+        }
+
+        static Sub local(String application, String channel, String groupId) {
+            return new Sub(application, channel, groupId, false);
+        }
+
+        static Sub proxy(String application, String channel, String groupId) {
+            return new Sub(application, channel, groupId, true);
+        }
+
+        @Override
+        public String application() {
+            return application;
+        }
+
+        @Override
+        public String channel() {
+            return channel;
+        }
+
+        @Override
+        public String groupId() {
+            return groupId;
+        }
+
+        @Override
+        public boolean remote() {
+            return remote;
+        }
+
+        @Override
+        public boolean offer(Event event) {
+            received.add(event.text());
+            return true;
+        }
+    }
+
+    @Test
+    void localInterestCountsPlainChannelsAndGroupMembersButNotProxies() {
+        Router router = new Router();
+        router.add(Sub.local("a", null, null));
+        router.add(Sub.local("a", "door", null));
+        router.add(Sub.local("b", "door", null));
+        router.add(Sub.local("b", "window", null));
+        router.add(Sub.local("b", null, "g"));
+        router.add(Sub.local("b", null, "g"));
+        router.add(Sub.local("b", "door", "g"));
+        router.add(Sub.proxy("b", null, null));
+        router.add(Sub.proxy("b", null, "g"));
+        router.add(Sub.proxy("c", null, null));
+
+        Interest interest = router.localInterest();
+
+        assertThat(interest.applications()).containsOnlyKeys("a", "b");
+        assertThat(interest.application("a").allChannels()).isTrue();
+        assertThat(interest.application("a").groups()).isEmpty();
+        assertThat(interest.application("b").allChannels()).isFalse();
+        assertThat(interest.application("b").channels()).containsExactlyInAnyOrder("door", "window");
+        assertThat(interest.application("b").groups())
+                .isEqualTo(Map.of(new GroupKey("g", null), 2, new GroupKey("g", "door"), 1));
+    }
+
+    @Test
+    void interestOfAGroupWithOnlyRemoteMembersIsEmpty() {
+        Router router = new Router();
+        router.add(Sub.proxy("a", null, "g"));
+
+        assertThat(router.localInterest().applications()).isEmpty();
+        assertThat(router.subscribers("a")).isZero();
+        assertThat(router.remoteSubscriptions("a")).isEqualTo(1);
+        assertThat(router.groups("a")).isZero();
+    }
+
+    @Test
+    void onlyLocalJoinsAndLeavesAreAnnounced() {
+        Router router = new Router();
+        AtomicInteger changes = new AtomicInteger();
+        router.onLocalChange(changes::incrementAndGet);
+        Sub local = Sub.local("a", null, "g");
+        Sub proxy = Sub.proxy("a", null, "g");
+
+        router.add(local);
+        router.add(proxy);
+        router.remove(proxy);
+        router.remove(local);
+
+        assertThat(changes).hasValue(2);
+    }
+
+    @Test
+    void publishedEventsGoToProxiesLikeToLocalSubscribers() {
+        Router router = new Router();
+        Sub local = Sub.local("a", null, null);
+        Sub proxy = Sub.proxy("a", null, null);
+        router.add(local);
+        router.add(proxy);
+
+        router.publish(new Event("a", null, "e1"));
+
+        assertThat(local.received).containsExactly("e1");
+        assertThat(proxy.received).containsExactly("e1");
+    }
+
+    @Test
+    void groupSpreadsOverLocalMembersAndProxiesOfRemoteOnes() {
+        Router router = new Router();
+        Sub here = Sub.local("a", null, "g");
+        Sub there = Sub.proxy("a", null, "g");
+        Sub elsewhere = Sub.proxy("a", null, "g");
+        router.add(here);
+        router.add(there);
+        router.add(elsewhere);
+
+        for (int i = 0; i < 9; i++) {
+            router.publish(new Event("a", null, "e" + i));
+        }
+
+        assertThat(here.received).containsExactly("e0", "e3", "e6");
+        assertThat(there.received).containsExactly("e1", "e4", "e7");
+        assertThat(elsewhere.received).containsExactly("e2", "e5", "e8");
+    }
+
+    @Test
+    void forwardedEventsReachLocalSubscribersOnlyAndOneLocalMemberPerListedGroup() {
+        Router router = new Router();
+        Sub plain = Sub.local("a", null, null);
+        Sub doorOnly = Sub.local("a", "door", null);
+        Sub plainProxy = Sub.proxy("a", null, null);
+        Sub m1 = Sub.local("a", null, "g");
+        Sub m2 = Sub.local("a", null, "g");
+        Sub memberProxy = Sub.proxy("a", null, "g");
+        Sub other = Sub.local("a", null, "h");
+        for (Sub sub : List.of(plain, doorOnly, plainProxy, m1, m2, memberProxy, other)) {
+            router.add(sub);
+        }
+
+        for (int i = 0; i < 4; i++) {
+            assertThat(router.deliverLocally(new Event("a", "window", "e" + i), true, List.of(new GroupKey("g", null))))
+                    .isTrue();
+        }
+        router.deliverLocally(new Event("a", "door", "groups-only"), false, List.of(new GroupKey("g", null)));
+
+        assertThat(plain.received).containsExactly("e0", "e1", "e2", "e3");
+        assertThat(doorOnly.received).isEmpty();
+        assertThat(plainProxy.received).isEmpty();
+        assertThat(memberProxy.received).isEmpty();
+        assertThat(m1.received).containsExactly("e0", "e2", "groups-only");
+        assertThat(m2.received).containsExactly("e1", "e3");
+        assertThat(other.received).as("group h was not listed").isEmpty();
+    }
+
+    @Test
+    void forwardedEventWithoutLocalTakerIsUnrouted() {
+        Router router = new Router();
+        router.add(Sub.proxy("a", null, null));
+
+        assertThat(router.deliverLocally(new Event("a", null, "e"), true, List.of(new GroupKey("g", null))))
+                .isFalse();
+        assertThat(router.unrouted()).isEqualTo(1);
+    }
+
+    @Test
+    void interestApplicationAcceptsPlainEventsByChannel() {
+        Interest.Application all = new Interest.Application(true, Set.of("ignored"), Map.of());
+        Interest.Application door = new Interest.Application(false, Set.of("door"), Map.of());
+        Interest.Application groupsOnly = new Interest.Application(false, Set.of(),
+                Map.of(new GroupKey("g", null), 1));
+
+        assertThat(all.acceptsPlain(null)).isTrue();
+        assertThat(all.channels()).isEmpty();
+        assertThat(door.acceptsPlain("door")).isTrue();
+        assertThat(door.acceptsPlain(null)).isFalse();
+        assertThat(door.acceptsPlain("window")).isFalse();
+        assertThat(groupsOnly.plain()).isFalse();
+        assertThat(groupsOnly.isEmpty()).isFalse();
+    }
+}
