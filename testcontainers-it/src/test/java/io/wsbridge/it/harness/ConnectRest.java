@@ -134,6 +134,14 @@ public final class ConnectRest {
         send("PUT", connector(name) + "/resume", null);
     }
 
+    /**
+     * {@code PUT /connectors/{name}/stop} (Connect 3.5+): the connector goes STOPPED and its tasks are shut down,
+     * unlike {@link #pause}, which leaves them running without records; {@link #resume} starts them again.
+     */
+    public void stop(String name) {
+        send("PUT", connector(name) + "/stop", null);
+    }
+
     public void restartTask(String name, int task) {
         send("POST", connector(name) + "/tasks/" + task + "/restart", null);
     }

@@ -7,6 +7,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -35,6 +36,7 @@ public final class ConnectWorker implements AutoCloseable {
     private final String groupId;
     private final Path pluginPath;
     private final Map<String, String> extraProperties;
+    private final List<String> jvmOptions;
     private final Path workDir;
     private final ConnectRest rest;
     private ManagedProcess process;
@@ -52,12 +54,22 @@ public final class ConnectWorker implements AutoCloseable {
     /** As above, with another {@code plugin.path} (a test of a broken or missing archive). */
     public ConnectWorker(KafkaBroker kafka, String host, String groupId, Path pluginPath,
                          Map<String, String> extraProperties) {
+        this(kafka, host, groupId, pluginPath, extraProperties, List.of());
+    }
+
+    /**
+     * As above, with JVM options for the worker process, e.g. {@link JmxAccess#remoteJmxOptions} to read its
+     * metrics over JMX.
+     */
+    public ConnectWorker(KafkaBroker kafka, String host, String groupId, Path pluginPath,
+                         Map<String, String> extraProperties, List<String> jvmOptions) {
         this.kafka = kafka;
         this.host = FreePorts.requireLoopback(host);
         this.restPort = FreePorts.on(host);
         this.groupId = groupId;
         this.pluginPath = pluginPath;
         this.extraProperties = Map.copyOf(extraProperties);
+        this.jvmOptions = List.copyOf(jvmOptions);
         this.workDir = ItEnvironment.newWorkDir("connect-" + host + "-" + groupId);
         this.rest = new ConnectRest(restUrl());
     }
@@ -69,7 +81,8 @@ public final class ConnectWorker implements AutoCloseable {
         }
         Path config = KafkaJvm.writeProperties(workDir.resolve("worker.properties"), properties());
         process = ManagedProcess.start("connect-" + host,
-                KafkaJvm.command(workDir, "768m", "org.apache.kafka.connect.cli.ConnectDistributed", config.toString()),
+                KafkaJvm.command(workDir, "768m", jvmOptions, "org.apache.kafka.connect.cli.ConnectDistributed",
+                        config.toString()),
                 workDir, logFile());
         process.awaitReady("Connect worker " + restUrl() + " ready", START_TIMEOUT, this::answersRest);
         return this;

@@ -40,6 +40,11 @@ final class KafkaJvm {
      * @param heap for example "512m"
      */
     static List<String> command(Path workDir, String heap, String mainClass, String... args) {
+        return command(workDir, heap, List.of(), mainClass, args);
+    }
+
+    /** As above, with more JVM options (system properties such as remote JMX) before the main class. */
+    static List<String> command(Path workDir, String heap, List<String> jvmOptions, String mainClass, String... args) {
         Path log4j = workDir.resolve("log4j2.properties");
         try {
             Files.writeString(log4j, LOG4J2);
@@ -53,8 +58,9 @@ final class KafkaJvm {
                 "-Djava.awt.headless=true",
                 "-Djava.io.tmpdir=" + workDir,
                 "-Dlog4j2.configurationFile=" + log4j.toUri(),
-                "-cp", ItEnvironment.kafkaLibs() + "/*",
-                mainClass));
+                "-cp", ItEnvironment.kafkaLibs() + "/*"));
+        command.addAll(jvmOptions);
+        command.add(mainClass);
         command.addAll(List.of(args));
         return command;
     }
