@@ -1,5 +1,6 @@
 package io.wsbridge.bridge;
 
+import io.wsbridge.bridge.cluster.ClusterSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -22,6 +23,8 @@ import java.util.Set;
  * @param reauthorizeInterval how often open sessions are authorized again
  * @param tls the server's TLS key store, or {@code null} for plain {@code ws://}
  * @param identity the identity provider, or {@code null} for development mode
+ * @param cluster cluster mode (peer links between the bridges of several workers), or {@code null} for a bridge
+ *     that serves only what its own worker consumes
  */
 public record BridgeSettings(
         String host,
@@ -36,7 +39,8 @@ public record BridgeSettings(
         Set<String> allowedOrigins,
         Duration reauthorizeInterval,
         Tls tls,
-        IdentityProvider identity) {
+        IdentityProvider identity,
+        ClusterSettings cluster) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8085;
@@ -121,7 +125,8 @@ public record BridgeSettings(
     public Builder toBuilder() {
         return new Builder(host, port).queue(queueCapacity, overflowPolicy).liveness(pingInterval, pongTimeout)
                 .shutdownGrace(shutdownGrace).maxMessageBytes(maxMessageBytes).publicApplications(publicApplications)
-                .allowedOrigins(allowedOrigins).reauthorizeInterval(reauthorizeInterval).tls(tls).identity(identity);
+                .allowedOrigins(allowedOrigins).reauthorizeInterval(reauthorizeInterval).tls(tls).identity(identity)
+                .cluster(cluster);
     }
 
     /** The address as a user would write it, for messages. */
@@ -135,7 +140,7 @@ public record BridgeSettings(
 
     /** Builds {@link BridgeSettings}, starting from the defaults. */
     public static final class Builder {
-        private final String host;
+        private String host;
         private final int port;
         private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
         private OverflowPolicy overflowPolicy = OverflowPolicy.CLOSE;
@@ -148,10 +153,17 @@ public record BridgeSettings(
         private Duration reauthorizeInterval = DEFAULT_REAUTHORIZE_INTERVAL;
         private Tls tls;
         private IdentityProvider identity;
+        private ClusterSettings cluster;
 
         private Builder(String host, int port) {
             this.host = host;
             this.port = port;
+        }
+
+        /** Another bind address, e.g. a worker's own one in cluster mode. */
+        public Builder host(String bindHost) {
+            this.host = bindHost;
+            return this;
         }
 
         public Builder queue(int capacity, OverflowPolicy policy) {
@@ -201,10 +213,15 @@ public record BridgeSettings(
             return this;
         }
 
+        public Builder cluster(ClusterSettings cluster) {
+            this.cluster = cluster;
+            return this;
+        }
+
         public BridgeSettings build() {
             return new BridgeSettings(host, port, queueCapacity, overflowPolicy, pingInterval, pongTimeout,
                     shutdownGrace, maxMessageBytes, publicApplications, allowedOrigins, reauthorizeInterval, tls,
-                    identity);
+                    identity, cluster);
         }
     }
 }

@@ -27,6 +27,22 @@ public final class Event {
         this.utf8 = Objects.requireNonNull(text, "text").getBytes(StandardCharsets.UTF_8);
     }
 
+    private Event(String application, String channel, byte[] utf8) {
+        this.application = Objects.requireNonNull(application, "application");
+        this.channel = channel;
+        this.utf8 = Objects.requireNonNull(utf8, "utf8");
+    }
+
+    /**
+     * An event from a frame that is already encoded, such as one a peer bridge forwarded: the bytes are neither
+     * decoded nor copied, and the event owns them from now on.
+     *
+     * @param utf8 the complete text frame as UTF-8, as another bridge encoded it
+     */
+    public static Event fromUtf8(String application, String channel, byte[] utf8) {
+        return new Event(application, channel, utf8);
+    }
+
     public String application() {
         return application;
     }

@@ -21,10 +21,20 @@ public final class BridgeMetrics {
     private final Map<String, ApplicationMeters> applications = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> refusals = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> closes = new ConcurrentHashMap<>();
+    private final Map<String, PeerMeters> peers = new ConcurrentHashMap<>();
+    private final Map<String, Gauge> links = new ConcurrentHashMap<>();
 
     /** The meters of one application. */
     public record ApplicationMeters(Counter eventsIn, Counter eventsOut, Counter dropped, Counter slowConsumerCloses,
             Timer dispatchLatency) {
+    }
+
+    /**
+     * The meters of the links with one peer bridge (cluster mode), tagged with the peer's name (advertised
+     * host:port): events this bridge forwarded to it, events it received from it, forwarded events dropped by the
+     * drop-oldest policy, and links closed because the peer read too slowly.
+     */
+    public record PeerMeters(Counter forwarded, Counter received, Counter dropped, Counter overflows) {
     }
 
     /**
@@ -46,13 +56,29 @@ public final class BridgeMetrics {
     /** The meters of an application, created with gauges of its subscribers and groups on first use. */
     public ApplicationMeters application(String application, ToDoubleFunction<String> subscribers,
             ToDoubleFunction<String> groups) {
+        return application(application, subscribers, groups, null);
+    }
+
+    /**
+     * As above; {@code peerSubscriptions} (cluster mode) counts the proxies of subscribers on peer bridges: one per
+     * peer with plain subscribers, one per remote group member.
+     */
+    public ApplicationMeters application(String application, ToDoubleFunction<String> subscribers,
+            ToDoubleFunction<String> groups, ToDoubleFunction<String> peerSubscriptions) {
         ApplicationMeters meters = applications.get(application);
         if (meters != null) {
             return meters;
         }
         return applications.computeIfAbsent(application, app -> {
+            if (peerSubscriptions != null) {
+                Gauge.builder("wsbridge.peer.subscriptions", () -> peerSubscriptions.applyAsDouble(app))
+                        .tag("application", app)
+                        .description("Proxies of subscribers on peer bridges: one per peer with plain subscribers, "
+                                + "one per remote group member").register(registry);
+            }
             Gauge.builder("wsbridge.subscribers", () -> subscribers.applyAsDouble(app)).tag("application", app)
-                    .description("Subscribers of the application, group members included").register(registry);
+                    .description("Subscribers of the application connected to this bridge, group members included")
+                    .register(registry);
             Gauge.builder("wsbridge.groups", () -> groups.applyAsDouble(app)).tag("application", app)
                     .description("Consumer groups of the application").register(registry);
             return new ApplicationMeters(
@@ -68,6 +94,39 @@ public final class BridgeMetrics {
                             .description("Time from publish to the frame's write to the network")
                             .publishPercentiles(0.5, 0.99).register(registry));
         });
+    }
+
+    /** The meters of the links with {@code peer}, created on first use. */
+    public PeerMeters peer(String peer) {
+        PeerMeters meters = peers.get(peer);
+        if (meters != null) {
+            return meters;
+        }
+        return peers.computeIfAbsent(peer, p -> new PeerMeters(
+                Counter.builder("wsbridge.peer.events.forwarded").tag("peer", p)
+                        .description("Events forwarded to the peer bridge for its subscribers").register(registry),
+                Counter.builder("wsbridge.peer.events.received").tag("peer", p)
+                        .description("Events received from the peer bridge for local subscribers").register(registry),
+                Counter.builder("wsbridge.peer.events.dropped").tag("peer", p)
+                        .description("Events for the peer dropped by the drop-oldest overflow policy")
+                        .register(registry),
+                Counter.builder("wsbridge.peer.link.overflows").tag("peer", p)
+                        .description("Links closed by the close overflow policy because the peer read too slowly")
+                        .register(registry)));
+    }
+
+    /** Registers the gauge {@code wsbridge.peer.link{peer}}: 1 while this bridge's link to the peer is open. */
+    public void peerLink(String peer, Supplier<Number> up) {
+        links.computeIfAbsent(peer, p -> Gauge.builder("wsbridge.peer.link", up).tag("peer", p)
+                .description("1 while the link to the peer bridge is open, else 0").register(registry));
+    }
+
+    /** Removes the link gauge of a peer that is no longer part of the cluster. */
+    public void removePeerLink(String peer) {
+        Gauge gauge = links.remove(peer);
+        if (gauge != null) {
+            registry.remove(gauge);
+        }
     }
 
     /** Counts an upgrade refused with the status, e.g. 401, tagged with a fixed word for the reason. */

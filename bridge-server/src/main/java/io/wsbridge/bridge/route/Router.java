@@ -26,6 +26,7 @@ public final class Router implements EventBus {
     private final LongAdder published = new LongAdder();
     private final LongAdder unrouted = new LongAdder();
     private volatile Runnable localChangeListener = () -> { };
+    private volatile Runnable afterPublish;
 
     public void add(Subscription subscription) {
         routes.compute(subscription.application(), (application, route) -> {
@@ -54,12 +55,25 @@ public final class Router implements EventBus {
         this.localChangeListener = Objects.requireNonNull(listener, "listener");
     }
 
+    /**
+     * Called after each {@link #publish}, once the event was offered to everyone who takes it. Proxies of remote
+     * subscribers queue without writing, and write here: so the offers of one event to the proxies of one peer (its
+     * plain subscribers, members of its groups) leave as one forwarded message.
+     */
+    public void afterPublish(Runnable hook) {
+        this.afterPublish = hook;
+    }
+
     @Override
     public void publish(Event event) {
         published.increment();
         ApplicationRoute route = routes.get(event.application());
         if (route == null || !route.deliver(event)) {
             unrouted.increment();
+        }
+        Runnable hook = afterPublish;
+        if (hook != null) {
+            hook.run();
         }
     }
 

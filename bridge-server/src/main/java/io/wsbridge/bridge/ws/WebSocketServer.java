@@ -7,6 +7,8 @@ import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
+import io.wsbridge.bridge.cluster.ClusterNode;
+import io.wsbridge.bridge.cluster.PeerNegotiator;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.Router;
 import java.io.IOException;
@@ -57,6 +59,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     private volatile int users;
     private volatile BridgeSettings settings;
     private volatile AccessPolicy policy;
+    private volatile ClusterNode cluster;
     private Server server;
     private ServerConnector connector;
     private ScheduledThreadPoolExecutor scheduler;
@@ -85,6 +88,8 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
         upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy));
+        // Reserved for the bridge itself: peer links in cluster mode, 404 otherwise.
+        upgrades.addMapping("/_wsbridge/*", new PeerNegotiator(() -> cluster, metrics));
         upgrades.setHandler(new HttpEndpoints());
         server.setHandler(upgrades);
         server.setStopTimeout(2_000);
@@ -185,7 +190,17 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
     @Override
     public BridgeMetrics.ApplicationMeters meters(String application) {
-        return metrics.application(application, router::subscribers, router::groups);
+        return metrics.application(application, router::subscribers, router::groups,
+                settings.cluster() == null ? null : router::remoteSubscriptions);
+    }
+
+    /** Attaches the bridge's cluster node (peer links, readiness), or detaches it with {@code null}. */
+    public void cluster(ClusterNode node) {
+        this.cluster = node;
+    }
+
+    public ClusterNode cluster() {
+        return cluster;
     }
 
     /** How many users (tasks) hold the server; readiness needs at least one. */
@@ -204,7 +219,8 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         if (!policy.ready()) {
             return "identity provider unreachable";
         }
-        return null;
+        ClusterNode node = cluster;
+        return node == null ? null : node.notReadyReason();
     }
 
     @Override
@@ -388,7 +404,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
                         respond(response, callback, 200, "application/json", "{\"status\":\"READY\"}");
                     } else {
                         respond(response, callback, 503, "application/json",
-                                "{\"status\":\"NOT_READY\",\"reason\":\"" + reason + "\"}");
+                                JSON.createObjectNode().put("status", "NOT_READY").put("reason", reason).toString());
                     }
                 }
                 default -> Response.writeError(request, response, callback, HttpStatus.UPGRADE_REQUIRED_426,

@@ -1,0 +1,367 @@
+package io.wsbridge.bridge.cluster;
+
+import io.wsbridge.bridge.BridgeSettings;
+import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.route.Interest;
+import io.wsbridge.bridge.route.Router;
+import io.wsbridge.bridge.ws.CloseCodes;
+import io.wsbridge.bridge.ws.Subscriber;
+import io.wsbridge.bridge.ws.WebSocketServer;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+import org.eclipse.jetty.client.HttpClient;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
+import org.eclipse.jetty.io.ClientConnector;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A bridge's part in a cluster of bridges (one per Connect worker, all fed by the same connector).
+ *
+ * <ul>
+ *   <li><b>Pulling:</b> it keeps a {@link PeerLink} to every peer that consumes events (the peer set comes from
+ *       Connect's cluster state, through the REST extension) and sends each the interest of its local subscribers,
+ *       a snapshot after every change. What the peers forward goes to local subscribers only.</li>
+ *   <li><b>Serving:</b> it accepts links from peers with the cluster secret ({@link PeerSession}): their interest
+ *       becomes proxies in the router, so the events its tasks publish reach them once per peer, and groups spread
+ *       over members cluster-wide.</li>
+ * </ul>
+ *
+ * Links are kept to every consuming peer whether or not there are local subscribers: a new subscriber then only waits
+ * for one interest message, not for a connection. Interest snapshots go out in order on one thread of its own.
+ */
+public final class ClusterNode implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
+    /** A link's queue holds this many times a subscriber's: it carries the events of all the peer's subscribers. */
+    static final int LINK_QUEUE_FACTOR = 4;
+
+    private final ClusterSettings cluster;
+    private final WebSocketServer server;
+    private final Router router;
+    private final PeerAuth auth;
+    private final LongSupplier nanoClock;
+    private final Map<PeerAddress, PeerLink> links = new ConcurrentHashMap<>();
+    private final Set<PeerSession> inbound = ConcurrentHashMap.newKeySet();
+    private final AtomicBoolean publishPending = new AtomicBoolean();
+    private final Object lifecycle = new Object();
+    private volatile Set<PeerAddress> peers = Set.of();
+    private volatile String name;
+    private ScheduledThreadPoolExecutor executor;
+    private HttpClient http;
+    private WebSocketCoreClient client;
+    private boolean closed;
+
+    public ClusterNode(ClusterSettings cluster, WebSocketServer server, Router router) {
+        this(cluster, server, router, System::nanoTime);
+    }
+
+    ClusterNode(ClusterSettings cluster, WebSocketServer server, Router router, LongSupplier nanoClock) {
+        this.cluster = Objects.requireNonNull(cluster, "cluster");
+        this.server = server;
+        this.router = router;
+        this.auth = new PeerAuth(cluster.secret());
+        this.nanoClock = nanoClock;
+    }
+
+    /** Starts the client for peer links and announces interest changes from now on. The server must be started. */
+    public void start() {
+        synchronized (lifecycle) {
+            String host = cluster.advertisedHost() == null ? server.settings().host() : cluster.advertisedHost();
+            name = new PeerAddress(host, server.port()).toString();
+            String threadName = "wsbridge-" + server.port() + "-cluster";
+            executor = new ScheduledThreadPoolExecutor(1, runnable -> {
+                Thread thread = new Thread(runnable, threadName);
+                thread.setDaemon(true);
+                return thread;
+            });
+            executor.setRemoveOnCancelPolicy(true);
+            ClassLoader caller = Thread.currentThread().getContextClassLoader();
+            // Jetty finds its WebSocket extensions with ServiceLoader on the context class loader.
+            Thread.currentThread().setContextClassLoader(ClusterNode.class.getClassLoader());
+            try {
+                QueuedThreadPool threads = new QueuedThreadPool(16, 2);
+                threads.setName(threadName + "-client");
+                threads.setDaemon(true);
+                ClientConnector connector = new ClientConnector();
+                connector.setExecutor(threads);
+                connector.setSelectors(1);
+                connector.setConnectTimeout(Duration.ofSeconds(5));
+                connector.setSslContextFactory(sslClient(server.settings()));
+                http = new HttpClient(new HttpClientTransportOverHTTP(connector));
+                http.setExecutor(threads);
+                http.setScheduler(new ScheduledExecutorScheduler(threadName + "-scheduler", true));
+                http.start();
+                client = new WebSocketCoreClient(http, null);
+                client.start();
+            } catch (Exception e) {
+                executor.shutdownNow();
+                throw new IllegalStateException("cannot start the client for peer links", e);
+            } finally {
+                Thread.currentThread().setContextClassLoader(caller);
+            }
+            long ping = server.settings().pingInterval().toMillis();
+            executor.scheduleWithFixedDelay(() -> links.values().forEach(PeerLink::ping), ping, ping,
+                    TimeUnit.MILLISECONDS);
+        }
+        router.onLocalChange(this::interestChanged);
+        router.afterPublish(this::flushInbound);
+        log.info("Cluster mode on {}: accepting peer links on {}", name, PeerProtocol.PATH);
+    }
+
+    /**
+     * A peer's client may present any certificate signed by what this bridge's own key store holds (usually the same
+     * certificate on every worker); host names are not checked, since peers are addressed by worker id.
+     */
+    private static SslContextFactory.Client sslClient(BridgeSettings settings) {
+        SslContextFactory.Client ssl = new SslContextFactory.Client();
+        BridgeSettings.Tls tls = settings.tls();
+        if (tls != null) {
+            ssl.setTrustStorePath(tls.keyStore().toString());
+            ssl.setTrustStoreType(tls.type());
+            ssl.setTrustStorePassword(tls.password());
+            ssl.setEndpointIdentificationAlgorithm(null);
+        }
+        return ssl;
+    }
+
+    /** This bridge's name among its peers: advertised host and port. */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * Sets the peers that consume events (this bridge itself is ignored): links to new ones are opened, links to
+     * peers no longer in the set are closed.
+     */
+    public void peers(Set<PeerAddress> consuming) {
+        Set<PeerAddress> wanted = new HashSet<>(consuming);
+        wanted.removeIf(peer -> peer.toString().equals(name));
+        execute(() -> {
+            if (wanted.equals(peers)) {
+                return;
+            }
+            peers = Set.copyOf(wanted);
+            links.entrySet().removeIf(entry -> {
+                if (!wanted.contains(entry.getKey())) {
+                    log.info("Peer {} no longer consumes events; unlinking", entry.getKey());
+                    entry.getValue().close();
+                    return true;
+                }
+                return false;
+            });
+            for (PeerAddress peer : wanted) {
+                links.computeIfAbsent(peer, address -> {
+                    PeerLink link = new PeerLink(this, address);
+                    link.start();
+                    return link;
+                });
+            }
+        });
+    }
+
+    /** The consuming peers this bridge links to. */
+    public Set<PeerAddress> peers() {
+        return peers;
+    }
+
+    /** Whether the link to {@code peer} is open. */
+    public boolean linked(PeerAddress peer) {
+        PeerLink link = links.get(peer);
+        return link != null && link.isUp();
+    }
+
+    /** Peers linked to this bridge (their links are inbound). */
+    public int inboundLinks() {
+        return inbound.size();
+    }
+
+    /**
+     * Why the bridge is not ready, or {@code null}: a known consuming peer without an open link, for at most
+     * {@link ClusterSettings#unreadyLimit()} after the link went down (or the peer became known).
+     */
+    public String notReadyReason() {
+        long now = nanoClock.getAsLong();
+        long limit = cluster.unreadyLimit().toNanos();
+        for (PeerLink link : links.values()) {
+            if (!link.isUp() && now - link.downSinceNanos() < limit) {
+                return "no link to peer " + link.address() + " (" + link.lastFailure() + ")";
+            }
+        }
+        return null;
+    }
+
+    // ---- for links, sessions and the negotiator
+
+    Router router() {
+        return router;
+    }
+
+    BridgeMetrics metrics() {
+        return server.metrics();
+    }
+
+    BridgeSettings settings() {
+        return server.settings();
+    }
+
+    ClusterSettings cluster() {
+        return cluster;
+    }
+
+    PeerAuth auth() {
+        return auth;
+    }
+
+    WebSocketCoreClient client() {
+        return client;
+    }
+
+    String scheme() {
+        return server.settings().scheme();
+    }
+
+    long nanoTime() {
+        return nanoClock.getAsLong();
+    }
+
+    int linkCapacity() {
+        return server.settings().queueCapacity() * LINK_QUEUE_FACTOR;
+    }
+
+    /** Creates the application's meters (with the proxy gauge) when a peer first shows interest in it. */
+    void applicationSeen(String application) {
+        server.meters(application);
+    }
+
+    PeerSession newSession(String peer, String remote) {
+        BridgeSettings settings = server.settings();
+        return new PeerSession(this, peer, remote, linkCapacity(), settings.overflowPolicy());
+    }
+
+    void inboundOpened(PeerSession session) {
+        inbound.add(session);
+        boolean stopped;
+        synchronized (lifecycle) {
+            stopped = closed;
+        }
+        if (stopped) {
+            session.close(CloseCodes.GOING_AWAY, "bridge stopping");
+        }
+    }
+
+    void inboundClosed(PeerSession session) {
+        inbound.remove(session);
+    }
+
+    void linkUp(PeerLink link) {
+        execute(() -> link.sendInterest(InterestCodec.encode(router.localInterest())));
+    }
+
+    void deliver(ForwardCodec.Forwarded forwarded) {
+        router.deliverLocally(forwarded.event(), forwarded.plain(), forwarded.groups());
+    }
+
+    /**
+     * The peer closed the link because this bridge read too slowly (the {@code close} overflow policy): events for
+     * local subscribers were lost, so they are closed with 1013 too, as a slow subscriber would be, and reconnect.
+     */
+    void linkOverflowed(PeerLink link) {
+        for (Subscriber subscriber : server.subscribers()) {
+            subscriber.close(CloseCodes.SLOW_CONSUMER, "events from peer " + link.address() + " were lost");
+        }
+    }
+
+    void schedule(Runnable task, Duration delay) {
+        try {
+            ScheduledThreadPoolExecutor current = executor;
+            if (current != null) {
+                current.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (RejectedExecutionException e) {
+            log.debug("Cluster node stopping; task not scheduled");
+        }
+    }
+
+    private void execute(Runnable task) {
+        try {
+            ScheduledThreadPoolExecutor current = executor;
+            if (current != null) {
+                current.execute(() -> {
+                    try {
+                        task.run();
+                    } catch (RuntimeException e) {
+                        log.warn("Cluster task failed", e);
+                    }
+                });
+            }
+        } catch (RejectedExecutionException e) {
+            log.debug("Cluster node stopping; task dropped");
+        }
+    }
+
+    private void flushInbound() {
+        for (PeerSession session : inbound) {
+            session.flush();
+        }
+    }
+
+    private void interestChanged() {
+        if (publishPending.compareAndSet(false, true)) {
+            execute(this::publishInterest);
+        }
+    }
+
+    private void publishInterest() {
+        publishPending.set(false);
+        Interest interest = router.localInterest();
+        String json = InterestCodec.encode(interest);
+        links.values().forEach(link -> link.sendInterest(json));
+        log.debug("Announced interest to {} peers: {}", links.size(), json);
+    }
+
+    /** Closes the links both ways and stops the client. */
+    @Override
+    public void close() {
+        synchronized (lifecycle) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        router.onLocalChange(() -> { });
+        router.afterPublish(null);
+        links.values().forEach(PeerLink::close);
+        links.clear();
+        for (PeerSession session : inbound) {
+            session.close(CloseCodes.GOING_AWAY, "bridge stopping");
+        }
+        if (executor != null) {
+            executor.shutdownNow();
+        }
+        try {
+            if (client != null) {
+                client.stop();
+            }
+            if (http != null) {
+                http.stop();
+            }
+        } catch (Exception e) {
+            log.warn("Stopping the client for peer links failed", e);
+        }
+        log.info("Cluster mode on {} stopped", name);
+    }
+}

@@ -1,0 +1,222 @@
+package io.wsbridge.bridge.cluster;
+
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.route.GroupKey;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A forwarded event on a peer link: one binary WebSocket message made of a small header and the event's frame bytes,
+ * exactly as the consuming bridge encoded them. The sender writes the header and the event bytes as two fragments of
+ * one message, so the event is neither re-encoded nor copied; the receiver reads the fragments straight into the
+ * new event's array.
+ *
+ * <pre>
+ * message := u32 headerLength, header, payload
+ * header  := u8 version (1), u8 flags (1 = plain, 2 = has channel), u32 payloadLength,
+ *            str application, [str channel], u16 groupCount, group*
+ * group   := u8 flags (2 = has channel), str groupId, [str channel]
+ * str     := u16 byteLength, UTF-8 bytes
+ * </pre>
+ */
+final class ForwardCodec {
+
+    static final int VERSION = 1;
+    private static final int PLAIN = 1;
+    private static final int HAS_CHANNEL = 2;
+    private static final int MAX_HEADER_BYTES = 1024 * 1024;
+
+    private ForwardCodec() {
+    }
+
+    /**
+     * The header of a forwarded event, with its length prefix, ready to send as the first fragment.
+     *
+     * @param plain whether the receiver delivers it to its plain subscribers
+     * @param groups the groups of which the receiver delivers it to one local member
+     */
+    static ByteBuffer header(Event event, boolean plain, List<GroupKey> groups) {
+        byte[] application = utf8(event.application());
+        byte[] channel = event.channel() == null ? null : utf8(event.channel());
+        int size = 1 + 1 + 4 + 2 + application.length + (channel == null ? 0 : 2 + channel.length) + 2;
+        List<byte[]> names = new ArrayList<>(groups.size() * 2);
+        for (GroupKey group : groups) {
+            byte[] id = utf8(group.groupId());
+            byte[] groupChannel = group.channel() == null ? null : utf8(group.channel());
+            names.add(id);
+            names.add(groupChannel);
+            size += 1 + 2 + id.length + (groupChannel == null ? 0 : 2 + groupChannel.length);
+        }
+        if (groups.size() > 0xFFFF) {
+            throw new IllegalArgumentException("too many groups: " + groups.size());
+        }
+        ByteBuffer header = ByteBuffer.allocate(4 + size);
+        header.putInt(size);
+        header.put((byte) VERSION);
+        header.put((byte) ((plain ? PLAIN : 0) | (channel == null ? 0 : HAS_CHANNEL)));
+        header.putInt(event.size());
+        putString(header, application);
+        if (channel != null) {
+            putString(header, channel);
+        }
+        header.putShort((short) groups.size());
+        for (int i = 0; i < names.size(); i += 2) {
+            byte[] groupChannel = names.get(i + 1);
+            header.put((byte) (groupChannel == null ? 0 : HAS_CHANNEL));
+            putString(header, names.get(i));
+            if (groupChannel != null) {
+                putString(header, groupChannel);
+            }
+        }
+        return header.flip();
+    }
+
+    private static byte[] utf8(String text) {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > 0xFFFF) {
+            throw new IllegalArgumentException("name longer than 65535 bytes");
+        }
+        return bytes;
+    }
+
+    private static void putString(ByteBuffer buffer, byte[] bytes) {
+        buffer.putShort((short) bytes.length);
+        buffer.put(bytes);
+    }
+
+    /** A forwarded event as received: the event and where to deliver it. */
+    record Forwarded(Event event, boolean plain, List<GroupKey> groups) {
+    }
+
+    /** A message that breaks the format; the link is closed with a protocol error. */
+    static final class MalformedException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        MalformedException(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Reassembles forwarded events from the fragments of binary messages, wherever the fragments are split. One per
+     * link; not thread-safe (a link delivers its frames one at a time).
+     */
+    static final class Decoder {
+
+        private final int maxEventBytes;
+        private final ByteBuffer length = ByteBuffer.allocate(4);
+        private ByteBuffer header;
+        private String application;
+        private String channel;
+        private boolean plain;
+        private List<GroupKey> groups;
+        private byte[] payload;
+        private int filled;
+
+        Decoder(int maxEventBytes) {
+            this.maxEventBytes = maxEventBytes;
+        }
+
+        /**
+         * Consumes one fragment.
+         *
+         * @param last whether it ends its message
+         * @return the event once {@code last} completes it, else {@code null}
+         */
+        Forwarded feed(ByteBuffer fragment, boolean last) throws MalformedException {
+            while (fragment.hasRemaining()) {
+                if (length.hasRemaining()) {
+                    copy(fragment, length);
+                    if (!length.hasRemaining()) {
+                        int size = length.getInt(0);
+                        if (size < 10 || size > MAX_HEADER_BYTES) {
+                            throw new MalformedException("header of " + size + " bytes");
+                        }
+                        header = ByteBuffer.allocate(size);
+                    }
+                } else if (header.hasRemaining()) {
+                    copy(fragment, header);
+                    if (!header.hasRemaining()) {
+                        parseHeader(header.flip());
+                    }
+                } else {
+                    int count = Math.min(fragment.remaining(), payload.length - filled);
+                    if (count == 0) {
+                        throw new MalformedException("more event bytes than the header announced");
+                    }
+                    fragment.get(payload, filled, count);
+                    filled += count;
+                }
+            }
+            if (!last) {
+                return null;
+            }
+            if (payload == null || filled != payload.length) {
+                reset();
+                throw new MalformedException("message ended before the event did");
+            }
+            Forwarded forwarded = new Forwarded(Event.fromUtf8(application, channel, payload), plain, groups);
+            reset();
+            return forwarded;
+        }
+
+        private void parseHeader(ByteBuffer buffer) throws MalformedException {
+            try {
+                int version = buffer.get() & 0xFF;
+                if (version != VERSION) {
+                    throw new MalformedException("unknown version " + version);
+                }
+                int flags = buffer.get() & 0xFF;
+                int size = buffer.getInt();
+                if (size < 0 || size > maxEventBytes) {
+                    throw new MalformedException("event of " + size + " bytes");
+                }
+                plain = (flags & PLAIN) != 0;
+                application = getString(buffer);
+                channel = (flags & HAS_CHANNEL) != 0 ? getString(buffer) : null;
+                int count = buffer.getShort() & 0xFFFF;
+                List<GroupKey> keys = new ArrayList<>(count);
+                for (int i = 0; i < count; i++) {
+                    int groupFlags = buffer.get() & 0xFF;
+                    String id = getString(buffer);
+                    keys.add(new GroupKey(id, (groupFlags & HAS_CHANNEL) != 0 ? getString(buffer) : null));
+                }
+                if (buffer.hasRemaining()) {
+                    throw new MalformedException("header longer than its fields");
+                }
+                groups = List.copyOf(keys);
+                payload = new byte[size];
+                filled = 0;
+            } catch (java.nio.BufferUnderflowException e) {
+                throw new MalformedException("header shorter than its fields");
+            }
+        }
+
+        private static String getString(ByteBuffer buffer) {
+            int size = buffer.getShort() & 0xFFFF;
+            byte[] bytes = new byte[size];
+            buffer.get(bytes);
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+
+        private static void copy(ByteBuffer from, ByteBuffer to) {
+            int count = Math.min(from.remaining(), to.remaining());
+            ByteBuffer slice = from.slice();
+            slice.limit(count);
+            to.put(slice);
+            from.position(from.position() + count);
+        }
+
+        private void reset() {
+            length.clear();
+            header = null;
+            payload = null;
+            groups = null;
+            application = null;
+            channel = null;
+            filled = 0;
+        }
+    }
+}

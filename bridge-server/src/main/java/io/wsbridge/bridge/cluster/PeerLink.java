@@ -1,0 +1,286 @@
+package io.wsbridge.bridge.cluster;
+
+import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.ws.CloseCodes;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.Configuration;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.client.CoreClientUpgradeRequest;
+import org.eclipse.jetty.websocket.core.exception.UpgradeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This bridge's link to one peer that consumes events: a WebSocket client connection that carries this bridge's
+ * interest to the peer and the events the peer forwards back, which go to local subscribers only. It reconnects with
+ * exponential backoff (100 ms up to {@link ClusterSettings#reconnectBackoffMax()}, with jitter) until closed.
+ */
+final class PeerLink implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PeerLink.class);
+    private static final long FIRST_BACKOFF_MILLIS = 100;
+
+    private final ClusterNode node;
+    private final PeerAddress address;
+    private final String name;
+    private final BridgeMetrics.PeerMeters meters;
+    private final Object lock = new Object();
+    private Connection current;
+    private long backoffMillis = FIRST_BACKOFF_MILLIS;
+    private boolean closed;
+    private volatile boolean up;
+    private volatile long downSinceNanos;
+    private volatile String lastFailure = "not linked yet";
+
+    PeerLink(ClusterNode node, PeerAddress address) {
+        this.node = node;
+        this.address = address;
+        this.name = address.toString();
+        this.meters = node.metrics().peer(name);
+        this.downSinceNanos = node.nanoTime();
+        node.metrics().peerLink(name, () -> up ? 1 : 0);
+    }
+
+    PeerAddress address() {
+        return address;
+    }
+
+    boolean isUp() {
+        return up;
+    }
+
+    /** {@link System#nanoTime()} since when the link has been down (or since it was created). */
+    long downSinceNanos() {
+        return downSinceNanos;
+    }
+
+    String lastFailure() {
+        return lastFailure;
+    }
+
+    void start() {
+        connect();
+    }
+
+    private void connect() {
+        Connection connection;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            connection = new Connection();
+            current = connection;
+        }
+        URI uri = address.peerUri(node.scheme(), node.name());
+        try {
+            CoreClientUpgradeRequest request = CoreClientUpgradeRequest.from(node.client(), uri, connection);
+            request.headers(headers -> headers.put(HttpHeader.AUTHORIZATION, node.auth().authorization(node.name())));
+            request.timeout(10, TimeUnit.SECONDS);
+            Configuration.ConfigurationCustomizer configuration = new Configuration.ConfigurationCustomizer();
+            configuration.setMaxFrameSize(PeerProtocol.MAX_FRAME_BYTES);
+            configuration.setMaxBinaryMessageSize(PeerProtocol.MAX_EVENT_BYTES + 1024 * 1024);
+            configuration.setMaxTextMessageSize(PeerProtocol.MAX_INTEREST_BYTES);
+            // This side pings every ping interval; a peer that answers nothing for the pong timeout is gone.
+            configuration.setIdleTimeout(node.settings().pongTimeout());
+            request.setConfiguration(configuration);
+            node.client().connect(request).whenComplete((session, failure) -> {
+                if (failure != null) {
+                    failed(connection, failure);
+                }
+            });
+        } catch (Exception e) {
+            failed(connection, e);
+        }
+    }
+
+    private void failed(Connection connection, Throwable failure) {
+        int status = 0;
+        for (Throwable cause = failure; cause != null && status <= 0; cause = cause.getCause()) {
+            if (cause instanceof UpgradeException upgrade) {
+                status = upgrade.getResponseStatusCode();
+            }
+        }
+        String reason = status > 0
+                ? "refused with HTTP " + status + (status == 401 ? " (is cluster.secret the same on every worker?)" : "")
+                : String.valueOf(rootCause(failure).getMessage());
+        if (!reason.equals(lastFailure)) {
+            log.info("Cannot link to peer {}: {}; retrying", name, reason);
+        } else {
+            log.debug("Cannot link to peer {}: {}", name, reason);
+        }
+        lastFailure = reason;
+        retry(connection);
+    }
+
+    private void retry(Connection connection) {
+        long delay;
+        synchronized (lock) {
+            if (closed || current != connection) {
+                return;
+            }
+            delay = backoffMillis + ThreadLocalRandom.current().nextLong(backoffMillis / 5 + 1);
+            backoffMillis = Math.min(backoffMillis * 2, node.cluster().reconnectBackoffMax().toMillis());
+        }
+        node.schedule(this::connect, Duration.ofMillis(delay));
+    }
+
+    /** Sends an interest snapshot if the link is open; called on the node's single cluster thread, in order. */
+    void sendInterest(String json) {
+        Connection connection;
+        synchronized (lock) {
+            connection = current;
+        }
+        CoreSession session = connection == null ? null : connection.session;
+        if (session != null && up) {
+            session.sendFrame(new Frame(OpCode.TEXT, json), Callback.NOOP, false);
+        }
+    }
+
+    /** Pings the peer; the idle timeout (the pong timeout) closes a link that stops answering. */
+    void ping() {
+        Connection connection;
+        synchronized (lock) {
+            connection = current;
+        }
+        CoreSession session = connection == null ? null : connection.session;
+        if (session != null && up) {
+            session.sendFrame(new Frame(OpCode.PING), Callback.NOOP, false);
+        }
+    }
+
+    /** Stops linking: the peer no longer consumes events, or the bridge stops. */
+    @Override
+    public void close() {
+        Connection connection;
+        synchronized (lock) {
+            closed = true;
+            connection = current;
+            current = null;
+        }
+        up = false;
+        node.metrics().removePeerLink(name);
+        CoreSession session = connection == null ? null : connection.session;
+        if (session != null) {
+            session.close(CloseCodes.GOING_AWAY, "peer link no longer needed", Callback.NOOP);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PeerLink[" + name + (up ? " up" : " down: " + lastFailure) + "]";
+    }
+
+    private static Throwable rootCause(Throwable failure) {
+        Throwable cause = failure;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause;
+    }
+
+    /** One connection attempt and, once open, the connection; a later attempt gets a new one. */
+    private final class Connection implements FrameHandler {
+
+        private final ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(PeerProtocol.MAX_EVENT_BYTES);
+        private volatile CoreSession session;
+
+        private boolean isCurrent() {
+            synchronized (lock) {
+                return current == this;
+            }
+        }
+
+        @Override
+        public void onOpen(CoreSession coreSession, Callback callback) {
+            this.session = coreSession;
+            callback.succeeded();
+            if (!isCurrent()) {
+                coreSession.close(CloseCodes.GOING_AWAY, "peer link no longer needed", Callback.NOOP);
+                return;
+            }
+            synchronized (lock) {
+                backoffMillis = FIRST_BACKOFF_MILLIS;
+            }
+            up = true;
+            lastFailure = "link lost";
+            log.info("Linked to peer {}", name);
+            node.linkUp(PeerLink.this);
+            coreSession.demand();
+        }
+
+        @Override
+        public void onFrame(Frame frame, Callback callback) {
+            CoreSession current = session;
+            try {
+                switch (frame.getOpCode()) {
+                    case OpCode.BINARY, OpCode.CONTINUATION -> {
+                        ForwardCodec.Forwarded forwarded = decoder.feed(frame.getPayload(), frame.isFin());
+                        if (forwarded != null) {
+                            meters.received().increment();
+                            node.deliver(forwarded);
+                        }
+                    }
+                    case OpCode.PING -> current.sendFrame(new Frame(OpCode.PONG, copy(frame.getPayload())),
+                            Callback.NOOP, false);
+                    case OpCode.TEXT -> current.close(CloseCodes.UNSUPPORTED_DATA, "peers forward binary messages",
+                            Callback.NOOP);
+                    default -> {
+                        // PONG refreshes the idle timeout; CLOSE is answered by the core session
+                    }
+                }
+            } catch (ForwardCodec.MalformedException e) {
+                log.warn("Closing the link to peer {}: malformed forwarded event ({})", name, e.getMessage());
+                current.close(CloseCodes.PROTOCOL_ERROR, "malformed forwarded event", Callback.NOOP);
+            }
+            callback.succeeded();
+            if (frame.getOpCode() != OpCode.CLOSE) {
+                current.demand();
+            }
+        }
+
+        @Override
+        public void onError(Throwable cause, Callback callback) {
+            log.debug("Link to peer {} failed", name, cause);
+            if (session != null) {
+                // a failed upgrade is reported (with its HTTP status) by the connect future instead
+                lastFailure = String.valueOf(rootCause(cause).getMessage());
+            }
+            callback.succeeded();
+        }
+
+        @Override
+        public void onClosed(CloseStatus closeStatus, Callback callback) {
+            callback.succeeded();
+            if (!isCurrent()) {
+                return;
+            }
+            up = false;
+            downSinceNanos = node.nanoTime();
+            lastFailure = "link closed: " + closeStatus;
+            log.info("Link to peer {} closed: {}; reconnecting", name, closeStatus);
+            if (closeStatus.getCode() == CloseCodes.SLOW_CONSUMER) {
+                node.linkOverflowed(PeerLink.this);
+            }
+            retry(this);
+        }
+    }
+
+    private static ByteBuffer copy(ByteBuffer buffer) {
+        if (buffer == null) {
+            return null;
+        }
+        ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
+        copy.put(buffer.slice()).flip();
+        return copy;
+    }
+}

@@ -1,0 +1,84 @@
+package io.wsbridge.bridge.cluster;
+
+import io.wsbridge.bridge.ops.BridgeMetrics;
+import java.util.function.Supplier;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.eclipse.jetty.websocket.core.Configuration;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.server.ServerUpgradeRequest;
+import org.eclipse.jetty.websocket.core.server.ServerUpgradeResponse;
+import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Upgrades under the reserved {@code /_wsbridge/} prefix: a peer link on {@code /_wsbridge/peer} with valid cluster
+ * credentials in cluster mode; 401 with wrong credentials; 404 for anything else, and always outside cluster mode.
+ */
+public final class PeerNegotiator implements WebSocketNegotiator {
+
+    private static final Logger log = LoggerFactory.getLogger(PeerNegotiator.class);
+    private static final long DEFAULT_IDLE_MILLIS = 90_000;
+
+    private final Supplier<ClusterNode> node;
+    private final BridgeMetrics metrics;
+
+    /** @param node the bridge's cluster node, or {@code null} outside cluster mode */
+    public PeerNegotiator(Supplier<ClusterNode> node, BridgeMetrics metrics) {
+        this.node = node;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void customize(Configuration configuration) {
+        configuration.setMaxFrameSize(PeerProtocol.MAX_FRAME_BYTES);
+        configuration.setMaxTextMessageSize(PeerProtocol.MAX_INTEREST_BYTES);
+        configuration.setMaxBinaryMessageSize(PeerProtocol.MAX_FRAME_BYTES);
+        ClusterNode current = node.get();
+        // The linking peer pings every ping interval; the idle timeout catches a peer that vanished.
+        configuration.setIdleTimeout(current == null ? java.time.Duration.ofMillis(DEFAULT_IDLE_MILLIS)
+                : current.settings().pongTimeout().multipliedBy(2));
+    }
+
+    @Override
+    public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
+        String remote = Request.getRemoteAddr(request) + ":" + Request.getRemotePort(request);
+        ClusterNode current = node.get();
+        if (current == null || !PeerProtocol.PATH.equals(request.getHttpURI().getPath())) {
+            return refuse(request, response, callback, 404, "no such route", remote);
+        }
+        String peer;
+        try {
+            Fields query = Request.extractQueryParameters(request);
+            peer = query.getValue(PeerProtocol.NODE_PARAM);
+        } catch (RuntimeException e) {
+            peer = null;
+        }
+        if (peer == null || peer.isBlank() || peer.length() > PeerProtocol.MAX_NODE_LENGTH
+                || peer.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
+            return refuse(request, response, callback, 400, "a peer link needs its node name", remote);
+        }
+        String problem = current.auth().verify(request.getHeaders().get(HttpHeader.AUTHORIZATION), peer);
+        if (problem != null) {
+            log.info("Refused a peer link from {} (claiming to be {}): {}", remote, peer, problem);
+            return refuse(request, response, callback, 401, "peer link refused", remote);
+        }
+        return current.newSession(peer, remote);
+    }
+
+    private FrameHandler refuse(Request request, Response response, Callback callback, int status, String reason,
+            String remote) {
+        log.debug("Refusing upgrade from {} to {} with {}: {}", remote, request.getHttpURI().getPath(), status,
+                reason);
+        metrics.refused(status);
+        if (status == 401) {
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, PeerAuth.SCHEME + " realm=\"wsbridge cluster\"");
+        }
+        Response.writeError(request, response, callback, status, reason);
+        return null;
+    }
+}

@@ -1,0 +1,25 @@
+package io.wsbridge.bridge.cluster;
+
+/**
+ * The wire contract of peer links. A bridge with subscribers links, as a WebSocket client, to every peer that consumes
+ * events ({@link #PATH}, authenticated with {@link PeerAuth}); it sends its interest as text messages
+ * ({@link InterestCodec}), and the peer forwards matching events as binary messages ({@link ForwardCodec}).
+ */
+final class PeerProtocol {
+
+    /** Paths under this prefix are reserved for the bridge; no application can be named {@code _wsbridge}. */
+    static final String PREFIX = "/_wsbridge/";
+    static final String PATH = PREFIX + "peer";
+    /** Query parameter with the linking bridge's name (advertised host:port), for logs and metric tags. */
+    static final String NODE_PARAM = "node";
+    static final int MAX_NODE_LENGTH = 255;
+    /** Largest interest message a bridge accepts. */
+    static final int MAX_INTEREST_BYTES = 16 * 1024 * 1024;
+    /** Largest frame on a link; longer messages are fragmented. */
+    static final int MAX_FRAME_BYTES = 1024 * 1024;
+    /** Largest forwarded event; Kafka's own record limit is far below. */
+    static final int MAX_EVENT_BYTES = 64 * 1024 * 1024;
+
+    private PeerProtocol() {
+    }
+}

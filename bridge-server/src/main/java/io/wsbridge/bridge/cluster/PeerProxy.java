@@ -1,0 +1,86 @@
+package io.wsbridge.bridge.cluster;
+
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.route.Interest;
+import io.wsbridge.bridge.route.Subscription;
+
+/**
+ * Stands in, in a consuming bridge's router, for subscribers connected to a peer: one plain proxy per application
+ * with plain subscribers there (filtering on their channels), and one member proxy per group member there, so that the
+ * group's round-robin spreads the stream over all members of the cluster. Offering an event queues it on the link to
+ * that peer.
+ */
+final class PeerProxy implements Subscription {
+
+    /** Where a proxy's events go: the outbound queue of its peer link. */
+    interface Forwarder {
+
+        /** @return {@code false} if the link is gone and the event was not taken */
+        boolean forward(Event event, boolean plain, GroupKey group);
+    }
+
+    private final Forwarder forwarder;
+    private final String application;
+    private final GroupKey group;
+    private volatile Interest.Application plainFilter;
+
+    private PeerProxy(Forwarder forwarder, String application, GroupKey group, Interest.Application plainFilter) {
+        this.forwarder = forwarder;
+        this.application = application;
+        this.group = group;
+        this.plainFilter = plainFilter;
+    }
+
+    static PeerProxy plain(Forwarder forwarder, String application, Interest.Application interest) {
+        return new PeerProxy(forwarder, application, null, interest);
+    }
+
+    static PeerProxy member(Forwarder forwarder, String application, GroupKey group) {
+        return new PeerProxy(forwarder, application, group, null);
+    }
+
+    /** The peer's plain subscribers changed their channels; applies from the next event. */
+    void plainFilter(Interest.Application interest) {
+        this.plainFilter = interest;
+    }
+
+    GroupKey group() {
+        return group;
+    }
+
+    @Override
+    public String application() {
+        return application;
+    }
+
+    @Override
+    public String channel() {
+        return group == null ? null : group.channel();
+    }
+
+    @Override
+    public String groupId() {
+        return group == null ? null : group.groupId();
+    }
+
+    @Override
+    public boolean accepts(Event event) {
+        return group == null ? plainFilter.acceptsPlain(event.channel()) : group.accepts(event.channel());
+    }
+
+    @Override
+    public boolean offer(Event event) {
+        return forwarder.forward(event, group == null, group);
+    }
+
+    @Override
+    public boolean remote() {
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "PeerProxy[" + forwarder + " -> " + application + (group == null ? " plain" : " " + group) + "]";
+    }
+}

@@ -1,0 +1,218 @@
+package io.wsbridge.bridge.cluster;
+
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.ws.CloseCodes;
+import java.nio.ByteBuffer;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.IteratingCallback;
+import org.eclipse.jetty.util.Utf8StringBuilder;
+import org.eclipse.jetty.websocket.core.CloseStatus;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.FrameHandler;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The accepting end of a peer link, on a bridge that consumes events: it keeps proxies of the peer's subscribers in
+ * the router (from the interest snapshots the peer sends) and writes the events they take to the peer, in order,
+ * from a bounded queue, in batches. Closing the link removes the proxies at once.
+ */
+final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
+
+    private static final Logger log = LoggerFactory.getLogger(PeerSession.class);
+    private static final int MAX_BATCH = 64;
+
+    private final ClusterNode node;
+    private final String peer;
+    private final String remote;
+    private final ForwardQueue queue;
+    private final ProxySet proxies;
+    private final BridgeMetrics.PeerMeters meters;
+    private final Flusher flusher = new Flusher();
+    private final Utf8StringBuilder incoming = new Utf8StringBuilder();
+    private volatile CoreSession session;
+    private volatile boolean ended;
+
+    PeerSession(ClusterNode node, String peer, String remote, int capacity,
+            io.wsbridge.bridge.OverflowPolicy policy) {
+        this.node = node;
+        this.peer = peer;
+        this.remote = remote;
+        this.queue = new ForwardQueue(capacity, policy);
+        this.proxies = new ProxySet(node.router(), this, node::applicationSeen);
+        this.meters = node.metrics().peer(peer);
+    }
+
+    String peer() {
+        return peer;
+    }
+
+    int proxies() {
+        return proxies.size();
+    }
+
+    @Override
+    public boolean forward(Event event, boolean plain, GroupKey group) {
+        switch (queue.offer(event, plain, group)) {
+            case CLOSED -> {
+                return false;
+            }
+            case OVERFLOWED -> {
+                meters.overflows().increment();
+                log.warn("Closing the link of peer {}: it read too slowly ({} events queued); its subscribers are "
+                        + "closed with 1013 and reconnect", peer, node.linkCapacity());
+                close(CloseCodes.SLOW_CONSUMER, "peer link too slow");
+                return false;
+            }
+            case QUEUED_DROPPING_OLDEST -> meters.dropped().increment();
+            default -> {
+                // queued or merged into the message of the same event
+            }
+        }
+        // written by flush(), once the router has offered the event to every proxy of this peer
+        return true;
+    }
+
+    /** Writes what is queued; the router calls it after each published event. */
+    void flush() {
+        if (queue.size() > 0) {
+            flusher.iterate();
+        }
+    }
+
+    /** Closes the link; the peer reconnects unless it is going away. */
+    void close(int code, String reason) {
+        queue.close();
+        proxies.clear();
+        CoreSession current = session;
+        if (current != null) {
+            current.close(code, reason, Callback.NOOP);
+        }
+    }
+
+    @Override
+    public void onOpen(CoreSession coreSession, Callback callback) {
+        this.session = coreSession;
+        node.inboundOpened(this);
+        log.info("Peer {} linked from {}", peer, remote);
+        callback.succeeded();
+        coreSession.demand();
+    }
+
+    @Override
+    public void onFrame(Frame frame, Callback callback) {
+        CoreSession current = session;
+        switch (frame.getOpCode()) {
+            case OpCode.PING -> current.sendFrame(new Frame(OpCode.PONG, copy(frame.getPayload())), Callback.NOOP,
+                    false);
+            case OpCode.TEXT, OpCode.CONTINUATION -> {
+                if (frame.getOpCode() == OpCode.TEXT) {
+                    incoming.reset();
+                }
+                if (incoming.length() + frame.getPayloadLength() > PeerProtocol.MAX_INTEREST_BYTES) {
+                    close(CloseCodes.MESSAGE_TOO_BIG, "interest larger than " + PeerProtocol.MAX_INTEREST_BYTES);
+                } else {
+                    incoming.append(frame.getPayload());
+                    if (frame.isFin()) {
+                        interest(incoming.toCompleteString());
+                        incoming.reset();
+                    }
+                }
+            }
+            case OpCode.BINARY -> close(CloseCodes.UNSUPPORTED_DATA, "a peer sends only its interest");
+            default -> {
+                // PONG; CLOSE is answered by the core session
+            }
+        }
+        callback.succeeded();
+        if (frame.getOpCode() != OpCode.CLOSE) {
+            current.demand();
+        }
+    }
+
+    private void interest(String text) {
+        try {
+            proxies.apply(InterestCodec.decode(text));
+            log.debug("Peer {} announced its interest: {}", peer, text);
+        } catch (IllegalArgumentException e) {
+            log.warn("Closing the link of peer {}: bad interest message ({})", peer, e.getMessage());
+            close(CloseCodes.PROTOCOL_ERROR, "bad interest message");
+        }
+    }
+
+    @Override
+    public void onError(Throwable cause, Callback callback) {
+        log.debug("Link of peer {} failed", peer, cause);
+        callback.succeeded();
+    }
+
+    @Override
+    public void onClosed(CloseStatus closeStatus, Callback callback) {
+        ended = true;
+        queue.close();
+        proxies.clear();
+        node.inboundClosed(this);
+        log.info("Peer {} unlinked: {}", peer, closeStatus);
+        callback.succeeded();
+    }
+
+    boolean isOpen() {
+        return session != null && !ended;
+    }
+
+    @Override
+    public String toString() {
+        return "peer " + peer;
+    }
+
+    private static ByteBuffer copy(ByteBuffer buffer) {
+        if (buffer == null) {
+            return null;
+        }
+        ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
+        copy.put(buffer.slice()).flip();
+        return copy;
+    }
+
+    /**
+     * Writes queued messages, a batch at a time: each is the header fragment and the event's own bytes as the final
+     * fragment of one binary message; the last frame of a batch flushes, and its completion starts the next batch.
+     */
+    private final class Flusher extends IteratingCallback {
+
+        private final ForwardQueue.Message[] batch = new ForwardQueue.Message[MAX_BATCH];
+
+        @Override
+        protected Action process() {
+            CoreSession current = session;
+            if (current == null) {
+                return Action.IDLE;
+            }
+            int count = queue.drain(batch);
+            if (count == 0) {
+                return Action.IDLE;
+            }
+            for (int i = 0; i < count; i++) {
+                ForwardQueue.Message message = batch[i];
+                batch[i] = null;
+                boolean last = i == count - 1;
+                current.sendFrame(new Frame(OpCode.BINARY, false,
+                        ForwardCodec.header(message.event, message.plain, message.groups)), Callback.NOOP, true);
+                current.sendFrame(new Frame(OpCode.CONTINUATION, true, message.event.payload()),
+                        last ? this : Callback.NOOP, !last);
+            }
+            meters.forwarded().increment(count);
+            return Action.SCHEDULED;
+        }
+
+        @Override
+        protected void onCompleteFailure(Throwable cause) {
+            log.debug("Writing to peer {} failed", peer, cause);
+            queue.close();
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.wsbridge.bridge.cluster;
+
+import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.route.Interest;
+import io.wsbridge.bridge.route.Router;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * The proxies one peer's interest puts into this bridge's router. Each interest snapshot is applied as a difference,
+ * so proxies that stay keep their place in their groups' round-robin.
+ */
+final class ProxySet {
+
+    private final Router router;
+    private final PeerProxy.Forwarder forwarder;
+    private final Consumer<String> applicationSeen;
+    private final Map<String, PeerProxy> plain = new HashMap<>();
+    private final Map<String, Map<GroupKey, List<PeerProxy>>> members = new HashMap<>();
+    private boolean cleared;
+
+    /**
+     * @param applicationSeen called with each application that gets a proxy (the bridge creates its meters)
+     */
+    ProxySet(Router router, PeerProxy.Forwarder forwarder, Consumer<String> applicationSeen) {
+        this.router = router;
+        this.forwarder = forwarder;
+        this.applicationSeen = applicationSeen;
+    }
+
+    /** Makes the proxies match the peer's latest interest. Ignored once {@link #clear()}ed. */
+    synchronized void apply(Interest interest) {
+        if (cleared) {
+            return;
+        }
+        Set<String> applications = new HashSet<>(plain.keySet());
+        applications.addAll(members.keySet());
+        applications.addAll(interest.applications().keySet());
+        for (String application : applications) {
+            Interest.Application wanted = interest.applications().get(application);
+            if (wanted != null) {
+                applicationSeen.accept(application);
+            }
+            applyPlain(application, wanted);
+            applyGroups(application, wanted == null ? Map.of() : wanted.groups());
+        }
+    }
+
+    private void applyPlain(String application, Interest.Application wanted) {
+        PeerProxy proxy = plain.get(application);
+        if (wanted != null && wanted.plain()) {
+            if (proxy == null) {
+                proxy = PeerProxy.plain(forwarder, application, wanted);
+                plain.put(application, proxy);
+                router.add(proxy);
+            } else {
+                proxy.plainFilter(wanted);
+            }
+        } else if (proxy != null) {
+            plain.remove(application);
+            router.remove(proxy);
+        }
+    }
+
+    private void applyGroups(String application, Map<GroupKey, Integer> wanted) {
+        Map<GroupKey, List<PeerProxy>> current = members.computeIfAbsent(application, a -> new HashMap<>());
+        Set<GroupKey> keys = new HashSet<>(current.keySet());
+        keys.addAll(wanted.keySet());
+        for (GroupKey key : keys) {
+            int count = wanted.getOrDefault(key, 0);
+            List<PeerProxy> proxies = current.computeIfAbsent(key, k -> new ArrayList<>());
+            while (proxies.size() < count) {
+                PeerProxy proxy = PeerProxy.member(forwarder, application, key);
+                proxies.add(proxy);
+                router.add(proxy);
+            }
+            while (proxies.size() > count) {
+                router.remove(proxies.remove(proxies.size() - 1));
+            }
+            if (proxies.isEmpty()) {
+                current.remove(key);
+            }
+        }
+        if (current.isEmpty()) {
+            members.remove(application);
+        }
+    }
+
+    /** Removes every proxy at once (the link is gone): the peer's share of each group moves to the other members. */
+    synchronized void clear() {
+        cleared = true;
+        plain.values().forEach(router::remove);
+        plain.clear();
+        members.values().forEach(groups -> groups.values().forEach(list -> list.forEach(router::remove)));
+        members.clear();
+    }
+
+    /** Proxies currently in the router. */
+    synchronized int size() {
+        return plain.size() + members.values().stream()
+                .mapToInt(groups -> groups.values().stream().mapToInt(List::size).sum()).sum();
+    }
+}

@@ -1,0 +1,103 @@
+package io.wsbridge.bridge.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.route.GroupKey;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ForwardCodecTest {
+
+    static final String FRAME = "{\"specversion\":\"1.0\",\"id\":\"1\",\"data\":\"grüße\"}";
+
+    /** The two fragments a peer link sends: the header, then the event's own bytes. */
+    static List<ByteBuffer> message(Event event, boolean plain, List<GroupKey> groups) {
+        return List.of(ForwardCodec.header(event, plain, groups), event.payload());
+    }
+
+    static ByteBuffer concat(List<ByteBuffer> fragments) {
+        int size = fragments.stream().mapToInt(ByteBuffer::remaining).sum();
+        ByteBuffer all = ByteBuffer.allocate(size);
+        fragments.forEach(fragment -> all.put(fragment.duplicate()));
+        return all.flip();
+    }
+
+    @Test
+    void headerAndEventBytesDecodeToTheSameEventAndRecipients() throws Exception {
+        Event event = new Event("app", "door", FRAME);
+        List<GroupKey> groups = List.of(new GroupKey("billing", null), new GroupKey("alarms", "door"));
+        ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(1024);
+        List<ByteBuffer> fragments = message(event, true, groups);
+
+        assertThat(decoder.feed(fragments.get(0), false)).isNull();
+        ForwardCodec.Forwarded forwarded = decoder.feed(fragments.get(1), true);
+
+        assertThat(forwarded.plain()).isTrue();
+        assertThat(forwarded.groups()).isEqualTo(groups);
+        assertThat(forwarded.event().application()).isEqualTo("app");
+        assertThat(forwarded.event().channel()).isEqualTo("door");
+        assertThat(forwarded.event().text()).isEqualTo(FRAME);
+    }
+
+    @Test
+    void theEventBytesAreSentAsTheyAreNotReEncoded() {
+        Event event = new Event("app", null, FRAME);
+
+        List<ByteBuffer> fragments = message(event, false, List.of(new GroupKey("g", null)));
+
+        assertThat(fragments.get(1)).isEqualTo(event.payload());
+        assertThat(fragments.get(0).remaining()).as("a small header").isLessThan(32);
+    }
+
+    @Test
+    void fragmentsSplitAnywhereStillDecode() throws Exception {
+        Event event = new Event("app", null, FRAME);
+        ByteBuffer whole = concat(message(event, false, List.of(new GroupKey("g", "c"))));
+        for (int chunk = 1; chunk <= 7; chunk++) {
+            ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(1024);
+            ByteBuffer input = whole.duplicate();
+            ForwardCodec.Forwarded forwarded = null;
+            while (input.hasRemaining()) {
+                int size = Math.min(chunk, input.remaining());
+                ByteBuffer fragment = input.slice().limit(size);
+                input.position(input.position() + size);
+                forwarded = decoder.feed(fragment, !input.hasRemaining());
+            }
+            assertThat(forwarded.event().text()).isEqualTo(FRAME);
+            assertThat(forwarded.plain()).isFalse();
+            assertThat(forwarded.groups()).containsExactly(new GroupKey("g", "c"));
+        }
+    }
+
+    @Test
+    void oneDecoderReadsMessageAfterMessage() throws Exception {
+        ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(1024);
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            Event event = new Event("app", null, "e" + i);
+            texts.add(decoder.feed(concat(message(event, true, List.of())), true).event().text());
+        }
+        assertThat(texts).containsExactly("e0", "e1", "e2");
+    }
+
+    @Test
+    void brokenMessagesAreRefused() {
+        Event event = new Event("app", null, FRAME);
+        ByteBuffer whole = concat(message(event, true, List.of()));
+
+        assertThatThrownBy(() -> new ForwardCodec.Decoder(1024).feed(whole.duplicate().limit(whole.limit() - 1), true))
+                .isInstanceOf(ForwardCodec.MalformedException.class)
+                .hasMessage("message ended before the event did");
+        assertThatThrownBy(() -> new ForwardCodec.Decoder(10).feed(whole.duplicate(), true))
+                .hasMessage("event of " + event.size() + " bytes");
+        ByteBuffer longer = concat(List.of(whole.duplicate(), ByteBuffer.wrap(new byte[] {1})));
+        assertThatThrownBy(() -> new ForwardCodec.Decoder(1024).feed(longer, true))
+                .hasMessage("more event bytes than the header announced");
+        assertThatThrownBy(() -> new ForwardCodec.Decoder(1024).feed(ByteBuffer.wrap(new byte[] {0, 0, 0, 1}), true))
+                .hasMessage("header of 1 bytes");
+    }
+}

@@ -1,0 +1,197 @@
+package io.wsbridge.bridge.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.wsbridge.bridge.Bridge;
+import io.wsbridge.bridge.BridgeSettings;
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.ws.TestClient;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two real bridges in one JVM, linked as peers: the consumer's events reach the puller's subscribers, groups spread
+ * over both, and the link is authenticated, measured and reported in readiness.
+ */
+class PeerLinkTest {
+
+    static final String SECRET = "test-cluster-secret-0123456789";
+    static final Duration WAIT = Duration.ofSeconds(10);
+    static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    static Bridge bridge(String secret) {
+        return Bridge.start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub"))
+                .cluster(secret == null ? null : ClusterSettings.of(secret, "127.0.0.1")).build());
+    }
+
+    static PeerAddress address(Bridge bridge) {
+        return new PeerAddress("127.0.0.1", bridge.port());
+    }
+
+    static URI uri(Bridge bridge, String path) {
+        return URI.create("ws://127.0.0.1:" + bridge.port() + path);
+    }
+
+    static double sample(Bridge bridge, String name, String labels) throws Exception {
+        String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.port() + "/metrics"))
+                .build(), HttpResponse.BodyHandlers.ofString()).body();
+        Matcher matcher = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$")
+                .matcher(body);
+        while (matcher.find()) {
+            if (matcher.group(1) != null && matcher.group(1).contains(labels)) {
+                return Double.parseDouble(matcher.group(2));
+            }
+        }
+        return -1;
+    }
+
+    @Test
+    void subscribersOfThePullingBridgeGetTheConsumersEventsInOrder() throws Exception {
+        try (Bridge consumer = bridge(SECRET); Bridge puller = bridge(SECRET)) {
+            puller.peers(Set.of(address(consumer), address(puller)));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(address(consumer)));
+            assertThat(puller.cluster().peers()).as("a bridge never links to itself").containsExactly(address(consumer));
+
+            try (TestClient remote = TestClient.connect(uri(puller, "/pub"));
+                    TestClient door = TestClient.connect(uri(puller, "/pub/door"));
+                    TestClient local = TestClient.connect(uri(consumer, "/pub"))) {
+                await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+                for (int i = 0; i < 50; i++) {
+                    consumer.publish(new Event("pub", i % 10 == 0 ? "door" : "other", "{\"n\":" + i + "}"));
+                }
+
+                List<String> expected = new ArrayList<>();
+                for (int i = 0; i < 50; i++) {
+                    expected.add("{\"n\":" + i + "}");
+                }
+                assertThat(remote.take(50, WAIT)).isEqualTo(expected);
+                assertThat(local.take(50, WAIT)).isEqualTo(expected);
+                assertThat(door.take(5, WAIT)).containsExactly("{\"n\":0}", "{\"n\":10}", "{\"n\":20}", "{\"n\":30}",
+                        "{\"n\":40}");
+                String peer = "peer=\"" + consumer.cluster().name() + "\"";
+                assertThat(sample(puller, "wsbridge_peer_link", peer)).isEqualTo(1);
+                assertThat(sample(puller, "wsbridge_peer_events_received_total", peer)).isEqualTo(50);
+                assertThat(sample(consumer, "wsbridge_peer_events_forwarded_total",
+                        "peer=\"" + puller.cluster().name() + "\"")).isEqualTo(50);
+                assertThat(sample(consumer, "wsbridge_peer_subscriptions", "application=\"pub\"")).isEqualTo(1);
+                assertThat(sample(consumer, "wsbridge_subscribers", "application=\"pub\"")).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
+    void aGroupIsSharedByItsMembersOnBothBridgesEachEventOnce() throws Exception {
+        try (Bridge consumer = bridge(SECRET); Bridge puller = bridge(SECRET)) {
+            puller.peers(Set.of(address(consumer)));
+            try (TestClient here = TestClient.connect(uri(consumer, "/pub?group_id=g"));
+                    TestClient there1 = TestClient.connect(uri(puller, "/pub?group_id=g"));
+                    TestClient there2 = TestClient.connect(uri(puller, "/pub?group_id=g"));
+                    TestClient plain = TestClient.connect(uri(puller, "/pub"))) {
+                await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 3);
+                for (int i = 0; i < 30; i++) {
+                    consumer.publish(new Event("pub", null, "e" + i));
+                }
+
+                plain.take(30, WAIT);
+                List<String> all = new ArrayList<>(here.take(10, WAIT));
+                all.addAll(there1.take(10, WAIT));
+                all.addAll(there2.take(10, WAIT));
+                assertThat(all).hasSize(30).doesNotHaveDuplicates();
+                assertThat(sample(consumer, "wsbridge_peer_events_forwarded_total",
+                        "peer=\"" + puller.cluster().name() + "\""))
+                        .as("plain and group offers of one event are one forwarded message").isEqualTo(30);
+
+                there2.close();
+                await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 2);
+                for (int i = 30; i < 40; i++) {
+                    consumer.publish(new Event("pub", null, "e" + i));
+                }
+                assertThat(here.take(5, WAIT)).hasSize(5);
+                assertThat(there1.take(5, WAIT)).hasSize(5);
+            }
+        }
+    }
+
+    @Test
+    void aLinkWithAnotherSecretIsRefusedAndKeepsTheBridgeNotReadyForAWhile() throws Exception {
+        try (Bridge consumer = bridge(SECRET); Bridge stranger = bridge("another-secret-of-another-cluster")) {
+            stranger.peers(Set.of(address(consumer)));
+
+            await().atMost(WAIT).until(() -> sample(consumer, "wsbridge_upgrades_refused_total", "status=\"401\"") > 0);
+            assertThat(stranger.cluster().linked(address(consumer))).isFalse();
+            await().atMost(WAIT).untilAsserted(() -> assertThat(stranger.cluster().notReadyReason()).isEqualTo("no link to peer " + address(consumer)
+                    + " (refused with HTTP 401 (is cluster.secret the same on every worker?))"));
+            assertThat(sample(stranger, "wsbridge_peer_link", "peer=\"" + address(consumer) + "\"")).isZero();
+            assertThat(consumer.cluster().inboundLinks()).isZero();
+        }
+    }
+
+    @Test
+    void aLinkThatStaysDownStopsBlockingReadinessAfterTheLimit() throws Exception {
+        Bridge consumer = bridge(SECRET);
+        PeerAddress gone = address(consumer);
+        try (Bridge puller = Bridge.start(BridgeSettings.builder("127.0.0.1", 0).cluster(
+                new ClusterSettings(SECRET, "127.0.0.1", Duration.ofMillis(1500), Duration.ofMillis(200))).build())) {
+            puller.peers(Set.of(gone));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(gone));
+            assertThat(puller.cluster().notReadyReason()).isNull();
+
+            consumer.close();
+
+            await().atMost(WAIT).until(() -> puller.cluster().notReadyReason() != null);
+            assertThat(puller.cluster().notReadyReason()).startsWith("no link to peer " + gone + " (");
+            await().atMost(WAIT).until(() -> puller.cluster().notReadyReason() == null);
+            assertThat(puller.cluster().linked(gone)).isFalse();
+        }
+    }
+
+    @Test
+    void theReservedPathIsNotFoundOutsideClusterModeAndWithoutCredentials() throws Exception {
+        try (Bridge single = bridge(null); Bridge clustered = bridge(SECRET)) {
+            assertThat(TestClient.refusal(uri(single, "/_wsbridge/peer?node=x"))).isEqualTo(404);
+            assertThat(TestClient.refusal(uri(clustered, "/_wsbridge/other"))).isEqualTo(404);
+            assertThat(TestClient.refusal(uri(clustered, "/_wsbridge/peer?node=x"))).isEqualTo(401);
+            assertThat(TestClient.refusal(uri(clustered, "/_wsbridge/peer?node=x"),
+                    "Authorization", new PeerAuth("wrong-secret-wrong-secret").authorization("x"))).isEqualTo(401);
+            assertThat(TestClient.refusal(uri(clustered, "/_wsbridge/peer"))).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void forwardedEventsAreNeverForwardedAgain() throws Exception {
+        try (Bridge a = bridge(SECRET); Bridge b = bridge(SECRET); Bridge c = bridge(SECRET)) {
+            // Every bridge consumes: each links to both others.
+            a.peers(Set.of(address(b), address(c)));
+            b.peers(Set.of(address(a), address(c)));
+            c.peers(Set.of(address(a), address(b)));
+            try (TestClient onB = TestClient.connect(uri(b, "/pub"));
+                    TestClient onC = TestClient.connect(uri(c, "/pub"))) {
+                await().atMost(WAIT).until(() -> a.router().remoteSubscriptions("pub") == 2
+                        && b.router().remoteSubscriptions("pub") == 1 && c.router().remoteSubscriptions("pub") == 1);
+                for (int i = 0; i < 10; i++) {
+                    a.publish(new Event("pub", null, "a" + i));
+                    b.publish(new Event("pub", null, "b" + i));
+                }
+
+                List<String> atC = onC.take(20, WAIT);
+                List<String> atB = onB.take(20, WAIT);
+                assertThat(atC).hasSize(20).doesNotHaveDuplicates();
+                assertThat(atB).hasSize(20).doesNotHaveDuplicates();
+                assertThat(onB.drain()).isEmpty();
+                assertThat(Map.of("a", a.router().published(), "b", b.router().published()))
+                        .isEqualTo(Map.of("a", 10L, "b", 10L));
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package io.wsbridge.bridge.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.route.Interest;
+import io.wsbridge.bridge.route.Router;
+import io.wsbridge.bridge.route.Subscription;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** Proxies from a peer's interest, and how groups spread over local members and remote ones. */
+class ProxySetTest {
+
+    static final GroupKey G = new GroupKey("g", null);
+
+    /** A fake peer link that records what it is asked to forward. */
+    static final class Link implements PeerProxy.Forwarder {
+        final List<String> forwarded = new ArrayList<>();
+        boolean gone;
+
+        @Override
+        public boolean forward(Event event, boolean plain, GroupKey group) {
+            if (gone) {
+                return false;
+            }
+            forwarded.add(event.text() + (plain ? " plain" : " " + group.groupId()));
+            return true;
+        }
+    }
+
+    record Member(String application, String channel, String groupId, List<String> received)
+            implements Subscription {
+        Member(String groupId) {
+            this("app", null, groupId, new ArrayList<>());
+        }
+
+        @Override
+        public boolean offer(Event event) {
+            received.add(event.text());
+            return true;
+        }
+    }
+
+    static Interest interest(boolean all, Set<String> channels, Map<GroupKey, Integer> groups) {
+        return new Interest(Map.of("app", new Interest.Application(all, channels, groups)));
+    }
+
+    static void publish(Router router, int from, int to, String channel) {
+        for (int i = from; i < to; i++) {
+            router.publish(new Event("app", channel, "e" + i));
+        }
+    }
+
+    @Test
+    void aPeersInterestBecomesOnePlainProxyAndOneProxyPerRemoteMember() {
+        Router router = new Router();
+        List<String> seen = new ArrayList<>();
+        ProxySet proxies = new ProxySet(router, new Link(), seen::add);
+
+        proxies.apply(interest(true, Set.of(), Map.of(G, 3)));
+
+        assertThat(proxies.size()).isEqualTo(4);
+        assertThat(router.remoteSubscriptions("app")).isEqualTo(4);
+        assertThat(router.subscribers("app")).isZero();
+        assertThat(router.localInterest().applications()).as("proxies are never announced").isEmpty();
+        assertThat(seen).containsExactly("app");
+    }
+
+    @Test
+    void snapshotsAreAppliedAsDifferences() {
+        Router router = new Router();
+        ProxySet proxies = new ProxySet(router, new Link(), app -> { });
+        proxies.apply(interest(true, Set.of(), Map.of(G, 3)));
+
+        proxies.apply(interest(false, Set.of(), Map.of(G, 1, new GroupKey("h", "door"), 2)));
+        assertThat(proxies.size()).isEqualTo(3);
+
+        proxies.apply(Interest.NONE);
+        assertThat(proxies.size()).isZero();
+        assertThat(router.remoteSubscriptions("app")).isZero();
+    }
+
+    @Test
+    void thePlainProxyForwardsEachEventOnceAndFollowsTheChannelFilter() {
+        Router router = new Router();
+        Link link = new Link();
+        ProxySet proxies = new ProxySet(router, link, app -> { });
+        proxies.apply(interest(false, Set.of("door"), Map.of()));
+
+        router.publish(new Event("app", "door", "d1"));
+        router.publish(new Event("app", "window", "w1"));
+        proxies.apply(interest(true, Set.of(), Map.of()));
+        router.publish(new Event("app", "window", "w2"));
+
+        assertThat(link.forwarded).containsExactly("d1 plain", "w2 plain");
+    }
+
+    @Test
+    void aGroupIsSpreadEvenlyOverLocalAndRemoteMembers() {
+        Router router = new Router();
+        Link link = new Link();
+        ProxySet proxies = new ProxySet(router, link, app -> { });
+        Member local = new Member("g");
+        router.add(local);
+        proxies.apply(interest(false, Set.of(), Map.of(G, 2)));
+
+        publish(router, 0, 30, null);
+
+        assertThat(local.received).hasSize(10);
+        assertThat(link.forwarded).hasSize(20).allMatch(line -> line.endsWith(" g"));
+        List<String> all = new ArrayList<>(local.received);
+        link.forwarded.forEach(line -> all.add(line.substring(0, line.indexOf(' '))));
+        assertThat(all).hasSize(30).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void aDeadLinkGivesItsShareToTheRemainingMembers() {
+        Router router = new Router();
+        Link link = new Link();
+        ProxySet proxies = new ProxySet(router, link, app -> { });
+        Member local = new Member("g");
+        router.add(local);
+        proxies.apply(interest(false, Set.of(), Map.of(G, 1)));
+        publish(router, 0, 4, null);
+
+        link.gone = true;
+        publish(router, 4, 8, null);
+        assertThat(local.received).as("a gone proxy is skipped at once").containsExactly("e0", "e2", "e4", "e5", "e6",
+                "e7");
+
+        proxies.clear();
+        proxies.apply(interest(false, Set.of(), Map.of(G, 1)));
+        assertThat(proxies.size()).as("a cleared set takes no more proxies").isZero();
+        assertThat(router.remoteSubscriptions("app")).isZero();
+    }
+}
