@@ -2,8 +2,10 @@ package io.wsbridge.connect;
 
 import io.wsbridge.bridge.Bridge;
 import io.wsbridge.bridge.BridgeException;
+import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.Bridges;
 import io.wsbridge.bridge.bus.EventBus;
+import io.wsbridge.connect.cluster.WorkerSettings;
 import io.wsbridge.connect.config.ConnectorValidation;
 import io.wsbridge.connect.config.WebSocketSinkConfig;
 import io.wsbridge.connect.convert.EventConverter;
@@ -26,6 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class WebSocketSinkTask extends SinkTask {
 
     private static final Logger log = LoggerFactory.getLogger(WebSocketSinkTask.class);
+    /** How long a task in cluster mode waits for the REST extension to configure itself when the worker starts. */
+    private static final java.time.Duration EXTENSION_WAIT = java.time.Duration.ofSeconds(15);
 
     private Bridges.Lease lease;
     private EventBus bus;
@@ -39,16 +43,18 @@ public final class WebSocketSinkTask extends SinkTask {
         warnAboutConverters(props);
         converter = config.eventConverter();
         reporter = errantRecordReporter();
+        BridgeSettings settings = WorkerSettings.forTask(config.bridgeSettings(), EXTENSION_WAIT);
         try {
-            lease = Bridges.shared().acquire(config.bridgeSettings());
+            lease = Bridges.shared().acquire(settings);
         } catch (BridgeException e) {
             throw new ConnectException(e.getMessage(), e);
         }
         bus = lease.bridge();
         Bridge bridge = lease.bridge();
         metrics.register(pluginMetrics(), bridge::metrics);
-        log.info("Task started: publishing to the WebSocket server on port {}; non-CloudEvent records: {}",
-                config.bridgeSettings().port(), config.nonCloudEventPolicy().configValue());
+        log.info("Task started: publishing to the WebSocket server on {}{}; non-CloudEvent records: {}",
+                settings.address(), settings.cluster() == null ? "" : " (cluster mode)",
+                config.nonCloudEventPolicy().configValue());
     }
 
     @Override

@@ -59,6 +59,13 @@ public final class ConnectorValidation {
             }
         }
 
+        String secret = configs.get(WebSocketSinkConfig.CLUSTER_SECRET);
+        if (secret != null && !secret.isEmpty() && secret.length() < WebSocketSinkConfig.CLUSTER_SECRET_MIN_LENGTH) {
+            addError(values, WebSocketSinkConfig.CLUSTER_SECRET, null, WebSocketSinkConfig.CLUSTER_SECRET
+                    + " must be at least " + WebSocketSinkConfig.CLUSTER_SECRET_MIN_LENGTH + " characters long, or "
+                    + "empty to turn cluster mode off");
+        }
+
         if ("all".equalsIgnoreCase(configs.getOrDefault("errors.tolerance", "none").trim())
                 && configs.getOrDefault("errors.deadletterqueue.topic.name", "").isBlank()
                 && !"true".equalsIgnoreCase(configs.getOrDefault("errors.log.enable", "false").trim())) {

@@ -4,6 +4,7 @@ import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.OverflowPolicy;
 import io.wsbridge.bridge.auth.keycloak.KeycloakIdentityProvider;
 import io.wsbridge.bridge.auth.keycloak.KeycloakSettings;
+import io.wsbridge.bridge.cluster.ClusterSettings;
 import io.wsbridge.connect.convert.ApplicationResolver;
 import io.wsbridge.connect.convert.EventConverter;
 import io.wsbridge.connect.convert.NonCloudEventPolicy;
@@ -31,6 +32,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     static final String GROUP_EVENTS = "Events";
     static final String GROUP_ACCESS = "Access";
     static final String GROUP_KEYCLOAK = "Keycloak";
+    static final String GROUP_CLUSTER = "Cluster";
 
     public static final String WEBSOCKET_HOST = "websocket.host";
     public static final String WEBSOCKET_PORT = "websocket.port";
@@ -56,6 +58,10 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String TLS_KEYSTORE_TYPE = "websocket.tls.keystore.type";
     public static final String TLS_KEYSTORE_PASSWORD = "websocket.tls.keystore.password";
     public static final String TLS_KEY_PASSWORD = "websocket.tls.key.password";
+    public static final String CLUSTER_SECRET = "cluster.secret";
+    public static final int CLUSTER_SECRET_MIN_LENGTH = 16;
+    /** The REST extension that cluster mode needs on every worker. */
+    public static final String REST_EXTENSION = "io.wsbridge.connect.cluster.WsBridgeRestExtension";
 
     public static final ConfigDef CONFIG_DEF = configDef();
 
@@ -69,6 +75,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
         events(def);
         access(def);
         keycloak(def);
+        cluster(def);
         return def;
     }
 
@@ -194,6 +201,25 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 GROUP_KEYCLOAK, ++order, Width.SHORT, "Cache time to live (ms)");
     }
 
+    private static void cluster(ConfigDef def) {
+        def.define(CLUSTER_SECRET, Type.PASSWORD, null, Importance.MEDIUM, "Turns on cluster mode for a Connect "
+                        + "cluster of several workers: the secret (at least " + CLUSTER_SECRET_MIN_LENGTH
+                        + " characters) that authenticates the links between the bridges of this connector; it is "
+                        + "never sent, only an HMAC of it. Cluster mode needs rest.extension.classes=" + REST_EXTENSION
+                        + " in every worker's properties: the bridge then runs on every worker, and the worker that "
+                        + "consumes an event forwards it to the subscribers connected to the others, so any worker "
+                        + "serves the whole stream. Empty: each worker's bridge serves only what its own tasks "
+                        + "consume. Use a config provider (e.g. ${file:/etc/wsbridge/secrets.properties:cluster.secret})"
+                        + " so that Connect's REST API shows the reference, not the secret.",
+                GROUP_CLUSTER, 1, Width.MEDIUM, "Cluster secret");
+    }
+
+    /** The cluster secret, or {@code null} when cluster mode is off. */
+    public String clusterSecret() {
+        Password secret = getPassword(CLUSTER_SECRET);
+        return secret == null || secret.value() == null || secret.value().isEmpty() ? null : secret.value();
+    }
+
     /** Keycloak as the identity provider, or {@code null} in development mode. */
     public KeycloakIdentityProvider identityProvider() {
         String url = getString(KEYCLOAK_URL);
@@ -256,7 +282,10 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 password == null ? "" : password.value(), keyPassword == null ? null : keyPassword.value());
     }
 
-    /** The settings of the bridge this connector's tasks share. */
+    /**
+     * The settings of the bridge this connector's tasks share, as the connector configures them; in cluster mode a
+     * worker's own settings (bind and advertised address) are applied on top of them.
+     */
     public BridgeSettings bridgeSettings() {
         return BridgeSettings.builder(getString(WEBSOCKET_HOST), getInt(WEBSOCKET_PORT))
                 .queue(getInt(QUEUE_SIZE), overflowPolicy())
@@ -268,6 +297,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 .reauthorizeInterval(Duration.ofMillis(getLong(REAUTHORIZE_INTERVAL)))
                 .tls(tls())
                 .identity(identityProvider())
+                .cluster(clusterSecret() == null ? null : ClusterSettings.of(clusterSecret(), null))
                 .build();
     }
 
