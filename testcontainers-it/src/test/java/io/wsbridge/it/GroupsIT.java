@@ -1,0 +1,110 @@
+package io.wsbridge.it;
+
+import static io.wsbridge.it.ItSupport.ids;
+import static io.wsbridge.it.ItSupport.idsOf;
+import static io.wsbridge.it.ItSupport.sendAll;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wsbridge.it.harness.Events;
+import io.wsbridge.it.harness.SinkConnector;
+import io.wsbridge.it.harness.Stack;
+import io.wsbridge.it.harness.StackExtension;
+import io.wsbridge.it.harness.WsClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Subscribers with the same {@code group_id} share an application's stream round-robin. */
+@ExtendWith(StackExtension.class)
+class GroupsIT {
+
+    private static final String APP = "groups-it";
+    private static final String TOPIC = "events-" + APP;
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final Duration QUIET = Duration.ofMillis(500);
+
+    private static SinkConnector sink;
+
+    @BeforeAll
+    static void startConnector(Stack stack) {
+        SinkConnector.createTopicIfAbsent(stack.kafka(), TOPIC, 1);
+        sink = SinkConnector.shipped(stack, "groups-it", Map.of(
+                "topics.regex", TOPIC,
+                "auth.public.applications", APP));
+        sink.create().awaitRunning();
+        sink.awaitFlowing(APP, TOPIC, 1);
+    }
+
+    @AfterAll
+    static void deleteConnector() {
+        if (sink != null) {
+            sink.close();
+        }
+    }
+
+    @Test
+    void twoGroupMembersReceiveAlternatingEventsAndAPlainSubscriberReceivesAll(Stack stack) {
+        try (WsClient first = WsClient.connect(sink.uri("/" + APP + "?group_id=shared"), Map.of());
+             WsClient second = WsClient.connect(sink.uri("/" + APP + "?group_id=shared"), Map.of());
+             WsClient plain = WsClient.connect(sink.uri("/" + APP), Map.of())) {
+            sink.awaitSubscribers(APP, 3);
+            List<String> sent = send(stack, 20);
+
+            assertThat(ids(plain.awaitFrames(20, WAIT))).as("the plain subscriber gets every event").containsExactlyElementsOf(sent);
+            List<String> firstIds = ids(first.awaitFrames(10, WAIT));
+            List<String> secondIds = ids(second.awaitFrames(10, WAIT));
+            assertThat(first.nextFrame(QUIET)).as("first member: no more than its share").isEmpty();
+            assertThat(second.nextFrame(Duration.ZERO)).as("second member: no more than its share").isEmpty();
+
+            assertThat(firstIds).doesNotContainAnyElementsOf(secondIds);
+            List<String> together = new ArrayList<>(firstIds);
+            together.addAll(secondIds);
+            assertThat(together).containsExactlyInAnyOrderElementsOf(sent);
+            // alternating: one member has the events at even positions, the other those at odd positions
+            List<String> even = everyOther(sent, 0);
+            List<String> odd = everyOther(sent, 1);
+            assertThat(List.of(firstIds, secondIds)).containsExactlyInAnyOrder(even, odd);
+        }
+    }
+
+    @Test
+    void membersJoiningAndLeavingRebalanceWithTheNextEvent(Stack stack) {
+        try (WsClient stayer = WsClient.connect(sink.uri("/" + APP + "?group_id=changing"), Map.of())) {
+            sink.awaitSubscribers(APP, 1);
+            List<String> alone = send(stack, 4);
+            assertThat(ids(stayer.awaitFrames(4, WAIT))).as("a lone member gets everything").containsExactlyElementsOf(alone);
+
+            List<String> shared;
+            try (WsClient leaver = WsClient.connect(sink.uri("/" + APP + "?group_id=changing"), Map.of())) {
+                sink.awaitSubscribers(APP, 2);
+                shared = send(stack, 6);
+                List<String> stayerShare = ids(stayer.awaitFrames(3, WAIT));
+                List<String> leaverShare = ids(leaver.awaitFrames(3, WAIT));
+                assertThat(List.of(stayerShare, leaverShare)).as("after a join the two alternate")
+                        .containsExactlyInAnyOrder(everyOther(shared, 0), everyOther(shared, 1));
+            }
+            sink.awaitSubscribers(APP, 1);
+
+            List<String> afterLeave = send(stack, 10);
+            assertThat(ids(stayer.awaitFrames(10, WAIT))).as("after the other member left, the stayer gets everything")
+                    .containsExactlyElementsOf(afterLeave);
+            assertThat(stayer.nextFrame(QUIET)).isEmpty();
+        }
+    }
+
+    private static List<String> send(Stack stack, int count) {
+        List<Events.CloudEvent> events = IntStream.range(0, count).mapToObj(i -> Events.event(APP, "device-" + i)).toList();
+        sendAll(stack.events(), events.stream().map(event -> Events.binaryRecord(TOPIC, event)).toList());
+        return idsOf(events);
+    }
+
+    private static List<String> everyOther(List<String> ids, int start) {
+        return IntStream.range(0, ids.size()).filter(i -> i % 2 == start).mapToObj(ids::get).toList();
+    }
+}
