@@ -2,6 +2,10 @@ package io.wsbridge.connect.cluster;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.common.config.ConfigTransformer;
 import org.apache.kafka.common.config.provider.ConfigProvider;
 import org.slf4j.Logger;
@@ -21,6 +25,7 @@ final class ConfigResolver implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ConfigResolver.class);
     private static final String PROVIDERS = "config.providers";
+    private static final Pattern PROVIDER_CLASS = Pattern.compile("config\\.providers\\.([^.]+)\\.class");
 
     private final Map<String, ConfigProvider> providers;
     private final ConfigTransformer transformer;
@@ -31,18 +36,32 @@ final class ConfigResolver implements AutoCloseable {
     }
 
     static ConfigResolver fromWorkerProperties(Map<String, ?> workerProperties) {
-        Map<String, ConfigProvider> providers = new HashMap<>();
-        Object names = workerProperties.get(PROVIDERS);
-        if (names != null) {
-            for (String name : names.toString().split(",")) {
-                String provider = name.trim();
-                if (!provider.isEmpty()) {
-                    ConfigProvider built = build(provider, workerProperties);
-                    if (built != null) {
-                        providers.put(provider, built);
-                    }
+        // The worker hands extensions its properties without config.providers itself (it keeps that key for its own
+        // transformer), so the providers are the names of the config.providers.<name>.class keys.
+        Set<String> names = new TreeSet<>();
+        Object listed = workerProperties.get(PROVIDERS);
+        if (listed != null) {
+            for (String name : listed.toString().split(",")) {
+                if (!name.isBlank()) {
+                    names.add(name.trim());
                 }
             }
+        }
+        for (String key : workerProperties.keySet()) {
+            Matcher provider = PROVIDER_CLASS.matcher(key);
+            if (provider.matches()) {
+                names.add(provider.group(1));
+            }
+        }
+        Map<String, ConfigProvider> providers = new HashMap<>();
+        for (String name : names) {
+            ConfigProvider built = build(name, workerProperties);
+            if (built != null) {
+                providers.put(name, built);
+            }
+        }
+        if (!providers.isEmpty()) {
+            log.info("wsbridge cluster mode resolves config provider references with {}", providers.keySet());
         }
         return new ConfigResolver(providers);
     }

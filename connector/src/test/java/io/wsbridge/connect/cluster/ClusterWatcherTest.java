@@ -237,7 +237,8 @@ class ClusterWatcherTest {
         Path secrets = dir.resolve("secrets.properties");
         Files.writeString(secrets, "cluster.secret=" + SECRET + "\n");
         state.configs.put("ws", config("${file:" + secrets + ":cluster.secret}"));
-        ConfigResolver resolver = ConfigResolver.fromWorkerProperties(Map.of("config.providers", "file",
+        // as a worker hands them to extensions: without config.providers itself
+        ConfigResolver resolver = ConfigResolver.fromWorkerProperties(Map.of(
                 "config.providers.file.class", FileConfigProvider.class.getName()));
 
         watcher(WORKER_2, resolver).poll();
