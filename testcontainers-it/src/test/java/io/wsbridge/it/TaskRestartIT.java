@@ -63,11 +63,12 @@ class TaskRestartIT {
             RecordMetadata before = sendAndReceive(stack, ws);
             // so that the restarted task resumes where this one stopped, not at "latest"
             awaitCommitted(stack, sink, before);
-            String taskStarted = "Task started: publishing to the WebSocket server on port " + sink.port();
-            long startsBefore = sink.workerLogLines(taskStarted);
+            // Connect's own log line for each new instance of the task
+            String instantiated = "Instantiated task " + sink.name() + "-0 ";
+            long instancesBefore = sink.workerLogLines(instantiated);
 
             stack.rest().restartTask(sink.name(), 0);
-            await("a new task instance").atMost(WAIT).until(() -> sink.workerLogLines(taskStarted) > startsBefore);
+            await("a new task instance").atMost(WAIT).until(() -> sink.workerLogLines(instantiated) > instancesBefore);
             stack.rest().awaitRunning(sink.name(), 1);
 
             Events.CloudEvent after = Events.event(APP, "device-1");
@@ -75,8 +76,6 @@ class TaskRestartIT {
             assertThat(ids(ws.awaitFrames(1, WAIT))).as("an event produced after the restart, on the same connection")
                     .containsExactly(after.id());
             assertThat(ws.closeStatus()).as("the subscriber was never disconnected").isEmpty();
-            assertThat(sink.workerLogLines("Last user of the bridge on port " + sink.port() + " left"))
-                    .as("the old task released the server, which waited for the new one").isPositive();
         }
     }
 
