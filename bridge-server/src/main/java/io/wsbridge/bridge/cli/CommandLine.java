@@ -2,18 +2,27 @@ package io.wsbridge.bridge.cli;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * A parsed {@code wsbridge} command line: the words (command, sub-command, arguments) and the options, given as
- * {@code --name value} or {@code --name=value} anywhere on the line; {@code --} ends the options.
+ * {@code --name value} or {@code --name=value} anywhere on the line ({@code -n N} is {@code --count N});
+ * {@code --} ends the options.
  */
 final class CommandLine {
 
+    /** The options of {@code wsbridge keys}. */
+    static final Set<String> KEYS_OPTIONS = Set.of("keycloak-url", "realm", "client-id", "client-secret", "user");
+
+    /** The options of {@code wsbridge stream}. */
+    static final Set<String> STREAM_OPTIONS = Set.of("url", "channel", "group-id", "count", "token", "username",
+            "api-key", "token-command");
+
     /** Every option that takes a value. */
-    static final Set<String> OPTIONS = Set.of("keycloak-url", "realm", "client-id", "client-secret", "user");
+    static final Set<String> OPTIONS = union(KEYS_OPTIONS, STREAM_OPTIONS);
 
     private final List<String> words;
     private final Map<String, String> options;
@@ -47,21 +56,30 @@ final class CommandLine {
                 optionsEnded = true;
                 continue;
             }
-            if (!arg.startsWith("--")) {
+            String name;
+            String value = null;
+            if (arg.startsWith("-n") && !arg.startsWith("--")) {
+                name = "count";
+                if (arg.length() > 2) {
+                    value = arg.substring(arg.charAt(2) == '=' ? 3 : 2);
+                }
+            } else if (arg.startsWith("--")) {
+                int equals = arg.indexOf('=');
+                name = equals < 0 ? arg.substring(2) : arg.substring(2, equals);
+                if (!OPTIONS.contains(name)) {
+                    throw new UsageException("unknown option '--" + name + "'");
+                }
+                if (equals >= 0) {
+                    value = arg.substring(equals + 1);
+                }
+            } else {
                 throw new UsageException("unknown option '" + name(arg) + "'");
             }
-            int equals = arg.indexOf('=');
-            String name = equals < 0 ? arg.substring(2) : arg.substring(2, equals);
-            if (!OPTIONS.contains(name)) {
-                throw new UsageException("unknown option '--" + name + "'");
-            }
-            String value;
-            if (equals >= 0) {
-                value = arg.substring(equals + 1);
-            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+            if (value == null) {
+                if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
+                    throw new UsageException("option --" + name + " needs a value");
+                }
                 value = args[++i];
-            } else {
-                throw new UsageException("option --" + name + " needs a value");
             }
             if (value.isBlank()) {
                 throw new UsageException("option --" + name + " needs a value");
@@ -92,6 +110,20 @@ final class CommandLine {
         return words.get(1);
     }
 
+    /** The words after the command, e.g. the application of {@code stream APPLICATION}. */
+    List<String> operands() {
+        return words.subList(1, words.size());
+    }
+
+    /** Refuses the options that belong to another command. */
+    void expectOptions(Set<String> allowed) throws UsageException {
+        for (String name : options.keySet().stream().sorted().toList()) {
+            if (!allowed.contains(name)) {
+                throw new UsageException("option --" + name + " does not apply to '" + command() + "'");
+            }
+        }
+    }
+
     /** The words after the sub-command. */
     List<String> arguments() {
         return words.size() <= 2 ? List.of() : words.subList(2, words.size());
@@ -115,6 +147,12 @@ final class CommandLine {
             throw new UsageException(message);
         }
         return value;
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> all = new HashSet<>(a);
+        all.addAll(b);
+        return Set.copyOf(all);
     }
 
     /** An unknown short option, without anything glued to it (that might be a value). */

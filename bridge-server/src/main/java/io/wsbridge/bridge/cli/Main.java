@@ -17,30 +17,55 @@ import java.util.function.Function;
 import java.util.logging.Level;
 
 /**
- * The {@code wsbridge} command: {@code wsbridge keys create|list|revoke}. Standard output carries only the result
- * (the new key, the list); errors are one line on standard error. Exit status 0 on success, 1 on a failure (unknown
- * user or key, Keycloak unreachable or refusing the service account), 2 on a usage error.
+ * The {@code wsbridge} command: {@code wsbridge stream APPLICATION} prints an application's events;
+ * {@code wsbridge keys create|list|revoke} manages API keys. Standard output carries only the result (events, the new
+ * key, the list); errors and status lines go to standard error, one line each. The exit status says how it ended
+ * ({@link #USAGE_TEXT} has the table), so that scripts can tell a bad key from a missing application.
  */
 public final class Main {
 
     static final int OK = 0;
     static final int FAILED = 1;
     static final int USAGE = 2;
+    static final int UNAUTHORIZED = 3;
+    static final int NOT_FOUND = 4;
+    static final int ACCESS_ENDED = 5;
 
     static final String USAGE_TEXT = """
-            Usage: wsbridge [OPTIONS] COMMAND
-
-            Manages the API keys that wsbridge subscribers can use instead of OIDC tokens
-            (Authorization: Basic base64(username:api-key), or ?username=..&api_key=..).
-            Only a hash of each key is stored, in Keycloak, so a key is shown once, when it is created.
+            Usage: wsbridge COMMAND [OPTIONS]
 
             Commands:
+              stream APPLICATION               print the application's events as they arrive
               keys create --user NAME          create an API key for NAME; prints the key, and only the key
               keys list --user NAME            list NAME's API keys: key id and creation time
               keys revoke --user NAME KEY_ID   revoke one of NAME's keys; bridges stop accepting it within
                                                their cache time to live
 
-            Keycloak, as the bridge's service account (an option overrides its environment variable):
+            wsbridge stream APPLICATION [OPTIONS]
+              Connects to the bridge's WebSocket stream of APPLICATION and prints each event (a CloudEvent
+              in JSON): indented and coloured on a terminal (no colours if NO_COLOR is set), one compact
+              JSON document per line, exactly as received, when standard output is a pipe or a file.
+              Status lines go to standard error. Reconnects with backoff (0.5 s doubling to 30 s) when the
+              connection drops or the bridge closes it with 1001, 1006, 1011, 1012 or 1013.
+
+              --url URL              WSBRIDGE_URL       the bridge, default ws://localhost:8085 (wss:// for TLS)
+              --channel CHANNEL                         only events whose subject is CHANNEL
+              --group-id GROUP                          share the stream round-robin with GROUP's other members
+              -n, --count N                             exit after N events (counted across reconnects)
+            Credentials, one kind (an option overrides the environment; none = anonymous):
+              --token TOKEN          WSBRIDGE_TOKEN     an OIDC access token (Authorization: Bearer)
+              --token-command CMD                       a shell command that prints a fresh access token (or a
+                                                        token response with access_token); run at start and
+                                                        again at 80 % of each token's lifetime, the new token
+                                                        being sent over the open connection
+              --username NAME        WSBRIDGE_USERNAME  with an API key (Authorization: Basic)
+              --api-key KEY          WSBRIDGE_API_KEY
+              Prefer the variables for tokens and keys: other users can read a command line.
+
+            wsbridge keys create|list|revoke
+              Manages the API keys that subscribers can use instead of OIDC tokens. Only a hash of each key
+              is stored, in Keycloak, so a key is shown once, when it is created. Keycloak, as the bridge's
+              service account (an option overrides its environment variable):
               --keycloak-url URL       WSBRIDGE_KEYCLOAK_URL     e.g. http://127.0.0.1:8080
               --realm REALM            WSBRIDGE_REALM            e.g. wsbridge
               --client-id ID           WSBRIDGE_CLIENT_ID        e.g. wsbridge-bridge
@@ -49,23 +74,35 @@ public final class Main {
             Other options:
               -h, --help               show this help
 
-            Exit status: 0 success, 1 failure (no such user or key, Keycloak unreachable or refusing
-            the service account), 2 usage error.
+            Exit status:
+              0  success; stream: the --count events were printed
+              1  failure: keys: no such user or key, Keycloak unreachable or refusing the service account;
+                 stream: the bridge closed the connection with another code, the token command failed,
+                 standard output was closed
+              2  usage error; stream: the bridge answered 400 (bad request)
+              3  stream: the bridge answered 401 (bad, expired or unverifiable credentials) or 403 (forbidden)
+              4  stream: the bridge answered 404 (no such application, or not allowed to read it)
+              5  stream: the bridge closed the connection with 1008 (access ended: the token expired, a
+                 refresh was refused, or access was revoked)
             """;
 
     private final Map<String, String> env;
     private final PrintStream out;
     private final PrintStream err;
+    private final boolean terminal;
     private final Function<KeycloakAdmin, ApiKeyManager> keyManagers;
 
     /**
+     * @param terminal whether standard output is a terminal: events are then indented and coloured
      * @param keyManagers builds the key manager on the Admin client ({@link KeycloakApiKeys#KeycloakApiKeys}, but for
      *     tests)
      */
-    Main(Map<String, String> env, PrintStream out, PrintStream err, Function<KeycloakAdmin, ApiKeyManager> keyManagers) {
+    Main(Map<String, String> env, PrintStream out, PrintStream err, boolean terminal,
+            Function<KeycloakAdmin, ApiKeyManager> keyManagers) {
         this.env = env;
         this.out = out;
         this.err = err;
+        this.terminal = terminal;
         this.keyManagers = keyManagers;
     }
 
@@ -73,7 +110,7 @@ public final class Main {
         quietLibraries();
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(System.err, true, StandardCharsets.UTF_8);
-        int status = new Main(System.getenv(), out, err, KeycloakApiKeys::new).run(args);
+        int status = new Main(System.getenv(), out, err, isTerminal(), KeycloakApiKeys::new).run(args);
         out.flush();
         err.flush();
         System.exit(status);
@@ -93,6 +130,7 @@ public final class Main {
         }
         try {
             return switch (line.command()) {
+                case "stream" -> stream(line);
                 case "keys" -> keys(line);
                 default -> throw new UsageException("unknown command '" + line.command() + "'");
             };
@@ -101,7 +139,24 @@ public final class Main {
         }
     }
 
+    private int stream(CommandLine line) throws UsageException {
+        StreamSettings settings = StreamSettings.of(line, env);
+        boolean colour = terminal && env.getOrDefault("NO_COLOR", "").isEmpty()
+                && !"dumb".equals(env.get("TERM"));
+        EventPrinter printer = terminal ? EventPrinter.pretty(out, colour) : EventPrinter.compact(out);
+        TokenCommand tokenCommand = settings.credentials() instanceof StreamSettings.Credentials.TokenCommand command
+                ? new TokenCommand(command.command(), TokenCommand.TIMEOUT) : null;
+        Backoff backoff = new Backoff(Backoff.INITIAL, Backoff.MAX, Math::random);
+        try (StreamClient client = new StreamClient(settings, printer, err, backoff, tokenCommand)) {
+            return client.run();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return FAILED;
+        }
+    }
+
     private int keys(CommandLine line) throws UsageException {
+        line.expectOptions(CommandLine.KEYS_OPTIONS);
         String action = line.action("create, list or revoke");
         switch (action) {
             case "create", "list" -> line.expectArguments(0, "keys " + action + " --user NAME");
@@ -182,6 +237,22 @@ public final class Main {
 
     private static String oneLine(String message) {
         return message == null ? "failed" : message.replaceAll("\\s*[\\r\\n]+\\s*", " ");
+    }
+
+    /**
+     * Whether standard output is a terminal. From Java 22 on {@code System.console()} exists even when output is
+     * redirected, and {@code Console.isTerminal()} tells.
+     */
+    private static boolean isTerminal() {
+        java.io.Console console = System.console();
+        if (console == null) {
+            return false;
+        }
+        try {
+            return (Boolean) java.io.Console.class.getMethod("isTerminal").invoke(console);
+        } catch (ReflectiveOperationException e) {
+            return true;
+        }
     }
 
     /**

@@ -68,7 +68,7 @@ class MainTest {
 
     int run(String... args) {
         Main main = new Main(env, new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), admin -> {
+                new PrintStream(err, true, StandardCharsets.UTF_8), false, admin -> {
                     settings = admin.settings();
                     return manager;
                 });
@@ -148,7 +148,8 @@ class MainTest {
     void helpPrintsTheUsageOnStandardOutput() {
         assertThat(run("keys", "create", "--help")).isZero();
 
-        assertThat(out()).isEqualTo(Main.USAGE_TEXT).contains("keys create --user NAME", "WSBRIDGE_CLIENT_SECRET");
+        assertThat(out()).isEqualTo(Main.USAGE_TEXT).contains("keys create --user NAME", "WSBRIDGE_CLIENT_SECRET",
+                "stream APPLICATION", "Exit status:");
         assertThat(err()).isEmpty();
         assertThat(run("-h")).isZero();
     }
@@ -156,7 +157,7 @@ class MainTest {
     @Test
     void usageErrorsAreOneLineAndExitWithTwo() {
         assertUsageError(new String[] {}, "wsbridge: missing command (see wsbridge --help)");
-        assertUsageError(new String[] {"stream"}, "wsbridge: unknown command 'stream' (see wsbridge --help)");
+        assertUsageError(new String[] {"streams"}, "wsbridge: unknown command 'streams' (see wsbridge --help)");
         assertUsageError(new String[] {"keys"},
                 "wsbridge: missing keys command: use create, list or revoke (see wsbridge --help)");
         assertUsageError(new String[] {"keys", "rotate", "--user", "alice"},
@@ -172,6 +173,8 @@ class MainTest {
                 "wsbridge: missing arguments: usage: keys revoke --user NAME KEY_ID (see wsbridge --help)");
         assertUsageError(new String[] {"keys", "list", "--usr", "alice"},
                 "wsbridge: unknown option '--usr' (see wsbridge --help)");
+        assertUsageError(new String[] {"keys", "list", "--user", "alice", "--count", "3"},
+                "wsbridge: option --count does not apply to 'keys' (see wsbridge --help)");
     }
 
     @Test
