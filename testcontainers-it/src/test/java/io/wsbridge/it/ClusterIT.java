@@ -1,0 +1,449 @@
+package io.wsbridge.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wsbridge.it.harness.BridgeHttp;
+import io.wsbridge.it.harness.ConnectRest;
+import io.wsbridge.it.harness.ConnectWorker;
+import io.wsbridge.it.harness.Events;
+import io.wsbridge.it.harness.FreePorts;
+import io.wsbridge.it.harness.ItEnvironment;
+import io.wsbridge.it.harness.KafkaBroker;
+import io.wsbridge.it.harness.WsClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.MemberDescription;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.GroupState;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Cluster mode with three real Connect workers (127.0.0.1-3, one Connect group, one broker of its own), the plugin
+ * archive and the REST extension on each, and the shipped cluster examples ({@code connect-distributed-cluster
+ * .properties}, {@code websocket-sink-cluster.json}, its secret through the file config provider). The connector has
+ * two tasks, so one worker consumes nothing, yet every worker serves the whole stream on the same port.
+ *
+ * <p>The tests run in order on the same cluster: the stream and the groups, then a worker is killed, then the
+ * connector is deleted.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ClusterIT {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClusterIT.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final List<String> HOSTS = List.of("127.0.0.1", "127.0.0.2", "127.0.0.3");
+    private static final String GROUP = "wsbridge-cluster-it";
+    private static final String CONNECTOR = "ws-cluster";
+    private static final String APPLICATION = "cluster-app";
+    private static final String TOPIC = "events-" + APPLICATION;
+    private static final int PARTITIONS = 4;
+    private static final int TASKS = 2;
+    private static final String SECRET = "it-cluster-secret-" + Long.toHexString(System.nanoTime());
+    private static final Duration CONVERGE = Duration.ofSeconds(30);
+    private static final Duration RECEIVE = Duration.ofSeconds(30);
+
+    private KafkaBroker kafka;
+    private final Map<String, ConnectWorker> workers = new LinkedHashMap<>();
+    private final Set<String> alive = new HashSet<>(HOSTS);
+    private Events events;
+    private int port;
+    /** Plain subscribers and group members, by the host of the worker they are connected to. */
+    private final Map<String, List<WsClient>> plain = new HashMap<>();
+    private final Map<String, List<WsClient>> members = new HashMap<>();
+
+    @BeforeAll
+    void startCluster() throws Exception {
+        long started = System.nanoTime();
+        kafka = new KafkaBroker().start();
+        kafka.createTopic(TOPIC, PARTITIONS);
+        port = portFreeOnEveryHost();
+        Path secrets = ItEnvironment.newWorkDir("cluster-secrets").resolve("secrets.properties");
+        Files.writeString(secrets, "cluster.secret=" + SECRET + "\n");
+
+        Map<String, String> example = exampleWorkerProperties();
+        List<CompletableFuture<Void>> starting = new ArrayList<>();
+        for (String host : HOSTS) {
+            Map<String, String> props = new HashMap<>(example);
+            props.put("wsbridge.websocket.host", host);
+            // A crashed worker is noticed after the session timeout, and its tasks move after the scheduled delay.
+            props.put("session.timeout.ms", "6000");
+            props.put("heartbeat.interval.ms", "1000");
+            props.put("scheduled.rebalance.max.delay.ms", "4000");
+            ConnectWorker worker = new ConnectWorker(kafka, host, GROUP, props);
+            workers.put(host, worker);
+            starting.add(CompletableFuture.runAsync(worker::start));
+        }
+        CompletableFuture.allOf(starting.toArray(CompletableFuture[]::new)).join();
+        events = new Events(kafka.bootstrapServers());
+
+        rest().createConnector(CONNECTOR, connectorConfig(secrets));
+        rest().awaitRunning(CONNECTOR, TASKS);
+        for (String host : HOSTS) {
+            await("the bridge on " + host + ":" + port).atMost(CONVERGE).ignoreExceptions()
+                    .until(() -> bridge(host).get("/healthz").status() == 200);
+        }
+        LOG.info("cluster up in {} ms: bridges on port {}, tasks on {}", (System.nanoTime() - started) / 1_000_000,
+                port, consumingHosts());
+    }
+
+    @AfterAll
+    void stopCluster() {
+        plain.values().forEach(clients -> clients.forEach(WsClient::close));
+        members.values().forEach(clients -> clients.forEach(WsClient::close));
+        if (events != null) {
+            events.close();
+        }
+        List<CompletableFuture<Void>> stopping = new ArrayList<>();
+        workers.values().forEach(worker -> stopping.add(CompletableFuture.runAsync(worker::close)));
+        CompletableFuture.allOf(stopping.toArray(CompletableFuture[]::new)).join();
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void everyWorkerServesEveryEventInPartitionOrderAndAGroupSharesThemOnce() throws Exception {
+        Set<String> consuming = consumingHosts();
+        assertThat(consuming).as("tasks.max=2 on three workers leaves one without a task").hasSize(TASKS);
+        for (String host : HOSTS) {
+            plain.computeIfAbsent(host, h -> new ArrayList<>()).add(connect(host, ""));
+            members.computeIfAbsent(host, h -> new ArrayList<>()).add(connect(host, "?group_id=billing"));
+        }
+        awaitConvergence();
+
+        Map<String, Long[]> sent = produce("b1", 240);
+
+        for (String host : HOSTS) {
+            List<String> ids = ids(plain.get(host).get(0).awaitFrames(sent.size(), RECEIVE));
+            assertThat(ids).as("subscriber on %s (%s)", host, consuming.contains(host) ? "consumes" : "no task")
+                    .containsExactlyInAnyOrderElementsOf(sent.keySet());
+            assertPartitionOrder(ids, sent, host);
+        }
+        Map<String, List<String>> shares = collect(allMembers(), "b1", sent.size());
+        List<String> all = shares.values().stream().flatMap(List::stream).toList();
+        assertThat(all).as("each event to exactly one member of the group").hasSize(sent.size())
+                .doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(sent.keySet());
+        LOG.info("group shares of {} events: {}", sent.size(),
+                shares.values().stream().map(List::size).toList());
+        double even = sent.size() / 3.0;
+        shares.forEach((member, share) -> assertThat((double) share.size())
+                .as("share of %s: %s events", member, share.size()).isBetween(even - TASKS, even + TASKS));
+        for (String host : HOSTS) {
+            assertThat(plain.get(host).get(0).pendingFrames()).as("nothing twice on " + host).isZero();
+        }
+        for (ConnectWorker worker : workers.values()) {
+            assertThat(Files.readString(worker.logFile())).as("tasks and the extension share one bridge on %s",
+                    worker.host()).doesNotContain("Restarting the bridge").doesNotContain("Cannot start the bridge of connector")
+                    .doesNotContain("Cannot run the bridge of connector");
+        }
+    }
+
+    @Test
+    @Order(2)
+    void whenAWorkerDiesTheOthersMissNothingAfterTheRebalanceAndItsSubscribersMoveOn() throws Exception {
+        String victim = consumingHosts().iterator().next();
+        String refuge = HOSTS.stream().filter(host -> !host.equals(victim)).findFirst().orElseThrow();
+        Set<String> victimConsumers = sinkConsumers(victim);
+        LOG.info("killing the worker on {}; its subscribers move to {}", victim, refuge);
+        workers.get(victim).kill();
+        alive.remove(victim);
+        for (WsClient client : concat(plain.get(victim), members.get(victim))) {
+            assertThat(client.awaitClose(Duration.ofSeconds(15)).code()).as("connection to the dead worker").isNotZero();
+        }
+        plain.put(victim, new ArrayList<>());
+        members.put(victim, new ArrayList<>());
+        plain.get(refuge).add(connect(refuge, ""));
+        members.get(refuge).add(connect(refuge, "?group_id=billing"));
+
+        rest().awaitStatus(CONNECTOR, Duration.ofSeconds(90), "with its tasks off the dead worker",
+                status -> status.isRunning(TASKS)
+                        && status.tasks().stream().noneMatch(task -> task.workerId().startsWith(victim + ":")));
+        // The sink tasks' consumer group rebalances too, once the dead task's consumer is evicted.
+        await("the consumer group of " + CONNECTOR + " rebalanced without the dead worker's consumer")
+                .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                .until(() -> sinkConsumersStable(victimConsumers));
+        LOG.info("rebalanced: tasks on {}", consumingHosts());
+        awaitConvergence();
+
+        Map<String, Long[]> sent = produce("b2", 120);
+
+        for (String host : alive) {
+            for (WsClient client : plain.get(host)) {
+                List<String> ids = collect(List.of(client), "b2", sent.size()).values().iterator().next();
+                assertThat(ids).as("subscriber on %s after the rebalance", host)
+                        .containsExactlyInAnyOrderElementsOf(sent.keySet());
+                assertPartitionOrder(ids, sent, host);
+            }
+        }
+        Map<String, List<String>> shares = collect(allMembers(), "b2", sent.size());
+        assertThat(shares.values().stream().flatMap(List::stream).toList())
+                .as("each event to exactly one member, the moved one included").hasSize(sent.size())
+                .doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(sent.keySet());
+        assertThat(shares.values()).as("every member gets a share").allMatch(share -> !share.isEmpty());
+    }
+
+    @Test
+    @Order(3)
+    void deletingTheConnectorFreesThePortOnEveryWorker() {
+        assertThat(rest().delete(CONNECTOR)).isTrue();
+
+        for (String host : HOSTS) {
+            await("port " + port + " free on " + host).atMost(Duration.ofSeconds(30))
+                    .until(() -> bindable(host, port));
+        }
+    }
+
+    // ---- the cluster
+
+    private ConnectRest rest() {
+        return workers.get(alive.stream().sorted().findFirst().orElseThrow()).rest();
+    }
+
+    private BridgeHttp bridge(String host) {
+        return new BridgeHttp(URI.create("http://" + host + ":" + port));
+    }
+
+    /** Hosts of the workers that run a task of the connector. */
+    private Set<String> consumingHosts() {
+        return rest().status(CONNECTOR).tasks().stream()
+                .map(task -> task.workerId().substring(0, task.workerId().lastIndexOf(':')))
+                .collect(Collectors.toCollection(java.util.TreeSet::new));
+    }
+
+    /**
+     * Waits until every consuming worker holds a proxy for each remote subscriber: one per other worker with plain
+     * subscribers, one per remote group member. Only then does every subscriber get everything produced.
+     */
+    private void awaitConvergence() {
+        for (String consumer : consumingHosts()) {
+            int expected = 0;
+            for (String host : alive) {
+                if (!host.equals(consumer)) {
+                    expected += (plain.get(host).isEmpty() ? 0 : 1) + members.get(host).size();
+                }
+            }
+            int wanted = expected;
+            await("proxies of " + wanted + " remote subscriptions on " + consumer).atMost(CONVERGE)
+                    .ignoreExceptions()
+                    .until(() -> bridge(consumer).metrics().value("wsbridge_peer_subscriptions",
+                            "application", APPLICATION) == wanted);
+        }
+        for (String host : alive) {
+            await("/readyz of " + host).atMost(CONVERGE).ignoreExceptions()
+                    .until(() -> bridge(host).get("/readyz").status() == 200);
+        }
+    }
+
+    /** Member ids in the sink connector's consumer group of the tasks that run on {@code host}. */
+    private Set<String> sinkConsumers(String host) throws Exception {
+        Set<String> clientIds = rest().status(CONNECTOR).tasks().stream()
+                .filter(task -> task.workerId().startsWith(host + ":"))
+                .map(task -> "connector-consumer-" + CONNECTOR + "-" + task.id()).collect(Collectors.toSet());
+        return consumerGroup().members().stream().filter(member -> clientIds.contains(member.clientId()))
+                .map(MemberDescription::consumerId).collect(Collectors.toSet());
+    }
+
+    /** The group is stable, with one consumer per task, none of them one of {@code gone}. */
+    private boolean sinkConsumersStable(Set<String> gone) throws Exception {
+        ConsumerGroupDescription group = consumerGroup();
+        return group.groupState() == GroupState.STABLE && group.members().size() == TASKS
+                && group.members().stream().noneMatch(member -> gone.contains(member.consumerId()));
+    }
+
+    private ConsumerGroupDescription consumerGroup() throws Exception {
+        String id = "connect-" + CONNECTOR;
+        return kafka.admin().describeConsumerGroups(List.of(id)).all().get(10, TimeUnit.SECONDS).get(id);
+    }
+
+    private WsClient connect(String host, String query) {
+        return WsClient.awaitConnect(URI.create("ws://" + host + ":" + port + "/" + APPLICATION + query), Map.of(),
+                CONVERGE);
+    }
+
+    private List<WsClient> allMembers() {
+        return members.values().stream().flatMap(List::stream).toList();
+    }
+
+    // ---- events
+
+    /**
+     * Produces {@code count} events, spread over the partitions, and waits for the broker's acknowledgements.
+     *
+     * @return the partition and offset of each event id, in the order sent
+     */
+    private Map<String, Long[]> produce(String batch, int count) throws Exception {
+        Map<String, Future<RecordMetadata>> pending = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            Events.CloudEvent event = Events.event(APPLICATION, "device-" + (i % 12)).withId(batch + "-" + i);
+            ProducerRecord<byte[], byte[]> record = Events.binaryRecord(TOPIC, event);
+            pending.put(event.id(), events.producer().send(new ProducerRecord<>(TOPIC, i % PARTITIONS, record.key(),
+                    record.value(), record.headers())));
+        }
+        events.producer().flush();
+        Map<String, Long[]> sent = new LinkedHashMap<>();
+        for (Map.Entry<String, Future<RecordMetadata>> entry : pending.entrySet()) {
+            RecordMetadata metadata = entry.getValue().get();
+            sent.put(entry.getKey(), new Long[] {(long) metadata.partition(), metadata.offset()});
+        }
+        return sent;
+    }
+
+    /**
+     * Reads the clients round-robin until they hold {@code total} frames of the batch together (frames of earlier
+     * batches, which a rebalance may deliver again, are skipped), then a moment more to catch extra frames.
+     *
+     * @return the event ids of the batch each client received, in order
+     */
+    private static Map<String, List<String>> collect(List<WsClient> clients, String batch, int total) {
+        Map<String, List<String>> received = new LinkedHashMap<>();
+        clients.forEach(client -> received.put(client.toString(), new ArrayList<>()));
+        long deadline = System.nanoTime() + RECEIVE.toNanos();
+        int count = 0;
+        long quietUntil = Long.MAX_VALUE;
+        while (System.nanoTime() < Math.min(deadline, quietUntil)) {
+            for (WsClient client : clients) {
+                String frame;
+                while ((frame = client.nextFrame(Duration.ofMillis(20)).orElse(null)) != null) {
+                    String id = id(frame);
+                    if (id.startsWith(batch + "-")) {
+                        received.get(client.toString()).add(id);
+                        count++;
+                    }
+                }
+            }
+            if (count >= total && quietUntil == Long.MAX_VALUE) {
+                quietUntil = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+            }
+        }
+        assertThat(count).as("frames of batch %s received by %s clients", batch, clients.size()).isEqualTo(total);
+        return received;
+    }
+
+    private static List<String> ids(List<String> frames) {
+        return frames.stream().map(ClusterIT::id).toList();
+    }
+
+    private static String id(String frame) {
+        try {
+            JsonNode event = JSON.readTree(frame);
+            assertThat(event.path("application").asText()).isEqualTo(APPLICATION);
+            return event.path("id").asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException("not JSON: " + frame, e);
+        }
+    }
+
+    /** Within each partition the events arrived in offset order. */
+    private static void assertPartitionOrder(List<String> ids, Map<String, Long[]> sent, String where) {
+        Map<Long, Long> last = new HashMap<>();
+        for (String id : ids) {
+            Long[] position = sent.get(id);
+            Long previous = last.put(position[0], position[1]);
+            assertThat(previous == null || previous < position[1])
+                    .as("%s: %s (partition %s offset %s) after offset %s", where, id, position[0], position[1],
+                            previous)
+                    .isTrue();
+        }
+        assertThat(last).as("events of every partition").hasSize(PARTITIONS);
+    }
+
+    // ---- configuration: the shipped examples, adapted to loopback addresses and this test's broker
+
+    private static Map<String, String> exampleWorkerProperties() throws IOException {
+        Path file = ItEnvironment.configFile("connect-distributed-cluster.properties").orElseThrow();
+        Properties example = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            example.load(in);
+        }
+        Map<String, String> props = new HashMap<>();
+        for (String key : example.stringPropertyNames()) {
+            if (key.startsWith("rest.extension.") || key.startsWith("config.providers")) {
+                props.put(key, example.getProperty(key));
+            }
+        }
+        assertThat(props).containsEntry("rest.extension.classes", "io.wsbridge.connect.cluster.WsBridgeRestExtension");
+        return props;
+    }
+
+    private Map<String, String> connectorConfig(Path secrets) throws IOException {
+        JsonNode shipped = JSON.readTree(ItEnvironment.configFile("websocket-sink-cluster.json").orElseThrow().toFile());
+        Map<String, String> config = new LinkedHashMap<>();
+        shipped.path("config").properties().forEach(entry -> config.put(entry.getKey(), entry.getValue().asText()));
+        assertThat(config).containsEntry("tasks.max", String.valueOf(TASKS));
+        config.remove("topics.regex");
+        config.put("topics", TOPIC);
+        config.put("websocket.port", String.valueOf(port));
+        config.put("websocket.shutdown.grace.ms", "1000");
+        config.put("auth.public.applications", APPLICATION);
+        config.put("cluster.secret", config.get("cluster.secret").replace("/etc/wsbridge/secrets.properties",
+                secrets.toString()));
+        config.put("consumer.override.auto.offset.reset", "earliest");
+        // A killed task's consumer holds its partitions until the group evicts it: 45 s by default.
+        config.put("consumer.override.session.timeout.ms", "6000");
+        config.put("consumer.override.heartbeat.interval.ms", "1000");
+        return config;
+    }
+
+    private static int portFreeOnEveryHost() {
+        for (int attempt = 0; attempt < 20; attempt++) {
+            int candidate = FreePorts.on(HOSTS.get(0));
+            if (HOSTS.stream().allMatch(host -> bindable(host, candidate))) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("no port free on all of " + HOSTS);
+    }
+
+    private static boolean bindable(String host, int port) {
+        try (ServerSocket socket = new ServerSocket()) {
+            socket.bind(new InetSocketAddress(InetAddress.getByName(host), port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    @SafeVarargs
+    private static <T> List<T> concat(List<T>... lists) {
+        List<T> all = new ArrayList<>();
+        for (List<T> list : lists) {
+            all.addAll(list);
+        }
+        return all;
+    }
+}
