@@ -11,6 +11,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,6 +20,7 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Two real bridges in one JVM, linked as peers: the consumer's events reach the puller's subscribers, groups spread
@@ -153,6 +155,51 @@ class PeerLinkTest {
             assertThat(puller.cluster().notReadyReason()).startsWith("no link to peer " + gone + " (");
             await().atMost(WAIT).until(() -> puller.cluster().notReadyReason() == null);
             assertThat(puller.cluster().linked(gone)).isFalse();
+        }
+    }
+
+    @Test
+    void withTlsPeersLinkOverWssTrustingTheirOwnKeyStore(@TempDir Path dir) throws Exception {
+        Path keyStore = dir.resolve("server.p12");
+        Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+                "-genkeypair", "-alias", "wsbridge", "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
+                "-dname", "CN=wsbridge.example", "-storetype", "PKCS12", "-keystore", keyStore.toString(),
+                "-storepass", "test-only-pass").inheritIO().start();
+        assertThat(keytool.waitFor()).isZero();
+        BridgeSettings settings = BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub"))
+                .tls(new BridgeSettings.Tls(keyStore, "PKCS12", "test-only-pass", null))
+                .cluster(ClusterSettings.of(SECRET, "127.0.0.1")).build();
+        try (Bridge consumer = Bridge.start(settings); Bridge puller = Bridge.start(settings)) {
+            puller.peers(Set.of(address(consumer)));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(address(consumer)));
+            List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
+            puller.router().add(new io.wsbridge.bridge.route.Subscription() {
+                @Override
+                public String application() {
+                    return "pub";
+                }
+
+                @Override
+                public String channel() {
+                    return null;
+                }
+
+                @Override
+                public String groupId() {
+                    return null;
+                }
+
+                @Override
+                public boolean offer(Event event) {
+                    received.add(event.text());
+                    return true;
+                }
+            });
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+
+            consumer.publish(new Event("pub", null, "{\"secure\":true}"));
+
+            await().atMost(WAIT).until(() -> received.equals(List.of("{\"secure\":true}")));
         }
     }
 
