@@ -68,6 +68,14 @@ public final class KeycloakAdmin implements AutoCloseable {
     }
 
     /**
+     * Whether Keycloak answered the last call (true before the first one): the bridge's readiness. During an outage it
+     * turns false with the first failed call and true again with the first answer.
+     */
+    public boolean reachable() {
+        return gate.answering();
+    }
+
+    /**
      * Runs one Admin API call as the service account.
      *
      * @param what what the call does, for the error message, e.g. {@code "look up user 'alice'"}

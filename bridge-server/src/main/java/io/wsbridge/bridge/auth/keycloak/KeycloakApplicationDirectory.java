@@ -30,6 +30,9 @@ public final class KeycloakApplicationDirectory implements ApplicationDirectory 
         Visibility visibility(String groupPath) throws KeycloakUnavailableException;
 
         boolean isMember(String userId, String groupPath) throws KeycloakUnavailableException;
+
+        /** Whether Keycloak answered the last question (of any kind: API keys share the Admin client). */
+        boolean reachable();
     }
 
     private final Groups groups;
@@ -64,6 +67,12 @@ public final class KeycloakApplicationDirectory implements ApplicationDirectory 
         }
         String path = settings.applicationGroupPath(application);
         return memberships.get(userId + '\n' + application, () -> groups.isMember(userId, path));
+    }
+
+    /** Whether Keycloak answered the last time the Admin client asked it: {@code /readyz} says 503 otherwise. */
+    @Override
+    public boolean reachable() {
+        return groups.reachable();
     }
 
     /** Forgets the cached answers. */
@@ -131,6 +140,11 @@ public final class KeycloakApplicationDirectory implements ApplicationDirectory 
                     return false;
                 }
             });
+        }
+
+        @Override
+        public boolean reachable() {
+            return admin.reachable();
         }
 
         static boolean isPublic(Map<String, List<String>> attributes) {

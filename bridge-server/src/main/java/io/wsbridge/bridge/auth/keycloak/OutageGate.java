@@ -37,6 +37,11 @@ final class OutageGate {
         throw new KeycloakUnavailableException(last.getMessage(), last);
     }
 
+    /** Whether Keycloak answered the last time it was asked (true before the first question): readiness. */
+    synchronized boolean answering() {
+        return lastFailure == null;
+    }
+
     void failed(KeycloakUnavailableException failure) {
         boolean first;
         synchronized (this) {

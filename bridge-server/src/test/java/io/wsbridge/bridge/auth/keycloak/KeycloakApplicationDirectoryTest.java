@@ -23,6 +23,7 @@ class KeycloakApplicationDirectoryTest {
         final Map<String, Set<String>> members = new HashMap<>();
         final List<String> asked = new ArrayList<>();
         boolean down;
+        boolean answeredLast = true;
 
         @Override
         public Visibility visibility(String groupPath) throws KeycloakUnavailableException {
@@ -36,8 +37,14 @@ class KeycloakApplicationDirectoryTest {
             return members.getOrDefault(groupPath, Set.of()).contains(userId);
         }
 
+        @Override
+        public boolean reachable() {
+            return answeredLast;
+        }
+
         private void ask(String question) throws KeycloakUnavailableException {
             asked.add(question);
+            answeredLast = !down;
             if (down) {
                 throw new KeycloakUnavailableException("Keycloak at http://kc did not answer within 5 s", null);
             }
@@ -53,6 +60,21 @@ class KeycloakApplicationDirectoryTest {
         groups.groups.put("/applications/drogue-public-temperature", Visibility.PUBLIC);
         groups.groups.put("/applications/acme-private", Visibility.PRIVATE);
         groups.members.put("/applications/acme-private", Set.of("id-alice"));
+    }
+
+    @Test
+    void readinessFollowsWhetherKeycloakAnsweredTheLastQuestion() throws Exception {
+        assertThat(directory.reachable()).as("before any question").isTrue();
+        directory.visibility("drogue-public-temperature");
+        nanos.advance(TTL);
+        groups.down = true;
+
+        assertThat(directory.visibility("drogue-public-temperature")).as("stale answer").isEqualTo(Visibility.PUBLIC);
+        assertThat(directory.reachable()).isFalse();
+
+        groups.down = false;
+        directory.visibility("acme-private");
+        assertThat(directory.reachable()).isTrue();
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.wsbridge.bridge.auth.keycloak;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -55,6 +56,16 @@ class OutageGateTest {
         gate.succeeded();
 
         assertThatCode(gate::check).doesNotThrowAnyException();
+    }
+
+    @Test
+    void keycloakCountsAsAnsweringUntilAFailureAndAgainAfterAnAnswer() {
+        assertThat(gate.answering()).isTrue();
+        gate.failed(refused);
+        clock.advance(Duration.ofSeconds(10));
+        assertThat(gate.answering()).as("the back-off is over, but nothing answered yet").isFalse();
+        gate.succeeded();
+        assertThat(gate.answering()).isTrue();
     }
 
     @Test
