@@ -90,8 +90,16 @@ public final class WsClient implements AutoCloseable {
     }
 
     public static Handshake attempt(URI uri, Map<String, String> headers, boolean reading) {
+        return attempt(HTTP, uri, headers, reading);
+    }
+
+    /**
+     * As above, on {@code http}: a client with its own {@link javax.net.ssl.SSLContext} for {@code wss://}, e.g.
+     * {@code HttpClient.newBuilder().sslContext(trusting).build()}.
+     */
+    public static Handshake attempt(HttpClient http, URI uri, Map<String, String> headers, boolean reading) {
         Listener listener = new Listener(reading);
-        WebSocket.Builder builder = HTTP.newWebSocketBuilder().connectTimeout(HANDSHAKE_TIMEOUT);
+        WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(HANDSHAKE_TIMEOUT);
         headers.forEach(builder::header);
         try {
             WebSocket socket = builder.buildAsync(uri, listener).get(HANDSHAKE_TIMEOUT.toSeconds() + 5, TimeUnit.SECONDS);
