@@ -1,0 +1,91 @@
+package io.wsbridge.bridge.ws;
+
+import io.wsbridge.bridge.BridgeSettings;
+import io.wsbridge.bridge.OverflowPolicy;
+import io.wsbridge.bridge.auth.AccessDecision;
+import io.wsbridge.bridge.auth.Credentials;
+import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.route.Router;
+import java.util.concurrent.atomic.LongAdder;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.OutgoingEntry;
+
+/**
+ * Real {@link Subscriber}s on sessions that complete every write at once, for the JMH benchmarks: what the bridge
+ * spends per event and subscriber before Jetty's own frame flusher takes over. Lives in the subscriber's package
+ * because subscribers are made only by the server's upgrade negotiator.
+ */
+public final class BenchSubscribers implements SubscriberHost {
+
+    private final BridgeSettings settings;
+    private final BridgeMetrics metrics;
+    private final Router router;
+
+    public BenchSubscribers(Router router, int queueCapacity) {
+        this.router = router;
+        this.settings = BridgeSettings.builder("127.0.0.1", 0).queue(queueCapacity, OverflowPolicy.DROP_OLDEST).build();
+        this.metrics = new BridgeMetrics(() -> 0, () -> 0, () -> 0);
+    }
+
+    /** Opens a plain subscriber of {@code application} (or a member of {@code groupId}) on a session that sinks frames. */
+    public void open(String application, String groupId, SinkSession session) {
+        Subscriber subscriber = new Subscriber(this, application, null, groupId, Credentials.ANONYMOUS,
+                AccessDecision.ANONYMOUS, "bench");
+        subscriber.onOpen(session, Callback.NOOP);
+    }
+
+    @Override
+    public BridgeMetrics.ApplicationMeters meters(String application) {
+        return metrics.application(application, router::subscribers, router::groups);
+    }
+
+    @Override
+    public BridgeSettings settings() {
+        return settings;
+    }
+
+    @Override
+    public BridgeMetrics metrics() {
+        return metrics;
+    }
+
+    @Override
+    public void opened(Subscriber subscriber) {
+        router.add(subscriber);
+    }
+
+    @Override
+    public void closed(Subscriber subscriber) {
+        router.remove(subscriber);
+    }
+
+    @Override
+    public void message(Subscriber subscriber, String text) {
+    }
+
+    @Override
+    public void schedule(Runnable task, long delayMillis) {
+    }
+
+    /** A session whose network writes complete at once; counts the frames and bytes it was handed. */
+    public static final class SinkSession extends CoreSession.Empty {
+
+        public final LongAdder frames = new LongAdder();
+        public long bytes;
+
+        @Override
+        public void sendFrame(OutgoingEntry entry) {
+            frames.increment();
+            bytes += entry.getFrame().getPayloadLength();
+            Callback callback = entry.getCallback();
+            if (callback != null) {
+                callback.succeeded();
+            }
+        }
+
+        @Override
+        public void demand() {
+        }
+    }
+}

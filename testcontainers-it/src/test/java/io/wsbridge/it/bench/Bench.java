@@ -1,0 +1,903 @@
+package io.wsbridge.it.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wsbridge.it.harness.ConnectWorker;
+import io.wsbridge.it.harness.Events;
+import io.wsbridge.it.harness.FreePorts;
+import io.wsbridge.it.harness.ItEnvironment;
+import io.wsbridge.it.harness.KafkaBroker;
+import io.wsbridge.it.harness.ManagedProcess;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * The benchmark command ({@code ./bench.sh}): starts the real stack on 127.0.0.1 (a KRaft broker and a Connect worker
+ * with the packaged plugin archive, the connector created through REST), drives it from this JVM with cheap NIO
+ * WebSocket clients ({@link WsLoad}) and a Kafka producer, and prints a table in which every figure comes with its
+ * baseline measured in the same run: a bare Kafka consumer on the same topic, and a bare Jetty server
+ * ({@code io.wsbridge.bench.BareJettyServer}, a JVM of its own) pushing pre-encoded frames to the same clients.
+ *
+ * <p>Every load loop is bounded in count and time; every process it starts is stopped when it ends (or dies).
+ * Options are system properties {@code bench.*}, see {@link Options}.
+ */
+public final class Bench {
+
+    private static final String HOST = "127.0.0.1";
+    private static final String GROUP = "bench";
+    private static final String BACKLOG = "bench-backlog";
+    private static final String BACKLOG_100 = "bench-backlog-100";
+    private static final String IDLE = "bench-idle";
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private final Options options;
+    private final Report report;
+    private KafkaBroker kafka;
+    private ConnectWorker worker;
+    private ManagedProcess bare;
+    private long workerPid;
+    private int bridgePort;
+    private int barePort;
+    private int frameBytes;
+    private int connectorSerial;
+
+    private Bench(Options options) {
+        this.options = options;
+        this.report = new Report(options);
+    }
+
+    public static void main(String[] args) throws Exception {
+        Bench bench = new Bench(Options.fromSystemProperties());
+        try {
+            bench.run();
+        } finally {
+            bench.stop();
+        }
+    }
+
+    private void run() throws Exception {
+        report.machine();
+        step("Starting a Kafka broker (KRaft) on " + HOST);
+        kafka = new KafkaBroker(Map.of("log.segment.bytes", String.valueOf(256 * 1024 * 1024))).start();
+        for (String app : List.of(BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2))) {
+            kafka.createTopic(topic(app), 1);
+        }
+        if (options.sections.contains("throughput")) {
+            step("Producing the backlogs: " + options.backlogEvents + " events to " + topic(BACKLOG) + ", "
+                    + options.backlog100Events + " to " + topic(BACKLOG_100) + " (" + options.dataBytes
+                    + " bytes of JSON data each)");
+            produceBacklog(topic(BACKLOG), options.backlogEvents);
+            produceBacklog(topic(BACKLOG_100), options.backlog100Events);
+        }
+
+        step("Starting a Connect worker with the plugin archive from " + ItEnvironment.pluginPath());
+        worker = new ConnectWorker(kafka, HOST, "wsbridge-bench", ItEnvironment.pluginPath(), Map.of(), List.of())
+                .start();
+        workerPid = findPid("ConnectDistributed", worker.workDir().toString());
+        setLogLevel("io.wsbridge", "INFO");
+        bridgePort = FreePorts.on(HOST);
+        barePort = FreePorts.on(HOST);
+        step("Starting the bare Jetty baseline server on " + HOST + ":" + barePort);
+        bare = startBareJetty(barePort);
+
+        // Holds the bridge up between runs, so that clients can connect before a run's connector starts reading.
+        String holder = createConnector("holder", topic(IDLE), Map.of());
+        worker.rest().awaitRunning(holder, 1);
+        awaitPort(bridgePort);
+
+        if (options.sections.contains("throughput")) {
+            throughput();
+        }
+        if (options.sections.contains("latency")) {
+            latency();
+        }
+        if (options.sections.contains("connections")) {
+            connections();
+        }
+        if (options.sections.contains("cluster")) {
+            report.note("cluster: TODO: subscribers on a worker that runs no task vs on the consuming worker "
+                    + "(events/s, p99, one run) wait for cluster-wide delivery (issue 5), which is not committed yet");
+        }
+        report.jmh(options.jmhResults);
+        report.print();
+    }
+
+    // ---------------------------------------------------------------------------------------------- throughput
+
+    private void throughput() throws Exception {
+        step("Throughput from a backlog (connector reads from earliest; clients connected before it starts)");
+        Rate kafka300 = bareKafka(topic(BACKLOG), options.backlogEvents, options.backlogEvents);
+        Rate kafka100 = bareKafka(topic(BACKLOG_100), options.backlog100Events, options.backlogEvents);
+
+        Rate bridge1 = bridgeRun("1 subscriber", BACKLOG, 1, null, options.backlogEvents);
+        frameBytes = bridge1.framePayloadBytes();
+        Rate bare1 = bareRun(1, options.backlogEvents);
+        report.throughput("1 subscriber", bridge1, kafka300, bare1, 1);
+
+        Rate bridge10 = bridgeRun("10 subscribers", BACKLOG, 10, null, options.backlogEvents);
+        Rate bare10 = bareRun(10, options.backlogEvents);
+        report.throughput("10 subscribers", bridge10, kafka300, bare10, 10);
+
+        Rate bridge100 = bridgeRun("100 subscribers", BACKLOG_100, 100, null, options.backlog100Events);
+        Rate bare100 = bareRun(100, options.backlog100Events);
+        report.throughput("100 subscribers", bridge100, kafka100, bare100, 100);
+
+        Rate bridgeGroup = bridgeRun("group of 4", BACKLOG, 4, "g4", options.backlogEvents);
+        Rate bareGroup = bareRun(4, options.backlogEvents / 4);
+        report.throughput("group of 4", bridgeGroup, kafka300, bareGroup, 1);
+    }
+
+    /** N clients of the bridge; a connector created after they connected reads the backlog from earliest. */
+    private Rate bridgeRun(String label, String app, int clients, String groupId, long events) throws Exception {
+        long expected = groupId == null ? events * clients : events;
+        try (WsLoad load = new WsLoad(options.clientThreads, 0)) {
+            String path = "/" + app + (groupId == null ? "" : "?group_id=" + groupId);
+            InetSocketAddress server = new InetSocketAddress(HOST, bridgePort);
+            for (int i = 0; i < clients; i++) {
+                load.connect(server, sourceAddress(i), path);
+            }
+            awaitOpened(load, clients, Duration.ofSeconds(60));
+            String name = createConnector("tp", topic(app), Map.of());
+            try {
+                Rate rate = measure("wsbridge, " + label, load, expected, workerPid);
+                rate.closed = load.closedByServer();
+                return rate;
+            } finally {
+                worker.rest().delete(name);
+            }
+        }
+    }
+
+    /** The same clients on the bare Jetty server: {@code frames} pre-encoded frames each, as fast as it can. */
+    private Rate bareRun(int clients, long frames) throws Exception {
+        try (WsLoad load = new WsLoad(options.clientThreads, 0)) {
+            String path = "/run?id=" + System.nanoTime() + "&clients=" + clients + "&frames=" + frames + "&size="
+                    + frameBytes;
+            InetSocketAddress server = new InetSocketAddress(HOST, barePort);
+            for (int i = 0; i < clients; i++) {
+                load.connect(server, sourceAddress(i), path);
+            }
+            return measure("bare Jetty, " + clients + " clients", load, clients * frames, bare.pid());
+        }
+    }
+
+    /**
+     * Waits until the clients received {@code expected} frames and measures the rate between 10% and 90% of them, so
+     * that neither the start of the connector nor the last stragglers count.
+     */
+    private Rate measure(String what, WsLoad load, long expected, long serverPid) {
+        Rate rate = measure(what, load::frames, expected, options.runTimeout, () -> cpuTicks(serverPid));
+        rate.bytes = load.bytes();
+        rate.frames = load.frames();
+        return rate;
+    }
+
+    private static Rate measure(String what, LongSupplier counter, long expected, Duration timeout,
+            LongSupplier cpu) {
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        long low = expected / 10;
+        long high = expected - expected / 10;
+        long atLow = 0;
+        long atHigh = 0;
+        long countLow = 0;
+        long countHigh = 0;
+        long cpuLow = 0;
+        long cpuHigh = 0;
+        long count = 0;
+        while (System.nanoTime() < deadline) {
+            count = counter.getAsLong();
+            long now = System.nanoTime();
+            if (atLow == 0 && count >= low) {
+                atLow = now;
+                countLow = count;
+                cpuLow = cpu.getAsLong();
+            }
+            if (atHigh == 0 && count >= high) {
+                atHigh = now;
+                countHigh = count;
+                cpuHigh = cpu.getAsLong();
+            }
+            if (count >= expected) {
+                break;
+            }
+            LockSupport.parkNanos(200_000);
+        }
+        Rate rate = new Rate();
+        rate.expected = expected;
+        rate.received = count;
+        rate.complete = count >= expected;
+        if (atHigh > atLow) {
+            rate.perSecond = (countHigh - countLow) * 1e9 / (atHigh - atLow);
+            rate.cpuMicrosPerFrame = cpuHigh < 0 ? Double.NaN
+                    : (cpuHigh - cpuLow) * 1e6 / TICKS / (countHigh - countLow);
+        }
+        System.out.printf(Locale.ROOT, "    %-34s %,12.0f frames/s  %5.1f us server CPU/frame  (%,d of %,d frames%s)%n",
+                what, rate.perSecond, rate.cpuMicrosPerFrame, count, expected,
+                rate.complete ? "" : ", INCOMPLETE after " + timeout.toSeconds() + " s");
+        return rate;
+    }
+
+    /**
+     * Baseline (a): a bare consumer with Connect's consumer defaults reads the topic from the beginning, again and
+     * again until it has read {@code atLeast} records.
+     */
+    private Rate bareKafka(String topic, long records, long atLeast) {
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            consumer.assign(List.of(partition));
+            long rounds = Math.max(1, (atLeast + records - 1) / records);
+            long expected = rounds * records;
+            long[] read = {0};
+            Thread reader = new Thread(() -> {
+                long deadline = System.nanoTime() + options.runTimeout.toNanos();
+                for (long round = 0; round < rounds && System.nanoTime() < deadline; round++) {
+                    consumer.seekToBeginning(List.of(partition));
+                    long inRound = 0;
+                    while (inRound < records && System.nanoTime() < deadline) {
+                        ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(100));
+                        inRound += polled.count();
+                        read[0] += polled.count();
+                    }
+                }
+            }, "bare-kafka");
+            reader.start();
+            Rate rate = measure("bare Kafka consumer, " + topic, () -> read[0], expected, options.runTimeout,
+                    () -> -1);
+            reader.join(options.runTimeout.toMillis());
+            return rate;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- latency
+
+    private void latency() throws Exception {
+        step("Latency, produce to receive, 10 subscribers, consumer settings " + options.latencyConsumer);
+        int index = 1;
+        for (int rate : options.rates) {
+            latencyRun(latencyApp(index++), rate);
+        }
+    }
+
+    private void latencyRun(String app, int rate) throws Exception {
+        int clients = options.latencyClients;
+        int seconds = options.latencySeconds;
+        long recorded = (long) rate * seconds;
+        Map<String, String> overrides = new LinkedHashMap<>();
+        options.latencyConsumer.forEach((key, value) -> overrides.put("consumer.override." + key, value));
+        String name = createConnector("lat", topic(app), overrides);
+        worker.rest().awaitRunning(name, 1);
+        int capacity = (int) Math.min(Integer.MAX_VALUE - 8, recorded * clients / options.clientThreads * 2 + 1000);
+        try (WsLoad load = new WsLoad(options.clientThreads, capacity);
+             KafkaProducer<byte[], byte[]> producer = latencyProducer();
+             KafkaLatencyProbe probe = new KafkaLatencyProbe(kafka.bootstrapServers(), topic(app),
+                     options.latencyConsumer, (int) recorded * 2 + 1000)) {
+            InetSocketAddress server = new InetSocketAddress(HOST, bridgePort);
+            for (int i = 0; i < clients; i++) {
+                load.connect(server, sourceAddress(i), "/" + app);
+            }
+            awaitOpened(load, clients, Duration.ofSeconds(60));
+            // The connector's consumer has a position once a probe event arrives.
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            long probes = 0;
+            while (load.frames() < clients && System.nanoTime() < deadline) {
+                producer.send(record(topic(app), probes++, System.nanoTime()));
+                producer.flush();
+                Thread.sleep(200);
+            }
+            if (load.frames() < clients) {
+                throw new IllegalStateException("no event reached the subscribers of " + app + " within 60 s");
+            }
+            long before = load.frames();
+            long beforeProbe = probe.received();
+            long sentTotal = pace(producer, topic(app), rate, options.latencyWarmupSeconds, probes);
+            awaitFrames(load, before + sentTotal * clients, Duration.ofSeconds(30));
+            awaitCount(probe::received, beforeProbe + sentTotal, Duration.ofSeconds(30));
+            long start = load.frames();
+            load.recordLatency(true);
+            probe.record(true);
+            long startProbe = probe.received();
+            long sent = pace(producer, topic(app), rate, seconds, probes + sentTotal);
+            awaitFrames(load, start + sent * clients, Duration.ofSeconds(30));
+            awaitCount(probe::received, startProbe + sent, Duration.ofSeconds(30));
+            load.recordLatency(false);
+            probe.record(false);
+            Latency bridge = Latency.of(load.latenciesMicros(), sent * clients);
+            Latency kafkaOnly = Latency.of(probe.latenciesMicros(), sent);
+            System.out.printf(Locale.ROOT, "    %,d events/s: wsbridge %s; bare Kafka consumer %s%n", rate, bridge,
+                    kafkaOnly);
+            report.latency(rate, clients, sent, bridge, kafkaOnly, load.closedByServer());
+        } finally {
+            worker.rest().delete(name);
+        }
+    }
+
+    /** Sends at {@code rate} events/s for {@code seconds}, each event stamped with its send time; returns the count. */
+    private static long pace(KafkaProducer<byte[], byte[]> producer, String topic, int rate, int seconds, long seq) {
+        long start = System.nanoTime();
+        long duration = TimeUnit.SECONDS.toNanos(seconds);
+        long total = (long) rate * seconds;
+        long sent = 0;
+        while (sent < total) {
+            long elapsed = System.nanoTime() - start;
+            long due = Math.min(total, elapsed >= duration ? total : elapsed * rate / 1_000_000_000L);
+            while (sent < due) {
+                producer.send(record(topic, seq + sent, System.nanoTime()));
+                sent++;
+            }
+            if (elapsed > duration + TimeUnit.SECONDS.toNanos(30)) {
+                break;
+            }
+            LockSupport.parkNanos(100_000);
+        }
+        producer.flush();
+        return sent;
+    }
+
+    private KafkaProducer<byte[], byte[]> latencyProducer() {
+        return new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "1",
+                ProducerConfig.LINGER_MS_CONFIG, 0),
+                new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    // --------------------------------------------------------------------------------------------- connections
+
+    private void connections() throws Exception {
+        step("Idle connections: heap after a full GC and RSS of the worker vs the bare Jetty server");
+        for (int count : options.connections) {
+            Memory bridge = connectionsRun("wsbridge", workerPid, new InetSocketAddress(HOST, bridgePort),
+                    "/" + IDLE, count);
+            Memory bareJetty = connectionsRun("bare Jetty", bare.pid(), new InetSocketAddress(HOST, barePort),
+                    "/run?id=idle-" + System.nanoTime() + "&clients=" + count + "&frames=0&size=" + 64, count);
+            report.connections(count, bridge, bareJetty);
+        }
+    }
+
+    private Memory connectionsRun(String what, long pid, InetSocketAddress server, String path, int count)
+            throws Exception {
+        Memory memory = new Memory();
+        memory.heapBefore = heapAfterGc(pid);
+        memory.rssBefore = rss(pid);
+        try (WsLoad load = new WsLoad(options.clientThreads, 0)) {
+            long start = System.nanoTime();
+            long deadline = start + TimeUnit.SECONDS.toNanos(120);
+            for (int i = 0; i < count && System.nanoTime() < deadline; i++) {
+                while (i - load.opened() - load.failed() >= options.connectInFlight && System.nanoTime() < deadline) {
+                    LockSupport.parkNanos(50_000);
+                }
+                load.connect(server, sourceAddress(i), path);
+            }
+            while (load.opened() + load.failed() < count && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(100_000);
+            }
+            memory.acceptSeconds = (System.nanoTime() - start) / 1e9;
+            memory.opened = load.opened();
+            memory.failed = load.failed();
+            Thread.sleep(2_000);
+            memory.heapAfter = heapAfterGc(pid);
+            memory.rssAfter = rss(pid);
+            memory.closed = load.closedByServer();
+        }
+        memory.count = count;
+        System.out.printf(Locale.ROOT, "    %-10s %,6d connections: %s%n", what, count, memory);
+        Thread.sleep(3_000); // let the server notice the closed connections before the next measurement
+        return memory;
+    }
+
+    /** Heap used after a full GC, in bytes, from {@code jcmd GC.heap_info}. */
+    private static long heapAfterGc(long pid) throws IOException, InterruptedException {
+        jcmd(pid, "GC.run");
+        String info = jcmd(pid, "GC.heap_info");
+        long used = 0;
+        Matcher generation = Pattern.compile("(?m)^\\s*\\S.*?(?:generation|heap)\\s+total \\d+K, used (\\d+)K")
+                .matcher(info);
+        while (generation.find()) {
+            used += Long.parseLong(generation.group(1)) * 1024;
+        }
+        if (used == 0) {
+            throw new IllegalStateException("cannot read the heap of " + pid + " from:\n" + info);
+        }
+        return used;
+    }
+
+    private static String jcmd(long pid, String command) throws IOException, InterruptedException {
+        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                Long.toString(pid), command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+            throw new IllegalStateException("jcmd " + pid + " " + command + " failed:\n" + out);
+        }
+        return out;
+    }
+
+    /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
+    private static final double TICKS = 100;
+
+    /** CPU time (user + system) of a process in clock ticks, from {@code /proc/<pid>/stat}. */
+    private static long cpuTicks(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Resident set size in bytes, from {@code /proc/<pid>/status}. */
+    private static long rss(long pid) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
+            }
+        }
+        throw new IllegalStateException("no VmRSS for " + pid);
+    }
+
+    // --------------------------------------------------------------------------------------------------- stack
+
+    private String createConnector(String kind, String topic, Map<String, String> overrides) {
+        String name = "bench-" + kind + "-" + (++connectorSerial);
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("connector.class", "io.wsbridge.connect.WebSocketSinkConnector");
+        config.put("tasks.max", "1");
+        config.put("topics", topic);
+        config.put("key.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        config.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        config.put("header.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        config.put("websocket.host", HOST);
+        config.put("websocket.port", String.valueOf(bridgePort));
+        // Large enough for a whole backlog: the throughput runs measure delivery, not the overflow policy.
+        config.put("websocket.subscriber.queue.size", String.valueOf(options.queueSize));
+        config.put("auth.public.applications",
+                String.join(",", BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2)));
+        config.put("consumer.override.auto.offset.reset", "earliest");
+        config.putAll(overrides);
+        worker.rest().createConnector(name, config);
+        return name;
+    }
+
+    private void setLogLevel(String logger, String level) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(worker.restUrl().resolve("/admin/loggers/" + logger))
+                .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"level\":\"" + level + "\"}")).build();
+        HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("cannot set the level of " + logger + ": " + response.body());
+        }
+    }
+
+    private ManagedProcess startBareJetty(int port) {
+        Path workDir = ItEnvironment.newWorkDir("bare-jetty");
+        List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xms64m", "-Xmx768m", "-XX:+UseSerialGC", // as the worker (harness KafkaJvm)
+                "-cp", options.benchClasspath, "io.wsbridge.bench.BareJettyServer", String.valueOf(port));
+        ManagedProcess process = ManagedProcess.start("bare-jetty", command, workDir, workDir.resolve("bare-jetty.log"));
+        process.awaitReady("bare Jetty on " + port, Duration.ofSeconds(30), () -> accepts(port));
+        return process;
+    }
+
+    private void awaitPort(int port) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (!accepts(port)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the bridge does not listen on " + port);
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(HOST, port), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The pid of the child JVM whose command line has both marks, from /proc. */
+    private static long findPid(String mark, String otherMark) throws IOException {
+        try (var entries = Files.list(Path.of("/proc"))) {
+            for (Path entry : entries.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String cmdline = new String(Files.readAllBytes(entry.resolve("cmdline")), StandardCharsets.UTF_8);
+                    if (cmdline.contains(mark) && cmdline.contains(otherMark) && cmdline.contains("java")
+                            && !cmdline.startsWith("setsid")) {
+                        return Long.parseLong(entry.getFileName().toString());
+                    }
+                } catch (IOException e) {
+                    // gone meanwhile
+                }
+            }
+        }
+        throw new IllegalStateException("no process with " + mark + " and " + otherMark);
+    }
+
+    private void produceBacklog(String topic, long events) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                ProducerConfig.ACKS_CONFIG, "1",
+                ProducerConfig.LINGER_MS_CONFIG, 20,
+                ProducerConfig.BATCH_SIZE_CONFIG, 512 * 1024,
+                ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            long start = System.nanoTime();
+            for (long i = 0; i < events; i++) {
+                producer.send(record(topic, i, System.nanoTime()));
+            }
+            producer.flush();
+            System.out.printf(Locale.ROOT, "    %,d events to %s in %.1f s%n", events, topic,
+                    (System.nanoTime() - start) / 1e9);
+        }
+    }
+
+    /** A Drogue-style telemetry event in binary mode whose JSON data (~200 bytes) starts with its send time. */
+    private static ProducerRecord<byte[], byte[]> record(String topic, long seq, long sentNanos) {
+        String app = topic.substring("events-".length());
+        String device = "device-" + (seq % 100);
+        return Events.binaryRecord(topic, new Events.CloudEvent("ev-" + seq, "drogue://" + app + "/" + device,
+                "io.drogue.event.v1", "telemetry", "2024-05-01T12:00:00.000Z", app, device, Map.of(),
+                "application/json", data(seq, sentNanos, Options.DATA_BYTES)));
+    }
+
+    static byte[] data(long seq, long sentNanos, int size) {
+        StringBuilder json = new StringBuilder(size).append("{\"ts\":").append(sentNanos).append(",\"seq\":")
+                .append(seq).append(",\"device\":\"device-").append(seq % 100).append("\",\"temp\":21.5,\"pad\":\"");
+        while (json.length() < size - 2) {
+            json.append('x');
+        }
+        return json.append("\"}").toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String topic(String app) {
+        return "events-" + app;
+    }
+
+    private static String latencyApp(int index) {
+        return "bench-latency-" + index;
+    }
+
+    /** Spreads clients over 127.0.0.2..127.0.0.101, so that 10,000 connections never run out of ephemeral ports. */
+    private static String sourceAddress(int client) {
+        return "127.0.0." + (2 + client % 100);
+    }
+
+    private static void awaitOpened(WsLoad load, int clients, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (load.opened() + load.failed() < clients && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        if (load.opened() < clients) {
+            throw new IllegalStateException(load.opened() + " of " + clients + " clients connected, "
+                    + load.failed() + " failed");
+        }
+    }
+
+    private static void awaitFrames(WsLoad load, long frames, Duration timeout) {
+        awaitCount(load::frames, frames, timeout);
+    }
+
+    private static void awaitCount(LongSupplier counter, long count, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (counter.getAsLong() < count && System.nanoTime() < deadline) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+    }
+
+    private void stop() {
+        step("Stopping the bare Jetty server, the Connect worker and the broker");
+        if (bare != null) {
+            bare.stop(Duration.ofSeconds(10));
+        }
+        if (worker != null) {
+            worker.close();
+        }
+        if (kafka != null) {
+            kafka.close();
+        }
+    }
+
+    private static void step(String what) {
+        System.out.println("==> " + what);
+    }
+
+    // ------------------------------------------------------------------------------------------------- results
+
+    /** Frames per second between 10% and 90% of a run. */
+    static final class Rate {
+        double perSecond;
+        long expected;
+        long received;
+        long frames;
+        long bytes;
+        boolean complete;
+        int closed;
+        /** CPU time of the server process per frame, in microseconds: less sensitive to a busy machine. */
+        double cpuMicrosPerFrame = Double.NaN;
+
+        /** The payload of one frame: its bytes on the wire less the 4-byte header of a 126..65535-byte frame. */
+        int framePayloadBytes() {
+            return frames == 0 ? 400 : (int) Math.round((double) bytes / frames) - 4;
+        }
+    }
+
+    /** Percentiles of produce-to-receive times. */
+    record Latency(long samples, long expected, double p50, double p99, double max) {
+
+        static Latency of(long[] micros, long expected) {
+            long[] sorted = micros.clone();
+            Arrays.sort(sorted);
+            if (sorted.length == 0) {
+                return new Latency(0, expected, Double.NaN, Double.NaN, Double.NaN);
+            }
+            return new Latency(sorted.length, expected, percentile(sorted, 0.50) / 1000.0,
+                    percentile(sorted, 0.99) / 1000.0, sorted[sorted.length - 1] / 1000.0);
+        }
+
+        private static long percentile(long[] sorted, double p) {
+            int index = (int) Math.ceil(p * sorted.length) - 1;
+            return sorted[Math.max(0, Math.min(sorted.length - 1, index))];
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "p50 %.1f ms, p99 %.1f ms, max %.1f ms (%,d of %,d frames)", p50, p99,
+                    max, samples, expected);
+        }
+    }
+
+    /** Heap and RSS of a server process before and after its idle connections were opened. */
+    static final class Memory {
+        int count;
+        int opened;
+        int failed;
+        int closed;
+        double acceptSeconds;
+        long heapBefore;
+        long heapAfter;
+        long rssBefore;
+        long rssAfter;
+
+        double heapPerConnection() {
+            return (double) (heapAfter - heapBefore) / Math.max(1, opened);
+        }
+
+        double rssPerConnection() {
+            return (double) (rssAfter - rssBefore) / Math.max(1, opened);
+        }
+
+        @Override
+        public String toString() {
+            return String.format(Locale.ROOT, "%,d open (%d failed) in %.2f s; heap %.1f KB, RSS %.1f KB per connection"
+                    + " (heap %,d -> %,d KB, RSS %,d -> %,d KB)", opened, failed, acceptSeconds,
+                    heapPerConnection() / 1024, rssPerConnection() / 1024, heapBefore / 1024, heapAfter / 1024,
+                    rssBefore / 1024, rssAfter / 1024);
+        }
+    }
+
+    /** What {@code ./bench.sh} accepts as {@code -Dbench.*} properties. */
+    static final class Options {
+        static final int DATA_BYTES = 200;
+        final int dataBytes = DATA_BYTES;
+        final long backlogEvents = Long.getLong("bench.backlog.events", 300_000);
+        final long backlog100Events = Long.getLong("bench.backlog100.events", 30_000);
+        final int queueSize = Integer.getInteger("bench.queue.size", 1_000_000);
+        final int clientThreads = Integer.getInteger("bench.client.threads", 2);
+        final int connectInFlight = Integer.getInteger("bench.connect.inflight", 200);
+        final Duration runTimeout = Duration.ofSeconds(Long.getLong("bench.run.timeout.seconds", 180));
+        final int[] rates = ints(System.getProperty("bench.latency.rates", "1000,10000"));
+        final int latencyClients = Integer.getInteger("bench.latency.clients", 10);
+        final int latencySeconds = Integer.getInteger("bench.latency.seconds", 20);
+        final int latencyWarmupSeconds = Integer.getInteger("bench.latency.warmup.seconds", 5);
+        final Map<String, String> latencyConsumer = pairs(System.getProperty("bench.latency.consumer",
+                "fetch.max.wait.ms=10,max.poll.records=500"));
+        final int[] connections = ints(System.getProperty("bench.connections", "1000,10000"));
+        final Set<String> sections = Set.of(System.getProperty("bench.sections",
+                "throughput,latency,connections,cluster").split(","));
+        final String benchClasspath = required("bench.classpath");
+        final Path jmhResults = System.getProperty("bench.jmh.results") == null ? null
+                : Path.of(System.getProperty("bench.jmh.results"));
+        final Path resultsFile = Path.of(System.getProperty("bench.results", "bench-results.md"));
+        final String load = System.getProperty("bench.load.note", "");
+
+        static Options fromSystemProperties() {
+            return new Options();
+        }
+
+        private static String required(String key) {
+            String value = System.getProperty(key);
+            if (value == null || value.isBlank()) {
+                throw new IllegalArgumentException("set -D" + key + " (bench.sh does)");
+            }
+            return value;
+        }
+
+        private static int[] ints(String list) {
+            return Arrays.stream(list.split(",")).map(String::trim).filter(s -> !s.isEmpty())
+                    .mapToInt(Integer::parseInt).toArray();
+        }
+
+        private static Map<String, String> pairs(String list) {
+            Map<String, String> pairs = new LinkedHashMap<>();
+            for (String pair : list.split(",")) {
+                if (!pair.isBlank()) {
+                    String[] kv = pair.split("=", 2);
+                    pairs.put(kv[0].trim(), kv[1].trim());
+                }
+            }
+            return pairs;
+        }
+    }
+
+    /** The table, printed at the end and written to {@code bench.results}. */
+    static final class Report {
+
+        private final Options options;
+        private final List<String> rows = new ArrayList<>();
+        private final List<String> notes = new ArrayList<>();
+        private final StringBuilder header = new StringBuilder();
+        private String loadBefore;
+
+        Report(Options options) {
+            this.options = options;
+        }
+
+        void machine() throws IOException {
+            loadBefore = loadAverage();
+            header.append("wsbridge benchmark, ").append(LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME)
+                    .substring(0, 16)).append('\n');
+            header.append("machine: ").append(Runtime.getRuntime().availableProcessors()).append(" cores, ")
+                    .append(cpuModel()).append(", ").append(memTotal()).append(" RAM, Java ")
+                    .append(System.getProperty("java.version")).append('\n');
+            if (!options.load.isBlank()) {
+                header.append("note: ").append(options.load).append('\n');
+            }
+            System.out.print(header);
+        }
+
+        void throughput(String label, Rate bridge, Rate kafka, Rate bare, int subscribersPerEvent) {
+            double bridgeEvents = bridge.perSecond / subscribersPerEvent;
+            double bareEvents = bare.perSecond / subscribersPerEvent;
+            double lower = Math.min(kafka.perSecond, bareEvents);
+            String which = kafka.perSecond <= bareEvents ? "(a)" : "(b)";
+            rows.add(String.format(Locale.ROOT, "| throughput, %s | %s; %.1f µs CPU/frame | %s | %s; %.1f µs CPU/frame "
+                            + "| %.2f of %s%s |", label,
+                    events(bridgeEvents, bridge.perSecond, subscribersPerEvent), bridge.cpuMicrosPerFrame,
+                    events(kafka.perSecond, 0, 1), events(bareEvents, bare.perSecond, subscribersPerEvent),
+                    bare.cpuMicrosPerFrame, bridgeEvents / lower, which,
+                    bridge.complete && bridge.closed == 0 ? ""
+                            : " (incomplete: " + bridge.received + " of " + bridge.expected + " frames, "
+                                    + bridge.closed + " closed)"));
+        }
+
+        private static String events(double events, double frames, int subscribers) {
+            return subscribers == 1 ? String.format(Locale.ROOT, "%,.0f events/s", events)
+                    : String.format(Locale.ROOT, "%,.0f events/s = %,.0f frames/s", events, frames);
+        }
+
+        void latency(int rate, int clients, long sent, Latency bridge, Latency kafka, int closed) {
+            rows.add(String.format(Locale.ROOT,
+                    "| latency p50 / p99 / max, %,d events/s, %d subscribers | %.1f / %.1f / %.1f ms | %.1f / %.1f / %.1f"
+                            + " ms | | %s |", rate, clients, bridge.p50(), bridge.p99(), bridge.max(), kafka.p50(),
+                    kafka.p99(), kafka.max(), bridge.samples() == bridge.expected() && closed == 0
+                            ? String.format(Locale.ROOT, "all %,d frames", bridge.samples())
+                            : String.format(Locale.ROOT, "%,d of %,d frames, %d closed", bridge.samples(),
+                                    bridge.expected(), closed)));
+        }
+
+        void connections(int count, Memory bridge, Memory bare) {
+            rows.add(String.format(Locale.ROOT, "| idle connections, %,d: heap per connection | %.1f KB | | %.1f KB | %.2f |",
+                    count, bridge.heapPerConnection() / 1024, bare.heapPerConnection() / 1024,
+                    bridge.heapPerConnection() / bare.heapPerConnection()));
+            rows.add(String.format(Locale.ROOT, "| idle connections, %,d: RSS per connection | %.1f KB | | %.1f KB | %.2f |",
+                    count, bridge.rssPerConnection() / 1024, bare.rssPerConnection() / 1024,
+                    bridge.rssPerConnection() / bare.rssPerConnection()));
+            rows.add(String.format(Locale.ROOT, "| idle connections, %,d: time to accept | %.2f s%s | | %.2f s%s | %.2f |",
+                    count, bridge.acceptSeconds, bridge.failed == 0 ? "" : " (" + bridge.failed + " failed)",
+                    bare.acceptSeconds, bare.failed == 0 ? "" : " (" + bare.failed + " failed)",
+                    bridge.acceptSeconds / bare.acceptSeconds));
+        }
+
+        void note(String note) {
+            notes.add(note);
+        }
+
+        /** Rows for the JMH results that bench.sh produced before the stack started. */
+        void jmh(Path results) throws IOException {
+            if (results == null || !Files.exists(results)) {
+                return;
+            }
+            JsonNode all = new ObjectMapper().readTree(results.toFile());
+            for (JsonNode result : all) {
+                String benchmark = result.path("benchmark").asText().replaceAll(".*\\.(\\w+Benchmark\\.\\w+)$", "$1");
+                JsonNode params = result.path("params");
+                int subscribers = params.path("subscribers").asInt(1);
+                double score = result.path("primaryMetric").path("score").asDouble();
+                double error = result.path("primaryMetric").path("scoreError").asDouble();
+                JsonNode alloc = result.path("secondaryMetrics").path("gc.alloc.rate.norm").path("score");
+                String label = benchmark + (params.has("subscribers") ? ", " + subscribers + " subscribers" : "");
+                String perSubscriber = params.has("subscribers") && subscribers > 1
+                        ? String.format(Locale.ROOT, " = %,.0f ns per subscriber", score / subscribers) : "";
+                rows.add(String.format(Locale.ROOT, "| JMH %s | %,.0f ± %,.0f ns/event%s%s | | | |", label, score,
+                        Double.isNaN(error) ? 0 : error, perSubscriber,
+                        alloc.isMissingNode() ? "" : String.format(Locale.ROOT, ", %,.0f B allocated", alloc.asDouble())));
+            }
+        }
+
+        void print() throws IOException {
+            StringBuilder table = new StringBuilder(header);
+            table.append("load average (1, 5, 15 min): ").append(loadBefore).append(" at the start, ")
+                    .append(loadAverage()).append(" at the end\n\n");
+            table.append("| figure | wsbridge | baseline (a): bare Kafka consumer | baseline (b): bare Jetty | ratio |\n");
+            table.append("| --- | --- | --- | --- | --- |\n");
+            rows.forEach(row -> table.append(row).append('\n'));
+            notes.forEach(note -> table.append('\n').append(note).append('\n'));
+            System.out.println();
+            System.out.println(table);
+            Files.writeString(options.resultsFile, table);
+            System.out.println("(written to " + options.resultsFile.toAbsolutePath() + ")");
+        }
+
+        private static String loadAverage() {
+            try {
+                String[] parts = Files.readString(Path.of("/proc/loadavg")).split("\\s+");
+                return parts[0] + ", " + parts[1] + ", " + parts[2];
+            } catch (IOException e) {
+                return "unknown";
+            }
+        }
+
+        private static String cpuModel() throws IOException {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
+                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
+        }
+
+        private static String memTotal() throws IOException {
+            return Files.readAllLines(Path.of("/proc/meminfo")).stream().filter(l -> l.startsWith("MemTotal"))
+                    .findFirst().map(l -> Math.round(Long.parseLong(l.replaceAll("\\D", "")) / 1024.0 / 1024.0) + " GiB")
+                    .orElse("unknown");
+        }
+    }
+}
