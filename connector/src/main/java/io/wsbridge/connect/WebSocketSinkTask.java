@@ -5,6 +5,7 @@ import io.wsbridge.bridge.BridgeException;
 import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.Bridges;
 import io.wsbridge.bridge.bus.EventBus;
+import io.wsbridge.bridge.bus.WriteBatch;
 import io.wsbridge.connect.cluster.WorkerSettings;
 import io.wsbridge.connect.config.ConnectorValidation;
 import io.wsbridge.connect.config.WebSocketSinkConfig;
@@ -57,11 +58,20 @@ public final class WebSocketSinkTask extends SinkTask {
                 config.nonCloudEventPolicy().configValue());
     }
 
+    /**
+     * Publishes the records as one {@link WriteBatch}: each subscriber gets the events of a poll in a few network
+     * writes, not one write per event.
+     */
     @Override
     public void put(Collection<SinkRecord> records) {
-        if (!records.isEmpty()) {
-            log.debug("Publishing {} records", records.size());
+        if (records.isEmpty()) {
+            return;
         }
+        log.debug("Publishing {} records", records.size());
+        WriteBatch.run(() -> publish(records));
+    }
+
+    private void publish(Collection<SinkRecord> records) {
         for (SinkRecord record : records) {
             try {
                 bus.publish(converter.convert(record));

@@ -4,6 +4,7 @@ import io.wsbridge.bridge.OverflowPolicy;
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.bus.WriteBatch;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.Subscription;
 import java.nio.ByteBuffer;
@@ -25,12 +26,19 @@ import org.slf4j.LoggerFactory;
  * One WebSocket subscriber. Events wait in a bounded queue; a single flusher writes them, coalescing what has
  * queued up into one network write, so {@link #offer(Event)} never blocks the publisher. When the queue is full the
  * overflow policy applies.
+ *
+ * <p>Within a {@link WriteBatch} (the events of one {@code put()} of the connector's task), a subscriber writes
+ * once it has a full batch queued, and what is left when the batch ends: a few network writes per Kafka poll instead
+ * of one per event, which would cost a system call per event and subscriber whenever the socket takes the bytes at
+ * once. A single event published outside a batch is written at once.
  */
 public final class Subscriber implements FrameHandler, Subscription {
 
     private static final Logger log = LoggerFactory.getLogger(Subscriber.class);
     /** Frames written per network write at most; bounds the Jetty-side queue too. */
     private static final int MAX_BATCH = 64;
+    /** Jetty's batch buffer per connection while it writes: a batch of 64 events of up to 500 bytes in one write. */
+    static final int OUTPUT_BUFFER_BYTES = 32 * 1024;
     /** How long a subscriber closed for misbehaving gets to complete the close handshake before it is cut off. */
     private static final long ABORT_AFTER_MILLIS = 5_000;
 
@@ -40,6 +48,8 @@ public final class Subscriber implements FrameHandler, Subscription {
     private final String groupId;
     private final String remote;
     private final int capacity;
+    /** Queued events that are written at once even within a {@link WriteBatch}: a full batch, or half the queue. */
+    private final int flushAt;
     private final OverflowPolicy overflowPolicy;
     private final BridgeMetrics.ApplicationMeters meters;
 
@@ -59,6 +69,9 @@ public final class Subscriber implements FrameHandler, Subscription {
     private boolean done;
     /** Set by the first {@link #close}; later calls do nothing. Guarded by {@code queue}. */
     private boolean closeRequested;
+    /** Set while a write waits for the end of a {@link WriteBatch}. Guarded by {@code queue}. */
+    private boolean flushDeferred;
+    private final Runnable deferredFlush = this::writeDeferred;
     private volatile long lastHeardNanos = System.nanoTime();
     private boolean receivingText;
     private boolean receivingBinary;
@@ -74,6 +87,7 @@ public final class Subscriber implements FrameHandler, Subscription {
         this.expiresAt = access.expiresAt();
         this.remote = remote;
         this.capacity = host.settings().queueCapacity();
+        this.flushAt = Math.max(1, Math.min(MAX_BATCH, capacity / 2));
         this.overflowPolicy = host.settings().overflowPolicy();
         this.meters = host.meters(application);
     }
@@ -137,6 +151,9 @@ public final class Subscriber implements FrameHandler, Subscription {
     @Override
     public boolean offer(Event event) {
         boolean overflowed = false;
+        boolean batching = WriteBatch.active();
+        boolean writeNow = true;
+        boolean defer = false;
         synchronized (queue) {
             if (done) {
                 return false;
@@ -154,6 +171,13 @@ public final class Subscriber implements FrameHandler, Subscription {
             }
             if (!overflowed) {
                 queue.addLast(event);
+                if (batching && queue.size() < flushAt) {
+                    writeNow = false;
+                    if (!flushDeferred) {
+                        flushDeferred = true;
+                        defer = true;
+                    }
+                }
             }
         }
         if (overflowed) {
@@ -163,8 +187,21 @@ public final class Subscriber implements FrameHandler, Subscription {
             close(CloseCodes.SLOW_CONSUMER, "subscriber too slow: " + capacity + " events queued");
             return false;
         }
-        flusher.iterate();
+        if (defer) {
+            WriteBatch.defer(deferredFlush);
+        }
+        if (writeNow) {
+            flusher.iterate();
+        }
         return true;
+    }
+
+    /** The write deferred to the end of a batch. */
+    private void writeDeferred() {
+        synchronized (queue) {
+            flushDeferred = false;
+        }
+        flusher.iterate();
     }
 
     /** Closes with the given code and cuts the connection if the client does not complete the close in time. */
@@ -322,15 +359,12 @@ public final class Subscriber implements FrameHandler, Subscription {
             CoreSession current = session;
             int count = 0;
             synchronized (queue) {
-                if (current == null) {
+                if (current == null || queue.isEmpty()) {
                     return Action.IDLE;
                 }
                 while (count < MAX_BATCH && !queue.isEmpty()) {
                     batch[count++] = queue.pollFirst();
                 }
-            }
-            if (count == 0) {
-                return Action.IDLE;
             }
             for (int i = 0; i < count - 1; i++) {
                 current.sendFrame(new Frame(OpCode.TEXT, batch[i].payload()), Callback.NOOP, true);

@@ -49,6 +49,10 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         configuration.setMaxBinaryMessageSize(settings.maxMessageBytes());
         // Liveness is the ping/pong check; the idle timeout is only a backstop for connections that are gone.
         configuration.setIdleTimeout(settings.pongTimeout().multipliedBy(2));
+        // Jetty copies batched frames into a pooled buffer of this size and writes when it is full: 4 KB by default,
+        // ten events. Room for a whole batch of the subscriber's flusher makes one write per batch; the buffer is
+        // held only while a batch is being written, never by an idle connection.
+        configuration.setOutputBufferSize(Subscriber.OUTPUT_BUFFER_BYTES);
     }
 
     @Override
