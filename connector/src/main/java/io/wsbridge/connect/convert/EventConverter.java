@@ -105,7 +105,7 @@ public final class EventConverter {
         String contentType = lastHeader(headers, CONTENT_TYPE_HEADER);
 
         CloudEvent event;
-        String text;
+        byte[] text;
         if (contentType != null && Payloads.essence(contentType).startsWith(STRUCTURED_PREFIX)) {
             event = decodeStructured(record, contentType, value);
             text = serialize(record, event);
@@ -127,7 +127,7 @@ public final class EventConverter {
                     + " or set the policy for records that are not CloudEvents to "
                     + NonCloudEventPolicy.WRAP.configValue());
         }
-        return new Event(resolver.resolve(event, record.topic()), event.getSubject(), text);
+        return Event.fromUtf8(resolver.resolve(event, record.topic()), event.getSubject(), text);
     }
 
     private static byte[] valueBytes(SinkRecord record) {
@@ -296,7 +296,7 @@ public final class EventConverter {
      * Picks the writer that keeps JSON data JSON and text data a string, and never lets bytes that are not what
      * their content type says break the frame: such data goes out as {@code data_base64}.
      */
-    private String serialize(SinkRecord record, CloudEvent event) {
+    private byte[] serialize(SinkRecord record, CloudEvent event) {
         CloudEventData data = event.getData();
         if (data == null || data instanceof JsonCloudEventData) {
             return write(record, textFormat, event);
@@ -340,11 +340,12 @@ public final class EventConverter {
 
     /**
      * Serializes once, to UTF-8 bytes: the SDK's serializer writes text data with
-     * {@code JsonGenerator.writeUTF8String}, which only a byte-based generator supports.
+     * {@code JsonGenerator.writeUTF8String}, which only a byte-based generator supports. The bytes become the frame
+     * as they are, without a round trip through a {@code String}.
      */
-    private static String write(SinkRecord record, JsonFormat format, CloudEvent event) {
+    private static byte[] write(SinkRecord record, JsonFormat format, CloudEvent event) {
         try {
-            return new String(format.serialize(event), StandardCharsets.UTF_8);
+            return format.serialize(event);
         } catch (EventSerializationException e) {
             throw new DataException("Record " + coordinates(record)
                     + " could not be written as a structured JSON CloudEvent: " + reason(e), e);
