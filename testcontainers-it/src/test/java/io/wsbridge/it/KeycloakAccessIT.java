@@ -441,6 +441,10 @@ class KeycloakAccessIT {
                 // a JWT's signature alone is as good as the token for a grep
                 assertThat(text).doesNotContain(credential.substring(credential.lastIndexOf('.') + 1));
             }
+            assertThat(text).as("anything that looks like a JWT or a wsbridge API key in " + log)
+                    .doesNotContainPattern("eyJ[A-Za-z0-9_-]{10,}\\.eyJ")
+                    .doesNotContainPattern("wsb_[0-9a-z]{8}_[0-9a-z]{52}");
+            assertThat(text).as("the client secret in " + log).doesNotContain(KeycloakServer.BRIDGE_CLIENT_SECRET);
         }
     }
 
