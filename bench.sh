@@ -41,10 +41,13 @@ out=benchmarks/target
 bench_cp="$PWD/$out/classes:$(cat "$out/bench.classpath")"
 mkdir -p "$out"
 
+jmh_results=()
+rm -f "$out/jmh-results.json"
 if [ "$jmh" = yes ]; then
   echo "==> JMH: conversion, encoding and routing per event and per subscriber"
   java -cp "$bench_cp" org.openjdk.jmh.Main -f 1 -wi 3 -w 1 -i 5 -r 1 -prof gc \
     -rf json -rff "$PWD/$out/jmh-results.json" 'io.wsbridge.bench.jmh.*'
+  jmh_results=(-Dbench.jmh.results="$PWD/$out/jmh-results.json")
 fi
 [ "$stack" = yes ] || exit 0
 
@@ -62,7 +65,7 @@ exec java -Xmx1g -XX:+UseSerialGC \
   -Dit.config.dir="$PWD/config" \
   -Dit.work.dir="$PWD/$out/bench-work" \
   -Dbench.classpath="$bench_cp" \
-  -Dbench.jmh.results="$PWD/$out/jmh-results.json" \
+  "${jmh_results[@]}" \
   -Dbench.results="$PWD/$out/bench-results.md" \
   "${props[@]}" \
   -cp "testcontainers-it/target/test-classes:$(cat testcontainers-it/target/bench-it.classpath)" \

@@ -60,6 +60,7 @@ public final class Bench {
     private static final String BACKLOG = "bench-backlog";
     private static final String BACKLOG_100 = "bench-backlog-100";
     private static final String IDLE = "bench-idle";
+    private static final String CLUSTER = "bench-cluster";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private final Options options;
@@ -91,7 +92,7 @@ public final class Bench {
         report.machine();
         step("Starting a Kafka broker (KRaft) on " + HOST);
         kafka = new KafkaBroker(Map.of("log.segment.bytes", String.valueOf(256 * 1024 * 1024))).start();
-        for (String app : List.of(BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2))) {
+        for (String app : List.of(BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2), CLUSTER)) {
             kafka.createTopic(topic(app), 1);
         }
         if (options.sections.contains("throughput")) {
@@ -127,8 +128,12 @@ public final class Bench {
             connections();
         }
         if (options.sections.contains("cluster")) {
-            report.note("cluster: TODO: subscribers on a worker that runs no task vs on the consuming worker "
-                    + "(events/s, p99, one run) wait for cluster-wide delivery (issue 5), which is not committed yet");
+            try {
+                cluster();
+            } catch (Exception | AssertionError e) {
+                System.out.println("    cluster run failed: " + e);
+                report.note("cluster: the run failed (" + e.getMessage() + "); see the log above");
+            }
         }
         report.jmh(options.jmhResults);
         report.print();
@@ -302,9 +307,7 @@ public final class Bench {
         int clients = options.latencyClients;
         int seconds = options.latencySeconds;
         long recorded = (long) rate * seconds;
-        Map<String, String> overrides = new LinkedHashMap<>();
-        options.latencyConsumer.forEach((key, value) -> overrides.put("consumer.override." + key, value));
-        String name = createConnector("lat", topic(app), overrides);
+        String name = createConnector("lat", topic(app), options.latencyConsumerOverrides());
         worker.rest().awaitRunning(name, 1);
         int capacity = (int) Math.min(Integer.MAX_VALUE - 8, recorded * clients / options.clientThreads * 2 + 1000);
         try (WsLoad load = new WsLoad(options.clientThreads, capacity);
@@ -379,6 +382,103 @@ public final class Bench {
                 ProducerConfig.ACKS_CONFIG, "1",
                 ProducerConfig.LINGER_MS_CONFIG, 0),
                 new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    // ------------------------------------------------------------------------------------------------- cluster
+
+    /**
+     * Cluster mode: three more workers form a Connect cluster with the REST extension, one task consumes; 10 subscribers
+     * on the consuming worker and 10 on a worker without a task (every event forwarded over a peer link) receive the
+     * same live events at a fixed rate, in one run.
+     */
+    private void cluster() throws Exception {
+        int clients = options.latencyClients;
+        int rate = options.clusterRate;
+        int seconds = options.latencySeconds;
+        step("Cluster mode: 3 workers, 1 task; " + clients + " subscribers on the consuming worker and " + clients
+                + " on a worker without a task, " + rate + " events/s");
+        List<String> hosts = List.of("127.0.0.2", "127.0.0.3", "127.0.0.4");
+        List<ConnectWorker> workers = new ArrayList<>();
+        try {
+            for (String host : hosts) {
+                workers.add(new ConnectWorker(kafka, host, "wsbridge-bench-cluster", ItEnvironment.pluginPath(),
+                        Map.of("rest.extension.classes", "io.wsbridge.connect.cluster.WsBridgeRestExtension",
+                                "wsbridge.websocket.host", host), List.of()));
+            }
+            List<Thread> starting = new ArrayList<>();
+            for (ConnectWorker clusterWorker : workers) {
+                Thread thread = new Thread(clusterWorker::start, "start-" + clusterWorker.host());
+                thread.start();
+                starting.add(thread);
+            }
+            for (Thread thread : starting) {
+                thread.join(TimeUnit.MINUTES.toMillis(4));
+            }
+            int port = FreePorts.on(hosts.get(0));
+            Map<String, String> config = new LinkedHashMap<>(connectorConfig(topic(CLUSTER), port,
+                    options.latencyConsumerOverrides()));
+            config.put("cluster.secret", "bench-cluster-secret-" + System.nanoTime());
+            ConnectWorker first = workers.get(0);
+            first.rest().createConnector("bench-cluster", config);
+            var status = first.rest().awaitRunning("bench-cluster", 1);
+            String consuming = status.tasks().get(0).workerId().replaceAll(":\\d+$", "");
+            String other = hosts.stream().filter(h -> !h.equals(consuming)).findFirst().orElseThrow();
+            System.out.println("    the task runs on " + consuming + "; subscribers also on " + other);
+            for (String host : hosts) {
+                awaitPort(host, port);
+            }
+            int capacity = (int) Math.min(Integer.MAX_VALUE - 8,
+                    (long) rate * seconds * clients / options.clientThreads * 2 + 1000);
+            try (WsLoad local = new WsLoad(options.clientThreads, capacity);
+                 WsLoad remote = new WsLoad(options.clientThreads, capacity);
+                 KafkaProducer<byte[], byte[]> producer = latencyProducer()) {
+                for (int i = 0; i < clients; i++) {
+                    local.connect(new InetSocketAddress(consuming, port), sourceAddress(i), "/" + CLUSTER);
+                    remote.connect(new InetSocketAddress(other, port), sourceAddress(i), "/" + CLUSTER);
+                }
+                awaitOpened(local, clients, Duration.ofSeconds(60));
+                awaitOpened(remote, clients, Duration.ofSeconds(60));
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+                long probes = 0;
+                while ((local.frames() < clients || remote.frames() < clients) && System.nanoTime() < deadline) {
+                    producer.send(record(topic(CLUSTER), probes++, System.nanoTime()));
+                    producer.flush();
+                    Thread.sleep(200);
+                }
+                if (local.frames() < clients || remote.frames() < clients) {
+                    throw new IllegalStateException("no event reached both workers' subscribers within 90 s");
+                }
+                long warm = pace(producer, topic(CLUSTER), rate, options.latencyWarmupSeconds, probes);
+                long warmFrames = (probes + warm) * clients;
+                awaitFrames(local, warmFrames, Duration.ofSeconds(60));
+                awaitFrames(remote, warmFrames, Duration.ofSeconds(60));
+                long localStart = local.frames();
+                long remoteStart = remote.frames();
+                local.recordLatency(true);
+                remote.recordLatency(true);
+                long started = System.nanoTime();
+                long sent = pace(producer, topic(CLUSTER), rate, seconds, probes + warm);
+                awaitFrames(local, localStart + sent * clients, Duration.ofSeconds(30));
+                awaitFrames(remote, remoteStart + sent * clients, Duration.ofSeconds(30));
+                double elapsed = (System.nanoTime() - started) / 1e9;
+                local.recordLatency(false);
+                remote.recordLatency(false);
+                Latency onConsuming = Latency.of(local.latenciesMicros(), sent * clients);
+                Latency onOther = Latency.of(remote.latenciesMicros(), sent * clients);
+                double localRate = (local.frames() - localStart) / (double) clients / elapsed;
+                double remoteRate = (remote.frames() - remoteStart) / (double) clients / elapsed;
+                System.out.printf(Locale.ROOT, "    consuming worker: %s%n    worker without a task: %s%n", onConsuming,
+                        onOther);
+                report.cluster(rate, clients, localRate, onConsuming, remoteRate, onOther,
+                        local.closedByServer() + remote.closedByServer());
+            } finally {
+                first.rest().delete("bench-cluster");
+            }
+        } finally {
+            for (ConnectWorker clusterWorker : workers) {
+                clusterWorker.close();
+            }
+        }
     }
 
     // --------------------------------------------------------------------------------------------- connections
@@ -479,6 +579,11 @@ public final class Bench {
 
     private String createConnector(String kind, String topic, Map<String, String> overrides) {
         String name = "bench-" + kind + "-" + (++connectorSerial);
+        worker.rest().createConnector(name, connectorConfig(topic, bridgePort, overrides));
+        return name;
+    }
+
+    private Map<String, String> connectorConfig(String topic, int port, Map<String, String> overrides) {
         Map<String, String> config = new LinkedHashMap<>();
         config.put("connector.class", "io.wsbridge.connect.WebSocketSinkConnector");
         config.put("tasks.max", "1");
@@ -487,15 +592,14 @@ public final class Bench {
         config.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
         config.put("header.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
         config.put("websocket.host", HOST);
-        config.put("websocket.port", String.valueOf(bridgePort));
+        config.put("websocket.port", String.valueOf(port));
         // Large enough for a whole backlog: the throughput runs measure delivery, not the overflow policy.
         config.put("websocket.subscriber.queue.size", String.valueOf(options.queueSize));
         config.put("auth.public.applications",
-                String.join(",", BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2)));
+                String.join(",", BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2), CLUSTER));
         config.put("consumer.override.auto.offset.reset", "earliest");
         config.putAll(overrides);
-        worker.rest().createConnector(name, config);
-        return name;
+        return config;
     }
 
     private void setLogLevel(String logger, String level) throws IOException, InterruptedException {
@@ -519,18 +623,26 @@ public final class Bench {
     }
 
     private void awaitPort(int port) {
+        awaitPort(HOST, port);
+    }
+
+    private static void awaitPort(String host, int port) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!accepts(port)) {
+        while (!accepts(host, port)) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("the bridge does not listen on " + port);
+                throw new IllegalStateException("no bridge listens on " + host + ":" + port);
             }
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
         }
     }
 
     private static boolean accepts(int port) {
+        return accepts(HOST, port);
+    }
+
+    private static boolean accepts(String host, int port) {
         try (Socket socket = new Socket()) {
-            socket.connect(new InetSocketAddress(HOST, port), 1000);
+            socket.connect(new InetSocketAddress(host, port), 1000);
             return true;
         } catch (IOException e) {
             return false;
@@ -734,6 +846,7 @@ public final class Bench {
         final Map<String, String> latencyConsumer = pairs(System.getProperty("bench.latency.consumer",
                 "fetch.max.wait.ms=10,max.poll.records=500"));
         final int[] connections = ints(System.getProperty("bench.connections", "1000,10000"));
+        final int clusterRate = Integer.getInteger("bench.cluster.rate", 1000);
         final Set<String> sections = Set.of(System.getProperty("bench.sections",
                 "throughput,latency,connections,cluster").split(","));
         final String benchClasspath = required("bench.classpath");
@@ -744,6 +857,12 @@ public final class Bench {
 
         static Options fromSystemProperties() {
             return new Options();
+        }
+
+        Map<String, String> latencyConsumerOverrides() {
+            Map<String, String> overrides = new LinkedHashMap<>();
+            latencyConsumer.forEach((key, value) -> overrides.put("consumer.override." + key, value));
+            return overrides;
         }
 
         private static String required(String key) {
@@ -840,6 +959,19 @@ public final class Bench {
                     bridge.acceptSeconds / bare.acceptSeconds));
         }
 
+        void cluster(int rate, int clients, double localRate, Latency local, double remoteRate, Latency remote,
+                int closed) {
+            rows.add(String.format(Locale.ROOT, "| cluster (3 workers, 1 task), %,d events/s, %d + %d subscribers: "
+                            + "on a worker without a task (every event forwarded) vs on the consuming worker "
+                            + "| %,.0f events/s per subscriber, p50 / p99 / max %.1f / %.1f / %.1f ms "
+                            + "| | consuming worker: %,.0f events/s per subscriber, p50 / p99 / max %.1f / %.1f / %.1f ms "
+                            + "| p99 %.2f x%s |", rate, clients, clients, remoteRate, remote.p50(), remote.p99(),
+                    remote.max(), localRate, local.p50(), local.p99(), local.max(), remote.p99() / local.p99(),
+                    remote.samples() == remote.expected() && local.samples() == local.expected() && closed == 0 ? ""
+                            : String.format(Locale.ROOT, " (frames: %,d of %,d forwarded, %,d of %,d local, %d closed)",
+                                    remote.samples(), remote.expected(), local.samples(), local.expected(), closed)));
+        }
+
         void note(String note) {
             notes.add(note);
         }
@@ -870,7 +1002,10 @@ public final class Bench {
             StringBuilder table = new StringBuilder(header);
             table.append("load average (1, 5, 15 min): ").append(loadBefore).append(" at the start, ")
                     .append(loadAverage()).append(" at the end\n\n");
-            table.append("| figure | wsbridge | baseline (a): bare Kafka consumer | baseline (b): bare Jetty | ratio |\n");
+            table.append("(a) a bare Kafka consumer on the same topic (for latency: produce to consume, same events); "
+                    + "(b) bare Jetty pushing pre-encoded frames to the same clients (cluster: the consuming worker, "
+                    + "same events); ratio: wsbridge to the lower baseline (heap, RSS, accept time: to bare Jetty)\n\n");
+            table.append("| figure | wsbridge | baseline (a) | baseline (b) | ratio |\n");
             table.append("| --- | --- | --- | --- | --- |\n");
             rows.forEach(row -> table.append(row).append('\n'));
             notes.forEach(note -> table.append('\n').append(note).append('\n'));
