@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.wsbridge.it.harness.ClientProcess;
 import io.wsbridge.it.harness.ConnectRest.ConnectorStatus;
 import io.wsbridge.it.harness.ConnectWorker;
 import io.wsbridge.it.harness.Events;
@@ -219,6 +220,46 @@ class KeycloakAccessIT {
     }
 
     // ---- sessions over time
+
+    @Test
+    @Order(5)
+    void realThirdPartyClientsAuthenticateWithHeaderAndQueryForms() throws Exception {
+        String alice = token("alice", ALICE_PASSWORD);
+        String basic = "Basic " + Base64.getEncoder()
+                .encodeToString(("alice:" + aliceKey).getBytes(StandardCharsets.UTF_8));
+        Path work = ItEnvironment.newWorkDir("keycloak-clients");
+        String privateUrl = uri("/" + PRIVATE_APP).toString();
+        Path script = Path.of(KeycloakAccessIT.class.getResource("/clients/ws_subscribe.py").toURI());
+        try (ClientProcess wscatBearer = ClientProcess.start("wscat-bearer", List.of("wscat", "-c", privateUrl,
+                "-H", "Authorization: Bearer " + alice), work, Duration.ofSeconds(90));
+                ClientProcess wscatApiKey = ClientProcess.start("wscat-api-key-query", List.of("wscat", "-c",
+                        privateUrl + apiKeyQuery("alice", aliceKey)), work, Duration.ofSeconds(90));
+                ClientProcess pythonToken = ClientProcess.start("python-token-query", List.of("/usr/bin/python3",
+                        "-m", "websockets", privateUrl + "?token=" + alice), work, Duration.ofSeconds(90));
+                ClientProcess scriptBasic = ClientProcess.start("ws_subscribe-basic", List.of("/usr/bin/python3",
+                        script.toString(), privateUrl, "-H", "Authorization: " + basic), work,
+                        Duration.ofSeconds(90))) {
+            List<ClientProcess> clients = List.of(wscatBearer, wscatApiKey, pythonToken, scriptBasic);
+            long deadline = System.nanoTime() + EVENTS_TIMEOUT.toNanos();
+            String id = null;
+            while (System.nanoTime() < deadline) {
+                String next = "kc-clients-" + UUID.randomUUID();
+                stack.events().sendBinary(topic(PRIVATE_APP), Events.event(PRIVATE_APP, "device-kc").withId(next));
+                String produced = next;
+                try {
+                    await().atMost(Duration.ofSeconds(2)).until(
+                            () -> clients.stream().allMatch(client -> client.stdout().contains(produced)));
+                    id = produced;
+                    break;
+                } catch (org.awaitility.core.ConditionTimeoutException notYet) {
+                    clients.forEach(client -> assertThat(client.isAlive())
+                            .as("%s still connected; stderr: %s", client.name(), client.stderr()).isTrue());
+                }
+            }
+            assertThat(id).as("an event of %s reached wscat and python clients authenticated as alice", PRIVATE_APP)
+                    .isNotNull();
+        }
+    }
 
     @Test
     @Order(10)
