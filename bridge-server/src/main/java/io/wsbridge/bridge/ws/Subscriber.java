@@ -19,6 +19,7 @@ import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.exception.CloseException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,6 +76,8 @@ public final class Subscriber implements FrameHandler, Subscription {
     private volatile long lastHeardNanos = System.nanoTime();
     private boolean receivingText;
     private boolean receivingBinary;
+    /** Bytes of the text message being received: the limit is in bytes, the builder counts chars. */
+    private long incomingBytes;
 
     Subscriber(SubscriberHost host, String application, String channel, String groupId, Credentials credentials,
             AccessDecision access, String remote) {
@@ -264,6 +267,7 @@ public final class Subscriber implements FrameHandler, Subscription {
             }
             case OpCode.TEXT -> {
                 incoming.reset();
+                incomingBytes = 0;
                 receivingText = true;
                 appendText(frame);
             }
@@ -290,7 +294,8 @@ public final class Subscriber implements FrameHandler, Subscription {
 
     private void appendText(Frame frame) {
         int limit = host.settings().maxMessageBytes();
-        if (incoming.length() + frame.getPayloadLength() > limit) {
+        incomingBytes += frame.getPayloadLength();
+        if (incomingBytes > limit) {
             receivingText = false;
             incoming.reset();
             close(CloseCodes.MESSAGE_TOO_BIG, "message larger than " + limit + " bytes");
@@ -299,6 +304,8 @@ public final class Subscriber implements FrameHandler, Subscription {
         incoming.append(frame.getPayload());
         if (frame.isFin()) {
             receivingText = false;
+            // A message that ends inside a multi-byte sequence is invalid too, not only one with a bad byte.
+            incoming.complete();
             if (incoming.hasCodingErrors()) {
                 incoming.reset();
                 close(CloseCodes.BAD_PAYLOAD, "message is not valid UTF-8");
@@ -310,9 +317,27 @@ public final class Subscriber implements FrameHandler, Subscription {
         }
     }
 
+    /**
+     * Jetty reports here the protocol errors it detects itself (a reserved opcode, an unmasked frame, a fragmented
+     * control frame...) before it closes the connection with their code: counted like the closes of this class.
+     */
     @Override
     public void onError(Throwable cause, Callback callback) {
         log.debug("WebSocket error on subscriber {} of '{}'", remote, application, cause);
+        if (cause instanceof CloseException closing) {
+            boolean first;
+            synchronized (queue) {
+                first = !closeRequested && !ended;
+                closeRequested = true;
+                done = true;
+                queue.clear();
+            }
+            if (first) {
+                log.debug("Closing subscriber {} of '{}' with {}: {}", remote, application, closing.getStatusCode(),
+                        closing.getMessage());
+                host.metrics().closed(closing.getStatusCode());
+            }
+        }
         callback.succeeded();
     }
 

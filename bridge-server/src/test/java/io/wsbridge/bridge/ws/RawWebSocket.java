@@ -122,8 +122,13 @@ public final class RawWebSocket implements AutoCloseable {
 
     /** Sends one masked frame, as a client must. */
     public void send(int opcode, byte[] payload) throws IOException {
+        send(opcode, payload, true);
+    }
+
+    /** Sends one masked frame; {@code fin} false starts or continues a fragmented message. */
+    public void send(int opcode, byte[] payload, boolean fin) throws IOException {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
-        frame.write(0x80 | opcode);
+        frame.write((fin ? 0x80 : 0) | opcode);
         if (payload.length < 126) {
             frame.write(0x80 | payload.length);
         } else if (payload.length < 65536) {

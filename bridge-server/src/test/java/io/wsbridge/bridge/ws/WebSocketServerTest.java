@@ -254,6 +254,63 @@ class WebSocketServerTest {
         }
     }
 
+    @Test
+    void aTextMessageEndingInsideAMultiByteCharacterClosesWith1007() throws Exception {
+        startDefault();
+        // 0xC3 starts a two-byte sequence that never ends
+        assertThat(closeCodeAfter(0x1, new byte[] {'{', (byte) 0xc3})).isEqualTo(CloseCodes.BAD_PAYLOAD);
+        try (RawWebSocket client = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 65536)) {
+            // the sequence split over two fragments is valid
+            client.send(0x1, new byte[] {'"', (byte) 0xc3}, false);
+            client.send(0x0, new byte[] {(byte) 0xa9, '"'}, true);
+            assertThat(client.readUntilClose().closeCode()).as("valid UTF-8, but not a token refresh")
+                    .isEqualTo(CloseCodes.PROTOCOL_ERROR);
+        }
+    }
+
+    @Test
+    void theMessageSizeLimitCountsBytesOverAllFragments() throws Exception {
+        start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub")).maxMessageBytes(1024).build());
+        byte[] twoByteChars = "\u00e9".repeat(200).getBytes(StandardCharsets.UTF_8); // 400 bytes, 200 chars
+        try (RawWebSocket client = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 65536)) {
+            client.send(0x1, twoByteChars, false);
+            client.send(0x0, twoByteChars, false);
+            client.send(0x0, twoByteChars, true); // 1200 bytes in all, 600 chars
+            RawWebSocket.Frame close = client.readUntilClose();
+            assertThat(close.closeCode()).isEqualTo(CloseCodes.MESSAGE_TOO_BIG);
+            assertThat(close.text()).endsWith("message larger than 1024 bytes");
+        }
+    }
+
+    @Test
+    void protocolErrorsThatJettyDetectsAreClosedWith1002AndCounted() throws Exception {
+        startDefault();
+        try (TestClient bystander = TestClient.connect(uri("/pub"))) {
+            awaitSubscribers("pub", 1);
+            assertThat(closeCodeAfter(0x3, new byte[0])).as("reserved opcode").isEqualTo(CloseCodes.PROTOCOL_ERROR);
+            assertThat(closeCodeAfter(0xB, new byte[0])).as("reserved control opcode")
+                    .isEqualTo(CloseCodes.PROTOCOL_ERROR);
+            assertThat(closeCodeAfterUnfinished(0x9, new byte[0])).as("a fragmented ping")
+                    .isEqualTo(CloseCodes.PROTOCOL_ERROR);
+
+            await().atMost(WAIT).untilAsserted(() -> assertThat(bridge.metrics().registry().find("wsbridge.closes")
+                    .tag("code", "1002").counter()).isNotNull().extracting(c -> c.count()).isEqualTo(3.0));
+            awaitSubscribers("pub", 1);
+            publish("pub", null, 0, 3);
+            assertThat(bystander.take(3, WAIT)).as("the well-behaved subscriber is unaffected").isEqualTo(numbered(0, 3));
+        }
+    }
+
+    /** As {@link #closeCodeAfter(int, byte[])}, with a frame without FIN. */
+    private int closeCodeAfterUnfinished(int opcode, byte[] payload) throws Exception {
+        try (RawWebSocket client = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 65536)) {
+            client.send(opcode, payload, false);
+            RawWebSocket.Frame close = client.readUntilClose();
+            assertThat(close).as("close frame").isNotNull();
+            return close.closeCode();
+        }
+    }
+
     private int closeCodeAfter(int opcode, byte[] payload) throws Exception {
         try (RawWebSocket client = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 65536)) {
             assertThat(client.status()).isEqualTo(101);
