@@ -79,7 +79,11 @@ public final class EventConverter {
 
     private final ApplicationResolver resolver;
     private final NonCloudEventPolicy policy;
-    private final JsonFormat structuredFormat;
+    /**
+     * Reads structured mode as the SDK's {@link JsonFormat} does, but refuses anything after the event: a record is
+     * one CloudEvent, and bytes the SDK would ignore mean the record is not what its producer meant.
+     */
+    private final ObjectReader structuredReader;
     /** Embeds JSON data as JSON and writes any other data as a string. */
     private final JsonFormat textFormat;
     /** Writes any data that is not a JSON tree as {@code data_base64}. */
@@ -89,7 +93,8 @@ public final class EventConverter {
     public EventConverter(ApplicationResolver resolver, NonCloudEventPolicy policy) {
         this.resolver = Objects.requireNonNull(resolver, "resolver");
         this.policy = Objects.requireNonNull(policy, "policy");
-        this.structuredFormat = new JsonFormat();
+        this.structuredReader = new ObjectMapper().registerModule(JsonFormat.getCloudEventJacksonModule())
+                .readerFor(CloudEvent.class).with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.textFormat = new JsonFormat(JsonFormatOptions.builder().forceStringSerialization(true).build());
         this.base64Format = new JsonFormat(JsonFormatOptions.builder().forceDataBase64Serialization(true).build());
         this.strictTreeReader = new ObjectMapper().reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -224,9 +229,10 @@ public final class EventConverter {
             throw new DataException(invalid + "the record has no value");
         }
         try {
-            return structuredFormat.deserialize(value);
-        } catch (EventDeserializationException | CloudEventRWException | IllegalStateException
-                 | IllegalArgumentException e) {
+            return structuredReader.readValue(value);
+        } catch (IOException e) {
+            throw new DataException(invalid + reason(e), new EventDeserializationException(e));
+        } catch (CloudEventRWException | IllegalStateException | IllegalArgumentException e) {
             throw new DataException(invalid + reason(e), e);
         }
     }

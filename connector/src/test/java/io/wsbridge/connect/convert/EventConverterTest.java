@@ -335,6 +335,24 @@ class EventConverterTest {
     }
 
     @Test
+    void rejectsStructuredJsonWithAnythingAfterTheEvent() {
+        Headers headers = new ConnectHeaders().addBytes("content-type", utf8("application/cloudevents+json"));
+        String event = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\"}";
+
+        assertThatThrownBy(() -> wrapping.convert(record(TOPIC, null, utf8(event + " garbage"), headers)))
+                .isInstanceOf(DataException.class)
+                .hasMessageStartingWith("Record events-my-app/0/42 is not a valid CloudEvent in structured mode"
+                        + " (application/cloudevents+json): Unrecognized token 'garbage'")
+                .hasCauseInstanceOf(EventDeserializationException.class);
+        assertThatThrownBy(() -> wrapping.convert(record(TOPIC, null, utf8(event + event), headers)))
+                .isInstanceOf(DataException.class)
+                .hasMessageStartingWith("Record events-my-app/0/42 is not a valid CloudEvent in structured mode"
+                        + " (application/cloudevents+json): Trailing token (of type START_OBJECT) found after value");
+        assertThat(json(wrapping.convert(record(TOPIC, null, utf8(event + " \n"), headers))).path("id").asText())
+                .as("white space after the event is fine").isEqualTo("1");
+    }
+
+    @Test
     void rejectsStructuredEventWithoutMandatoryAttribute() {
         Headers headers = new ConnectHeaders().addBytes("content-type", utf8("application/cloudevents+json"));
         SinkRecord record = record(TOPIC, null, utf8("{\"specversion\":\"1.0\",\"id\":\"1\",\"type\":\"t\"}"), headers);
