@@ -104,6 +104,14 @@ public final class ConnectWorker implements AutoCloseable {
         return groupId;
     }
 
+    /** The worker JVM's process id, for {@link JvmDiagnostics}; fails unless it runs. */
+    public synchronized long pid() {
+        if (process == null || !process.isAlive()) {
+            throw new IllegalStateException("not running: " + this);
+        }
+        return process.pid();
+    }
+
     public Path logFile() {
         return workDir.resolve("connect.log");
     }
