@@ -113,12 +113,12 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 Range.between(128, 16 * 1024 * 1024), Importance.LOW, "Largest message a client may send (such as "
                         + "a token refresh); a larger one closes the connection with code 1009.",
                 GROUP_SERVER, ++order, Width.SHORT, "Largest client message (bytes)");
-        def.define(ALLOWED_ORIGINS, Type.LIST, "", new Validators.Origins(), Importance.MEDIUM,
+        def.define(ALLOWED_ORIGINS, Type.LIST, "", Validators.origins(), Importance.MEDIUM,
                 "Browser origins (scheme://host[:port]) allowed to connect. An upgrade with an Origin header "
                         + "outside the list answers 403; clients that send no Origin (not browsers) are not "
                         + "affected. Empty allows every origin.",
                 GROUP_SERVER, ++order, Width.LONG, "Allowed origins");
-        def.define(TLS_KEYSTORE_LOCATION, Type.STRING, "", new Validators.OptionalAbsolutePath(), Importance.MEDIUM, "Path of the key store with the "
+        def.define(TLS_KEYSTORE_LOCATION, Type.STRING, "", Validators.optionalAbsolutePath(), Importance.MEDIUM, "Path of the key store with the "
                         + "server's certificate and private key. When set, the server speaks TLS only (wss://).",
                 GROUP_SERVER, ++order, Width.LONG, "TLS key store");
         def.define(TLS_KEYSTORE_TYPE, Type.STRING, "PKCS12", Validators.oneOf(List.of("pkcs12", "jks")),
@@ -135,7 +135,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
 
     private static void events(ConfigDef def) {
         int order = 0;
-        def.define(TOPIC_PATTERN, Type.STRING, ApplicationResolver.DEFAULT_TOPIC_PATTERN, new Validators.TopicPattern(),
+        def.define(TOPIC_PATTERN, Type.STRING, ApplicationResolver.DEFAULT_TOPIC_PATTERN, Validators.topicPattern(),
                 Importance.MEDIUM, "How to find a record's application when its CloudEvent has no 'application' "
                         + "extension: the named group 'application' of this pattern, matched against the whole topic "
                         + "name. Topics that do not match use their own name as the application.",
@@ -152,7 +152,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
 
     private static void access(ConfigDef def) {
         int order = 0;
-        def.define(PUBLIC_APPLICATIONS, Type.LIST, "", new Validators.ApplicationNames(), Importance.HIGH,
+        def.define(PUBLIC_APPLICATIONS, Type.LIST, "", Validators.applicationNames(), Importance.HIGH,
                 "Applications that anonymous subscribers (and every authenticated one) may read, whatever Keycloak "
                         + "says. Without " + KEYCLOAK_URL + " this list is the whole access policy (development "
                         + "mode): every other application answers 404 on upgrade, and credentials are refused with "
@@ -168,16 +168,16 @@ public final class WebSocketSinkConfig extends AbstractConfig {
 
     private static void keycloak(ConfigDef def) {
         int order = 0;
-        def.define(KEYCLOAK_URL, Type.STRING, "", new Validators.OptionalHttpUrl(), Importance.HIGH,
+        def.define(KEYCLOAK_URL, Type.STRING, "", Validators.optionalHttpUrl(), Importance.HIGH,
                 "Base URL of the Keycloak server (without /realms/...), e.g. http://keycloak:8080. When set, "
                         + "subscribers authenticate with OIDC tokens or API keys, and an application is the Keycloak "
                         + "group " + APPLICATIONS_GROUP + "/<application>. Empty runs the development mode "
                         + "described under " + PUBLIC_APPLICATIONS + ".",
                 GROUP_KEYCLOAK, ++order, Width.LONG, "Keycloak URL");
-        def.define(KEYCLOAK_REALM, Type.STRING, "", new Validators.OptionalName(), Importance.HIGH,
+        def.define(KEYCLOAK_REALM, Type.STRING, "", Validators.optionalName(), Importance.HIGH,
                 "The Keycloak realm of users and application groups; tokens must be issued by it.",
                 GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Realm");
-        def.define(KEYCLOAK_CLIENT_ID, Type.STRING, "", new Validators.OptionalName(), Importance.HIGH,
+        def.define(KEYCLOAK_CLIENT_ID, Type.STRING, "", Validators.optionalName(), Importance.HIGH,
                 "The confidential client whose service account the bridge uses to read users, API keys and groups "
                         + "(realm-management roles view-users, query-users, query-groups).",
                 GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Service account client id");
@@ -186,11 +186,11 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                         + "${file:/etc/wsbridge/secrets.properties:keycloak.client.secret}) so that Connect's REST "
                         + "API shows the reference, not the secret.",
                 GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Service account client secret");
-        def.define(APPLICATIONS_GROUP, Type.STRING, "/applications", new Validators.GroupPath(), Importance.MEDIUM,
+        def.define(APPLICATIONS_GROUP, Type.STRING, "/applications", Validators.groupPath(), Importance.MEDIUM,
                 "The Keycloak group whose subgroups are the applications: its members may read an application, "
                         + "and its attribute public=true lets anonymous clients read it.",
                 GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Applications group");
-        def.define(TOKEN_AUDIENCE, Type.STRING, "", new Validators.OptionalName(), Importance.LOW,
+        def.define(TOKEN_AUDIENCE, Type.STRING, "", Validators.optionalName(), Importance.LOW,
                 "If set, tokens must carry this audience (aud) or have been issued to this client (azp).",
                 GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Token audience");
         def.define(CACHE_TTL, Type.LONG, 30_000L, Range.between(1_000, 3_600_000), Importance.LOW,
