@@ -104,8 +104,8 @@ public final class Bench {
         }
 
         step("Starting a Connect worker with the plugin archive from " + ItEnvironment.pluginPath());
-        worker = new ConnectWorker(kafka, HOST, "wsbridge-bench", ItEnvironment.pluginPath(), Map.of(), List.of())
-                .start();
+        worker = new ConnectWorker(kafka, HOST, "wsbridge-bench", ItEnvironment.pluginPath(), Map.of(),
+                options.workerJvmOptions).start();
         workerPid = findPid("ConnectDistributed", worker.workDir().toString());
         setLogLevel("io.wsbridge", "INFO");
         bridgePort = FreePorts.on(HOST);
@@ -146,22 +146,26 @@ public final class Bench {
         Rate kafka300 = bareKafka(topic(BACKLOG), options.backlogEvents, options.backlogEvents);
         Rate kafka100 = bareKafka(topic(BACKLOG_100), options.backlog100Events, options.backlogEvents);
 
-        Rate bridge1 = bridgeRun("1 subscriber", BACKLOG, 1, null, options.backlogEvents);
-        frameBytes = bridge1.framePayloadBytes();
-        Rate bare1 = bareRun(1, options.backlogEvents);
-        report.throughput("1 subscriber", bridge1, kafka300, bare1, 1);
-
-        Rate bridge10 = bridgeRun("10 subscribers", BACKLOG, 10, null, options.backlogEvents);
-        Rate bare10 = bareRun(10, options.backlogEvents);
-        report.throughput("10 subscribers", bridge10, kafka300, bare10, 10);
-
-        Rate bridge100 = bridgeRun("100 subscribers", BACKLOG_100, 100, null, options.backlog100Events);
-        Rate bare100 = bareRun(100, options.backlog100Events);
-        report.throughput("100 subscribers", bridge100, kafka100, bare100, 100);
-
-        Rate bridgeGroup = bridgeRun("group of 4", BACKLOG, 4, "g4", options.backlogEvents);
-        Rate bareGroup = bareRun(4, options.backlogEvents / 4);
-        report.throughput("group of 4", bridgeGroup, kafka300, bareGroup, 1);
+        if (options.runs.contains("1")) {
+            Rate bridge1 = bridgeRun("1 subscriber", BACKLOG, 1, null, options.backlogEvents);
+            Rate bare1 = bareRun(1, options.backlogEvents);
+            report.throughput("1 subscriber", bridge1, kafka300, bare1, 1);
+        }
+        if (options.runs.contains("10")) {
+            Rate bridge10 = bridgeRun("10 subscribers", BACKLOG, 10, null, options.backlogEvents);
+            Rate bare10 = bareRun(10, options.backlogEvents);
+            report.throughput("10 subscribers", bridge10, kafka300, bare10, 10);
+        }
+        if (options.runs.contains("100")) {
+            Rate bridge100 = bridgeRun("100 subscribers", BACKLOG_100, 100, null, options.backlog100Events);
+            Rate bare100 = bareRun(100, options.backlog100Events);
+            report.throughput("100 subscribers", bridge100, kafka100, bare100, 100);
+        }
+        if (options.runs.contains("group")) {
+            Rate bridgeGroup = bridgeRun("group of 4", BACKLOG, 4, "g4", options.backlogEvents);
+            Rate bareGroup = bareRun(4, options.backlogEvents / 4);
+            report.throughput("group of 4", bridgeGroup, kafka300, bareGroup, 1);
+        }
     }
 
     /** N clients of the bridge; a connector created after they connected reads the backlog from earliest. */
@@ -178,6 +182,10 @@ public final class Bench {
             try {
                 Rate rate = measure("wsbridge, " + label, load, expected, workerPid);
                 rate.closed = load.closedByServer();
+                if (frameBytes == 0) {
+                    // the bare Jetty runs push frames of the size the bridge's first run had
+                    frameBytes = rate.framePayloadBytes();
+                }
                 return rate;
             } finally {
                 worker.rest().delete(name);
@@ -845,6 +853,11 @@ public final class Bench {
         final int latencyWarmupSeconds = Integer.getInteger("bench.latency.warmup.seconds", 5);
         final Map<String, String> latencyConsumer = pairs(System.getProperty("bench.latency.consumer",
                 "fetch.max.wait.ms=10,max.poll.records=500"));
+        /** Which throughput runs: any of 1, 10, 100, group. */
+        final Set<String> runs = Set.of(System.getProperty("bench.throughput.runs", "1,10,100,group").split(","));
+        /** More JVM options for the Connect worker, space-separated, e.g. to record a flight recording. */
+        final List<String> workerJvmOptions = System.getProperty("bench.worker.jvm", "").isBlank() ? List.of()
+                : List.of(System.getProperty("bench.worker.jvm").trim().split("\\s+"));
         final int[] connections = ints(System.getProperty("bench.connections", "1000,10000"));
         final int clusterRate = Integer.getInteger("bench.cluster.rate", 1000);
         final Set<String> sections = Set.of(System.getProperty("bench.sections",
