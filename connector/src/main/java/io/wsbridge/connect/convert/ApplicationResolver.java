@@ -3,6 +3,7 @@ package io.wsbridge.connect.convert;
 import io.cloudevents.CloudEvent;
 
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
@@ -27,7 +28,11 @@ public final class ApplicationResolver {
 
     private static final String EXAMPLE = "e.g. " + DEFAULT_TOPIC_PATTERN;
 
+    /** A task reads a handful of topics: the pattern is matched once per topic, not once per event. */
+    private static final int TOPIC_CACHE_LIMIT = 1024;
+
     private final Pattern topicPattern;
+    private final ConcurrentHashMap<String, String> topicApplications = new ConcurrentHashMap<>();
     private final boolean hasApplicationGroup;
 
     /**
@@ -54,15 +59,31 @@ public final class ApplicationResolver {
      * @return the application of the event, never {@code null} nor blank unless the topic is
      */
     public String resolve(CloudEvent event, String topic) {
-        if (event != null) {
-            Object extension = event.getExtension(APPLICATION_EXTENSION);
-            if (extension != null) {
-                String application = extension.toString();
-                if (!application.isBlank()) {
-                    return application;
-                }
-            }
+        Object extension = event == null ? null : event.getExtension(APPLICATION_EXTENSION);
+        return resolveFromExtension(extension == null ? null : extension.toString(), topic);
+    }
+
+    /**
+     * @param extension the value of the event's {@code application} extension, or {@code null} if it has none
+     * @param topic the topic the record came from
+     * @return the application of the event, never {@code null} nor blank unless the topic is
+     */
+    public String resolveFromExtension(String extension, String topic) {
+        if (extension != null && !extension.isBlank()) {
+            return extension;
         }
+        String application = topicApplications.get(topic);
+        if (application == null) {
+            application = fromTopic(topic);
+            if (topicApplications.size() >= TOPIC_CACHE_LIMIT) {
+                topicApplications.clear();
+            }
+            topicApplications.put(topic, application);
+        }
+        return application;
+    }
+
+    private String fromTopic(String topic) {
         if (hasApplicationGroup) {
             Matcher matcher = topicPattern.matcher(topic);
             if (matcher.matches()) {

@@ -55,6 +55,10 @@ import java.util.Objects;
  * {@code text/plain; charset=utf-8} or {@code application/octet-stream} after what the value holds. The record
  * coordinates are those the record was consumed with, before any transformation.
  *
+ * <p>The common case, a binary-mode CloudEvent 1.0 with JSON, text or binary data, takes a fast path
+ * ({@link BinaryModeWriter}) that writes the frame straight from the header bytes; every other record, and any
+ * record the fast path is unsure of, goes through the SDK as described above, which decides and words the errors.
+ *
  * <p>Every failure is a {@link DataException} naming the record as {@code topic/partition/offset}.
  * Thread-safe: build one per task and reuse it.
  */
@@ -73,7 +77,8 @@ public final class EventConverter {
     private static final String CONTENT_TYPE_HEADER = "content-type";
     private static final String SPEC_VERSION_HEADER = "ce_specversion";
     private static final String CE_HEADER_PREFIX = "ce_";
-    private static final String STRUCTURED_PREFIX = "application/cloudevents";
+    private static final String DATA = "data";
+    static final String STRUCTURED_PREFIX = "application/cloudevents";
     private static final String BATCH_JSON = "application/cloudevents-batch+json";
     private static final String BYTE_ARRAY_CONVERTER = "org.apache.kafka.connect.converters.ByteArrayConverter";
 
@@ -89,6 +94,7 @@ public final class EventConverter {
     /** Writes any data that is not a JSON tree as {@code data_base64}. */
     private final JsonFormat base64Format;
     private final ObjectReader strictTreeReader;
+    private final BinaryModeWriter binaryModeWriter = new BinaryModeWriter();
 
     public EventConverter(ApplicationResolver resolver, NonCloudEventPolicy policy) {
         this.resolver = Objects.requireNonNull(resolver, "resolver");
@@ -106,6 +112,16 @@ public final class EventConverter {
      */
     public Event convert(SinkRecord record) {
         byte[] value = valueBytes(record);
+        BinaryModeWriter.Result fast = binaryModeWriter.write(record, value);
+        if (fast != null) {
+            return Event.fromUtf8(resolver.resolveFromExtension(fast.application(), record.topic()), fast.subject(),
+                    fast.frame());
+        }
+        return convertWithSdk(record, value);
+    }
+
+    /** The path for every record: through the CloudEvents SDK. {@link BinaryModeWriter} must agree with it. */
+    Event convertWithSdk(SinkRecord record, byte[] value) {
         RecordHeaders headers = cloudEventHeaders(record);
         String contentType = lastHeader(headers, CONTENT_TYPE_HEADER);
 
@@ -116,6 +132,12 @@ public final class EventConverter {
             text = serialize(record, event);
         } else if (headers.lastHeader(SPEC_VERSION_HEADER) != null) {
             event = decodeBinary(record, headers, value);
+            if (event.getExtension(DATA) != null) {
+                // the SDK would write a second "data" member, and clients would see either of the two
+                throw new DataException("Record " + coordinates(record) + " is not a valid CloudEvent in binary mode:"
+                        + " it has a header ce_" + DATA + ", but '" + DATA + "' is no attribute name: the JSON"
+                        + " format keeps it for the event's data; give the extension another name");
+            }
             text = serialize(record, event);
         } else if (policy == NonCloudEventPolicy.WRAP) {
             String dataContentType = wrappedContentType(value);
@@ -135,7 +157,7 @@ public final class EventConverter {
         return Event.fromUtf8(resolver.resolve(event, record.topic()), event.getSubject(), text);
     }
 
-    private static byte[] valueBytes(SinkRecord record) {
+    static byte[] valueBytes(SinkRecord record) {
         Object value = record.value();
         if (value == null || value instanceof byte[]) {
             return (byte[]) value;
@@ -167,7 +189,7 @@ public final class EventConverter {
         return headers;
     }
 
-    private static byte[] headerBytes(SinkRecord record, org.apache.kafka.connect.header.Header header) {
+    static byte[] headerBytes(SinkRecord record, org.apache.kafka.connect.header.Header header) {
         Object value = header.value();
         if (value instanceof byte[]) {
             return (byte[]) value;

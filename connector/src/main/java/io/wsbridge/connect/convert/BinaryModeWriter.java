@@ -1,0 +1,319 @@
+package io.wsbridge.connect.convert;
+
+import org.apache.kafka.connect.header.Header;
+import org.apache.kafka.connect.sink.SinkRecord;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The fast path of {@link EventConverter}: writes the common binary-mode CloudEvent 1.0 straight from the record's
+ * header bytes to the structured JSON frame, without building an SDK {@code CloudEvent}, parsing the time into an
+ * {@code OffsetDateTime} or serializing through Jackson databind. It allocates little more than the frame itself.
+ *
+ * <p>It covers a subset and refuses the rest by returning {@code null}, so that the SDK path decides, with its
+ * messages, on anything unusual: spec versions other than {@code 1.0}, missing or empty {@code id}, {@code source}
+ * or {@code type}, header values that are not UTF-8, repeated headers, extension names other than lower-case
+ * letters and digits, reserved names ({@code data}, {@code datacontenttype}), times not in the RFC 3339 form
+ * {@code 2024-05-01T12:00:00.5Z} / {@code +02:00}, URIs it has not seen valid before and fail to parse, and JSON
+ * data under a content type the SDK would not embed as JSON. For everything it accepts, the frame holds the same
+ * JSON as the SDK's (same members and values; the time normalized as {@code OffsetDateTime} prints it; extensions
+ * in header order), which {@code BinaryModeWriterTest} checks against the SDK on generated records.
+ *
+ * <p>Thread-safe: the scratch buffer is per thread, the URI cache concurrent.
+ */
+final class BinaryModeWriter {
+
+    /** What the fast path found; {@code null} from {@link #write} means: use the SDK path. */
+    record Result(byte[] frame, String subject, String application) {
+    }
+
+    private static final int MAX_EXTENSIONS = 32;
+    private static final int URI_CACHE_LIMIT = 4096;
+    private static final byte[] SPEC_VERSION_1 = ascii("1.0");
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** URI values (source, dataschema) that {@link URI#URI(String)} accepted; cleared when it grows too big. */
+    private final ConcurrentHashMap<String, Boolean> validUris = new ConcurrentHashMap<>();
+
+    /**
+     * @return the frame, or {@code null} if the record is outside the subset this writer handles
+     */
+    Result write(SinkRecord record, byte[] value) {
+        Scratch s = SCRATCH.get();
+        s.reset();
+        for (Header header : record.headers()) {
+            if (header.value() == null) {
+                continue;
+            }
+            String key = header.key();
+            if (key.equals("content-type")) {
+                if (s.contentType != null) {
+                    return null;
+                }
+                s.contentType = EventConverter.headerBytes(record, header);
+            } else if (key.startsWith("ce_") && !s.attribute(key, EventConverter.headerBytes(record, header))) {
+                return null;
+            }
+        }
+        if (!Arrays.equals(s.specVersion, SPEC_VERSION_1) || isEmpty(s.id) || isEmpty(s.source) || isEmpty(s.type)
+                || !isUtf8(s.id) || !isUtf8(s.type) || !isUtf8(s.subject) || !isUtf8(s.contentType)
+                || !validUri(s.source) || s.dataSchema != null && !validUri(s.dataSchema)) {
+            return null;
+        }
+        byte[] time = null;
+        if (s.time != null && (time = RfcTime.normalize(s.time)) == null) {
+            return null;
+        }
+        for (int i = 0; i < s.extensions; i++) {
+            if (!isUtf8(s.extensionValues[i])) {
+                return null;
+            }
+        }
+        String contentType = s.contentType == null ? null : new String(s.contentType, StandardCharsets.UTF_8);
+        if (contentType != null && Payloads.essence(contentType).startsWith(EventConverter.STRUCTURED_PREFIX)) {
+            return null; // structured mode, whatever the ce_ headers say
+        }
+        int data = dataForm(contentType, value);
+        if (data == DATA_SDK) {
+            return null;
+        }
+
+        JsonOut out = s.out;
+        out.raw("{\"specversion\":\"1.0\",\"id\":").string(s.id)
+                .raw(",\"source\":").string(s.source)
+                .raw(",\"type\":").string(s.type);
+        if (s.contentType != null) {
+            out.raw(",\"datacontenttype\":").string(s.contentType);
+        }
+        if (s.dataSchema != null) {
+            out.raw(",\"dataschema\":").string(s.dataSchema);
+        }
+        if (s.subject != null) {
+            out.raw(",\"subject\":").string(s.subject);
+        }
+        if (time != null) {
+            out.raw(",\"time\":\"").raw(time).raw("\"");
+        }
+        String application = null;
+        for (int i = 0; i < s.extensions; i++) {
+            out.raw(",\"").raw(s.extensionNames[i]).raw("\":").string(s.extensionValues[i]);
+            if (s.extensionNames[i].equals(ApplicationResolver.APPLICATION_EXTENSION)) {
+                application = new String(s.extensionValues[i], StandardCharsets.UTF_8);
+            }
+        }
+        switch (data) {
+            case DATA_JSON -> out.raw(",\"data\":").raw(value);
+            case DATA_TEXT -> out.raw(",\"data\":").string(value);
+            case DATA_BASE64 -> out.raw(",\"data_base64\":\"").raw(Base64.getEncoder().encode(value)).raw("\"");
+            default -> {
+            }
+        }
+        out.raw("}");
+        String subject = s.subject == null ? null : new String(s.subject, StandardCharsets.UTF_8);
+        return new Result(out.toByteArray(), subject, application);
+    }
+
+    private static final int DATA_NONE = 0;
+    private static final int DATA_JSON = 1;
+    private static final int DATA_TEXT = 2;
+    private static final int DATA_BASE64 = 3;
+    private static final int DATA_SDK = 4;
+
+    /** How {@link EventConverter}'s SDK path would write the data; {@link #DATA_SDK} where it re-encodes JSON. */
+    private static int dataForm(String contentType, byte[] value) {
+        if (value == null || value.length == 0) {
+            return DATA_NONE; // the SDK's binary-mode reader reads an empty value as no data
+        }
+        if (Payloads.serializerEmbedsAsJson(contentType)) {
+            return Payloads.isJson(value) ? DATA_JSON : DATA_BASE64;
+        }
+        if (Payloads.isJsonMediaType(contentType)) {
+            return DATA_SDK;
+        }
+        return Payloads.isTextMediaType(contentType) && Payloads.isUtf8(value) ? DATA_TEXT : DATA_BASE64;
+    }
+
+    private boolean validUri(byte[] bytes) {
+        if (!Payloads.isUtf8(bytes)) {
+            return false;
+        }
+        String uri = new String(bytes, StandardCharsets.UTF_8);
+        if (validUris.containsKey(uri)) {
+            return true;
+        }
+        try {
+            new URI(uri);
+        } catch (URISyntaxException e) {
+            return false;
+        }
+        if (validUris.size() >= URI_CACHE_LIMIT) {
+            validUris.clear();
+        }
+        validUris.put(uri, Boolean.TRUE);
+        return true;
+    }
+
+    private static boolean isEmpty(byte[] bytes) {
+        return bytes == null || bytes.length == 0;
+    }
+
+    private static boolean isUtf8(byte[] bytes) {
+        return bytes == null || Payloads.isUtf8(bytes);
+    }
+
+    private static byte[] ascii(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The attributes of one record, and the output buffer, reused by a thread from record to record. */
+    private static final class Scratch {
+        byte[] specVersion;
+        byte[] id;
+        byte[] source;
+        byte[] type;
+        byte[] dataSchema;
+        byte[] subject;
+        byte[] time;
+        byte[] contentType;
+        final String[] extensionNames = new String[MAX_EXTENSIONS];
+        final byte[][] extensionValues = new byte[MAX_EXTENSIONS][];
+        int extensions;
+        final JsonOut out = new JsonOut();
+
+        void reset() {
+            specVersion = id = source = type = dataSchema = subject = time = contentType = null;
+            Arrays.fill(extensionNames, 0, extensions, null);
+            Arrays.fill(extensionValues, 0, extensions, null);
+            extensions = 0;
+            out.reset();
+        }
+
+        /** Takes one {@code ce_} header; {@code false} if the record needs the SDK path. */
+        boolean attribute(String key, byte[] value) {
+            switch (key) {
+                case "ce_specversion":
+                    return specVersion == null && (specVersion = value) != null;
+                case "ce_id":
+                    return id == null && (id = value) != null;
+                case "ce_source":
+                    return source == null && (source = value) != null;
+                case "ce_type":
+                    return type == null && (type = value) != null;
+                case "ce_dataschema":
+                    return dataSchema == null && (dataSchema = value) != null;
+                case "ce_subject":
+                    return subject == null && (subject = value) != null;
+                case "ce_time":
+                    return time == null && (time = value) != null;
+                default:
+                    return extension(key.substring(3), value);
+            }
+        }
+
+        private boolean extension(String name, byte[] value) {
+            if (extensions == MAX_EXTENSIONS || name.isEmpty() || name.equals("data")
+                    || name.equals("datacontenttype")) {
+                return false;
+            }
+            for (int i = 0; i < name.length(); i++) {
+                char c = name.charAt(i);
+                if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9')) {
+                    return false;
+                }
+            }
+            for (int i = 0; i < extensions; i++) {
+                if (extensionNames[i].equals(name)) {
+                    return false;
+                }
+            }
+            extensionNames[extensions] = name;
+            extensionValues[extensions] = value;
+            extensions++;
+            return true;
+        }
+    }
+
+    /** A growable UTF-8 buffer that writes JSON strings escaped as Jackson escapes them by default. */
+    static final class JsonOut {
+        private static final byte[] HEX = ascii("0123456789abcdef");
+        private byte[] buffer = new byte[2048];
+        private int length;
+
+        void reset() {
+            length = 0;
+            if (buffer.length > 1 << 20) {
+                buffer = new byte[2048]; // do not keep a buffer grown for one 5 MB record
+            }
+        }
+
+        JsonOut raw(String ascii) {
+            ensure(ascii.length());
+            for (int i = 0; i < ascii.length(); i++) {
+                buffer[length++] = (byte) ascii.charAt(i);
+            }
+            return this;
+        }
+
+        JsonOut raw(byte[] bytes) {
+            ensure(bytes.length);
+            System.arraycopy(bytes, 0, buffer, length, bytes.length);
+            length += bytes.length;
+            return this;
+        }
+
+        /** A JSON string of UTF-8 bytes that are known to be well-formed. */
+        JsonOut string(byte[] utf8) {
+            ensure(utf8.length + 2);
+            buffer[length++] = '"';
+            for (byte b : utf8) {
+                if (b >= 0x20 && b != '"' && b != '\\' || b < 0) {
+                    if (length == buffer.length) {
+                        ensure(1);
+                    }
+                    buffer[length++] = b;
+                } else {
+                    escape(b);
+                }
+            }
+            ensure(1);
+            buffer[length++] = '"';
+            return this;
+        }
+
+        private void escape(byte b) {
+            ensure(6);
+            buffer[length++] = '\\';
+            switch (b) {
+                case '"' -> buffer[length++] = '"';
+                case '\\' -> buffer[length++] = '\\';
+                case '\b' -> buffer[length++] = 'b';
+                case '\t' -> buffer[length++] = 't';
+                case '\n' -> buffer[length++] = 'n';
+                case '\f' -> buffer[length++] = 'f';
+                case '\r' -> buffer[length++] = 'r';
+                default -> {
+                    buffer[length++] = 'u';
+                    buffer[length++] = '0';
+                    buffer[length++] = '0';
+                    buffer[length++] = HEX[b >> 4];
+                    buffer[length++] = HEX[b & 0xF];
+                }
+            }
+        }
+
+        private void ensure(int more) {
+            if (length + more > buffer.length) {
+                buffer = Arrays.copyOf(buffer, Math.max(buffer.length * 2, length + more));
+            }
+        }
+
+        byte[] toByteArray() {
+            return Arrays.copyOf(buffer, length);
+        }
+    }
+}
