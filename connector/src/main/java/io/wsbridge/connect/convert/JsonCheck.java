@@ -1,0 +1,218 @@
+package io.wsbridge.connect.convert;
+
+/**
+ * Checks that UTF-8 bytes are exactly one JSON value (RFC 8259), so that they can be embedded in a frame as they
+ * are. A recursive descent over the bytes that builds nothing; the bytes must already be known to be UTF-8, as only
+ * the JSON grammar is checked here. One instance per check.
+ */
+final class JsonCheck {
+
+    /** Deeper nesting is refused, as Jackson's parser refuses it by default. */
+    static final int MAX_DEPTH = 1000;
+
+    private final byte[] s;
+    private final int n;
+    private int i;
+
+    JsonCheck(byte[] utf8) {
+        this.s = utf8;
+        this.n = utf8.length;
+    }
+
+    /** Whether the bytes hold one value with optional white space around it, and nothing else. */
+    boolean document() {
+        skipWhitespace();
+        if (!value(0)) {
+            return false;
+        }
+        skipWhitespace();
+        return i == n;
+    }
+
+    private boolean value(int depth) {
+        if (i >= n) {
+            return false;
+        }
+        switch (s[i]) {
+            case '{':
+                return object(depth + 1);
+            case '[':
+                return array(depth + 1);
+            case '"':
+                return string();
+            case 't':
+                return literal("true");
+            case 'f':
+                return literal("false");
+            case 'n':
+                return literal("null");
+            default:
+                return number();
+        }
+    }
+
+    private boolean object(int depth) {
+        if (depth > MAX_DEPTH) {
+            return false;
+        }
+        i++;
+        skipWhitespace();
+        if (i < n && s[i] == '}') {
+            i++;
+            return true;
+        }
+        while (true) {
+            if (i >= n || s[i] != '"' || !string()) {
+                return false;
+            }
+            skipWhitespace();
+            if (i >= n || s[i] != ':') {
+                return false;
+            }
+            i++;
+            skipWhitespace();
+            if (!value(depth)) {
+                return false;
+            }
+            skipWhitespace();
+            if (i >= n) {
+                return false;
+            }
+            if (s[i] == '}') {
+                i++;
+                return true;
+            }
+            if (s[i] != ',') {
+                return false;
+            }
+            i++;
+            skipWhitespace();
+        }
+    }
+
+    private boolean array(int depth) {
+        if (depth > MAX_DEPTH) {
+            return false;
+        }
+        i++;
+        skipWhitespace();
+        if (i < n && s[i] == ']') {
+            i++;
+            return true;
+        }
+        while (true) {
+            if (!value(depth)) {
+                return false;
+            }
+            skipWhitespace();
+            if (i >= n) {
+                return false;
+            }
+            if (s[i] == ']') {
+                i++;
+                return true;
+            }
+            if (s[i] != ',') {
+                return false;
+            }
+            i++;
+            skipWhitespace();
+        }
+    }
+
+    /** A string from its opening quote: no raw control characters, only the escapes JSON defines. */
+    private boolean string() {
+        i++;
+        while (i < n) {
+            byte b = s[i];
+            if (b == '"') {
+                i++;
+                return true;
+            }
+            if (b == '\\') {
+                if (++i >= n) {
+                    return false;
+                }
+                switch (s[i]) {
+                    case '"', '\\', '/', 'b', 'f', 'n', 'r', 't' -> i++;
+                    case 'u' -> {
+                        if (i + 4 >= n || !hex(s[i + 1]) || !hex(s[i + 2]) || !hex(s[i + 3]) || !hex(s[i + 4])) {
+                            return false;
+                        }
+                        i += 5;
+                    }
+                    default -> {
+                        return false;
+                    }
+                }
+            } else if (b >= 0 && b < 0x20) {
+                return false;
+            } else {
+                i++;
+            }
+        }
+        return false;
+    }
+
+    /** {@code -? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?} */
+    private boolean number() {
+        if (s[i] == '-') {
+            i++;
+        }
+        if (i >= n) {
+            return false;
+        }
+        if (s[i] == '0') {
+            i++;
+        } else if (s[i] >= '1' && s[i] <= '9') {
+            digits();
+        } else {
+            return false;
+        }
+        if (i < n && s[i] == '.') {
+            i++;
+            if (digits() == 0) {
+                return false;
+            }
+        }
+        if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+            i++;
+            if (i < n && (s[i] == '+' || s[i] == '-')) {
+                i++;
+            }
+            return digits() > 0;
+        }
+        return true;
+    }
+
+    private int digits() {
+        int start = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+        }
+        return i - start;
+    }
+
+    private boolean literal(String word) {
+        if (i + word.length() > n) {
+            return false;
+        }
+        for (int k = 0; k < word.length(); k++) {
+            if (s[i + k] != word.charAt(k)) {
+                return false;
+            }
+        }
+        i += word.length();
+        return true;
+    }
+
+    private void skipWhitespace() {
+        while (i < n && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) {
+            i++;
+        }
+    }
+
+    private static boolean hex(byte b) {
+        return b >= '0' && b <= '9' || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F';
+    }
+}
