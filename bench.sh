@@ -57,6 +57,9 @@ rm -rf "$plugins" "$PWD/$out/bench-work"
 mkdir -p "$plugins" "$PWD/$out/bench-work"
 # BENCH_PLUGIN_ZIP=<archive> measures another build of the connector (e.g. before a change) with the same harness.
 unzip -q "${BENCH_PLUGIN_ZIP:-$(ls connector/target/wsbridge-connector-*.zip)}" -d "$plugins"
+# Baseline: a sink connector that does nothing (benchmarks' NullSinkConnector), a plugin of its own.
+mkdir -p "$plugins/null-sink"
+jar cf "$plugins/null-sink/null-sink.jar" -C "$out/classes" io/wsbridge/bench/nullsink -C benchmarks/src/null-sink META-INF
 
 echo "==> The real stack"
 exec java -Xmx1g -XX:+UseSerialGC \

@@ -3,6 +3,7 @@ package io.wsbridge.it.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.it.harness.ConnectWorker;
+import io.wsbridge.it.harness.JmxAccess;
 import io.wsbridge.it.harness.Events;
 import io.wsbridge.it.harness.FreePorts;
 import io.wsbridge.it.harness.ItEnvironment;
@@ -69,6 +70,7 @@ public final class Bench {
     private ConnectWorker worker;
     private ManagedProcess bare;
     private long workerPid;
+    private int jmxPort;
     private int bridgePort;
     private int barePort;
     private int frameBytes;
@@ -104,8 +106,11 @@ public final class Bench {
         }
 
         step("Starting a Connect worker with the plugin archive from " + ItEnvironment.pluginPath());
-        worker = new ConnectWorker(kafka, HOST, "wsbridge-bench", ItEnvironment.pluginPath(), Map.of(),
-                options.workerJvmOptions).start();
+        jmxPort = FreePorts.on(HOST);
+        List<String> workerJvm = new ArrayList<>(JmxAccess.remoteJmxOptions(HOST, jmxPort));
+        workerJvm.addAll(options.workerJvmOptions);
+        worker = new ConnectWorker(kafka, HOST, "wsbridge-bench", ItEnvironment.pluginPath(), Map.of(), workerJvm)
+                .start();
         workerPid = findPid("ConnectDistributed", worker.workDir().toString());
         setLogLevel("io.wsbridge", "INFO");
         bridgePort = FreePorts.on(HOST);
@@ -146,10 +151,19 @@ public final class Bench {
         Rate kafka300 = bareKafka(topic(BACKLOG), options.backlogEvents, options.backlogEvents);
         Rate kafka100 = bareKafka(topic(BACKLOG_100), options.backlog100Events, options.backlogEvents);
 
+        Rate nullSink = null;
+        if (options.runs.contains("null")) {
+            nullSink = nullSinkRun(topic(BACKLOG), options.backlogEvents);
+            report.nullSink(nullSink, kafka300);
+        }
         if (options.runs.contains("1")) {
             Rate bridge1 = bridgeRun("1 subscriber", BACKLOG, 1, null, options.backlogEvents);
             Rate bare1 = bareRun(1, options.backlogEvents);
             report.throughput("1 subscriber", bridge1, kafka300, bare1, 1);
+            if (nullSink != null) {
+                report.note(String.format(Locale.ROOT, "1 subscriber: wsbridge delivered %.2f of what the sink that"
+                        + " does nothing took from the same worker", bridge1.perSecond / nullSink.perSecond));
+            }
         }
         if (options.runs.contains("10")) {
             Rate bridge10 = bridgeRun("10 subscribers", BACKLOG, 10, null, options.backlogEvents);
@@ -165,6 +179,44 @@ public final class Bench {
             Rate bridgeGroup = bridgeRun("group of 4", BACKLOG, 4, "g4", options.backlogEvents);
             Rate bareGroup = bareRun(4, options.backlogEvents / 4);
             report.throughput("group of 4", bridgeGroup, kafka300, bareGroup, 1);
+        }
+    }
+
+    /**
+     * What Connect costs by itself: a sink connector whose task drops the records (benchmarks' {@code NullSinkConnector},
+     * a plugin of its own on the worker's {@code plugin.path}) reads the backlog from earliest, counted by the worker's
+     * task metric {@code sink-record-send-total} over JMX.
+     */
+    private Rate nullSinkRun(String topic, long events) throws Exception {
+        String name = "bench-null-" + (++connectorSerial);
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("connector.class", "io.wsbridge.bench.nullsink.NullSinkConnector");
+        config.put("tasks.max", "1");
+        config.put("topics", topic);
+        config.put("key.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        config.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        config.put("header.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        config.put("consumer.override.auto.offset.reset", "earliest");
+        try (JmxAccess jmx = JmxAccess.connect(HOST, jmxPort)) {
+            worker.rest().createConnector(name, config);
+            try {
+                javax.management.ObjectName metrics = new javax.management.ObjectName(
+                        "kafka.connect:type=sink-task-metrics,connector=" + name + ",task=0");
+                // asked every 10 ms, not on every turn of measure's loop: RMI calls cost the worker CPU too
+                long[] last = {0, 0};
+                LongSupplier sent = () -> {
+                    long now = System.nanoTime();
+                    if (now - last[1] >= 10_000_000) {
+                        last[0] = jmx.number(metrics, "sink-record-send-total").orElse(0.0).longValue();
+                        last[1] = now;
+                    }
+                    return last[0];
+                };
+                return measure("Connect sink that does nothing", sent, events, options.runTimeout,
+                        () -> cpuTicks(workerPid));
+            } finally {
+                worker.rest().delete(name);
+            }
         }
     }
 
@@ -853,8 +905,9 @@ public final class Bench {
         final int latencyWarmupSeconds = Integer.getInteger("bench.latency.warmup.seconds", 5);
         final Map<String, String> latencyConsumer = pairs(System.getProperty("bench.latency.consumer",
                 "fetch.max.wait.ms=10,max.poll.records=500"));
-        /** Which throughput runs: any of 1, 10, 100, group. */
-        final Set<String> runs = Set.of(System.getProperty("bench.throughput.runs", "1,10,100,group").split(","));
+        /** Which throughput runs: any of null (the sink that does nothing), 1, 10, 100, group. */
+        final Set<String> runs = Set.of(System.getProperty("bench.throughput.runs", "null,1,10,100,group")
+                .split(","));
         /** More JVM options for the Connect worker, space-separated, e.g. to record a flight recording. */
         final List<String> workerJvmOptions = System.getProperty("bench.worker.jvm", "").isBlank() ? List.of()
                 : List.of(System.getProperty("bench.worker.jvm").trim().split("\\s+"));
@@ -942,6 +995,12 @@ public final class Bench {
                     bridge.complete && bridge.closed == 0 ? ""
                             : " (incomplete: " + bridge.received + " of " + bridge.expected + " frames, "
                                     + bridge.closed + " closed)"));
+        }
+
+        void nullSink(Rate nullSink, Rate kafka) {
+            rows.add(String.format(Locale.ROOT, "| throughput, a Connect sink that does nothing (the worker's own"
+                    + " cost) | %,.0f events/s; %.1f µs CPU/event | %s | | %.2f of (a) |", nullSink.perSecond,
+                    nullSink.cpuMicrosPerFrame, events(kafka.perSecond, 0, 1), nullSink.perSecond / kafka.perSecond));
         }
 
         private static String events(double events, double frames, int subscribers) {
