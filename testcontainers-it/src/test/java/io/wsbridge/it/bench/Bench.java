@@ -93,7 +93,8 @@ public final class Bench {
     private void run() throws Exception {
         report.machine();
         step("Starting a Kafka broker (KRaft) on " + HOST);
-        kafka = new KafkaBroker(Map.of("log.segment.bytes", String.valueOf(256 * 1024 * 1024))).start();
+        kafka = new KafkaBroker(Map.of("log.segment.bytes", String.valueOf(256 * 1024 * 1024)),
+                options.brokerJvmOptions).start();
         for (String app : List.of(BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2), CLUSTER)) {
             kafka.createTopic(topic(app), 1);
         }
@@ -463,7 +464,7 @@ public final class Bench {
             for (String host : hosts) {
                 workers.add(new ConnectWorker(kafka, host, "wsbridge-bench-cluster", ItEnvironment.pluginPath(),
                         Map.of("rest.extension.classes", "io.wsbridge.connect.cluster.WsBridgeRestExtension",
-                                "wsbridge.websocket.host", host), List.of()));
+                                "wsbridge.websocket.host", host), options.workerJvmOptions));
             }
             List<Thread> starting = new ArrayList<>();
             for (ConnectWorker clusterWorker : workers) {
@@ -902,15 +903,21 @@ public final class Bench {
         final int[] rates = ints(System.getProperty("bench.latency.rates", "1000,10000"));
         final int latencyClients = Integer.getInteger("bench.latency.clients", 10);
         final int latencySeconds = Integer.getInteger("bench.latency.seconds", 20);
-        final int latencyWarmupSeconds = Integer.getInteger("bench.latency.warmup.seconds", 5);
+        /** Long enough for the JIT compilers of the broker, the worker and the load to be done. */
+        final int latencyWarmupSeconds = Integer.getInteger("bench.latency.warmup.seconds", 40);
         final Map<String, String> latencyConsumer = pairs(System.getProperty("bench.latency.consumer",
-                "fetch.max.wait.ms=10,max.poll.records=500"));
+                "fetch.min.bytes=65536,fetch.max.wait.ms=10,max.poll.records=500"));
         /** Which throughput runs: any of null (the sink that does nothing), 1, 10, 100, group. */
         final Set<String> runs = Set.of(System.getProperty("bench.throughput.runs", "null,1,10,100,group")
                 .split(","));
-        /** More JVM options for the Connect worker, space-separated, e.g. to record a flight recording. */
-        final List<String> workerJvmOptions = System.getProperty("bench.worker.jvm", "").isBlank() ? List.of()
-                : List.of(System.getProperty("bench.worker.jvm").trim().split("\\s+"));
+        /**
+         * JVM options of the Connect worker, space-separated: by default what Kafka's {@code connect-distributed.sh}
+         * gives it (heap, G1 with a 20 ms pause goal); more can be added, e.g. to record a flight recording.
+         */
+        final List<String> workerJvmOptions = words(System.getProperty("bench.worker.jvm",
+                "-Xms256m -Xmx2g " + KAFKA_GC));
+        /** JVM options of the broker, space-separated: by default what Kafka's {@code kafka-server-start.sh} gives it. */
+        final List<String> brokerJvmOptions = words(System.getProperty("bench.broker.jvm", "-Xms1g -Xmx1g " + KAFKA_GC));
         final int[] connections = ints(System.getProperty("bench.connections", "1000,10000"));
         final int clusterRate = Integer.getInteger("bench.cluster.rate", 1000);
         final Set<String> sections = Set.of(System.getProperty("bench.sections",
@@ -920,6 +927,13 @@ public final class Bench {
                 : Path.of(System.getProperty("bench.jmh.results"));
         final Path resultsFile = Path.of(System.getProperty("bench.results", "bench-results.md"));
         final String load = System.getProperty("bench.load.note", "");
+
+        /** The collector settings of Kafka's scripts ({@code KAFKA_JVM_PERFORMANCE_OPTS}). */
+        static final String KAFKA_GC = "-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35";
+
+        private static List<String> words(String text) {
+            return text.isBlank() ? List.of() : List.of(text.trim().split("\\s+"));
+        }
 
         static Options fromSystemProperties() {
             return new Options();

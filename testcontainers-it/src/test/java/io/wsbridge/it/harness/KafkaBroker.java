@@ -41,16 +41,26 @@ public final class KafkaBroker implements AutoCloseable {
     private final int brokerPort;
     private final int controllerPort;
     private final Map<String, String> extraProperties;
+    private final List<String> jvmOptions;
     private final Object adminLock = new Object();
     private ManagedProcess process;
     private Admin admin;
 
     /** @param extraProperties broker properties that override or add to the defaults */
     public KafkaBroker(Map<String, String> extraProperties) {
+        this(extraProperties, List.of());
+    }
+
+    /**
+     * @param jvmOptions options for the broker's JVM; heap ({@code -Xms}, {@code -Xmx}) or collector options replace
+     *                   the harness's small-heap defaults
+     */
+    public KafkaBroker(Map<String, String> extraProperties, List<String> jvmOptions) {
         this.workDir = ItEnvironment.newWorkDir("kafka");
         this.brokerPort = FreePorts.on(HOST);
         this.controllerPort = FreePorts.on(HOST);
         this.extraProperties = Map.copyOf(extraProperties);
+        this.jvmOptions = List.copyOf(jvmOptions);
     }
 
     public KafkaBroker() {
@@ -66,7 +76,7 @@ public final class KafkaBroker implements AutoCloseable {
         if (!Files.exists(dataDir().resolve("meta.properties"))) {
             format(config);
         }
-        process = ManagedProcess.start("kafka", KafkaJvm.command(workDir, "512m", "kafka.Kafka", config.toString()),
+        process = ManagedProcess.start("kafka", KafkaJvm.command(workDir, "512m", jvmOptions, "kafka.Kafka", config.toString()),
                 workDir, workDir.resolve("kafka.log"));
         awaitReady();
         return this;

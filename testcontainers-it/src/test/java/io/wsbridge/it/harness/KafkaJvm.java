@@ -51,10 +51,15 @@ final class KafkaJvm {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xms64m", "-Xmx" + heap,
-                "-XX:+UseSerialGC", // two cores, small heaps: least overhead
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        // Options given for heap or collector replace the defaults (a JVM refuses two collectors).
+        if (jvmOptions.stream().noneMatch(option -> option.startsWith("-Xms") || option.startsWith("-Xmx"))) {
+            command.addAll(List.of("-Xms64m", "-Xmx" + heap));
+        }
+        if (jvmOptions.stream().noneMatch(option -> option.matches("-XX:\\+Use\\w+GC"))) {
+            command.add("-XX:+UseSerialGC"); // two cores, small heaps: least overhead
+        }
+        command.addAll(List.of(
                 "-Djava.awt.headless=true",
                 "-Djava.io.tmpdir=" + workDir,
                 "-Dlog4j2.configurationFile=" + log4j.toUri(),
