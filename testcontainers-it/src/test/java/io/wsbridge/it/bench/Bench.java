@@ -149,6 +149,16 @@ public final class Bench {
 
     private void throughput() throws Exception {
         step("Throughput from a backlog (connector reads from earliest; clients connected before it starts)");
+        if (options.throughputWarmup) {
+            // The JIT compilers of the broker, the worker and the load share the two cores with the first runs:
+            // one unmeasured pass of each kind first, so that every figure is taken on compiled code.
+            System.out.println("    warm-up pass, not measured:");
+            bareKafka(topic(BACKLOG), options.backlogEvents, options.backlogEvents);
+            nullSinkRun(topic(BACKLOG), options.backlogEvents);
+            bridgeRun("1 subscriber", BACKLOG, 1, null, options.backlogEvents);
+            bareRun(1, options.backlogEvents);
+            System.out.println("    measured:");
+        }
         Rate kafka300 = bareKafka(topic(BACKLOG), options.backlogEvents, options.backlogEvents);
         Rate kafka100 = bareKafka(topic(BACKLOG_100), options.backlog100Events, options.backlogEvents);
 
@@ -438,11 +448,9 @@ public final class Bench {
     }
 
     private KafkaProducer<byte[], byte[]> latencyProducer() {
-        return new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ProducerConfig.ACKS_CONFIG, "1",
-                ProducerConfig.LINGER_MS_CONFIG, 0),
-                new ByteArraySerializer(), new ByteArraySerializer());
+        Map<String, Object> config = new LinkedHashMap<>(options.latencyProducer);
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
+        return new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
     }
 
     // ------------------------------------------------------------------------------------------------- cluster
@@ -894,7 +902,9 @@ public final class Bench {
     static final class Options {
         static final int DATA_BYTES = 200;
         final int dataBytes = DATA_BYTES;
-        final long backlogEvents = Long.getLong("bench.backlog.events", 300_000);
+        final long backlogEvents = Long.getLong("bench.backlog.events", 1_000_000);
+        /** An unmeasured pass of the bare consumer, the sink that does nothing and 1 subscriber first. */
+        final boolean throughputWarmup = Boolean.parseBoolean(System.getProperty("bench.throughput.warmup", "true"));
         final long backlog100Events = Long.getLong("bench.backlog100.events", 30_000);
         final int queueSize = Integer.getInteger("bench.queue.size", 1_000_000);
         final int clientThreads = Integer.getInteger("bench.client.threads", 2);
@@ -918,6 +928,9 @@ public final class Bench {
                 "-Xms256m -Xmx2g " + KAFKA_GC));
         /** JVM options of the broker, space-separated: by default what Kafka's {@code kafka-server-start.sh} gives it. */
         final List<String> brokerJvmOptions = words(System.getProperty("bench.broker.jvm", "-Xms1g -Xmx1g " + KAFKA_GC));
+        /** The load's producer settings for the latency and cluster runs. */
+        final Map<String, String> latencyProducer = pairs(System.getProperty("bench.latency.producer",
+                "acks=1,linger.ms=0"));
         final int[] connections = ints(System.getProperty("bench.connections", "1000,10000"));
         final int clusterRate = Integer.getInteger("bench.cluster.rate", 1000);
         final Set<String> sections = Set.of(System.getProperty("bench.sections",
