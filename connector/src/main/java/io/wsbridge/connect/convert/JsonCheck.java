@@ -61,7 +61,8 @@ final class JsonCheck {
             i++;
             return true;
         }
-        while (true) {
+        int next;
+        do {
             if (i >= n || s[i] != '"' || !string()) {
                 return false;
             }
@@ -74,20 +75,8 @@ final class JsonCheck {
             if (!value(depth)) {
                 return false;
             }
-            skipWhitespace();
-            if (i >= n) {
-                return false;
-            }
-            if (s[i] == '}') {
-                i++;
-                return true;
-            }
-            if (s[i] != ',') {
-                return false;
-            }
-            i++;
-            skipWhitespace();
-        }
+        } while ((next = afterElement('}')) == MORE);
+        return next == CLOSED;
     }
 
     private boolean array(int depth) {
@@ -100,24 +89,35 @@ final class JsonCheck {
             i++;
             return true;
         }
-        while (true) {
+        int next;
+        do {
             if (!value(depth)) {
                 return false;
             }
-            skipWhitespace();
-            if (i >= n) {
-                return false;
-            }
-            if (s[i] == ']') {
-                i++;
-                return true;
-            }
-            if (s[i] != ',') {
-                return false;
-            }
-            i++;
-            skipWhitespace();
+        } while ((next = afterElement(']')) == MORE);
+        return next == CLOSED;
+    }
+
+    private static final int MORE = 0;
+    private static final int CLOSED = 1;
+    private static final int MALFORMED = 2;
+
+    /** After a member or element: a comma ({@link #MORE}), the closing bracket ({@link #CLOSED}) or anything else. */
+    private int afterElement(char close) {
+        skipWhitespace();
+        if (i >= n) {
+            return MALFORMED;
         }
+        if (s[i] == close) {
+            i++;
+            return CLOSED;
+        }
+        if (s[i] != ',') {
+            return MALFORMED;
+        }
+        i++;
+        skipWhitespace();
+        return MORE;
     }
 
     /** A string from its opening quote: no raw control characters, only the escapes JSON defines. */

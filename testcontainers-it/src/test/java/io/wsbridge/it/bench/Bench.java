@@ -200,14 +200,7 @@ public final class Bench {
      */
     private Rate nullSinkRun(String topic, long events) throws Exception {
         String name = "bench-null-" + (++connectorSerial);
-        Map<String, String> config = new LinkedHashMap<>();
-        config.put("connector.class", "io.wsbridge.bench.nullsink.NullSinkConnector");
-        config.put("tasks.max", "1");
-        config.put("topics", topic);
-        config.put("key.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
-        config.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
-        config.put("header.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
-        config.put("consumer.override.auto.offset.reset", "earliest");
+        Map<String, String> config = sinkConfig("io.wsbridge.bench.nullsink.NullSinkConnector", topic);
         try (JmxAccess jmx = JmxAccess.connect(HOST, jmxPort)) {
             worker.rest().createConnector(name, config);
             try {
@@ -652,21 +645,27 @@ public final class Bench {
         return name;
     }
 
-    private Map<String, String> connectorConfig(String topic, int port, Map<String, String> overrides) {
+    /** One task reading {@code topic} from earliest, records as raw bytes. */
+    private static Map<String, String> sinkConfig(String connectorClass, String topic) {
         Map<String, String> config = new LinkedHashMap<>();
-        config.put("connector.class", "io.wsbridge.connect.WebSocketSinkConnector");
+        config.put("connector.class", connectorClass);
         config.put("tasks.max", "1");
         config.put("topics", topic);
         config.put("key.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
         config.put("value.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
         config.put("header.converter", "org.apache.kafka.connect.converters.ByteArrayConverter");
+        config.put("consumer.override.auto.offset.reset", "earliest");
+        return config;
+    }
+
+    private Map<String, String> connectorConfig(String topic, int port, Map<String, String> overrides) {
+        Map<String, String> config = sinkConfig("io.wsbridge.connect.WebSocketSinkConnector", topic);
         config.put("websocket.host", HOST);
         config.put("websocket.port", String.valueOf(port));
         // Large enough for a whole backlog: the throughput runs measure delivery, not the overflow policy.
         config.put("websocket.subscriber.queue.size", String.valueOf(options.queueSize));
         config.put("auth.public.applications",
                 String.join(",", BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2), CLUSTER));
-        config.put("consumer.override.auto.offset.reset", "earliest");
         config.putAll(overrides);
         return config;
     }
