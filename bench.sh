@@ -2,7 +2,7 @@
 # The benchmark command (see BENCHMARKS.md): builds wsbridge, runs the JMH benchmarks of the hot path, then starts a
 # KRaft broker, a Connect worker with the plugin archive and a bare Jetty baseline server as local processes on
 # 127.0.0.1, drives them from a load generator in its own JVM and prints a table in which every figure has its baseline
-# measured in the same run. Takes about 10 minutes; every process it starts is stopped when it ends.
+# measured in the same run. Takes about 10 minutes on a quiet machine; every process it starts is stopped when it ends.
 #
 #   ./bench.sh                          everything
 #   ./bench.sh --no-jmh                 the real stack only
