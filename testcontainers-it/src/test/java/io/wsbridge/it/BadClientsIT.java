@@ -250,6 +250,8 @@ class BadClientsIT {
         requests.put("a 256-character name", RawWsClient.upgradeRequest(HOST, port, "/" + "a".repeat(256), ""));
         requests.put("a 10 KB name", RawWsClient.upgradeRequest(HOST, port, "/" + "a".repeat(10 * 1024), ""));
         requests.put("no Sec-WebSocket-Key", ok.replaceFirst("Sec-WebSocket-Key: [^\r]*\r\n", ""));
+        requests.put("a Sec-WebSocket-Key that is not 16 bytes in base64",
+                ok.replaceFirst("Sec-WebSocket-Key: [^\r]*\r\n", "Sec-WebSocket-Key: not-a-key\r\n"));
         requests.put("Sec-WebSocket-Version: 99", ok.replace("Sec-WebSocket-Version: 13", "Sec-WebSocket-Version: 99"));
         requests.put("no Host", ok.replaceFirst("Host: [^\r]*\r\n", ""));
         requests.put("a 16 KB header", RawWsClient.upgradeRequest(HOST, port, "/" + APP, "X-Junk: " + "j".repeat(16 * 1024) + "\r\n"));
@@ -270,6 +272,7 @@ class BadClientsIT {
         expected.put("a 256-character name", 404);
         expected.put("a 10 KB name", 414); // over Jetty's 8 KB request-line and header limit
         expected.put("no Sec-WebSocket-Key", 400);
+        expected.put("a Sec-WebSocket-Key that is not 16 bytes in base64", 400); // RFC 6455 4.2.1
         expected.put("Sec-WebSocket-Version: 99", 426);
         expected.put("no Host", 400);
         expected.put("a 16 KB header", 431);

@@ -5,6 +5,7 @@ import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.CredentialsException;
 import io.wsbridge.bridge.auth.CredentialsParser;
+import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +59,12 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     @Override
     public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
         String remote = Request.getRemoteAddr(request) + ":" + Request.getRemotePort(request);
+        String key = request.getHeaders().get(HttpHeader.SEC_WEBSOCKET_KEY);
+        if (key != null && !isValidKey(key)) {
+            // Jetty answers any key; RFC 6455 (4.2.1) wants 16 random bytes in base64, else 400.
+            return refuse(request, response, callback, 400,
+                    "Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455)", remote);
+        }
         String origin = request.getHeaders().get(HttpHeader.ORIGIN);
         var origins = host.settings().allowedOrigins();
         if (origin != null && !origins.isEmpty() && !origins.contains(origin)) {
@@ -101,6 +108,19 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         }
         log.debug("Accepting {} as {} for '{}'", remote, decision.principal(), route.application());
         return new Subscriber(host, route.application(), route.channel(), groupId, credentials, decision, remote);
+    }
+
+    /** Whether an HTTP/1.1 upgrade's key is what RFC 6455 asks for: base64 of 16 bytes (24 characters). */
+    static boolean isValidKey(String key) {
+        String trimmed = key.trim();
+        if (trimmed.length() != 24) {
+            return false;
+        }
+        try {
+            return Base64.getDecoder().decode(trimmed).length == 16;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private static Map<String, List<String>> query(Request request) {
