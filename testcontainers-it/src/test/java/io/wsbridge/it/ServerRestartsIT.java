@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The servers around the bridge go away and come back, on a stack of this class's own: after a broker restart the
  * same subscribers get the new events on the same connections, with no task failure; a worker restart closes the
- * subscribers with 1001 (the bridge outlives no JVM) and, once they reconnect, they get the events produced after it.
+ * subscribers with 1001 (the bridge outlives no JVM) and, once they reconnect, they get the events produced after it;
+ * a killed worker (SIGKILL) cuts its connections without a close frame, and once it runs again the same holds.
  * Task restarts, pause and resume, and deleting the connector are {@code TaskRestartIT}'s.
  */
 class ServerRestartsIT {
@@ -122,6 +123,36 @@ class ServerRestartsIT {
             sendAll(stack.events(), records(after));
             assertReceived(first2, after, RECOVERY);
             assertReceived(member2, after, WAIT); // the group's only member
+        }
+        ConnectorStatus status = stack.rest().status(sink.name());
+        assertThat(status.isRunning(1)).as("%s", status.describe()).isTrue();
+    }
+
+    @Test
+    void afterTheWorkerIsKilledSubscribersThatReconnectGetTheEventsProducedAfterIt() {
+        WsClient client = WsClient.awaitConnect(sink.uri("/" + APP), Map.of(), WAIT);
+        try {
+            sink.awaitSubscribers(APP, 1);
+            awaitCommitted(sendAndReceive(List.of(client), 4));
+
+            stack.worker().kill(); // SIGKILL: no shutdown hook, no close frame, the group learns it from timeouts
+
+            CloseStatus closed = client.awaitClose(WAIT);
+            LOG.info("the killed worker's connection ended with {}", closed);
+            assertThat(closed.code()).as("a connection cut without a close frame (1006, or an error): %s", closed)
+                    .isIn(1006, -1);
+        } finally {
+            client.close();
+        }
+        stack.worker().start();
+        stack.rest().awaitRunning(sink.name(), 1);
+
+        try (WsClient again = WsClient.awaitConnect(sink.uri("/" + APP), Map.of(), RECOVERY)) {
+            sink.awaitSubscribers(APP, 1);
+            List<Events.CloudEvent> after = events(20);
+            sendAll(stack.events(), records(after));
+            // the events before the kill were committed: none comes again, and none of the new ones is missing
+            assertReceived(again, after, RECOVERY);
         }
         ConnectorStatus status = stack.rest().status(sink.name());
         assertThat(status.isRunning(1)).as("%s", status.describe()).isTrue();
