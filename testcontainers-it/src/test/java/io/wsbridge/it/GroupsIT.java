@@ -33,12 +33,7 @@ class GroupsIT {
 
     @BeforeAll
     static void startConnector(Stack stack) {
-        SinkConnector.createTopicIfAbsent(stack.kafka(), TOPIC, 1);
-        sink = SinkConnector.shipped(stack, "groups-it", Map.of(
-                "topics.regex", TOPIC,
-                "auth.public.applications", APP));
-        sink.create().awaitRunning();
-        sink.awaitFlowing(APP, TOPIC, 1);
+        sink = SinkConnector.startedForPublicApplication(stack, "groups-it", APP);
     }
 
     @AfterAll

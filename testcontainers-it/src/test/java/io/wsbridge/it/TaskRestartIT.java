@@ -41,12 +41,7 @@ class TaskRestartIT {
 
     @BeforeAll
     static void startConnector(Stack stack) {
-        SinkConnector.createTopicIfAbsent(stack.kafka(), TOPIC, 1);
-        sink = SinkConnector.shipped(stack, "restart-it", Map.of(
-                "topics.regex", TOPIC,
-                "auth.public.applications", APP));
-        sink.create().awaitRunning();
-        sink.awaitFlowing(APP, TOPIC, 1);
+        sink = SinkConnector.startedForPublicApplication(stack, "restart-it", APP);
     }
 
     @AfterAll

@@ -74,6 +74,19 @@ public final class SinkConnector implements AutoCloseable {
         return new SinkConnector(stack, name, Integer.parseInt(config.get("websocket.port")), config);
     }
 
+    /**
+     * The shipped connector, reading the one-partition topic {@code events-<application>} (created if absent) for the
+     * public application {@code application}: created, running, and events flowing to subscribers.
+     */
+    public static SinkConnector startedForPublicApplication(Stack stack, String name, String application) {
+        String topic = "events-" + application;
+        createTopicIfAbsent(stack.kafka(), topic, 1);
+        SinkConnector sink = shipped(stack, name, Map.of("topics.regex", topic, "auth.public.applications", application));
+        sink.create().awaitRunning();
+        sink.awaitFlowing(application, topic, 1);
+        return sink;
+    }
+
     /** The {@code config} object of {@code config/websocket-sink.json}, as strings. */
     public static Map<String, String> shippedConfig() {
         Path file = ItEnvironment.configFile("websocket-sink.json")
