@@ -23,6 +23,7 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.ToDoubleFunction;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.UriCompliance;
@@ -54,6 +55,9 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     private static final String REFRESH = "RefreshAccessToken";
 
     private final Router router;
+    private final ToDoubleFunction<String> subscriberGauge;
+    private final ToDoubleFunction<String> groupGauge;
+    private final ToDoubleFunction<String> remoteSubscriptionGauge;
     private final BridgeMetrics metrics;
     private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
     private volatile int users;
@@ -71,6 +75,9 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         this.settings = settings;
         this.policy = policy;
         this.router = router;
+        this.subscriberGauge = router::subscribers;
+        this.groupGauge = router::groups;
+        this.remoteSubscriptionGauge = router::remoteSubscriptions;
         this.metrics = new BridgeMetrics(subscribers::size,
                 () -> subscribers.stream().mapToLong(Subscriber::queued).sum(),
                 () -> subscribers.stream().mapToInt(Subscriber::queued).max().orElse(0));
@@ -190,8 +197,9 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
     @Override
     public BridgeMetrics.ApplicationMeters meters(String application) {
-        return metrics.application(application, router::subscribers, router::groups,
-                settings.cluster() == null ? null : router::remoteSubscriptions);
+        // called per published event: the gauge functions are made once, not per call
+        return metrics.application(application, subscriberGauge, groupGauge,
+                settings.cluster() == null ? null : remoteSubscriptionGauge);
     }
 
     /** Attaches the bridge's cluster node (peer links, readiness), or detaches it with {@code null}. */

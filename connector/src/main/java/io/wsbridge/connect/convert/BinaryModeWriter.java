@@ -75,8 +75,9 @@ final class BinaryModeWriter {
             }
         }
         String contentType = s.contentType == null ? null : new String(s.contentType, StandardCharsets.UTF_8);
-        if (contentType != null && Payloads.essence(contentType).startsWith(EventConverter.STRUCTURED_PREFIX)) {
-            return null; // structured mode, whatever the ce_ headers say
+        if (contentType != null && contentType.strip().regionMatches(true, 0, EventConverter.STRUCTURED_PREFIX, 0,
+                EventConverter.STRUCTURED_PREFIX.length())) {
+            return null; // maybe structured mode, whatever the ce_ headers say: the SDK path decides
         }
         int data = dataForm(contentType, value);
         if (data == DATA_SDK) {
