@@ -1,5 +1,7 @@
 package io.wsbridge.it;
 
+import static io.wsbridge.it.ItSupport.consume;
+import static io.wsbridge.it.ItSupport.header;
 import static io.wsbridge.it.ItSupport.json;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -22,17 +24,12 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -80,11 +77,7 @@ class BadRecordsIT {
 
     @AfterAll
     static void deleteConnectors() {
-        for (SinkConnector sink : new SinkConnector[] {wrapping, reporting, big}) {
-            if (sink != null) {
-                sink.close();
-            }
-        }
+        SinkConnector.closeAll(wrapping, reporting, big);
     }
 
     @Test
@@ -171,7 +164,7 @@ class BadRecordsIT {
             assertThat(ws.nextFrame(Duration.ofMillis(500))).as("no frame for a dead-lettered record").isEmpty();
         }
 
-        List<ConsumerRecord<byte[], byte[]>> letters = consume(stack, deadLetterTopic(app), deadLetters.size());
+        List<ConsumerRecord<byte[], byte[]>> letters = consume(stack, deadLetterTopic(app), deadLetters.size(), WAIT);
         for (ConsumerRecord<byte[], byte[]> letter : letters) {
             long offset = Long.parseLong(header(letter, "__connect.errors.offset"));
             DeadLetter expected = deadLetters.remove(offset);
@@ -414,33 +407,6 @@ class BadRecordsIT {
     private static void assertRunning(Stack stack, SinkConnector sink) {
         ConnectorStatus status = stack.rest().status(sink.name());
         assertThat(status.isRunning(1)).as("task still RUNNING: %s", status.describe()).isTrue();
-    }
-
-    /** The first {@code count} records of the topic (one partition), waiting for them; fails if more arrive. */
-    private static List<ConsumerRecord<byte[], byte[]>> consume(Stack stack, String topic, int count) {
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            await("the Connect worker creating " + topic).atMost(WAIT)
-                    .until(() -> stack.kafka().admin().listTopics().names().get().contains(topic));
-            consumer.assign(List.of(new TopicPartition(topic, 0)));
-            await(count + " records in " + topic).atMost(WAIT).pollInterval(Duration.ZERO).until(() -> {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-                return records.size() >= count;
-            });
-            consumer.poll(Duration.ofMillis(500)).forEach(records::add);
-        }
-        assertThat(records).as("records in %s", topic).hasSize(count);
-        return records;
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> record, String key) {
-        Header header = record.headers().lastHeader(key);
-        assertThat(header).as("header %s of the dead letter", key).isNotNull();
-        return new String(header.value(), StandardCharsets.UTF_8);
     }
 
     private static String id(Optional<String> frame) {

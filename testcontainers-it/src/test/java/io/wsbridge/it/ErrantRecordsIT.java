@@ -1,5 +1,7 @@
 package io.wsbridge.it;
 
+import static io.wsbridge.it.ItSupport.consume;
+import static io.wsbridge.it.ItSupport.header;
 import static io.wsbridge.it.ItSupport.ids;
 import static io.wsbridge.it.ItSupport.json;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -19,15 +21,10 @@ import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -83,11 +80,7 @@ class ErrantRecordsIT {
 
     @AfterAll
     static void deleteConnectors() {
-        for (SinkConnector sink : new SinkConnector[] {reporting, wrapping, failing}) {
-            if (sink != null) {
-                sink.close();
-            }
-        }
+        SinkConnector.closeAll(reporting, wrapping, failing);
     }
 
     @Test
@@ -111,7 +104,7 @@ class ErrantRecordsIT {
                     .containsExactlyElementsOf(valid);
             assertThat(ws.nextFrame(Duration.ofMillis(500))).as("nothing of the errant records").isEmpty();
 
-            List<ConsumerRecord<byte[], byte[]>> deadLetters = consume(stack, DEAD_LETTERS, errant.size());
+            List<ConsumerRecord<byte[], byte[]>> deadLetters = consume(stack, DEAD_LETTERS, errant.size(), WAIT);
             for (int i = 0; i < errant.size(); i++) {
                 ConsumerRecord<byte[], byte[]> letter = deadLetters.get(i);
                 RecordMetadata original = errantSent.get(i);
@@ -189,30 +182,6 @@ class ErrantRecordsIT {
         RecordHeaders headers = new RecordHeaders();
         headers.add("content-type", bytes(Events.STRUCTURED_CONTENT_TYPE));
         return new ProducerRecord<>(topic, null, bytes("device-1"), bytes(value), headers);
-    }
-
-    /** The first {@code count} records of the topic (one partition), waiting for them. */
-    private static List<ConsumerRecord<byte[], byte[]>> consume(Stack stack, String topic, int count) {
-        List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
-                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.assign(List.of(new TopicPartition(topic, 0)));
-            await(count + " records in " + topic).atMost(WAIT).pollInterval(Duration.ZERO).until(() -> {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-                return records.size() >= count;
-            });
-        }
-        assertThat(records).as("records in %s", topic).hasSize(count);
-        return records;
-    }
-
-    private static String header(ConsumerRecord<byte[], byte[]> record, String key) {
-        Header header = record.headers().lastHeader(key);
-        assertThat(header).as("header %s of the dead letter", key).isNotNull();
-        return new String(header.value(), StandardCharsets.UTF_8);
     }
 
     private static byte[] bytes(String text) {

@@ -87,6 +87,15 @@ public final class SinkConnector implements AutoCloseable {
         return sink;
     }
 
+    /** Deletes each connector that was set up ({@code null}s are skipped), for a test class's {@code @AfterAll}. */
+    public static void closeAll(SinkConnector... sinks) {
+        for (SinkConnector sink : sinks) {
+            if (sink != null) {
+                sink.close();
+            }
+        }
+    }
+
     /** The {@code config} object of {@code config/websocket-sink.json}, as strings. */
     public static Map<String, String> shippedConfig() {
         Path file = ItEnvironment.configFile("websocket-sink.json")
