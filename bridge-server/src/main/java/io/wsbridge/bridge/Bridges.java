@@ -1,5 +1,6 @@
 package io.wsbridge.bridge;
 
+import io.wsbridge.bridge.settings.BridgeSettings;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;

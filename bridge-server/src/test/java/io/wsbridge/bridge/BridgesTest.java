@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.ws.TestClient;
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -7,7 +7,9 @@ import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.Identity;
+import io.wsbridge.bridge.auth.IdentityProvider;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.lang.reflect.Method;
@@ -26,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The example consumer in bridge-server/examples compiles and streams with an API key. */
 class ExampleConsumerTest {
 
-    record KeyOnly() implements BridgeSettings.IdentityProvider {
+    record KeyOnly() implements IdentityProvider {
         @Override
         public AccessPolicy accessPolicy(Set<String> staticPublicApplications) {
             return new AccessPolicy() {

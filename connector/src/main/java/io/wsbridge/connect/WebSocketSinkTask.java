@@ -2,10 +2,10 @@ package io.wsbridge.connect;
 
 import io.wsbridge.bridge.Bridge;
 import io.wsbridge.bridge.BridgeException;
-import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.Bridges;
 import io.wsbridge.bridge.bus.EventBus;
 import io.wsbridge.bridge.bus.WriteBatch;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.connect.cluster.WorkerSettings;
 import io.wsbridge.connect.config.ConnectorValidation;
 import io.wsbridge.connect.config.WebSocketSinkConfig;

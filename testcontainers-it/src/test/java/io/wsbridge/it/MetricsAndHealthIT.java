@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.wsbridge.it.harness.BridgeHttp;
 import io.wsbridge.it.harness.BridgeHttp.Scrape;
+import io.wsbridge.it.harness.BridgeHttp;
 import io.wsbridge.it.harness.ConnectRest;
 import io.wsbridge.it.harness.ConnectWorker;
 import io.wsbridge.it.harness.Events;

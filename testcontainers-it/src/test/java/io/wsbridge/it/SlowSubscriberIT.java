@@ -1,8 +1,8 @@
 package io.wsbridge.it;
 
 import static io.wsbridge.it.ItSupport.idsOf;
-import static io.wsbridge.it.ItSupport.receiveIds;
 import static io.wsbridge.it.ItSupport.json;
+import static io.wsbridge.it.ItSupport.receiveIds;
 import static io.wsbridge.it.ItSupport.sendAll;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -12,8 +12,8 @@ import io.wsbridge.it.harness.Events;
 import io.wsbridge.it.harness.SinkConnector;
 import io.wsbridge.it.harness.Stack;
 import io.wsbridge.it.harness.StackExtension;
-import io.wsbridge.it.harness.WsClient;
 import io.wsbridge.it.harness.WsClient.CloseStatus;
+import io.wsbridge.it.harness.WsClient;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,11 +1,11 @@
 package io.wsbridge.bridge.ws;
 
-import io.wsbridge.bridge.BridgeSettings;
-import io.wsbridge.bridge.OverflowPolicy;
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.Router;
+import io.wsbridge.bridge.session.OverflowPolicy;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import java.util.concurrent.atomic.LongAdder;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CoreSession;

@@ -1,10 +1,11 @@
 package io.wsbridge.bridge.cluster;
 
-import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.Interest;
 import io.wsbridge.bridge.route.Router;
-import io.wsbridge.bridge.ws.CloseCodes;
+import io.wsbridge.bridge.session.CloseCodes;
+import io.wsbridge.bridge.settings.BridgeSettings;
+import io.wsbridge.bridge.settings.ClusterSettings;
 import io.wsbridge.bridge.ws.Subscriber;
 import io.wsbridge.bridge.ws.WebSocketServer;
 import java.time.Duration;

@@ -1,8 +1,8 @@
 package io.wsbridge.bridge.cluster;
 
-import io.wsbridge.bridge.OverflowPolicy;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.session.OverflowPolicy;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;

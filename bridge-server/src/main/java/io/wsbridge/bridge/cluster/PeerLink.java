@@ -1,7 +1,8 @@
 package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
-import io.wsbridge.bridge.ws.CloseCodes;
+import io.wsbridge.bridge.session.CloseCodes;
+import io.wsbridge.bridge.settings.ClusterSettings;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.time.Duration;

@@ -3,7 +3,8 @@ package io.wsbridge.bridge.cluster;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.GroupKey;
-import io.wsbridge.bridge.ws.CloseCodes;
+import io.wsbridge.bridge.session.CloseCodes;
+import io.wsbridge.bridge.session.OverflowPolicy;
 import java.nio.ByteBuffer;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
@@ -38,7 +39,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     private volatile boolean ended;
 
     PeerSession(ClusterNode node, String peer, String remote, int capacity,
-            io.wsbridge.bridge.OverflowPolicy policy) {
+            OverflowPolicy policy) {
         this.node = node;
         this.peer = peer;
         this.remote = remote;

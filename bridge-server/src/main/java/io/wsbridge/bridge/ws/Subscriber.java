@@ -1,12 +1,13 @@
 package io.wsbridge.bridge.ws;
 
-import io.wsbridge.bridge.OverflowPolicy;
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.WriteBatch;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.Subscription;
+import io.wsbridge.bridge.session.CloseCodes;
+import io.wsbridge.bridge.session.OverflowPolicy;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayDeque;

@@ -1,7 +1,7 @@
 package io.wsbridge.bridge.ws;
 
-import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.settings.BridgeSettings;
 
 /** What a {@link Subscriber} needs of the server that owns it. */
 interface SubscriberHost {

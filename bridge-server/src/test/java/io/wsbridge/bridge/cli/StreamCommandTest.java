@@ -4,12 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.Bridge;
-import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.Identity;
+import io.wsbridge.bridge.auth.IdentityProvider;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.ws.Subscriber;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -81,7 +82,7 @@ class StreamCommandTest {
         }
     }
 
-    record FakeProvider(FakePolicy policy) implements BridgeSettings.IdentityProvider {
+    record FakeProvider(FakePolicy policy) implements IdentityProvider {
         @Override
         public AccessPolicy accessPolicy(Set<String> staticPublicApplications) {
             return policy;

@@ -2,9 +2,9 @@ package io.wsbridge.bridge.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.wsbridge.bridge.OverflowPolicy;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.session.OverflowPolicy;
 import org.junit.jupiter.api.Test;
 
 class ForwardQueueTest {

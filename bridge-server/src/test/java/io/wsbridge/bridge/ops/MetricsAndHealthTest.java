@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.Bridge;
-import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.Bridges;
-import io.wsbridge.bridge.OverflowPolicy;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.session.OverflowPolicy;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.ws.RawWebSocket;
 import io.wsbridge.bridge.ws.TestClient;
 import java.io.IOException;

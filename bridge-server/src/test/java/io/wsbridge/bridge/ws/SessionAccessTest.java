@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.Bridge;
-import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.Identity;
+import io.wsbridge.bridge.auth.IdentityProvider;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.session.CloseCodes;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +61,7 @@ class SessionAccessTest {
         }
     }
 
-    record FakeProvider(FakePolicy policy) implements BridgeSettings.IdentityProvider {
+    record FakeProvider(FakePolicy policy) implements IdentityProvider {
         @Override
         public AccessPolicy accessPolicy(Set<String> staticPublicApplications) {
             return policy;

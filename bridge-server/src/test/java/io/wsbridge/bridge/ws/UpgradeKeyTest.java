@@ -1,7 +1,9 @@
 package io.wsbridge.bridge.ws;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.wsbridge.bridge.Bridge;
-import io.wsbridge.bridge.BridgeSettings;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -11,8 +13,6 @@ import java.util.Base64;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-
-import static org.assertj.core.api.Assertions.assertThat;
 
 /** RFC 6455 4.2.1: a server answers an upgrade whose Sec-WebSocket-Key is not 16 bytes in base64 with 400. */
 class UpgradeKeyTest {

@@ -5,9 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.Bridge;
-import io.wsbridge.bridge.BridgeSettings;
-import io.wsbridge.bridge.OverflowPolicy;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.session.CloseCodes;
+import io.wsbridge.bridge.session.OverflowPolicy;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.Bridge;
-import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.WriteBatch;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,9 +1,9 @@
 package io.wsbridge.connect.cluster;
 
 import io.wsbridge.bridge.BridgeException;
-import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.Bridges;
 import io.wsbridge.bridge.cluster.PeerAddress;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.connect.WebSocketSinkConnector;
 import io.wsbridge.connect.config.WebSocketSinkConfig;
 import java.util.Collection;

@@ -1,8 +1,8 @@
 package io.wsbridge.connect.cluster;
 
-import io.wsbridge.bridge.BridgeSettings;
-import io.wsbridge.bridge.cluster.ClusterSettings;
 import io.wsbridge.bridge.cluster.PeerAddress;
+import io.wsbridge.bridge.settings.BridgeSettings;
+import io.wsbridge.bridge.settings.ClusterSettings;
 import io.wsbridge.connect.config.WebSocketSinkConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;

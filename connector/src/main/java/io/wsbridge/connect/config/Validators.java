@@ -1,6 +1,6 @@
 package io.wsbridge.connect.config;
 
-import io.wsbridge.bridge.OverflowPolicy;
+import io.wsbridge.bridge.session.OverflowPolicy;
 import io.wsbridge.connect.convert.ApplicationResolver;
 import io.wsbridge.connect.convert.NonCloudEventPolicy;
 import java.net.URI;

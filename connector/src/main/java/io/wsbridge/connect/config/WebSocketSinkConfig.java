@@ -1,15 +1,15 @@
 package io.wsbridge.connect.config;
 
-import io.wsbridge.bridge.BridgeSettings;
-import io.wsbridge.bridge.OverflowPolicy;
 import io.wsbridge.bridge.auth.keycloak.KeycloakIdentityProvider;
 import io.wsbridge.bridge.auth.keycloak.KeycloakSettings;
-import io.wsbridge.bridge.cluster.ClusterSettings;
+import io.wsbridge.bridge.session.OverflowPolicy;
+import io.wsbridge.bridge.settings.BridgeSettings;
+import io.wsbridge.bridge.settings.ClusterSettings;
 import io.wsbridge.connect.convert.ApplicationResolver;
 import io.wsbridge.connect.convert.EventConverter;
 import io.wsbridge.connect.convert.NonCloudEventPolicy;
-import java.time.Duration;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
@@ -17,11 +17,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
-import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Range;
 import org.apache.kafka.common.config.ConfigDef.Type;
 import org.apache.kafka.common.config.ConfigDef.Width;
+import org.apache.kafka.common.config.ConfigDef;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.types.Password;
 

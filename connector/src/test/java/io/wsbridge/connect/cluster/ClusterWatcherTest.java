@@ -3,8 +3,8 @@ package io.wsbridge.connect.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wsbridge.bridge.BridgeException;
-import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.cluster.PeerAddress;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

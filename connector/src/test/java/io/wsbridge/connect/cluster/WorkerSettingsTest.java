@@ -3,8 +3,8 @@ package io.wsbridge.connect.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.wsbridge.bridge.BridgeSettings;
-import io.wsbridge.bridge.cluster.ClusterSettings;
+import io.wsbridge.bridge.settings.BridgeSettings;
+import io.wsbridge.bridge.settings.ClusterSettings;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.connect.errors.ConnectException;

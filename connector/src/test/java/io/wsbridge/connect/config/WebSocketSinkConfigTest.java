@@ -3,8 +3,8 @@ package io.wsbridge.connect.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.wsbridge.bridge.BridgeSettings;
-import io.wsbridge.bridge.OverflowPolicy;
+import io.wsbridge.bridge.session.OverflowPolicy;
+import io.wsbridge.bridge.settings.BridgeSettings;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;

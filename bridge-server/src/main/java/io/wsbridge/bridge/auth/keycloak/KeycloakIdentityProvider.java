@@ -1,8 +1,8 @@
 package io.wsbridge.bridge.auth.keycloak;
 
-import io.wsbridge.bridge.BridgeSettings;
 import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.IdentityAccessPolicy;
+import io.wsbridge.bridge.auth.IdentityProvider;
 import io.wsbridge.bridge.auth.jwt.JwtSettings;
 import io.wsbridge.bridge.auth.jwt.JwtTokenVerifier;
 import java.util.Set;
@@ -16,7 +16,7 @@ import java.util.TreeSet;
  * @param audience the audience tokens must carry, or {@code null} for any
  */
 public record KeycloakIdentityProvider(KeycloakSettings keycloak, String audience)
-        implements BridgeSettings.IdentityProvider {
+        implements IdentityProvider {
 
     /** The realm's issuer URL, as Keycloak writes it into tokens. */
     public String issuer() {

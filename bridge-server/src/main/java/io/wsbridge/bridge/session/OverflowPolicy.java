@@ -1,4 +1,4 @@
-package io.wsbridge.bridge;
+package io.wsbridge.bridge.session;
 
 import java.util.Arrays;
 import java.util.Locale;
@@ -7,7 +7,7 @@ import java.util.stream.Collectors;
 /** What happens when a subscriber's bounded outbound queue is full and another event arrives. */
 public enum OverflowPolicy {
 
-    /** Close the subscriber with {@link io.wsbridge.bridge.ws.CloseCodes#SLOW_CONSUMER} (1013, try again later). */
+    /** Close the subscriber with {@link io.wsbridge.bridge.session.CloseCodes#SLOW_CONSUMER} (1013, try again later). */
     CLOSE("close"),
 
     /** Drop the oldest queued event, count it, and keep the subscriber connected. */

@@ -1,4 +1,4 @@
-package io.wsbridge.bridge.cluster;
+package io.wsbridge.bridge.settings;
 
 import java.time.Duration;
 import java.util.Objects;

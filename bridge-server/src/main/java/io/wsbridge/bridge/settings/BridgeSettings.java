@@ -1,6 +1,7 @@
-package io.wsbridge.bridge;
+package io.wsbridge.bridge.settings;
 
-import io.wsbridge.bridge.cluster.ClusterSettings;
+import io.wsbridge.bridge.auth.IdentityProvider;
+import io.wsbridge.bridge.session.OverflowPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
@@ -71,16 +72,6 @@ public record BridgeSettings(
         public String toString() {
             return "Tls[keyStore=" + keyStore + ", type=" + type + ", password=[hidden]]";
         }
-    }
-
-    /**
-     * An identity provider: how to build the access policy that asks it. Implementations are value objects (equal
-     * settings mean the same provider), so a reconfiguration with the same settings keeps the policy and its caches.
-     */
-    public interface IdentityProvider {
-
-        /** Builds the access policy; it owns caches and clients and is closed by the bridge. */
-        io.wsbridge.bridge.auth.AccessPolicy accessPolicy(Set<String> staticPublicApplications);
     }
 
     public BridgeSettings {

@@ -1,4 +1,4 @@
-package io.wsbridge.bridge.ws;
+package io.wsbridge.bridge.session;
 
 /** The close codes the bridge sends, as documented in the README's protocol section. */
 public final class CloseCodes {
