@@ -5,30 +5,53 @@ import io.wsbridge.bridge.auth.StaticAccessPolicy;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.EventBus;
 import io.wsbridge.bridge.cluster.ClusterNode;
+import io.wsbridge.bridge.cluster.LocalServer;
 import io.wsbridge.bridge.cluster.PeerAddress;
+import io.wsbridge.bridge.cluster.PeerNegotiator;
+import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.ops.HttpEndpoints;
+import io.wsbridge.bridge.ops.Readiness;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import io.wsbridge.bridge.ws.WebSocketServer;
+import java.io.IOException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.ToDoubleFunction;
 
 /**
- * One bridge: the router and the WebSocket server that feeds subscribers from it. Built from plain
- * {@link BridgeSettings}; whoever starts it closes it. Within a Connect worker, tasks share bridges through
- * {@link Bridges}. With {@link BridgeSettings#cluster()} set it is one of the bridges of a cluster, linked to the
- * peers that {@link #peers(Set)} names.
+ * One bridge: the router, the WebSocket server that feeds subscribers from it, its metrics and readiness, and in
+ * cluster mode its {@link ClusterNode}. Built from plain {@link BridgeSettings}; whoever starts it closes it. Within
+ * a Connect worker, tasks share bridges through {@link Bridges}. With {@link BridgeSettings#cluster()} set it is one
+ * of the bridges of a cluster, linked to the peers that {@link #peers(Set)} names.
  */
 public final class Bridge implements EventBus, AutoCloseable {
 
     private final Router router = new Router();
+    private final ToDoubleFunction<String> subscriberGauge = router::subscribers;
+    private final ToDoubleFunction<String> groupGauge = router::groups;
+    private final ToDoubleFunction<String> remoteSubscriptionGauge = router::remoteSubscriptions;
+    private final BridgeMetrics metrics;
+    private final Readiness readiness = new Readiness();
     private final WebSocketServer server;
     private volatile BridgeSettings settings;
-    private ClusterNode cluster;
+    private volatile int users;
+    private volatile ClusterNode cluster;
 
     private Bridge(BridgeSettings settings) {
         this.settings = settings;
-        this.server = new WebSocketServer(settings, accessPolicy(settings), router);
+        this.metrics = new BridgeMetrics(this::connections, this::queued, this::maxQueued);
+        this.server = new WebSocketServer(settings, accessPolicy(settings), router, metrics, this::meters);
+        // Reserved for the bridge itself: peer links in cluster mode, 404 otherwise.
+        server.mount(PeerNegotiator.PATH_SPEC, new PeerNegotiator(() -> cluster, metrics));
+        readiness.add(() -> server.isStarted() ? null : "server not started");
+        readiness.add(() -> users == 0 ? "no task is attached" : null);
+        readiness.add(() -> server.policy().ready() ? null : "identity provider unreachable");
+        readiness.add(() -> {
+            ClusterNode node = cluster;
+            return node == null ? null : node.notReadyReason();
+        });
     }
 
     /**
@@ -43,7 +66,17 @@ public final class Bridge implements EventBus, AutoCloseable {
         Thread.currentThread().setContextClassLoader(Bridge.class.getClassLoader());
         try {
             Bridge bridge = new Bridge(settings);
-            bridge.server.start();
+            try {
+                bridge.server.start(new HttpEndpoints(bridge.metrics, bridge.readiness));
+            } catch (Exception e) {
+                bridge.server.policy().close();
+                bridge.metrics.close();
+                String cause = e instanceof IOException && e.getCause() != null ? e.getCause().toString()
+                        : e.toString();
+                throw new BridgeException("Cannot start the WebSocket server on " + settings.address()
+                        + " (websocket.host / websocket.port): " + cause
+                        + ". Is another process or connector using the port?", e);
+            }
             try {
                 bridge.startCluster(settings.cluster());
             } catch (RuntimeException e) {
@@ -60,17 +93,16 @@ public final class Bridge implements EventBus, AutoCloseable {
         if (clusterSettings == null) {
             return;
         }
-        ClusterNode node = new ClusterNode(clusterSettings, server, router);
+        ClusterNode node = new ClusterNode(clusterSettings, new Local(), router);
         node.start();
         cluster = node;
-        server.cluster(node);
     }
 
     private synchronized void stopCluster() {
-        if (cluster != null) {
-            server.cluster(null);
-            cluster.close();
+        ClusterNode node = cluster;
+        if (node != null) {
             cluster = null;
+            node.close();
         }
     }
 
@@ -85,19 +117,33 @@ public final class Bridge implements EventBus, AutoCloseable {
     }
 
     /** The cluster node, or {@code null} outside cluster mode. */
-    public synchronized ClusterNode cluster() {
+    public ClusterNode cluster() {
         return cluster;
     }
 
     @Override
     public void publish(Event event) {
-        server.meters(event.application()).eventsIn().increment();
+        meters(event.application()).eventsIn().increment();
         router.publish(event);
     }
 
-    /** Called by {@link Bridges} when the number of tasks holding the bridge changes. */
+    /**
+     * The meters of an application, created on first use; called per published event, so the gauge functions are
+     * made once, not per call.
+     */
+    private BridgeMetrics.ApplicationMeters meters(String application) {
+        return metrics.application(application, subscriberGauge, groupGauge,
+                settings.cluster() == null ? null : remoteSubscriptionGauge);
+    }
+
+    /** Called by {@link Bridges} when the number of tasks holding the bridge changes; readiness needs one. */
     void users(int count) {
-        server.users(count);
+        this.users = count;
+    }
+
+    /** Why the bridge is not ready, or {@code null} if it is. */
+    public String notReadyReason() {
+        return readiness.notReadyReason();
     }
 
     /** The port actually bound. */
@@ -138,8 +184,8 @@ public final class Bridge implements EventBus, AutoCloseable {
         return a.host().equals(b.host()) && a.port() == b.port() && Objects.equals(a.tls(), b.tls());
     }
 
-    public io.wsbridge.bridge.ops.BridgeMetrics metrics() {
-        return server.metrics();
+    public BridgeMetrics metrics() {
+        return metrics;
     }
 
     public Router router() {
@@ -150,14 +196,56 @@ public final class Bridge implements EventBus, AutoCloseable {
         return server;
     }
 
+    private int connections() {
+        return server.subscriberCount();
+    }
+
+    private long queued() {
+        return server.queued();
+    }
+
+    private int maxQueued() {
+        return server.maxQueued();
+    }
+
     @Override
     public void close() {
         stopCluster();
         server.close();
+        metrics.close();
     }
 
     private static AccessPolicy accessPolicy(BridgeSettings settings) {
         return settings.identity() == null ? new StaticAccessPolicy(settings.publicApplications())
                 : settings.identity().accessPolicy(settings.publicApplications());
+    }
+
+    /** The cluster node's view of this bridge: its settings, metrics and port, and its subscribers to close. */
+    private final class Local implements LocalServer {
+
+        @Override
+        public BridgeSettings settings() {
+            return settings;
+        }
+
+        @Override
+        public BridgeMetrics metrics() {
+            return metrics;
+        }
+
+        @Override
+        public int port() {
+            return server.port();
+        }
+
+        @Override
+        public BridgeMetrics.ApplicationMeters meters(String application) {
+            return Bridge.this.meters(application);
+        }
+
+        @Override
+        public void closeLocalSubscribers(int code, String reason) {
+            server.closeAll(code, reason);
+        }
     }
 }

@@ -3,7 +3,6 @@ package io.wsbridge.bench.jmh;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.route.Subscription;
-import io.wsbridge.bridge.ws.BenchSubscribers;
 import io.wsbridge.connect.convert.ApplicationResolver;
 import io.wsbridge.connect.convert.EventConverter;
 import io.wsbridge.connect.convert.NonCloudEventPolicy;

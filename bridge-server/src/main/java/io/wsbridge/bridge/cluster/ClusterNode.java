@@ -6,8 +6,7 @@ import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
-import io.wsbridge.bridge.ws.Subscriber;
-import io.wsbridge.bridge.ws.WebSocketServer;
+import io.wsbridge.bridge.util.DaemonThreads;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Map;
@@ -19,12 +18,6 @@ import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
-import org.eclipse.jetty.client.HttpClient;
-import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
-import org.eclipse.jetty.io.ClientConnector;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
-import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +36,10 @@ import org.slf4j.LoggerFactory;
  *
  * Links are kept to every consuming peer whether or not there are local subscribers: a new subscriber then only waits
  * for one interest message, not for a connection. Interest snapshots go out in order on one thread of its own.
+ *
+ * <p>A little over 300 lines because it is the one place that knows the cluster's moving parts (peers, links both
+ * ways, interest, readiness); the parts themselves are classes of their own ({@link PeerLink}, {@link PeerSession},
+ * {@link PeerClient}, {@link ProxySet}).
  */
 public final class ClusterNode implements AutoCloseable {
 
@@ -51,7 +48,7 @@ public final class ClusterNode implements AutoCloseable {
     static final int LINK_QUEUE_FACTOR = 4;
 
     private final ClusterSettings cluster;
-    private final WebSocketServer server;
+    private final LocalServer server;
     private final Router router;
     private final PeerAuth auth;
     private final LongSupplier nanoClock;
@@ -62,15 +59,14 @@ public final class ClusterNode implements AutoCloseable {
     private volatile Set<PeerAddress> peers = Set.of();
     private volatile String name;
     private ScheduledThreadPoolExecutor executor;
-    private HttpClient http;
-    private WebSocketCoreClient client;
+    private PeerClient peerClient;
     private boolean closed;
 
-    public ClusterNode(ClusterSettings cluster, WebSocketServer server, Router router) {
+    public ClusterNode(ClusterSettings cluster, LocalServer server, Router router) {
         this(cluster, server, router, System::nanoTime);
     }
 
-    ClusterNode(ClusterSettings cluster, WebSocketServer server, Router router, LongSupplier nanoClock) {
+    ClusterNode(ClusterSettings cluster, LocalServer server, Router router, LongSupplier nanoClock) {
         this.cluster = Objects.requireNonNull(cluster, "cluster");
         this.server = server;
         this.router = router;
@@ -84,35 +80,13 @@ public final class ClusterNode implements AutoCloseable {
             String host = cluster.advertisedHost() == null ? server.settings().host() : cluster.advertisedHost();
             name = new PeerAddress(host, server.port()).toString();
             String threadName = "wsbridge-" + server.port() + "-cluster";
-            executor = new ScheduledThreadPoolExecutor(1, runnable -> {
-                Thread thread = new Thread(runnable, threadName);
-                thread.setDaemon(true);
-                return thread;
-            });
+            executor = new ScheduledThreadPoolExecutor(1, DaemonThreads.named(threadName));
             executor.setRemoveOnCancelPolicy(true);
-            ClassLoader caller = Thread.currentThread().getContextClassLoader();
-            // Jetty finds its WebSocket extensions with ServiceLoader on the context class loader.
-            Thread.currentThread().setContextClassLoader(ClusterNode.class.getClassLoader());
             try {
-                QueuedThreadPool threads = new QueuedThreadPool(16, 2);
-                threads.setName(threadName + "-client");
-                threads.setDaemon(true);
-                ClientConnector connector = new ClientConnector();
-                connector.setExecutor(threads);
-                connector.setSelectors(1);
-                connector.setConnectTimeout(Duration.ofSeconds(5));
-                connector.setSslContextFactory(sslClient(server.settings()));
-                http = new HttpClient(new HttpClientTransportOverHTTP(connector));
-                http.setExecutor(threads);
-                http.setScheduler(new ScheduledExecutorScheduler(threadName + "-scheduler", true));
-                http.start();
-                client = new WebSocketCoreClient(http, null);
-                client.start();
+                peerClient = PeerClient.start(server.settings(), threadName);
             } catch (Exception e) {
                 executor.shutdownNow();
                 throw new IllegalStateException("cannot start the client for peer links", e);
-            } finally {
-                Thread.currentThread().setContextClassLoader(caller);
             }
             long ping = server.settings().pingInterval().toMillis();
             executor.scheduleWithFixedDelay(() -> links.values().forEach(PeerLink::ping), ping, ping,
@@ -121,22 +95,6 @@ public final class ClusterNode implements AutoCloseable {
         router.onLocalChange(this::interestChanged);
         router.afterPublish(this::flushInbound);
         log.info("Cluster mode on {}: accepting peer links on {}", name, PeerProtocol.PATH);
-    }
-
-    /**
-     * A peer's client may present any certificate signed by what this bridge's own key store holds (usually the same
-     * certificate on every worker); host names are not checked, since peers are addressed by worker id.
-     */
-    private static SslContextFactory.Client sslClient(BridgeSettings settings) {
-        SslContextFactory.Client ssl = new SslContextFactory.Client();
-        BridgeSettings.Tls tls = settings.tls();
-        if (tls != null) {
-            ssl.setTrustStorePath(tls.keyStore().toString());
-            ssl.setTrustStoreType(tls.type());
-            ssl.setTrustStorePassword(tls.password());
-            ssl.setEndpointIdentificationAlgorithm(null);
-        }
-        return ssl;
     }
 
     /** This bridge's name among its peers: advertised host and port. */
@@ -228,7 +186,7 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     WebSocketCoreClient client() {
-        return client;
+        return peerClient.client();
     }
 
     String scheme() {
@@ -281,9 +239,7 @@ public final class ClusterNode implements AutoCloseable {
      * local subscribers were lost, so they are closed with 1013 too, as a slow subscriber would be, and reconnect.
      */
     void linkOverflowed(PeerLink link) {
-        for (Subscriber subscriber : server.subscribers()) {
-            subscriber.close(CloseCodes.SLOW_CONSUMER, "events from peer " + link.address() + " were lost");
-        }
+        server.closeLocalSubscribers(CloseCodes.SLOW_CONSUMER, "events from peer " + link.address() + " were lost");
     }
 
     void schedule(Runnable task, Duration delay) {
@@ -354,11 +310,8 @@ public final class ClusterNode implements AutoCloseable {
             executor.shutdownNow();
         }
         try {
-            if (client != null) {
-                client.stop();
-            }
-            if (http != null) {
-                http.stop();
+            if (peerClient != null) {
+                peerClient.close();
             }
         } catch (Exception e) {
             log.warn("Stopping the client for peer links failed", e);

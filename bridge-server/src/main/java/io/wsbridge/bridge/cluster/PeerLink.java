@@ -2,9 +2,9 @@ package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.session.CloseCodes;
+import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import java.net.URI;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -231,8 +231,7 @@ final class PeerLink implements AutoCloseable {
                             node.deliver(forwarded);
                         }
                     }
-                    case OpCode.PING -> current.sendFrame(new Frame(OpCode.PONG, copy(frame.getPayload())),
-                            Callback.NOOP, false);
+                    case OpCode.PING -> current.sendFrame(Frames.pong(frame), Callback.NOOP, false);
                     case OpCode.TEXT -> current.close(CloseCodes.UNSUPPORTED_DATA, "peers forward binary messages",
                             Callback.NOOP);
                     default -> {
@@ -274,14 +273,5 @@ final class PeerLink implements AutoCloseable {
             }
             retry(this);
         }
-    }
-
-    private static ByteBuffer copy(ByteBuffer buffer) {
-        if (buffer == null) {
-            return null;
-        }
-        ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
-        copy.put(buffer.slice()).flip();
-        return copy;
     }
 }

@@ -1,6 +1,8 @@
 package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.session.Refusals;
+import java.time.Duration;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
@@ -21,6 +23,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class PeerNegotiator implements WebSocketNegotiator {
 
+    /** The paths this negotiator answers, to mount on the bridge's server. */
+    public static final String PATH_SPEC = PeerProtocol.PREFIX + "*";
+
     private static final Logger log = LoggerFactory.getLogger(PeerNegotiator.class);
     private static final long DEFAULT_IDLE_MILLIS = 90_000;
 
@@ -40,13 +45,13 @@ public final class PeerNegotiator implements WebSocketNegotiator {
         configuration.setMaxBinaryMessageSize(PeerProtocol.MAX_FRAME_BYTES);
         ClusterNode current = node.get();
         // The linking peer pings every ping interval; the idle timeout catches a peer that vanished.
-        configuration.setIdleTimeout(current == null ? java.time.Duration.ofMillis(DEFAULT_IDLE_MILLIS)
+        configuration.setIdleTimeout(current == null ? Duration.ofMillis(DEFAULT_IDLE_MILLIS)
                 : current.settings().pongTimeout().multipliedBy(2));
     }
 
     @Override
     public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
-        String remote = Request.getRemoteAddr(request) + ":" + Request.getRemotePort(request);
+        String remote = Refusals.remote(request);
         ClusterNode current = node.get();
         if (current == null || !PeerProtocol.PATH.equals(request.getHttpURI().getPath())) {
             return refuse(request, response, callback, 404, "no such route", remote);
@@ -72,13 +77,8 @@ public final class PeerNegotiator implements WebSocketNegotiator {
 
     private FrameHandler refuse(Request request, Response response, Callback callback, int status, String reason,
             String remote) {
-        log.debug("Refusing upgrade from {} to {} with {}: {}", remote, request.getHttpURI().getPath(), status,
-                reason);
-        metrics.refused(status);
-        if (status == 401) {
-            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, PeerAuth.SCHEME + " realm=\"wsbridge cluster\"");
-        }
-        Response.writeError(request, response, callback, status, reason);
+        Refusals.refuse(request, response, callback, metrics, status, reason,
+                PeerAuth.SCHEME + " realm=\"wsbridge cluster\"", remote);
         return null;
     }
 }

@@ -4,10 +4,11 @@ import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.session.CloseCodes;
+import io.wsbridge.bridge.session.Frames;
+import io.wsbridge.bridge.session.Outbox;
 import io.wsbridge.bridge.session.OverflowPolicy;
-import java.nio.ByteBuffer;
+import java.util.List;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.IteratingCallback;
 import org.eclipse.jetty.util.Utf8StringBuilder;
 import org.eclipse.jetty.websocket.core.CloseStatus;
 import org.eclipse.jetty.websocket.core.CoreSession;
@@ -25,15 +26,15 @@ import org.slf4j.LoggerFactory;
 final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
 
     private static final Logger log = LoggerFactory.getLogger(PeerSession.class);
+    /** Messages written per network write at most. */
     private static final int MAX_BATCH = 64;
 
     private final ClusterNode node;
     private final String peer;
     private final String remote;
-    private final ForwardQueue queue;
+    private final Outbox<ForwardMessage> outbox;
     private final ProxySet proxies;
     private final BridgeMetrics.PeerMeters meters;
-    private final Flusher flusher = new Flusher();
     private final Utf8StringBuilder incoming = new Utf8StringBuilder();
     private volatile CoreSession session;
     private volatile boolean ended;
@@ -43,7 +44,8 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         this.node = node;
         this.peer = peer;
         this.remote = remote;
-        this.queue = new ForwardQueue(capacity, policy);
+        this.outbox = new Outbox<>(capacity, policy, MAX_BATCH, Outbox.FlushMode.ON_FLUSH, ForwardMessage.MERGER,
+                new MessageWriter());
         this.proxies = new ProxySet(node.router(), this, node::applicationSeen);
         this.meters = node.metrics().peer(peer);
     }
@@ -58,7 +60,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
 
     @Override
     public boolean forward(Event event, boolean plain, GroupKey group) {
-        switch (queue.offer(event, plain, group)) {
+        switch (outbox.offer(new ForwardMessage(event, plain, group))) {
             case CLOSED -> {
                 return false;
             }
@@ -80,14 +82,12 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
 
     /** Writes what is queued; the router calls it after each published event. */
     void flush() {
-        if (queue.size() > 0) {
-            flusher.iterate();
-        }
+        outbox.flush();
     }
 
     /** Closes the link; the peer reconnects unless it is going away. */
     void close(int code, String reason) {
-        queue.close();
+        outbox.close();
         proxies.clear();
         CoreSession current = session;
         if (current != null) {
@@ -108,8 +108,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     public void onFrame(Frame frame, Callback callback) {
         CoreSession current = session;
         switch (frame.getOpCode()) {
-            case OpCode.PING -> current.sendFrame(new Frame(OpCode.PONG, copy(frame.getPayload())), Callback.NOOP,
-                    false);
+            case OpCode.PING -> current.sendFrame(Frames.pong(frame), Callback.NOOP, false);
             case OpCode.TEXT, OpCode.CONTINUATION -> {
                 if (frame.getOpCode() == OpCode.TEXT) {
                     incoming.reset();
@@ -154,7 +153,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     @Override
     public void onClosed(CloseStatus closeStatus, Callback callback) {
         ended = true;
-        queue.close();
+        outbox.close();
         proxies.clear();
         node.inboundClosed(this);
         log.info("Peer {} unlinked: {}", peer, closeStatus);
@@ -170,50 +169,35 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         return "peer " + peer;
     }
 
-    private static ByteBuffer copy(ByteBuffer buffer) {
-        if (buffer == null) {
-            return null;
-        }
-        ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
-        copy.put(buffer.slice()).flip();
-        return copy;
-    }
-
     /**
-     * Writes queued messages, a batch at a time: each is the header fragment and the event's own bytes as the final
-     * fragment of one binary message; the last frame of a batch flushes, and its completion starts the next batch.
+     * Writes a batch of messages: each is the header fragment and the event's own bytes as the final fragment of one
+     * binary message; the last frame of a batch flushes, and its completion lets the outbox start the next batch.
      */
-    private final class Flusher extends IteratingCallback {
-
-        private final ForwardQueue.Message[] batch = new ForwardQueue.Message[MAX_BATCH];
+    private final class MessageWriter implements Outbox.Writer<ForwardMessage> {
 
         @Override
-        protected Action process() {
+        public boolean ready() {
+            return session != null;
+        }
+
+        @Override
+        public void write(List<ForwardMessage> batch, Callback done) {
             CoreSession current = session;
-            if (current == null) {
-                return Action.IDLE;
-            }
-            int count = queue.drain(batch);
-            if (count == 0) {
-                return Action.IDLE;
-            }
+            int count = batch.size();
             for (int i = 0; i < count; i++) {
-                ForwardQueue.Message message = batch[i];
-                batch[i] = null;
+                ForwardMessage message = batch.get(i);
                 boolean last = i == count - 1;
                 current.sendFrame(new Frame(OpCode.BINARY, false,
                         ForwardCodec.header(message.event, message.plain, message.groups)), Callback.NOOP, true);
                 current.sendFrame(new Frame(OpCode.CONTINUATION, true, message.event.payload()),
-                        last ? this : Callback.NOOP, !last);
+                        last ? done : Callback.NOOP, !last);
             }
             meters.forwarded().increment(count);
-            return Action.SCHEDULED;
         }
 
         @Override
-        protected void onCompleteFailure(Throwable cause) {
+        public void failed(Throwable cause) {
             log.debug("Writing to peer {} failed", peer, cause);
-            queue.close();
         }
     }
 }

@@ -1,20 +1,21 @@
 package io.wsbridge.bridge.ws;
 
 import io.wsbridge.bridge.auth.AccessDecision;
+import io.wsbridge.bridge.auth.AccessSession;
 import io.wsbridge.bridge.auth.Credentials;
+import io.wsbridge.bridge.auth.SessionAccess;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.WriteBatch;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.session.CloseCodes;
-import io.wsbridge.bridge.session.OverflowPolicy;
-import java.nio.ByteBuffer;
+import io.wsbridge.bridge.session.Frames;
+import io.wsbridge.bridge.session.Outbox;
 import java.time.Instant;
-import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.IteratingCallback;
-import org.eclipse.jetty.util.Utf8StringBuilder;
 import org.eclipse.jetty.websocket.core.CloseStatus;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
@@ -25,16 +26,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One WebSocket subscriber. Events wait in a bounded queue; a single flusher writes them, coalescing what has
- * queued up into one network write, so {@link #offer(Event)} never blocks the publisher. When the queue is full the
- * overflow policy applies.
+ * One WebSocket subscriber: its events leave through an {@link Outbox} (bounded queue, overflow policy, batched
+ * writes, one in flight), so {@link #offer(Event)} never blocks the publisher; its access is kept up by the server's
+ * {@link SessionAccess}; the rest is the WebSocket side: pings, the client's messages,
+ * closing.
  *
  * <p>Within a {@link WriteBatch} (the events of one {@code put()} of the connector's task), a subscriber writes
  * once it has a full batch queued, and what is left when the batch ends: a few network writes per Kafka poll instead
  * of one per event, which would cost a system call per event and subscriber whenever the socket takes the bytes at
  * once. A single event published outside a batch is written at once.
  */
-public final class Subscriber implements FrameHandler, Subscription {
+public final class Subscriber implements FrameHandler, Subscription, AccessSession {
 
     private static final Logger log = LoggerFactory.getLogger(Subscriber.class);
     /** Frames written per network write at most; bounds the Jetty-side queue too. */
@@ -49,17 +51,20 @@ public final class Subscriber implements FrameHandler, Subscription {
     private final String channel;
     private final String groupId;
     private final String remote;
-    private final int capacity;
-    /** Queued events that are written at once even within a {@link WriteBatch}: a full batch, or half the queue. */
-    private final int flushAt;
-    private final OverflowPolicy overflowPolicy;
     private final BridgeMetrics.ApplicationMeters meters;
-
-    private final ArrayDeque<Event> queue = new ArrayDeque<>();
-    private final Flusher flusher = new Flusher();
+    private final Outbox<Event> outbox;
     private final LongAdder sent = new LongAdder();
-    private final LongAdder dropped = new LongAdder();
-    private final Utf8StringBuilder incoming = new Utf8StringBuilder();
+    private final IncomingMessages incoming = new IncomingMessages(new IncomingMessages.Receiver() {
+        @Override
+        public void message(String text) {
+            host.message(Subscriber.this, text);
+        }
+
+        @Override
+        public void refuse(int closeCode, String reason) {
+            close(closeCode, reason);
+        }
+    });
 
     private volatile Credentials credentials;
     private volatile String principal;
@@ -67,20 +72,15 @@ public final class Subscriber implements FrameHandler, Subscription {
     private volatile CoreSession session;
     /** Set when Jetty reports the connection closed. */
     private volatile boolean ended;
-    /** Set once the subscriber stops taking events: closing, closed or overflowed. Guarded by {@code queue}. */
-    private boolean done;
-    /** Set by the first {@link #close}; later calls do nothing. Guarded by {@code queue}. */
-    private boolean closeRequested;
-    /** Set while a write waits for the end of a {@link WriteBatch}. Guarded by {@code queue}. */
-    private boolean flushDeferred;
-    private final Runnable deferredFlush = this::writeDeferred;
+    /** Set by the first {@link #close} (or a close Jetty starts itself); later calls do nothing. */
+    private final AtomicBoolean closeRequested = new AtomicBoolean();
     private volatile long lastHeardNanos = System.nanoTime();
-    private boolean receivingText;
-    private boolean receivingBinary;
-    /** Bytes of the text message being received: the limit is in bytes, the builder counts chars. */
-    private long incomingBytes;
 
-    Subscriber(SubscriberHost host, String application, String channel, String groupId, Credentials credentials,
+    /**
+     * A subscriber of {@code application} (and {@code channel}, and group {@code groupId}, each may be {@code null}),
+     * admitted with {@code access}. The server's upgrade negotiator makes them; other hosts (benchmarks) may too.
+     */
+    public Subscriber(SubscriberHost host, String application, String channel, String groupId, Credentials credentials,
             AccessDecision access, String remote) {
         this.host = host;
         this.application = application;
@@ -90,10 +90,9 @@ public final class Subscriber implements FrameHandler, Subscription {
         this.principal = access.principal();
         this.expiresAt = access.expiresAt();
         this.remote = remote;
-        this.capacity = host.settings().queueCapacity();
-        this.flushAt = Math.max(1, Math.min(MAX_BATCH, capacity / 2));
-        this.overflowPolicy = host.settings().overflowPolicy();
         this.meters = host.meters(application);
+        this.outbox = new Outbox<>(host.settings().queueCapacity(), host.settings().overflowPolicy(), MAX_BATCH,
+                Outbox.FlushMode.ON_OFFER, null, new FrameWriter());
     }
 
     @Override
@@ -111,6 +110,7 @@ public final class Subscriber implements FrameHandler, Subscription {
         return groupId;
     }
 
+    @Override
     public Credentials credentials() {
         return credentials;
     }
@@ -119,19 +119,20 @@ public final class Subscriber implements FrameHandler, Subscription {
         return principal;
     }
 
-    /** When the session's credentials expire, or {@code null}. */
+    @Override
     public Instant expiresAt() {
         return expiresAt;
     }
 
-    /** Replaces the session's credentials after a successful refresh. */
-    void refreshed(Credentials newCredentials, AccessDecision access) {
+    @Override
+    public void refreshed(Credentials newCredentials, AccessDecision access) {
         this.credentials = newCredentials;
         this.principal = access.principal();
         this.expiresAt = access.expiresAt();
     }
 
     /** Whether the connection is still open as far as the server knows. */
+    @Override
     public boolean isOpen() {
         return !ended;
     }
@@ -143,80 +144,40 @@ public final class Subscriber implements FrameHandler, Subscription {
 
     /** Events dropped by the {@code drop-oldest} overflow policy. */
     public long dropped() {
-        return dropped.sum();
+        return outbox.dropped();
     }
 
     public int queued() {
-        synchronized (queue) {
-            return queue.size();
-        }
+        return outbox.size();
     }
 
     @Override
     public boolean offer(Event event) {
-        boolean overflowed = false;
-        boolean batching = WriteBatch.active();
-        boolean writeNow = true;
-        boolean defer = false;
-        synchronized (queue) {
-            if (done) {
+        switch (outbox.offer(event)) {
+            case CLOSED -> {
                 return false;
             }
-            if (queue.size() >= capacity) {
-                if (overflowPolicy == OverflowPolicy.DROP_OLDEST) {
-                    queue.pollFirst();
-                    dropped.increment();
-                    meters.dropped().increment();
-                } else {
-                    done = true;
-                    queue.clear();
-                    overflowed = true;
-                }
+            case OVERFLOWED -> {
+                meters.slowConsumerCloses().increment();
+                log.info("Closing slow subscriber {} of '{}': {} events queued, overflow policy '{}'", remote,
+                        application, outbox.capacity(), host.settings().overflowPolicy().configValue());
+                close(CloseCodes.SLOW_CONSUMER, "subscriber too slow: " + outbox.capacity() + " events queued");
+                return false;
             }
-            if (!overflowed) {
-                queue.addLast(event);
-                if (batching && queue.size() < flushAt) {
-                    writeNow = false;
-                    if (!flushDeferred) {
-                        flushDeferred = true;
-                        defer = true;
-                    }
-                }
+            case QUEUED_DROPPING_OLDEST -> meters.dropped().increment();
+            default -> {
+                // queued; the outbox writes it, now or at the end of the batch
             }
-        }
-        if (overflowed) {
-            meters.slowConsumerCloses().increment();
-            log.info("Closing slow subscriber {} of '{}': {} events queued, overflow policy '{}'", remote, application,
-                    capacity, overflowPolicy.configValue());
-            close(CloseCodes.SLOW_CONSUMER, "subscriber too slow: " + capacity + " events queued");
-            return false;
-        }
-        if (defer) {
-            WriteBatch.defer(deferredFlush);
-        }
-        if (writeNow) {
-            flusher.iterate();
         }
         return true;
     }
 
-    /** The write deferred to the end of a batch. */
-    private void writeDeferred() {
-        synchronized (queue) {
-            flushDeferred = false;
-        }
-        flusher.iterate();
-    }
-
     /** Closes with the given code and cuts the connection if the client does not complete the close in time. */
+    @Override
     public void close(int code, String reason) {
-        synchronized (queue) {
-            if (closeRequested || ended) {
-                return;
-            }
-            closeRequested = true;
-            done = true;
-            queue.clear();
+        outbox.close();
+        if (ended || !closeRequested.compareAndSet(false, true)) {
+            return;
         }
         host.metrics().closed(code);
         host.closed(this);
@@ -262,27 +223,9 @@ public final class Subscriber implements FrameHandler, Subscription {
         lastHeardNanos = System.nanoTime();
         CoreSession current = session;
         switch (frame.getOpCode()) {
-            case OpCode.PING -> {
-                ByteBuffer payload = frame.hasPayload() ? copy(frame.getPayload()) : null;
-                current.sendFrame(new Frame(OpCode.PONG, payload), Callback.NOOP, false);
-            }
-            case OpCode.TEXT -> {
-                incoming.reset();
-                incomingBytes = 0;
-                receivingText = true;
-                appendText(frame);
-            }
-            case OpCode.CONTINUATION -> {
-                if (receivingText) {
-                    appendText(frame);
-                } else if (receivingBinary && frame.isFin()) {
-                    receivingBinary = false;
-                }
-            }
-            case OpCode.BINARY -> {
-                receivingBinary = !frame.isFin();
-                close(CloseCodes.UNSUPPORTED_DATA, "binary messages are not accepted");
-            }
+            case OpCode.PING -> current.sendFrame(Frames.pong(frame), Callback.NOOP, false);
+            case OpCode.TEXT, OpCode.CONTINUATION, OpCode.BINARY ->
+                    incoming.frame(frame, host.settings().maxMessageBytes());
             default -> {
                 // PONG refreshes lastHeard; CLOSE is answered by the core session.
             }
@@ -290,31 +233,6 @@ public final class Subscriber implements FrameHandler, Subscription {
         callback.succeeded();
         if (frame.getOpCode() != OpCode.CLOSE) {
             current.demand();
-        }
-    }
-
-    private void appendText(Frame frame) {
-        int limit = host.settings().maxMessageBytes();
-        incomingBytes += frame.getPayloadLength();
-        if (incomingBytes > limit) {
-            receivingText = false;
-            incoming.reset();
-            close(CloseCodes.MESSAGE_TOO_BIG, "message larger than " + limit + " bytes");
-            return;
-        }
-        incoming.append(frame.getPayload());
-        if (frame.isFin()) {
-            receivingText = false;
-            // A message that ends inside a multi-byte sequence is invalid too, not only one with a bad byte.
-            incoming.complete();
-            if (incoming.hasCodingErrors()) {
-                incoming.reset();
-                close(CloseCodes.BAD_PAYLOAD, "message is not valid UTF-8");
-                return;
-            }
-            String text = incoming.toCompleteString();
-            incoming.reset();
-            host.message(this, text);
         }
     }
 
@@ -326,14 +244,8 @@ public final class Subscriber implements FrameHandler, Subscription {
     public void onError(Throwable cause, Callback callback) {
         log.debug("WebSocket error on subscriber {} of '{}'", remote, application, cause);
         if (cause instanceof CloseException closing) {
-            boolean first;
-            synchronized (queue) {
-                first = !closeRequested && !ended;
-                closeRequested = true;
-                done = true;
-                queue.clear();
-            }
-            if (first) {
+            outbox.close();
+            if (!ended && closeRequested.compareAndSet(false, true)) {
                 log.debug("Closing subscriber {} of '{}' with {}: {}", remote, application, closing.getStatusCode(),
                         closing.getMessage());
                 host.metrics().closed(closing.getStatusCode());
@@ -345,10 +257,7 @@ public final class Subscriber implements FrameHandler, Subscription {
     @Override
     public void onClosed(CloseStatus closeStatus, Callback callback) {
         ended = true;
-        synchronized (queue) {
-            done = true;
-            queue.clear();
-        }
+        outbox.close();
         log.debug("Subscriber {} of '{}' closed: {}", remote, application, closeStatus);
         host.closed(this);
         callback.succeeded();
@@ -360,58 +269,41 @@ public final class Subscriber implements FrameHandler, Subscription {
                 + (groupId == null ? "" : " group=" + groupId) + "]";
     }
 
-    private static ByteBuffer copy(ByteBuffer buffer) {
-        ByteBuffer copy = ByteBuffer.allocate(buffer.remaining());
-        copy.put(buffer.slice()).flip();
-        return copy;
-    }
-
     /**
-     * Writes queued events, one batch at a time: all but the last frame of a batch are batched by Jetty into one
-     * buffer, the last flushes it, and its completion starts the next batch.
+     * Writes a batch of events as text frames: all but the last are batched by Jetty into one buffer, the last
+     * flushes it, and its completion lets the outbox start the next batch.
      */
-    private final class Flusher extends IteratingCallback {
+    private final class FrameWriter implements Outbox.Writer<Event> {
 
-        private final Event[] batch = new Event[MAX_BATCH];
         private long lastPublishedNanos;
 
         @Override
-        protected void onSuccess() {
+        public boolean ready() {
+            return session != null;
+        }
+
+        @Override
+        public void write(List<Event> batch, Callback done) {
+            CoreSession current = session;
+            int count = batch.size();
+            for (int i = 0; i < count - 1; i++) {
+                current.sendFrame(new Frame(OpCode.TEXT, batch.get(i).payload()), Callback.NOOP, true);
+            }
+            Event last = batch.get(count - 1);
+            lastPublishedNanos = last.publishedNanos();
+            current.sendFrame(new Frame(OpCode.TEXT, last.payload()), done, false);
+            sent.add(count);
+            meters.eventsOut().increment(count);
+        }
+
+        @Override
+        public void written() {
             host.metrics().recordDispatch(meters, lastPublishedNanos);
         }
 
         @Override
-        protected Action process() {
-            CoreSession current = session;
-            int count = 0;
-            synchronized (queue) {
-                if (current == null || queue.isEmpty()) {
-                    return Action.IDLE;
-                }
-                while (count < MAX_BATCH && !queue.isEmpty()) {
-                    batch[count++] = queue.pollFirst();
-                }
-            }
-            for (int i = 0; i < count - 1; i++) {
-                current.sendFrame(new Frame(OpCode.TEXT, batch[i].payload()), Callback.NOOP, true);
-                batch[i] = null;
-            }
-            Event last = batch[count - 1];
-            batch[count - 1] = null;
-            lastPublishedNanos = last.publishedNanos();
-            current.sendFrame(new Frame(OpCode.TEXT, last.payload()), this, false);
-            sent.add(count);
-            meters.eventsOut().increment(count);
-            return Action.SCHEDULED;
-        }
-
-        @Override
-        protected void onCompleteFailure(Throwable cause) {
+        public void failed(Throwable cause) {
             log.debug("Writing to subscriber {} failed", remote, cause);
-            synchronized (queue) {
-                done = true;
-                queue.clear();
-            }
         }
     }
 }

@@ -3,8 +3,11 @@ package io.wsbridge.bridge.ws;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.settings.BridgeSettings;
 
-/** What a {@link Subscriber} needs of the server that owns it. */
-interface SubscriberHost {
+/**
+ * What a {@link Subscriber} needs of whatever hosts it: the {@link WebSocketServer}, or a benchmark that feeds
+ * subscribers on sessions of its own without a network.
+ */
+public interface SubscriberHost {
 
     BridgeSettings settings();
 

@@ -5,6 +5,7 @@ import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.CredentialsException;
 import io.wsbridge.bridge.auth.CredentialsParser;
+import io.wsbridge.bridge.session.Refusals;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -58,7 +59,7 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
 
     @Override
     public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
-        String remote = Request.getRemoteAddr(request) + ":" + Request.getRemotePort(request);
+        String remote = Refusals.remote(request);
         String key = request.getHeaders().get(HttpHeader.SEC_WEBSOCKET_KEY);
         if (key != null && !isValidKey(key)) {
             // Jetty answers any key; RFC 6455 (4.2.1) wants 16 random bytes in base64, else 400.
@@ -134,12 +135,7 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
 
     private FrameHandler refuse(Request request, Response response, Callback callback, int status,
             String reason, String remote) {
-        log.debug("Refusing upgrade from {} to {} with {}: {}", remote, request.getHttpURI().getPath(), status, reason);
-        host.metrics().refused(status);
-        if (status == 401) {
-            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, WWW_AUTHENTICATE);
-        }
-        Response.writeError(request, response, callback, status, reason);
+        Refusals.refuse(request, response, callback, host.metrics(), status, reason, WWW_AUTHENTICATE, remote);
         return null;
     }
 }

@@ -1,4 +1,4 @@
-package io.wsbridge.bridge.ws;
+package io.wsbridge.bench.jmh;
 
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.Credentials;
@@ -6,6 +6,8 @@ import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.session.OverflowPolicy;
 import io.wsbridge.bridge.settings.BridgeSettings;
+import io.wsbridge.bridge.ws.Subscriber;
+import io.wsbridge.bridge.ws.SubscriberHost;
 import java.util.concurrent.atomic.LongAdder;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CoreSession;
@@ -13,8 +15,8 @@ import org.eclipse.jetty.websocket.core.OutgoingEntry;
 
 /**
  * Real {@link Subscriber}s on sessions that complete every write at once, for the JMH benchmarks: what the bridge
- * spends per event and subscriber before Jetty's own frame flusher takes over. Lives in the subscriber's package
- * because subscribers are made only by the server's upgrade negotiator.
+ * spends per event and subscriber before Jetty's own frame flusher takes over. They are hosted here instead of by a
+ * WebSocket server, through the subscriber's public seam ({@link SubscriberHost}).
  */
 public final class BenchSubscribers implements SubscriberHost {
 

@@ -1,0 +1,42 @@
+package io.wsbridge.bridge.cluster;
+
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.session.Outbox;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One message queued for a peer: an event and where the peer delivers it. The router offers an event to each proxy of
+ * a peer in turn (its plain proxy, then members of its groups); while the event's message is still the last one
+ * queued, those offers {@linkplain #MERGER merge} into it, so the event crosses the link once.
+ */
+final class ForwardMessage {
+
+    /** Merges an offer of the same event into the message at the tail of a peer's outbox. */
+    static final Outbox.Merger<ForwardMessage> MERGER = (tail, offered) -> {
+        if (tail.event != offered.event) {
+            return false;
+        }
+        tail.plain |= offered.plain;
+        for (GroupKey group : offered.groups) {
+            if (!tail.groups.contains(group)) {
+                tail.groups.add(group);
+            }
+        }
+        return true;
+    };
+
+    final Event event;
+    boolean plain;
+    final List<GroupKey> groups = new ArrayList<>(2);
+
+    /** The event for the peer's plain subscribers ({@code plain}) or for one member of {@code group}. */
+    ForwardMessage(Event event, boolean plain, GroupKey group) {
+        this.event = event;
+        this.plain = plain;
+        if (group != null) {
+            groups.add(group);
+        }
+    }
+}

@@ -1,0 +1,248 @@
+package io.wsbridge.bridge.session;
+
+import io.wsbridge.bridge.bus.WriteBatch;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.LongAdder;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.IteratingCallback;
+
+/**
+ * The outbound side of one session, whatever its kind (WebSocket subscriber, peer link, and the session kinds to
+ * come): a bounded queue with an {@link OverflowPolicy}, and a flusher that writes what has queued up in batches of
+ * at most {@code maxBatch}, with at most one write in flight. {@link #offer} never blocks on the network, so a slow
+ * client can never stall the publisher or the other sessions.
+ *
+ * <p>When the outbox writes depends on its {@link FlushMode}: a subscriber writes on offer (deferring, within a
+ * {@link WriteBatch}, until it has a batch's worth or the batch ends); a peer link writes on {@link #flush()}, once
+ * the router has offered an event to all of the link's proxies, so that they {@linkplain Merger merge} into one item.
+ *
+ * @param <T> what is queued: an event, or a message that carries one
+ */
+public final class Outbox<T> {
+
+    /** What became of an offered item. */
+    public enum Outcome {
+        /** Queued. */
+        QUEUED,
+        /** Merged into the item at the tail of the queue. */
+        MERGED,
+        /** Queued after the oldest item was dropped ({@code drop-oldest}); counted in {@link #dropped()}. */
+        QUEUED_DROPPING_OLDEST,
+        /** The queue was full under the {@code close} policy: the outbox is closed and empty now; close the session. */
+        OVERFLOWED,
+        /** The outbox was closed before; the item was not taken. */
+        CLOSED
+    }
+
+    /** When queued items are written. */
+    public enum FlushMode {
+        /** Every offer writes, except within a {@link WriteBatch}, where writes wait for a batch's worth or its end. */
+        ON_OFFER,
+        /** Only {@link #flush()} writes. */
+        ON_FLUSH
+    }
+
+    /** Writes batches to the session's connection. */
+    public interface Writer<T> {
+
+        /** Whether the connection takes writes yet; until it does, items wait in the queue. */
+        default boolean ready() {
+            return true;
+        }
+
+        /**
+         * Starts writing {@code batch} (never empty), in order, and completes {@code done} once, when the connection
+         * has taken them all (or failed). The list is reused once this returns: keep the items, not the list.
+         */
+        void write(List<T> batch, Callback done);
+
+        /** A write completed. */
+        default void written() {
+        }
+
+        /** A write failed: the outbox is closed; the connection is as good as gone. */
+        default void failed(Throwable cause) {
+        }
+    }
+
+    /** Folds an offered item into the one at the tail, e.g. a second destination of the same event. */
+    public interface Merger<T> {
+
+        /** @return {@code true} if {@code offered} was folded into {@code tail} and must not be queued itself */
+        boolean merge(T tail, T offered);
+    }
+
+    private final int capacity;
+    private final OverflowPolicy policy;
+    private final FlushMode mode;
+    private final Merger<T> merger;
+    private final Writer<T> writer;
+    /** Queued items written at once even within a {@link WriteBatch}: a full batch, or half the queue. */
+    private final int flushAt;
+    private final int maxBatch;
+    /** The batch being handed to the writer; only the flusher touches it, never two at once. */
+    private final ArrayList<T> batch;
+    private final ArrayDeque<T> queue = new ArrayDeque<>();
+    private final LongAdder dropped = new LongAdder();
+    private final Flusher flusher = new Flusher();
+    private final Runnable deferredFlush = this::writeDeferred;
+    /** Guarded by {@code queue}. */
+    private boolean closed;
+    /** Set while a write waits for the end of a {@link WriteBatch}. Guarded by {@code queue}. */
+    private boolean flushDeferred;
+
+    /**
+     * @param capacity items queued at most before the overflow policy applies
+     * @param maxBatch items written per write at most
+     * @param merger folds offers into the tail item, or {@code null} for none
+     */
+    public Outbox(int capacity, OverflowPolicy policy, int maxBatch, FlushMode mode, Merger<T> merger,
+            Writer<T> writer) {
+        if (capacity < 1) {
+            throw new IllegalArgumentException("capacity must be at least 1, was " + capacity);
+        }
+        if (maxBatch < 1) {
+            throw new IllegalArgumentException("maxBatch must be at least 1, was " + maxBatch);
+        }
+        this.capacity = capacity;
+        this.policy = policy;
+        this.mode = mode;
+        this.merger = merger;
+        this.writer = writer;
+        this.flushAt = Math.max(1, Math.min(maxBatch, capacity / 2));
+        this.maxBatch = maxBatch;
+        this.batch = new ArrayList<>(maxBatch);
+    }
+
+    /** Queues the item without blocking; in {@link FlushMode#ON_OFFER} also writes, or arranges the write. */
+    public Outcome offer(T item) {
+        Outcome outcome = Outcome.QUEUED;
+        boolean writeNow = mode == FlushMode.ON_OFFER;
+        boolean defer = false;
+        synchronized (queue) {
+            if (closed) {
+                return Outcome.CLOSED;
+            }
+            T tail = queue.peekLast();
+            if (merger != null && tail != null && merger.merge(tail, item)) {
+                return Outcome.MERGED;
+            }
+            if (queue.size() >= capacity) {
+                if (policy == OverflowPolicy.DROP_OLDEST) {
+                    queue.pollFirst();
+                    dropped.increment();
+                    outcome = Outcome.QUEUED_DROPPING_OLDEST;
+                } else {
+                    closed = true;
+                    queue.clear();
+                    return Outcome.OVERFLOWED;
+                }
+            }
+            queue.addLast(item);
+            if (writeNow && queue.size() < flushAt && WriteBatch.active()) {
+                writeNow = false;
+                if (!flushDeferred) {
+                    flushDeferred = true;
+                    defer = true;
+                }
+            }
+        }
+        if (defer) {
+            WriteBatch.defer(deferredFlush);
+        }
+        if (writeNow) {
+            flusher.iterate();
+        }
+        return outcome;
+    }
+
+    /** Writes what is queued, unless a write is in flight (its completion writes the rest). */
+    public void flush() {
+        flusher.iterate();
+    }
+
+    /** The write deferred to the end of a batch. */
+    private void writeDeferred() {
+        synchronized (queue) {
+            flushDeferred = false;
+        }
+        flusher.iterate();
+    }
+
+    /**
+     * Takes no more items and forgets the queued ones.
+     *
+     * @return {@code true} if this call closed it, {@code false} if it was closed already
+     */
+    public boolean close() {
+        synchronized (queue) {
+            boolean wasOpen = !closed;
+            closed = true;
+            queue.clear();
+            return wasOpen;
+        }
+    }
+
+    public boolean isClosed() {
+        synchronized (queue) {
+            return closed;
+        }
+    }
+
+    /** Items queued and not yet handed to the writer. */
+    public int size() {
+        synchronized (queue) {
+            return queue.size();
+        }
+    }
+
+    /** Items dropped by the {@code drop-oldest} policy. */
+    public long dropped() {
+        return dropped.sum();
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /**
+     * Hands queued items to the writer a batch at a time; a write's completion starts the next one, so there is never
+     * more than one write in flight.
+     */
+    private final class Flusher extends IteratingCallback {
+
+        @Override
+        protected Action process() {
+            if (!writer.ready()) {
+                return Action.IDLE;
+            }
+            synchronized (queue) {
+                while (batch.size() < maxBatch && !queue.isEmpty()) {
+                    batch.add(queue.pollFirst());
+                }
+            }
+            if (batch.isEmpty()) {
+                return Action.IDLE;
+            }
+            try {
+                writer.write(batch, this);
+            } finally {
+                batch.clear();
+            }
+            return Action.SCHEDULED;
+        }
+
+        @Override
+        protected void onSuccess() {
+            writer.written();
+        }
+
+        @Override
+        protected void onCompleteFailure(Throwable cause) {
+            Outbox.this.close(); // not IteratingCallback's own close()
+            writer.failed(cause);
+        }
+    }
+}

@@ -1,0 +1,39 @@
+package io.wsbridge.bridge.session;
+
+import io.wsbridge.bridge.ops.BridgeMetrics;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** How every kind of session refuses a request: counted, logged at debug, an error status with a short reason. */
+public final class Refusals {
+
+    private static final Logger log = LoggerFactory.getLogger(Refusals.class);
+
+    private Refusals() {
+    }
+
+    /**
+     * Answers the request with {@code status} and {@code reason}, counted in {@code wsbridge_upgrades_refused_total}.
+     *
+     * @param wwwAuthenticate the challenge sent with a 401, or {@code null}
+     * @param remote the client's address, for the log
+     */
+    public static void refuse(Request request, Response response, Callback callback, BridgeMetrics metrics,
+            int status, String reason, String wwwAuthenticate, String remote) {
+        log.debug("Refusing upgrade from {} to {} with {}: {}", remote, request.getHttpURI().getPath(), status, reason);
+        metrics.refused(status);
+        if (status == 401 && wwwAuthenticate != null) {
+            response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, wwwAuthenticate);
+        }
+        Response.writeError(request, response, callback, status, reason);
+    }
+
+    /** The remote address of a request as {@code host:port}, for logs. */
+    public static String remote(Request request) {
+        return Request.getRemoteAddr(request) + ":" + Request.getRemotePort(request);
+    }
+}

@@ -1,0 +1,142 @@
+package io.wsbridge.bridge.ws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wsbridge.bridge.auth.AccessDecision;
+import io.wsbridge.bridge.auth.Credentials;
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.session.CloseCodes;
+import io.wsbridge.bridge.session.OverflowPolicy;
+import io.wsbridge.bridge.settings.BridgeSettings;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.OutgoingEntry;
+import org.junit.jupiter.api.Test;
+
+/** A subscriber on a session without a network, hosted by the test: how it uses its outbox. */
+class SubscriberTest {
+
+    /** A session whose writes complete only when the test says so; records frames and the close. */
+    static final class StalledSession extends CoreSession.Empty {
+        final List<String> frames = new ArrayList<>();
+        final List<Callback> pending = new ArrayList<>();
+        int closeCode;
+        String closeReason;
+
+        @Override
+        public void sendFrame(OutgoingEntry entry) {
+            frames.add(StandardCharsets.UTF_8.decode(entry.getFrame().getPayload().slice()).toString());
+            if (!entry.isBatch()) {
+                pending.add(entry.getCallback());
+            } else {
+                entry.getCallback().succeeded();
+            }
+        }
+
+        @Override
+        public void close(int statusCode, String reason, Callback callback) {
+            closeCode = statusCode;
+            closeReason = reason;
+            callback.succeeded();
+        }
+
+        @Override
+        public void demand() {
+        }
+    }
+
+    static final class Host implements SubscriberHost {
+        final BridgeSettings settings;
+        final BridgeMetrics metrics = new BridgeMetrics(() -> 0, () -> 0, () -> 0);
+        final List<Subscriber> open = new ArrayList<>();
+
+        Host(int capacity, OverflowPolicy policy) {
+            settings = BridgeSettings.builder("127.0.0.1", 0).queue(capacity, policy).build();
+        }
+
+        @Override
+        public BridgeSettings settings() {
+            return settings;
+        }
+
+        @Override
+        public BridgeMetrics metrics() {
+            return metrics;
+        }
+
+        @Override
+        public BridgeMetrics.ApplicationMeters meters(String application) {
+            return metrics.application(application, app -> 0, app -> 0);
+        }
+
+        @Override
+        public void opened(Subscriber subscriber) {
+            open.add(subscriber);
+        }
+
+        @Override
+        public void closed(Subscriber subscriber) {
+            open.remove(subscriber);
+        }
+
+        @Override
+        public void message(Subscriber subscriber, String text) {
+        }
+
+        @Override
+        public void schedule(Runnable task, long delayMillis) {
+        }
+    }
+
+    final StalledSession session = new StalledSession();
+
+    Subscriber open(Host host) {
+        Subscriber subscriber = new Subscriber(host, "app", null, null, Credentials.ANONYMOUS,
+                AccessDecision.ANONYMOUS, "test");
+        subscriber.onOpen(session, Callback.NOOP);
+        return subscriber;
+    }
+
+    static Event event(int n) {
+        return new Event("app", null, "e" + n);
+    }
+
+    @Test
+    void aSubscriberThatStopsReadingIsClosedWith1013UnderTheClosePolicy() {
+        Host host = new Host(4, OverflowPolicy.CLOSE);
+        Subscriber subscriber = open(host);
+
+        // the first frame's write never completes; four more fill the queue
+        for (int i = 0; i < 5; i++) {
+            assertThat(subscriber.offer(event(i))).isTrue();
+        }
+        assertThat(subscriber.offer(event(5))).isFalse();
+
+        assertThat(session.closeCode).isEqualTo(CloseCodes.SLOW_CONSUMER);
+        assertThat(session.closeReason).isEqualTo("subscriber too slow: 4 events queued");
+        assertThat(host.open).as("closed subscribers leave the host").isEmpty();
+        assertThat(host.metrics.total("wsbridge.slow.consumer.closes")).isEqualTo(1);
+        assertThat(subscriber.offer(event(6))).isFalse();
+    }
+
+    @Test
+    void dropOldestKeepsTheSubscriberAndCountsWhatItDropped() {
+        Host host = new Host(4, OverflowPolicy.DROP_OLDEST);
+        Subscriber subscriber = open(host);
+        for (int i = 0; i < 8; i++) {
+            assertThat(subscriber.offer(event(i))).isTrue();
+        }
+
+        assertThat(subscriber.dropped()).isEqualTo(3);
+        assertThat(host.metrics.total("wsbridge.events.dropped")).isEqualTo(3);
+        assertThat(session.closeCode).isZero();
+
+        session.pending.remove(0).succeeded();
+        assertThat(session.frames).containsExactly("e0", "e4", "e5", "e6", "e7");
+        assertThat(subscriber.sent()).isEqualTo(5);
+    }
+}
