@@ -75,7 +75,8 @@ class WorkerSettingsTest {
     }
 
     static BridgeSettings clustered() {
-        return BridgeSettings.builder("0.0.0.0", 8085).cluster(ClusterSettings.of("a-long-enough-secret", null)).build();
+        return BridgeSettings.builder("0.0.0.0", 8085).cluster(ClusterSettings.of("a-long-enough-secret", null))
+                .build();
     }
 
     @Test
