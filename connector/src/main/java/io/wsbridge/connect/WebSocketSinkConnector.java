@@ -1,6 +1,6 @@
 package io.wsbridge.connect;
 
-import io.wsbridge.connect.cluster.WorkerSettings;
+import io.wsbridge.connect.cluster.WorkerRegistry;
 import io.wsbridge.connect.config.ConnectorValidation;
 import io.wsbridge.connect.config.WebSocketSinkConfig;
 import java.util.Collections;
@@ -49,7 +49,7 @@ public final class WebSocketSinkConnector extends SinkConnector {
     public Config validate(Map<String, String> connectorConfigs) {
         Config config = ConnectorValidation.validate(connectorConfigs, super.validate(connectorConfigs));
         String secret = connectorConfigs.get(WebSocketSinkConfig.CLUSTER_SECRET);
-        if (secret != null && !secret.isEmpty() && WorkerSettings.current().isEmpty()) {
+        if (secret != null && !secret.isEmpty() && WorkerRegistry.current().isEmpty()) {
             config.configValues().stream().filter(value -> value.name().equals(WebSocketSinkConfig.CLUSTER_SECRET))
                     .forEach(value -> value.addErrorMessage("cluster mode needs the wsbridge REST extension on every "
                             + "worker, and this one does not run it: add rest.extension.classes="

@@ -11,6 +11,7 @@ import io.wsbridge.connect.config.ConnectorValidation;
 import io.wsbridge.connect.config.WebSocketSinkConfig;
 import io.wsbridge.connect.convert.EventConverter;
 import io.wsbridge.connect.ops.TaskMetrics;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
 import org.apache.kafka.common.metrics.PluginMetrics;
@@ -30,7 +31,7 @@ public final class WebSocketSinkTask extends SinkTask {
 
     private static final Logger log = LoggerFactory.getLogger(WebSocketSinkTask.class);
     /** How long a task in cluster mode waits for the REST extension to configure itself when the worker starts. */
-    private static final java.time.Duration EXTENSION_WAIT = java.time.Duration.ofSeconds(15);
+    private static final Duration EXTENSION_WAIT = Duration.ofSeconds(15);
 
     private Bridges.Lease lease;
     private EventBus bus;

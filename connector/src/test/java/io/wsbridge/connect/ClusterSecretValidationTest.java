@@ -2,8 +2,8 @@ package io.wsbridge.connect;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.wsbridge.connect.cluster.WorkerRegistry;
 import io.wsbridge.connect.cluster.WorkerSettings;
-import io.wsbridge.connect.cluster.WorkerSettingsFixture;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -13,7 +13,7 @@ class ClusterSecretValidationTest {
 
     @AfterEach
     void reset() {
-        WorkerSettingsFixture.reset();
+        WorkerRegistry.clear();
     }
 
     static Map<String, String> withSecret(String secret) {
@@ -24,14 +24,14 @@ class ClusterSecretValidationTest {
 
     @Test
     void aClusterSecretOnAWorkerWithTheExtensionIsValid() {
-        WorkerSettingsFixture.install(new WorkerSettings(null, "127.0.0.1", "127.0.0.1:8083"));
+        WorkerRegistry.install(new WorkerSettings(null, "127.0.0.1", "127.0.0.1:8083"));
 
         assertThat(WebSocketSinkConnectorTest.errors(withSecret("0123456789abcdef"))).isEmpty();
     }
 
     @Test
     void aShortClusterSecretIsRefused() {
-        WorkerSettingsFixture.install(new WorkerSettings(null, "127.0.0.1", "127.0.0.1:8083"));
+        WorkerRegistry.install(new WorkerSettings(null, "127.0.0.1", "127.0.0.1:8083"));
 
         assertThat(WebSocketSinkConnectorTest.errors(withSecret("short"))).containsOnly(Map.entry("cluster.secret",
                 List.of("cluster.secret must be at least 16 characters long, or empty to turn cluster mode off")));

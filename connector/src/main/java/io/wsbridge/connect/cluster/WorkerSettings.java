@@ -17,8 +17,8 @@ import org.apache.kafka.connect.errors.ConnectException;
 /**
  * What one Connect worker says about its bridges, from its worker properties (which Connect hands to the REST
  * extension): the bind address that overrides {@code websocket.host}, the host its peers reach it at, and its own
- * Connect worker id. The extension installs them for the whole JVM, so that the tasks of this worker build exactly the
- * bridge settings the extension does, and share its bridge.
+ * Connect worker id. The extension installs them in the {@link WorkerRegistry}, so that the tasks of this worker build
+ * exactly the bridge settings the extension does, and share its bridge.
  *
  * <p>Peers are found by the worker ids of the tasks that Connect reports: a worker id is the REST listener's advertised
  * {@code host:port}, and its host is taken as the host where that worker's bridge listens. So
@@ -35,7 +35,6 @@ public record WorkerSettings(String bindHost, String advertisedHost, String work
     public static final String ADVERTISED_HOST = "wsbridge.websocket.advertised.host";
     private static final Pattern LISTENER = Pattern.compile("^\\s*([A-Za-z][A-Za-z0-9+.-]*)://(\\[[^]]*]|[^:/,]*):(\\d+)");
     private static final int DEFAULT_REST_PORT = 8083;
-    private static volatile WorkerSettings current;
 
     public WorkerSettings {
         Objects.requireNonNull(advertisedHost, "advertisedHost");
@@ -61,44 +60,29 @@ public record WorkerSettings(String bindHost, String advertisedHost, String work
         return new WorkerSettings(bindHost, advertised == null ? restHost : advertised, workerHost + ":" + port);
     }
 
-    /** Makes these the settings of this JVM's worker; called by the REST extension's {@code configure}. */
-    static void install(WorkerSettings settings) {
-        current = settings;
-    }
-
-    /** The settings of this JVM's worker, if the REST extension runs in it. */
-    public static Optional<WorkerSettings> current() {
-        return Optional.ofNullable(current);
-    }
-
     /**
      * The bridge settings a task uses: the connector's, with this worker's settings on top if the REST extension runs.
-     * In cluster mode the extension is required; a task that starts before it is configured waits for it a little.
+     * In cluster mode the extension is required, and a task that starts before Connect has configured it waits for it
+     * up to {@code wait}; outside cluster mode a task never waits.
      *
-     * @throws ConnectException in cluster mode on a worker without the REST extension
+     * @throws ConnectException in cluster mode, when the extension has not installed this worker's settings in time
      */
     public static BridgeSettings forTask(BridgeSettings connectorSettings, Duration wait) {
-        WorkerSettings worker = current;
-        long deadline = System.nanoTime() + wait.toNanos();
-        while (worker == null && connectorSettings.cluster() != null && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            worker = current;
+        if (connectorSettings.cluster() == null) {
+            return WorkerRegistry.current().map(worker -> worker.apply(connectorSettings)).orElse(connectorSettings);
         }
-        if (worker != null) {
-            return worker.apply(connectorSettings);
+        Optional<WorkerSettings> worker = WorkerRegistry.await(wait);
+        if (worker.isPresent()) {
+            return worker.get().apply(connectorSettings);
         }
-        if (connectorSettings.cluster() != null) {
-            throw new ConnectException(WebSocketSinkConfig.CLUSTER_SECRET + " is set (cluster mode), but this worker "
-                    + "does not run the wsbridge REST extension: add rest.extension.classes="
-                    + WebSocketSinkConfig.REST_EXTENSION + " to the properties of every worker and restart them, or "
-                    + "remove " + WebSocketSinkConfig.CLUSTER_SECRET);
+        if (Thread.currentThread().isInterrupted()) {
+            throw new ConnectException("Interrupted while waiting for the wsbridge REST extension to configure this "
+                    + "worker (" + WebSocketSinkConfig.CLUSTER_SECRET + " is set: cluster mode)");
         }
-        return connectorSettings;
+        throw new ConnectException(WebSocketSinkConfig.CLUSTER_SECRET + " is set (cluster mode), but this task waited "
+                + wait.toMillis() + " ms for the wsbridge REST extension and this worker does not run it: add "
+                + "rest.extension.classes=" + WebSocketSinkConfig.REST_EXTENSION + " to the properties of every worker "
+                + "and restart them, or remove " + WebSocketSinkConfig.CLUSTER_SECRET);
     }
 
     /** The connector's bridge settings on this worker: its bind address and, in cluster mode, its advertised host. */

@@ -37,7 +37,7 @@ public final class WsBridgeRestExtension implements ConnectRestExtension {
     @Override
     public void configure(Map<String, ?> configs) {
         worker = WorkerSettings.from(configs);
-        WorkerSettings.install(worker);
+        WorkerRegistry.install(worker);
         resolver = ConfigResolver.fromWorkerProperties(configs);
         log.info("wsbridge cluster mode available on worker {}: bridges bind to {}, peers reach them at {}",
                 worker.workerId(), worker.bindHost() == null ? "each connector's websocket.host" : worker.bindHost(),

@@ -2,11 +2,14 @@ package io.wsbridge.connect.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -15,7 +18,7 @@ class WorkerSettingsTest {
 
     @AfterEach
     void reset() {
-        WorkerSettingsFixture.reset();
+        WorkerRegistry.clear();
     }
 
     @Test
@@ -71,30 +74,75 @@ class WorkerSettingsTest {
         assertThat(worker.apply(connector)).as("tasks and the extension compute equal settings").isEqualTo(applied);
     }
 
-    @Test
-    void withoutTheExtensionTasksKeepTheConnectorsSettingsOutsideClusterMode() {
-        BridgeSettings connector = BridgeSettings.defaults("127.0.0.1", 8085);
-
-        assertThat(WorkerSettings.forTask(connector, Duration.ZERO)).isSameAs(connector);
+    static BridgeSettings clustered() {
+        return BridgeSettings.builder("0.0.0.0", 8085).cluster(ClusterSettings.of("a-long-enough-secret", null))
+                .build();
     }
 
     @Test
-    void clusterModeWithoutTheExtensionFailsTheTaskWithWhatToDo() {
-        BridgeSettings connector = BridgeSettings.builder("127.0.0.1", 8085)
-                .cluster(ClusterSettings.of("a-long-enough-secret", null)).build();
+    void outsideClusterModeATaskKeepsTheConnectorsSettingsWithoutWaitingForTheExtension() {
+        BridgeSettings connector = BridgeSettings.defaults("127.0.0.1", 8085);
 
-        assertThatThrownBy(() -> WorkerSettings.forTask(connector, Duration.ZERO))
+        BridgeSettings settings = assertTimeoutPreemptively(Duration.ofSeconds(5),
+                () -> WorkerSettings.forTask(connector, Duration.ofHours(1)));
+
+        assertThat(settings).isSameAs(connector);
+    }
+
+    @Test
+    void clusterModeWithoutTheExtensionFailsTheTaskAfterTheWaitWithWhatToDo() {
+        assertThatThrownBy(() -> WorkerSettings.forTask(clustered(), Duration.ofMillis(50)))
                 .isInstanceOf(ConnectException.class)
-                .hasMessage("cluster.secret is set (cluster mode), but this worker does not run the wsbridge REST "
-                        + "extension: add rest.extension.classes=io.wsbridge.connect.cluster.WsBridgeRestExtension "
-                        + "to the properties of every worker and restart them, or remove cluster.secret");
+                .hasMessage("cluster.secret is set (cluster mode), but this task waited 50 ms for the wsbridge REST "
+                        + "extension and this worker does not run it: add rest.extension.classes="
+                        + "io.wsbridge.connect.cluster.WsBridgeRestExtension to the properties of every worker and "
+                        + "restart them, or remove cluster.secret");
+    }
+
+    @Test
+    void aWaitingClusterTaskStartsAsSoonAsTheExtensionInstallsTheWorkerSettings() {
+        CompletableFuture<BridgeSettings> started = new CompletableFuture<>();
+        Thread task = new Thread(() -> {
+            try {
+                started.complete(WorkerSettings.forTask(clustered(), Duration.ofMinutes(1)));
+            } catch (RuntimeException e) {
+                started.completeExceptionally(e);
+            }
+        }, "waiting-task");
+        task.setDaemon(true);
+        task.start();
+        await().atMost(Duration.ofSeconds(5)).until(() -> task.getState() == Thread.State.TIMED_WAITING);
+        await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(1)).until(() -> !started.isDone());
+
+        WorkerRegistry.install(new WorkerSettings("127.0.0.5", "bridge-5.internal", "127.0.0.5:8083"));
+
+        await().atMost(Duration.ofSeconds(5)).until(started::isDone);
+        BridgeSettings settings = started.join();
+        assertThat(settings.host()).isEqualTo("127.0.0.5");
+        assertThat(settings.cluster().advertisedHost()).isEqualTo("bridge-5.internal");
+    }
+
+    @Test
+    void anInterruptedClusterTaskFailsAndKeepsItsInterruptFlag() {
+        Thread.currentThread().interrupt();
+        try {
+            assertThatThrownBy(() -> WorkerSettings.forTask(clustered(), Duration.ofMinutes(1)))
+                    .isInstanceOf(ConnectException.class)
+                    .hasMessage("Interrupted while waiting for the wsbridge REST extension to configure this worker "
+                            + "(cluster.secret is set: cluster mode)");
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+        }
     }
 
     @Test
     void tasksUseTheWorkerSettingsOnceInstalled() {
-        WorkerSettingsFixture.install(new WorkerSettings("127.0.0.5", "127.0.0.5", "127.0.0.5:8083"));
+        WorkerRegistry.install(new WorkerSettings("127.0.0.5", "127.0.0.5", "127.0.0.5:8083"));
 
         assertThat(WorkerSettings.forTask(BridgeSettings.defaults("0.0.0.0", 8085), Duration.ZERO).host())
+                .isEqualTo("127.0.0.5");
+        assertThat(WorkerSettings.forTask(clustered(), Duration.ZERO).cluster().advertisedHost())
                 .isEqualTo("127.0.0.5");
     }
 }
