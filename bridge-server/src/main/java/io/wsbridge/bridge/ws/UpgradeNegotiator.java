@@ -34,6 +34,10 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     private static final Logger log = LoggerFactory.getLogger(UpgradeNegotiator.class);
     static final String WWW_AUTHENTICATE = "Bearer realm=\"wsbridge\", Basic realm=\"wsbridge\"";
     static final int MAX_GROUP_ID_LENGTH = 255;
+    /** Query parameters of features that are planned but not there yet: refused rather than silently ignored. */
+    static final Map<String, String> NOT_IMPLEMENTED = Map.of(
+            "from", "resuming or replaying a stream (from) is not implemented yet",
+            "filter", "filters (filter) are not implemented yet");
 
     private final SubscriberHost host;
     private final Supplier<AccessPolicy> policy;
@@ -81,6 +85,11 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
             query = query(request);
         } catch (RuntimeException e) {
             return refuse(request, response, callback, 400, "the query string cannot be decoded", remote);
+        }
+        for (Map.Entry<String, String> planned : NOT_IMPLEMENTED.entrySet()) {
+            if (query.containsKey(planned.getKey())) {
+                return refuse(request, response, callback, 400, planned.getValue(), remote);
+            }
         }
         List<String> groups = query.getOrDefault("group_id", List.of());
         if (groups.size() > 1) {

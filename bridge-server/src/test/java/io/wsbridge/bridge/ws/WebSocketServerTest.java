@@ -9,6 +9,8 @@ import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.OverflowPolicy;
 import io.wsbridge.bridge.settings.BridgeSettings;
+import java.io.InputStream;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -17,6 +19,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -101,6 +105,45 @@ class WebSocketServerTest {
                 });
         String basic = Base64.getEncoder().encodeToString("alice:key".getBytes(StandardCharsets.UTF_8));
         assertThat(TestClient.refusal(uri("/pub"), "Authorization", "Basic " + basic)).isEqualTo(401);
+    }
+
+    @Test
+    void parametersOfPlannedFeaturesAreRefusedSayingSoInsteadOfIgnored() throws Exception {
+        startDefault();
+        assertThat(refusalBody("/pub?from=earliest")).startsWith("HTTP/1.1 400 ")
+                .contains("resuming or replaying a stream (from) is not implemented yet");
+        assertThat(refusalBody("/pub?filter=device%20%3D%20%27a%27")).startsWith("HTTP/1.1 400 ")
+                .contains("filters (filter) are not implemented yet");
+        assertThat(TestClient.refusal(uri("/pub/channel?group_id=g&from=latest"))).isEqualTo(400);
+    }
+
+    /** The whole answer to an upgrade request, status line to body. */
+    private String refusalBody(String pathAndQuery) throws Exception {
+        try (Socket socket = new Socket("127.0.0.1", bridge.port())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(("GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                    + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(new byte[16]) + "\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            // the head, then as many bytes of body as its Content-Length says
+            StringBuilder answer = new StringBuilder();
+            InputStream in = socket.getInputStream();
+            int headEnd = -1;
+            int length = -1;
+            while (headEnd < 0 || answer.length() < headEnd + length) {
+                int b = in.read();
+                if (b < 0) {
+                    break;
+                }
+                answer.append((char) b);
+                if (headEnd < 0 && answer.toString().endsWith("\r\n\r\n")) {
+                    headEnd = answer.length();
+                    Matcher matcher = Pattern.compile("(?i)content-length: *(\\d+)").matcher(answer);
+                    length = matcher.find() ? Integer.parseInt(matcher.group(1)) : 0;
+                }
+            }
+            return answer.toString();
+        }
     }
 
     @Test
