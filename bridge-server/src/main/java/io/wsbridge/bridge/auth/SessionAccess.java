@@ -4,33 +4,47 @@ import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.util.DaemonThreads;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Access over a session's lifetime: it ends sessions whose credentials expire (1008), answers token refreshes, and
- * checks every open session again periodically, so that a revoked membership, key or public flag ends it. Checks
- * that may ask the identity provider run on a small executor of its own, never on the caller's or the scheduler's
- * thread. While the identity provider cannot answer (503), sessions stay open.
+ * checks every open session again periodically, so that a revoked membership, key or public flag ends it. While the
+ * identity provider cannot answer (503), sessions stay open.
+ *
+ * <p>Nothing is dropped under load. A session has at most one refresh waiting (a newer token replaces a waiting one:
+ * the newest wins), so the refresh queue is bounded by the number of sessions. A re-authorization round is one task
+ * that walks every open session in turn, on a thread of its own so that refreshes never wait behind it; a round that
+ * is still running when the next is due makes the next one wait, it is not queued twice. Checks that may ask the
+ * identity provider never run on the caller's or the scheduler's thread.
  */
 public final class SessionAccess implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SessionAccess.class);
-    /** Access checks waiting for the executor at most; beyond that a session is checked in the next round. */
-    private static final int MAX_PENDING = 10_000;
 
     private final Supplier<AccessPolicy> policy;
     private final Supplier<? extends Iterable<? extends AccessSession>> sessions;
+    /** The sessions with a refresh waiting or being checked, and the newest credentials not checked yet. */
+    private final Map<AccessSession, Waiting> pendingRefresh = new ConcurrentHashMap<>();
+    /** The expiry timer of each session, replaced by a refresh. */
+    private final Map<AccessSession, ScheduledFuture<?>> expiries = new ConcurrentHashMap<>();
+    private final AtomicBoolean roundRunning = new AtomicBoolean();
+    private final LongAdder refreshesChecked = new LongAdder();
+    private final LongAdder sessionsReauthorized = new LongAdder();
     private ScheduledExecutorService scheduler;
-    private ExecutorService authorizer;
+    private ExecutorService refresher;
+    private ExecutorService reauthorizer;
     private ScheduledFuture<?> reauthorization;
 
     /**
@@ -43,15 +57,15 @@ public final class SessionAccess implements AutoCloseable {
     }
 
     /**
-     * Starts the executor for access checks and re-authorizes every {@code interval} on {@code scheduler}, which
-     * also times the expiries; the scheduler stays its owner's.
+     * Starts the threads for access checks and re-authorizes every {@code interval} on {@code timer}, which also
+     * times the expiries; the timer stays its owner's.
      */
     public synchronized void start(ScheduledExecutorService timer, Duration interval, String threadName) {
         this.scheduler = timer;
-        this.authorizer = new ThreadPoolExecutor(1, 2, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(MAX_PENDING),
-                DaemonThreads.named(threadName));
+        this.refresher = Executors.newFixedThreadPool(2, DaemonThreads.named(threadName));
+        this.reauthorizer = Executors.newSingleThreadExecutor(DaemonThreads.named(threadName + "-rounds"));
         long millis = interval.toMillis();
-        reauthorization = timer.scheduleWithFixedDelay(this::reauthorizeAll, millis, millis, TimeUnit.MILLISECONDS);
+        reauthorization = timer.scheduleWithFixedDelay(this::startRound, millis, millis, TimeUnit.MILLISECONDS);
     }
 
     /** A session opened: it is closed when its credentials expire. */
@@ -59,19 +73,67 @@ public final class SessionAccess implements AutoCloseable {
         scheduleExpiry(session);
     }
 
-    /** Checks the refreshed credentials, then swaps them in, or closes the session with 1008 if they are refused. */
+    /** A session ended: its timer and any waiting refresh are forgotten. */
+    public void closed(AccessSession session) {
+        pendingRefresh.remove(session);
+        ScheduledFuture<?> expiry = expiries.remove(session);
+        if (expiry != null) {
+            expiry.cancel(false);
+        }
+    }
+
+    /**
+     * Checks the refreshed credentials, then swaps them in, or closes the session with 1008 if they are refused.
+     * Refreshes of one session are checked one at a time, in order; one that arrives while an earlier one waits
+     * takes its place.
+     */
     public void refresh(AccessSession session, Credentials credentials) {
-        submit(() -> {
-            AccessDecision decision = policy.get().check(credentials, session.application());
-            if (!decision.allowed()) {
-                log.info("Refused token refresh of {}: {}", session, decision.reason());
-                session.close(CloseCodes.POLICY_VIOLATION, "token refresh refused: " + decision.reason());
+        AtomicBoolean first = new AtomicBoolean();
+        pendingRefresh.compute(session, (key, waiting) -> {
+            if (waiting == null) {
+                first.set(true);
+                return new Waiting(credentials);
+            }
+            waiting.newest = credentials;
+            return waiting;
+        });
+        if (first.get()) {
+            execute(refresher, () -> checkRefreshes(session), session);
+        }
+    }
+
+    /** Checks the session's waiting refreshes until none is left; only one runs per session at a time. */
+    private void checkRefreshes(AccessSession session) {
+        while (true) {
+            Credentials[] next = new Credentials[1];
+            pendingRefresh.computeIfPresent(session, (key, waiting) -> {
+                if (waiting.newest == null) {
+                    return null;
+                }
+                next[0] = waiting.newest;
+                waiting.newest = null;
+                return waiting;
+            });
+            if (next[0] == null) {
                 return;
             }
-            session.refreshed(credentials, decision);
-            scheduleExpiry(session);
-            log.debug("Refreshed the token of {}; it expires at {}", session, decision.expiresAt());
-        }, session);
+            if (session.isOpen()) {
+                checkRefresh(session, next[0]);
+            }
+        }
+    }
+
+    private void checkRefresh(AccessSession session, Credentials credentials) {
+        refreshesChecked.increment();
+        AccessDecision decision = policy.get().check(credentials, session.application());
+        if (!decision.allowed()) {
+            log.info("Refused token refresh of {}: {}", session, decision.reason());
+            session.close(CloseCodes.POLICY_VIOLATION, "token refresh refused: " + decision.reason());
+            return;
+        }
+        session.refreshed(credentials, decision);
+        scheduleExpiry(session);
+        log.debug("Refreshed the token of {}; it expires at {}", session, decision.expiresAt());
     }
 
     private void scheduleExpiry(AccessSession session) {
@@ -82,7 +144,11 @@ public final class SessionAccess implements AutoCloseable {
         }
         long delay = Math.max(0, Duration.between(Instant.now(), expiresAt).toMillis());
         try {
-            timer.schedule(() -> expireIfDue(session), delay + 1, TimeUnit.MILLISECONDS);
+            ScheduledFuture<?> previous = expiries.put(session,
+                    timer.schedule(() -> expireIfDue(session), delay + 1, TimeUnit.MILLISECONDS));
+            if (previous != null) {
+                previous.cancel(false);
+            }
         } catch (RejectedExecutionException e) {
             log.debug("Server stopping; expiry of {} not scheduled", session);
         }
@@ -96,25 +162,51 @@ public final class SessionAccess implements AutoCloseable {
         }
     }
 
-    private void reauthorizeAll() {
+    private void startRound() {
+        if (!roundRunning.compareAndSet(false, true)) {
+            log.info("The previous re-authorization round is still running; this one starts when it ends");
+            return;
+        }
+        try {
+            reauthorizer.execute(() -> {
+                try {
+                    reauthorizeAll();
+                } finally {
+                    roundRunning.set(false);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            roundRunning.set(false);
+            log.debug("Server stopping; no re-authorization round");
+        }
+    }
+
+    /** Checks every open session once; the policy's caches make most checks cheap. */
+    void reauthorizeAll() {
         AccessPolicy current = policy.get();
         for (AccessSession session : sessions.get()) {
-            submit(() -> {
-                if (!session.isOpen()) {
-                    return;
-                }
+            if (Thread.currentThread().isInterrupted()) {
+                return;
+            }
+            if (!session.isOpen()) {
+                continue;
+            }
+            try {
+                sessionsReauthorized.increment();
                 AccessDecision decision = current.check(session.credentials(), session.application());
                 if (decision.status() == 401 || decision.status() == 404) {
                     log.info("Closing {}: access ended ({})", session, decision.reason());
                     session.close(CloseCodes.POLICY_VIOLATION,
                             decision.status() == 401 ? "credentials no longer valid" : "access revoked");
                 }
-            }, session);
+            } catch (RuntimeException e) {
+                log.warn("Access check for {} failed", session, e);
+                session.close(CloseCodes.INTERNAL_ERROR, "internal error");
+            }
         }
     }
 
-    private void submit(Runnable task, AccessSession session) {
-        ExecutorService executor = authorizer;
+    private void execute(ExecutorService executor, Runnable task, AccessSession session) {
         if (executor == null) {
             throw new IllegalStateException("session access is not started");
         }
@@ -128,18 +220,43 @@ public final class SessionAccess implements AutoCloseable {
                 }
             });
         } catch (RejectedExecutionException e) {
-            log.warn("Too many pending access checks; {} is checked in the next round", session);
+            // only once stopped: the queue is unbounded, and holds at most one refresh per session
+            log.debug("Server stopping; refresh of {} not checked", session);
         }
     }
 
-    /** Stops re-authorizing and drops pending checks; the scheduler is left to its owner. */
+    /** Refreshes checked so far (a refresh replaced while waiting is not checked). */
+    public long refreshesChecked() {
+        return refreshesChecked.sum();
+    }
+
+    /** Sessions checked by re-authorization rounds so far. */
+    public long sessionsReauthorized() {
+        return sessionsReauthorized.sum();
+    }
+
+    /** Stops re-authorizing and drops pending checks; the timer is left to its owner. */
     @Override
     public synchronized void close() {
         if (reauthorization != null) {
             reauthorization.cancel(false);
         }
-        if (authorizer != null) {
-            authorizer.shutdownNow();
+        if (refresher != null) {
+            refresher.shutdownNow();
+        }
+        if (reauthorizer != null) {
+            reauthorizer.shutdownNow();
+        }
+        pendingRefresh.clear();
+        expiries.clear();
+    }
+
+    /** A session's refresh in progress: the newest credentials that still wait, or {@code null}. */
+    private static final class Waiting {
+        Credentials newest;
+
+        Waiting(Credentials newest) {
+            this.newest = newest;
         }
     }
 }

@@ -223,6 +223,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     public void closed(Subscriber subscriber) {
         if (subscribers.remove(subscriber)) {
             router.remove(subscriber);
+            access.closed(subscriber);
         }
     }
 

@@ -1,0 +1,193 @@
+package io.wsbridge.bridge.auth;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.wsbridge.bridge.session.CloseCodes;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** {@link SessionAccess}'s rules under load, with sessions and a policy of the test's own (no sockets). */
+class SessionAccessRulesTest {
+
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    /** A session that records what happens to it. */
+    static final class FakeSession implements AccessSession {
+        final String name;
+        volatile Credentials credentials;
+        volatile Instant expiresAt;
+        volatile int closeCode;
+        final List<String> refreshedWith = new ArrayList<>();
+
+        FakeSession(String name, Credentials credentials) {
+            this.name = name;
+            this.credentials = credentials;
+        }
+
+        @Override
+        public String application() {
+            return "app";
+        }
+
+        @Override
+        public Credentials credentials() {
+            return credentials;
+        }
+
+        @Override
+        public Instant expiresAt() {
+            return expiresAt;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return closeCode == 0;
+        }
+
+        @Override
+        public synchronized void refreshed(Credentials newCredentials, AccessDecision access) {
+            credentials = newCredentials;
+            expiresAt = access.expiresAt();
+            refreshedWith.add(((Credentials.Bearer) newCredentials).token());
+        }
+
+        @Override
+        public void close(int code, String reason) {
+            closeCode = code;
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    /** Allows every bearer token except "revoked"; counts its checks; can be held up by a latch. */
+    static final class CountingPolicy implements AccessPolicy {
+        final AtomicInteger checks = new AtomicInteger();
+        final Set<String> checkedTokens = ConcurrentHashMap.newKeySet();
+        volatile CountDownLatch hold = new CountDownLatch(0);
+
+        @Override
+        public AccessDecision check(Credentials credentials, String application) {
+            try {
+                hold.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            checks.incrementAndGet();
+            String token = ((Credentials.Bearer) credentials).token();
+            checkedTokens.add(token);
+            return token.equals("revoked") ? AccessDecision.notFound()
+                    : AccessDecision.allow(new Identity(token, token, Instant.now().plusSeconds(3600)));
+        }
+
+        @Override
+        public String describe() {
+            return "counting";
+        }
+    }
+
+    final CountingPolicy policy = new CountingPolicy();
+    final List<FakeSession> sessions = new ArrayList<>();
+    final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+    final SessionAccess access = new SessionAccess(() -> policy, () -> sessions);
+
+    @AfterEach
+    void stop() {
+        access.close();
+        timer.shutdownNow();
+    }
+
+    @Test
+    void aRoundReauthorizesTenThousandSessionsWithoutDroppingOne() {
+        IntStream.range(0, 10_000).forEach(i -> sessions.add(new FakeSession("s" + i,
+                new Credentials.Bearer(i % 1000 == 0 ? "revoked" : "t" + i))));
+        access.start(timer, Duration.ofHours(1), "test-auth");
+
+        access.reauthorizeAll();
+
+        assertThat(policy.checks).hasValue(10_000);
+        assertThat(access.sessionsReauthorized()).isEqualTo(10_000);
+        assertThat(sessions).filteredOn(s -> !s.isOpen()).hasSize(10)
+                .allSatisfy(s -> assertThat(s.closeCode).isEqualTo(CloseCodes.POLICY_VIOLATION));
+    }
+
+    @Test
+    void roundsRunOnTheirScheduleOnAThreadOfTheirOwn() {
+        sessions.add(new FakeSession("s", new Credentials.Bearer("revoked")));
+        access.start(timer, Duration.ofMillis(50), "test-auth");
+
+        await().atMost(WAIT).until(() -> sessions.get(0).closeCode == CloseCodes.POLICY_VIOLATION);
+    }
+
+    @Test
+    void refreshesThatArriveWhileOneWaitsCollapseIntoTheNewest() throws Exception {
+        FakeSession session = new FakeSession("s", new Credentials.Bearer("t0"));
+        sessions.add(session);
+        access.start(timer, Duration.ofHours(1), "test-auth");
+        policy.hold = new CountDownLatch(1);
+
+        access.refresh(session, new Credentials.Bearer("t1"));
+        await().atMost(WAIT).until(() -> access.refreshesChecked() == 1); // t1 is being checked, held up
+        for (int i = 2; i <= 100; i++) {
+            access.refresh(session, new Credentials.Bearer("t" + i));
+        }
+        policy.hold.countDown();
+
+        await().atMost(WAIT).until(() -> "t100".equals(((Credentials.Bearer) session.credentials).token()));
+        assertThat(access.refreshesChecked()).as("the one being checked, then only the newest").isLessThanOrEqualTo(2);
+        assertThat(session.refreshedWith).last().isEqualTo("t100");
+        assertThat(session.refreshedWith).isSubsetOf("t1", "t100");
+    }
+
+    @Test
+    void everySessionsRefreshIsCheckedUnderAFlood() {
+        IntStream.range(0, 10_000).forEach(i -> sessions.add(new FakeSession("s" + i, new Credentials.Bearer("t"))));
+        access.start(timer, Duration.ofHours(1), "test-auth");
+
+        sessions.forEach(s -> access.refresh(s, new Credentials.Bearer("fresh-" + s.name)));
+
+        await().atMost(WAIT).until(() -> access.refreshesChecked() == 10_000);
+        assertThat(sessions).allSatisfy(s -> assertThat(((Credentials.Bearer) s.credentials).token())
+                .isEqualTo("fresh-" + s.name));
+    }
+
+    @Test
+    void aRefreshThatIsRefusedEndsTheSessionWith1008() {
+        FakeSession session = new FakeSession("s", new Credentials.Bearer("t0"));
+        access.start(timer, Duration.ofHours(1), "test-auth");
+
+        access.refresh(session, new Credentials.Bearer("revoked"));
+
+        await().atMost(WAIT).until(() -> session.closeCode == CloseCodes.POLICY_VIOLATION);
+    }
+
+    @Test
+    void aSessionIsClosedWhenItsTokenExpiresAndARefreshMovesTheExpiry() {
+        FakeSession expiring = new FakeSession("expiring", new Credentials.Bearer("t"));
+        expiring.expiresAt = Instant.now().plusMillis(200);
+        FakeSession refreshed = new FakeSession("refreshed", new Credentials.Bearer("t"));
+        refreshed.expiresAt = Instant.now().plusMillis(200);
+        access.start(timer, Duration.ofHours(1), "test-auth");
+        access.opened(expiring);
+        access.opened(refreshed);
+
+        access.refresh(refreshed, new Credentials.Bearer("later"));
+
+        await().atMost(WAIT).until(() -> expiring.closeCode == CloseCodes.POLICY_VIOLATION);
+        await().during(Duration.ofMillis(500)).atMost(WAIT).until(refreshed::isOpen);
+    }
+}
