@@ -27,7 +27,9 @@ class DemoIT {
     void demoStreamsLiveEventsToARealClientAndCtrlCStopsEverything() throws Exception {
         Path work = ItEnvironment.newWorkDir("demo");
         int port = FreePorts.on(KafkaBroker.HOST);
-        List<String> command = new ArrayList<>(List.of(
+        // A test command started in the background (nohup mvn ... &) hands SIGINT down ignored, and a JVM keeps an
+        // ignored SIGINT ignored: restore its default, so Ctrl-C is tested as it reaches the demo from a terminal.
+        List<String> command = new ArrayList<>(List.of("/usr/bin/env", "--default-signal=INT",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                 "-Dit.kafka.libs=" + ItEnvironment.kafkaLibs(),
                 "-Dit.plugin.path=" + ItEnvironment.pluginPath(),
