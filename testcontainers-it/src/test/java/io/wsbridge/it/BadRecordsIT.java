@@ -37,12 +37,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Records that are incomplete, not what their content type says, empty (tombstones), huge, not CloudEvents at
- * all, or events that name another application than their topic's, each between two valid events, under both policies for records that are not CloudEvents
- * ({@code errors.non.cloudevent=wrap|report}) with a dead letter queue: each is delivered (wrapped, or with its data
- * as {@code data_base64}) or dead-lettered with its topic, partition and offset, as the README says; the valid events
- * around them arrive in order, nothing reaches a subscriber of the application that the errant events name, and the
- * task keeps running. {@code ErrantRecordsIT} covers a plain record under
+ * Records that are incomplete, not what their content type says, empty (tombstones), huge, not CloudEvents at all,
+ * or events that name another application than their topic's, each between two valid events, under both policies
+ * for records that are not CloudEvents ({@code errors.non.cloudevent=wrap|report}) with a dead letter queue: each is
+ * delivered (wrapped, or with its data as {@code data_base64}) or dead-lettered with its topic, partition and offset,
+ * as the README says; the valid events around them arrive in order, nothing reaches a subscriber of the application
+ * that the errant events name, and the task keeps running. {@code ErrantRecordsIT} covers a plain record under
  * {@code report}, a bad spec version and truncated structured JSON; this class covers the rest.
  */
 @ExtendWith(StackExtension.class)

@@ -2,6 +2,7 @@ package io.wsbridge.connect.convert;
 
 import io.cloudevents.CloudEvent;
 
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -174,7 +175,10 @@ public final class ApplicationResolver {
      */
     public static final class MismatchException extends RuntimeException {
 
-        /** A longer extension value is cut in the message: it is the producer's text, not an application name. */
+        /**
+         * The extension value is the producer's text, not an application name: a longer one is cut in the message, and
+         * control characters are escaped, so that it cannot forge lines in a log.
+         */
         private static final int QUOTE_LIMIT = 100;
 
         private final String extension;
@@ -201,11 +205,21 @@ public final class ApplicationResolver {
         }
 
         private static String quote(String value) {
-            if (value.length() <= QUOTE_LIMIT) {
-                return "'" + value + "'";
+            int end = value.length();
+            if (end > QUOTE_LIMIT) {
+                end = Character.isHighSurrogate(value.charAt(QUOTE_LIMIT - 1)) ? QUOTE_LIMIT - 1 : QUOTE_LIMIT;
             }
-            int end = Character.isHighSurrogate(value.charAt(QUOTE_LIMIT - 1)) ? QUOTE_LIMIT - 1 : QUOTE_LIMIT;
-            return "'" + value.substring(0, end) + "...' (" + value.length() + " characters)";
+            StringBuilder quoted = new StringBuilder(end + 2).append('\'');
+            for (int i = 0; i < end; i++) {
+                char c = value.charAt(i);
+                if (Character.isISOControl(c)) {
+                    quoted.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                } else {
+                    quoted.append(c);
+                }
+            }
+            quoted.append('\'');
+            return end < value.length() ? quoted + "... (" + value.length() + " characters)" : quoted.toString();
         }
     }
 }

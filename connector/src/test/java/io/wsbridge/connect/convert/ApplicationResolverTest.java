@@ -50,10 +50,17 @@ class ApplicationResolverTest {
         String huge = "x".repeat(99) + "\uD83D\uDE00" + "y".repeat(10_000);
 
         assertThatThrownBy(() -> resolver.resolveFromExtension(huge, "events-my-app"))
-                .hasMessageStartingWith("names the application '" + "x".repeat(99) + "...' (10101 characters) in its"
+                .hasMessageStartingWith("names the application '" + "x".repeat(99) + "'... (10101 characters) in its"
                         + " CloudEvent extension 'application', but its topic events-my-app belongs to the application"
                         + " 'my-app': an event may only name the application of its topic; produce it to the topic of '"
-                        + "x".repeat(99) + "...' (10101 characters), or");
+                        + "x".repeat(99) + "'... (10101 characters), or");
+    }
+
+    @Test
+    void controlCharactersOfTheExtensionAreEscapedInTheMessage() {
+        assertThatThrownBy(() -> resolver.resolveFromExtension("evil\n2026-12-02 INFO forged\u0000", "events-my-app"))
+                .hasMessageStartingWith("names the application 'evil\\u000a2026-12-02 INFO forged\\u0000' in its"
+                        + " CloudEvent extension 'application'");
     }
 
     @Test

@@ -54,7 +54,8 @@ class BinaryModeWriterTest {
                 }
                 String context = "record " + i + " " + record.topic() + " " + record.headers();
                 assertThat(e).as("record %d is refused by the SDK (%s), so the fast path must not write it: %s", i,
-                        e.getMessage(), record.headers()).hasCauseInstanceOf(ApplicationResolver.MismatchException.class);
+                                e.getMessage(), record.headers())
+                        .hasCauseInstanceOf(ApplicationResolver.MismatchException.class);
                 assertThatThrownBy(() -> converter.convert(record)).as(context)
                         .isInstanceOf(DataException.class)
                         .hasMessage(e.getMessage())

@@ -162,7 +162,8 @@ class EventConverterTest {
                 .addBytes("ce_application", utf8("other-app"))
                 .addBytes("content-type", utf8("application/json"));
         SinkRecord record = record(TOPIC, null, utf8("{\"temp\":21.5}"), headers);
-        assertThat(new BinaryModeWriter().write(record, utf8("{\"temp\":21.5}"))).as("the fast path takes it").isNotNull();
+        assertThat(new BinaryModeWriter().write(record, utf8("{\"temp\":21.5}"))).as("the fast path takes it")
+                .isNotNull();
 
         for (EventConverter converter : new EventConverter[] {wrapping, reporting}) {
             assertThatThrownBy(() -> converter.convert(record))
