@@ -37,11 +37,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Records that are incomplete, not what their content type says, empty (tombstones), huge, or not CloudEvents at
- * all, each between two valid events, under both policies for records that are not CloudEvents
- * ({@code errors.non.cloudevent=wrap|report}) with a dead letter queue: each is delivered (wrapped, or with its data
- * as {@code data_base64}) or dead-lettered with its topic, partition and offset, as the README says; the valid events
- * around them arrive in order and the task keeps running. {@code ErrantRecordsIT} covers a plain record under
+ * Records that are incomplete, not what their content type says, empty (tombstones), huge, not CloudEvents at all,
+ * or events that name another application than their topic's, each between two valid events, under both policies
+ * for records that are not CloudEvents ({@code errors.non.cloudevent=wrap|report}) with a dead letter queue: each is
+ * delivered (wrapped, or with its data as {@code data_base64}) or dead-lettered with its topic, partition and offset,
+ * as the README says; the valid events around them arrive in order, nothing reaches a subscriber of the application
+ * that the errant events name, and the task keeps running. {@code ErrantRecordsIT} covers a plain record under
  * {@code report}, a bad spec version and truncated structured JSON; this class covers the rest.
  */
 @ExtendWith(StackExtension.class)
@@ -136,8 +137,10 @@ class BadRecordsIT {
         List<Case> cases = cases(app);
         List<Expected> frames = new ArrayList<>();
         Map<Long, DeadLetter> deadLetters = new HashMap<>();
-        try (WsClient ws = WsClient.connect(sink.uri("/" + app), Map.of())) {
+        try (WsClient ws = WsClient.connect(sink.uri("/" + app), Map.of());
+             WsClient other = WsClient.connect(sink.uri("/" + other(app)), Map.of())) {
             sink.awaitSubscribers(app, 1);
+            sink.awaitSubscribers(other(app), 1);
             frames.add(sendValid(stack, app));
             for (Case current : cases) {
                 RecordMetadata sent = stack.events().send(current.record(topic));
@@ -162,6 +165,10 @@ class BadRecordsIT {
                 }
             }
             assertThat(ws.nextFrame(Duration.ofMillis(500))).as("no frame for a dead-lettered record").isEmpty();
+            // the events naming the other application came before the last valid event, which has arrived
+            await("nothing for the subscriber of " + other(app) + ", the application the errant events name")
+                    .during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> other.pendingFrames() == 0 && other.closeStatus().isEmpty());
         }
 
         List<ConsumerRecord<byte[], byte[]>> letters = consume(stack, deadLetterTopic(app), deadLetters.size(), WAIT);
@@ -182,7 +189,10 @@ class BadRecordsIT {
         assertRunning(stack, sink);
     }
 
-    /** The cases; each record is produced to the application's topic, without the {@code application} extension. */
+    /**
+     * The cases; each record is produced to the application's topic, without the {@code application} extension but
+     * for the cases that name another application in it.
+     */
     private static List<Case> cases(String app) {
         byte[] allBytes = new byte[256];
         for (int i = 0; i < allBytes.length; i++) {
@@ -287,6 +297,21 @@ class BadRecordsIT {
                 deadLettered("is a CloudEvent in the unsupported structured format 'application/cloudevents+xml'")));
         cases.add(new Case("structured: a batch", structured("application/cloudevents-batch+json", bytes("[]")),
                 deadLettered("holds a batch of CloudEvents (application/cloudevents-batch+json), which is not supported")));
+
+        // events that name another application than their topic's: the topic decides, they must not reach the other
+        String other = other(app);
+        String naming = "names the application '" + other + "' in its CloudEvent extension 'application', but its"
+                + " topic " + topic(app) + " belongs to the application '" + app + "'";
+        Map<String, String> namingOther = new HashMap<>(complete("naming-other"));
+        namingOther.put("ce_application", other);
+        cases.add(new Case("binary: ce_application naming another application", binary(namingOther,
+                "application/json", bytes("{\"temp\":6}")), deadLettered(naming)));
+        namingOther.put("ce_time", "2024-05-01T12:00Z"); // valid, in a form that takes the SDK path
+        cases.add(new Case("binary, through the SDK: ce_application naming another application", binary(namingOther,
+                "application/json", bytes("{\"temp\":7}")), deadLettered(naming)));
+        cases.add(new Case("structured: an application naming another application", structured(structured,
+                bytes("{\"specversion\":\"1.0\",\"id\":\"x\",\"source\":\"/s\",\"type\":\"t\",\"application\":\""
+                        + other + "\"}")), deadLettered(naming)));
         return cases;
     }
 
@@ -388,7 +413,7 @@ class BadRecordsIT {
     private static Map<String, String> withDeadLetters(String app, String policy) {
         return Map.of(
                 "topics", topic(app),
-                "auth.public.applications", app,
+                "auth.public.applications", app + "," + other(app),
                 "errors.non.cloudevent", policy,
                 "errors.tolerance", "all",
                 "errors.deadletterqueue.topic.name", deadLetterTopic(app),
@@ -398,6 +423,11 @@ class BadRecordsIT {
 
     private static String topic(String app) {
         return "events-" + app;
+    }
+
+    /** The application that errant events on {@code app}'s topic name; it has a subscriber, and no topic. */
+    private static String other(String app) {
+        return app + "-other";
     }
 
     private static String deadLetterTopic(String app) {

@@ -50,7 +50,11 @@ class ThirdPartyClientsIT {
     private static final String PYTHON = "/usr/bin/python3";
     private static final String APPLICATION = "drogue-public-temperature"; // public in the shipped config
     private static final String CONNECTOR = "third-party-clients";
-    private static final String TOPIC = "events-third-party-clients";
+    /**
+     * Its own topic, outside the shipped application.topic.pattern (events-...): the events' application extension
+     * names the application. On events-third-party-clients they would be errant, naming another application.
+     */
+    private static final String TOPIC = "third-party-clients";
     private static final Duration CLIENT_LIMIT = Duration.ofSeconds(90);
     private static final Duration EXIT_WAIT = Duration.ofSeconds(20);
     private static final String WWW_AUTHENTICATE = "Bearer realm=\"wsbridge\", Basic realm=\"wsbridge\"";

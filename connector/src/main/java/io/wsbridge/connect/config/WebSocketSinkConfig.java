@@ -136,9 +136,12 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     private static void events(ConfigDef def) {
         int order = 0;
         def.define(TOPIC_PATTERN, Type.STRING, ApplicationResolver.DEFAULT_TOPIC_PATTERN, Validators.topicPattern(),
-                Importance.MEDIUM, "How to find a record's application when its CloudEvent has no 'application' "
-                        + "extension: the named group 'application' of this pattern, matched against the whole topic "
-                        + "name. Topics that do not match use their own name as the application.",
+                Importance.MEDIUM, "How to find a record's application: the named group 'application' of this "
+                        + "pattern, matched against the whole topic name. On a topic the pattern names an application "
+                        + "in, the topic decides: a CloudEvent whose 'application' extension names another application "
+                        + "is errant, so a producer that may write one application's topic cannot put events into "
+                        + "another. Other topics take the application from the 'application' extension, else their "
+                        + "own name.",
                 GROUP_EVENTS, ++order, Width.LONG, "Application topic pattern");
         def.define(NON_CLOUDEVENT, Type.STRING, NonCloudEventPolicy.WRAP.configValue(),
                 Validators.nonCloudEventPolicy(), Importance.MEDIUM, "What to do with a record that is not a "

@@ -2,18 +2,23 @@ package io.wsbridge.connect.convert;
 
 import io.cloudevents.CloudEvent;
 
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
 /**
- * Finds the application an event belongs to, in this order: the CloudEvent extension {@code application}
- * (what Drogue Cloud sets), the named group {@code application} of the topic pattern when the topic fully
- * matches it, the topic name.
+ * Finds the application an event belongs to. The topic decides when the topic pattern names an application in it
+ * (the whole topic name matches and the named group {@code application} is not empty): who may write an
+ * application's topic must not be able to put events into another application. Only for a topic the pattern does not
+ * name an application in does the CloudEvent extension {@code application} (what Drogue Cloud sets) decide, and
+ * without it the topic name. An event whose extension names another application than its topic is refused with a
+ * {@link MismatchException}; the same application, or an empty or blank extension, is fine.
  *
- * <p>Thread-safe; the pattern is compiled once, by the caller.
+ * <p>Thread-safe; the pattern is compiled once, by the caller, and matched once per topic, not once per event.
  */
 public final class ApplicationResolver {
 
@@ -32,7 +37,8 @@ public final class ApplicationResolver {
     private static final int TOPIC_CACHE_LIMIT = 1024;
 
     private final Pattern topicPattern;
-    private final ConcurrentHashMap<String, String> topicApplications = new ConcurrentHashMap<>();
+    /** Per topic, the application the pattern names in it, or empty if it names none. */
+    private final ConcurrentHashMap<String, Optional<String>> topicApplications = new ConcurrentHashMap<>();
     private final boolean hasApplicationGroup;
 
     /**
@@ -57,6 +63,7 @@ public final class ApplicationResolver {
      * @param event the decoded event, or {@code null} if there is none
      * @param topic the topic the record came from
      * @return the application of the event, never {@code null} nor blank unless the topic is
+     * @throws MismatchException if the event's {@code application} extension names another application than its topic
      */
     public String resolve(CloudEvent event, String topic) {
         Object extension = event == null ? null : event.getExtension(APPLICATION_EXTENSION);
@@ -67,14 +74,26 @@ public final class ApplicationResolver {
      * @param extension the value of the event's {@code application} extension, or {@code null} if it has none
      * @param topic the topic the record came from
      * @return the application of the event, never {@code null} nor blank unless the topic is
+     * @throws MismatchException if {@code extension} names another application than {@code topic}
      */
     public String resolveFromExtension(String extension, String topic) {
-        if (extension != null && !extension.isBlank()) {
-            return extension;
+        boolean named = extension != null && !extension.isBlank();
+        Optional<String> fromTopic = topicApplication(topic);
+        if (fromTopic.isPresent()) {
+            String application = fromTopic.get();
+            if (named && !extension.equals(application)) {
+                throw new MismatchException(extension, topic, application);
+            }
+            return application;
         }
-        String application = topicApplications.get(topic);
+        return named ? extension : topic;
+    }
+
+    /** The application the pattern names in the topic, or empty; the pattern is matched once per topic. */
+    private Optional<String> topicApplication(String topic) {
+        Optional<String> application = topicApplications.get(topic);
         if (application == null) {
-            application = fromTopic(topic);
+            application = Optional.ofNullable(fromTopic(topic));
             if (topicApplications.size() >= TOPIC_CACHE_LIMIT) {
                 topicApplications.clear();
             }
@@ -93,7 +112,7 @@ public final class ApplicationResolver {
                 }
             }
         }
-        return topic;
+        return null;
     }
 
     /**
@@ -148,5 +167,59 @@ public final class ApplicationResolver {
     @Override
     public String toString() {
         return "ApplicationResolver{topicPattern=" + topicPattern + "}";
+    }
+
+    /**
+     * An event whose {@code application} extension names another application than its topic. The message completes
+     * "Record &lt;topic/partition/offset&gt; ...", which the converter prepends.
+     */
+    public static final class MismatchException extends RuntimeException {
+
+        /**
+         * The extension value is the producer's text, not an application name: a longer one is cut in the message, and
+         * control characters are escaped, so that it cannot forge lines in a log.
+         */
+        private static final int QUOTE_LIMIT = 100;
+
+        private final String extension;
+        private final String topicApplication;
+
+        MismatchException(String extension, String topic, String topicApplication) {
+            super("names the application " + quote(extension) + " in its CloudEvent extension '"
+                    + APPLICATION_EXTENSION + "', but its topic " + topic + " belongs to the application '"
+                    + topicApplication + "': an event may only name the application of its topic; produce it to the"
+                    + " topic of " + quote(extension) + ", or set the extension to '" + topicApplication
+                    + "' or leave it out", null, false, false);
+            this.extension = extension;
+            this.topicApplication = topicApplication;
+        }
+
+        /** The application the event's extension names. */
+        public String extension() {
+            return extension;
+        }
+
+        /** The application of the event's topic. */
+        public String topicApplication() {
+            return topicApplication;
+        }
+
+        private static String quote(String value) {
+            int end = value.length();
+            if (end > QUOTE_LIMIT) {
+                end = Character.isHighSurrogate(value.charAt(QUOTE_LIMIT - 1)) ? QUOTE_LIMIT - 1 : QUOTE_LIMIT;
+            }
+            StringBuilder quoted = new StringBuilder(end + 2).append('\'');
+            for (int i = 0; i < end; i++) {
+                char c = value.charAt(i);
+                if (Character.isISOControl(c)) {
+                    quoted.append(String.format(Locale.ROOT, "\\u%04x", (int) c));
+                } else {
+                    quoted.append(c);
+                }
+            }
+            quoted.append('\'');
+            return end < value.length() ? quoted + "... (" + value.length() + " characters)" : quoted.toString();
+        }
     }
 }

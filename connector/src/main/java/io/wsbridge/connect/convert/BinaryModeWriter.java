@@ -28,7 +28,11 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class BinaryModeWriter {
 
-    /** What the fast path found; {@code null} from {@link #write} means: use the SDK path. */
+    /**
+     * What the fast path found; {@code null} from {@link #write} means: use the SDK path. {@code application} is the
+     * {@code application} extension as the SDK would read it, or {@code null}: the converter resolves and checks it
+     * against the topic on both paths alike.
+     */
     record Result(byte[] frame, String subject, String application) {
     }
 

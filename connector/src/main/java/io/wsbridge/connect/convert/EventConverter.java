@@ -59,6 +59,9 @@ import java.util.Objects;
  * ({@link BinaryModeWriter}) that writes the frame straight from the header bytes; every other record, and any
  * record the fast path is unsure of, goes through the SDK as described above, which decides and words the errors.
  *
+ * <p>The application comes from the {@link ApplicationResolver}: a record on an application's topic whose
+ * {@code application} extension names another application is refused, on either path.
+ *
  * <p>Every failure is a {@link DataException} naming the record as {@code topic/partition/offset}.
  * Thread-safe: build one per task and reuse it.
  */
@@ -114,8 +117,7 @@ public final class EventConverter {
         byte[] value = valueBytes(record);
         BinaryModeWriter.Result fast = binaryModeWriter.write(record, value);
         if (fast != null) {
-            return Event.fromUtf8(resolver.resolveFromExtension(fast.application(), record.topic()), fast.subject(),
-                    fast.frame());
+            return Event.fromUtf8(application(record, fast.application()), fast.subject(), fast.frame());
         }
         return convertWithSdk(record, value);
     }
@@ -154,7 +156,18 @@ public final class EventConverter {
                     + " or set the policy for records that are not CloudEvents to "
                     + NonCloudEventPolicy.WRAP.configValue());
         }
-        return Event.fromUtf8(resolver.resolve(event, record.topic()), event.getSubject(), text);
+        Object extension = event.getExtension(ApplicationResolver.APPLICATION_EXTENSION);
+        return Event.fromUtf8(application(record, extension == null ? null : extension.toString()), event.getSubject(),
+                text);
+    }
+
+    /** Both paths resolve the application here, from the same extension text, so that they refuse alike. */
+    private String application(SinkRecord record, String extension) {
+        try {
+            return resolver.resolveFromExtension(extension, record.topic());
+        } catch (ApplicationResolver.MismatchException e) {
+            throw new DataException("Record " + coordinates(record) + " " + e.getMessage(), e);
+        }
     }
 
     static byte[] valueBytes(SinkRecord record) {

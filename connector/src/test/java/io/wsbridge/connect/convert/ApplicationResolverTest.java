@@ -8,37 +8,95 @@ import java.net.URI;
 import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class ApplicationResolverTest {
 
     private final ApplicationResolver resolver = ApplicationResolver.withDefaultPattern();
 
     @Test
-    void applicationExtensionWinsOverTopic() {
-        assertThat(resolver.resolve(event("drogue-app"), "events-other-app")).isEqualTo("drogue-app");
-        assertThat(resolver.resolve(event("drogue-app"), "telemetry")).isEqualTo("drogue-app");
-    }
-
-    @Test
-    void blankApplicationExtensionIsIgnored() {
-        assertThat(resolver.resolve(event("  "), "events-my-app")).isEqualTo("my-app");
-    }
-
-    @Test
-    void patternGroupNamesTheApplicationWhenTheWholeTopicMatches() {
+    void theTopicDecidesWhenThePatternNamesAnApplicationInIt() {
         assertThat(resolver.resolve(event(null), "events-my-app")).isEqualTo("my-app");
         assertThat(resolver.resolve(null, "events-my-app")).isEqualTo("my-app");
-        assertThat(resolver.resolve(null, "old-events-my-app")).isEqualTo("old-events-my-app");
+        assertThat(resolver.resolve(event("my-app"), "events-my-app")).as("the same application").isEqualTo("my-app");
+    }
+
+    @Test
+    void anExtensionNamingAnotherApplicationThanTheTopicIsRefused() {
+        assertThatThrownBy(() -> resolver.resolve(event("other-app"), "events-my-app"))
+                .isInstanceOf(ApplicationResolver.MismatchException.class)
+                .hasMessage("names the application 'other-app' in its CloudEvent extension 'application', but its topic"
+                        + " events-my-app belongs to the application 'my-app': an event may only name the application"
+                        + " of its topic; produce it to the topic of 'other-app', or set the extension to 'my-app' or"
+                        + " leave it out")
+                .satisfies(e -> {
+                    ApplicationResolver.MismatchException mismatch = (ApplicationResolver.MismatchException) e;
+                    assertThat(mismatch.extension()).isEqualTo("other-app");
+                    assertThat(mismatch.topicApplication()).isEqualTo("my-app");
+                });
+    }
+
+    @Test
+    void anExtensionMustNameTheTopicsApplicationExactly() {
+        for (String other : new String[] {"My-App", "my-app ", " my-app", "my-ap", "my-app2", "events-my-app"}) {
+            assertThatThrownBy(() -> resolver.resolveFromExtension(other, "events-my-app")).as("'%s'", other)
+                    .isInstanceOf(ApplicationResolver.MismatchException.class)
+                    .hasMessageStartingWith("names the application '" + other + "' in its CloudEvent extension");
+        }
+    }
+
+    @Test
+    void aLongExtensionIsCutInTheMessage() {
+        String huge = "x".repeat(99) + "\uD83D\uDE00" + "y".repeat(10_000);
+
+        assertThatThrownBy(() -> resolver.resolveFromExtension(huge, "events-my-app"))
+                .hasMessageStartingWith("names the application '" + "x".repeat(99) + "'... (10101 characters) in its"
+                        + " CloudEvent extension 'application', but its topic events-my-app belongs to the application"
+                        + " 'my-app': an event may only name the application of its topic; produce it to the topic of '"
+                        + "x".repeat(99) + "'... (10101 characters), or");
+    }
+
+    @Test
+    void controlCharactersOfTheExtensionAreEscapedInTheMessage() {
+        assertThatThrownBy(() -> resolver.resolveFromExtension("evil\n2026-12-02 INFO forged\u0000", "events-my-app"))
+                .hasMessageStartingWith("names the application 'evil\\u000a2026-12-02 INFO forged\\u0000' in its"
+                        + " CloudEvent extension 'application'");
+    }
+
+    @Test
+    void theExtensionDecidesOnlyForTopicsThePatternNamesNoApplicationIn() {
+        assertThat(resolver.resolve(event("drogue-app"), "telemetry")).isEqualTo("drogue-app");
+        assertThat(resolver.resolve(event("drogue-app"), "old-events-my-app")).isEqualTo("drogue-app");
+        assertThat(resolver.resolve(event("drogue-app"), "events-")).as("no application in the topic")
+                .isEqualTo("drogue-app");
+    }
+
+    @Test
+    void blankApplicationExtensionCountsAsNone() {
+        assertThat(resolver.resolve(event("  "), "events-my-app")).isEqualTo("my-app");
+        assertThat(resolver.resolveFromExtension("", "events-my-app")).isEqualTo("my-app");
+        assertThat(resolver.resolve(event("  "), "telemetry")).isEqualTo("telemetry");
     }
 
     @Test
     void topicNameIsTheFallback() {
         assertThat(resolver.resolve(event(null), "telemetry")).isEqualTo("telemetry");
         assertThat(resolver.resolve(event(null), "events-")).isEqualTo("events-");
+        assertThat(resolver.resolve(null, "old-events-my-app")).isEqualTo("old-events-my-app");
     }
 
     @Test
-    void patternWithoutApplicationGroupFallsBackToTheTopic() {
+    void theVerdictForATopicStaysTheSameOnceItIsCached() {
+        for (int i = 0; i < 3; i++) {
+            assertThat(resolver.resolveFromExtension(null, "events-my-app")).isEqualTo("my-app");
+            assertThat(resolver.resolveFromExtension("drogue-app", "telemetry")).isEqualTo("drogue-app");
+            assertThatThrownBy(() -> resolver.resolveFromExtension("drogue-app", "events-my-app"))
+                    .isInstanceOf(ApplicationResolver.MismatchException.class);
+        }
+    }
+
+    @Test
+    void patternWithoutApplicationGroupLeavesTheExtensionOrTheTopic() {
         ApplicationResolver withoutGroup = new ApplicationResolver(Pattern.compile("events-(?<app>.+)"));
 
         assertThat(withoutGroup.resolve(event(null), "events-my-app")).isEqualTo("events-my-app");
@@ -46,12 +104,16 @@ class ApplicationResolverTest {
     }
 
     @Test
-    void emptyOrUnmatchedGroupFallsBackToTheTopic() {
+    void emptyOrUnmatchedGroupNamesNoApplication() {
         ApplicationResolver optional = new ApplicationResolver(Pattern.compile("(?:tenant\\.(?<application>\\w*)|.*)"));
 
         assertThat(optional.resolve(null, "tenant.app1")).isEqualTo("app1");
         assertThat(optional.resolve(null, "tenant.")).isEqualTo("tenant.");
         assertThat(optional.resolve(null, "other")).isEqualTo("other");
+        assertThat(optional.resolve(event("app2"), "tenant.")).isEqualTo("app2");
+        assertThat(optional.resolve(event("app2"), "other")).isEqualTo("app2");
+        assertThatThrownBy(() -> optional.resolve(event("app2"), "tenant.app1"))
+                .isInstanceOf(ApplicationResolver.MismatchException.class);
     }
 
     @Test

@@ -16,11 +16,13 @@ import java.util.List;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The fast path against the SDK path on generated binary-mode records: wherever the fast path writes a frame, the
  * SDK path must give the same JSON, channel and application; where the SDK refuses a record, the fast path must
- * not have written one.
+ * not have written one, unless the refusal is the application check that follows both, which the converter must
+ * then make on the fast path too, with the same message.
  */
 class BinaryModeWriterTest {
 
@@ -36,6 +38,8 @@ class BinaryModeWriterTest {
         Random random = new Random(20261127);
         int fast = 0;
         int refused = 0;
+        int mismatched = 0;
+        int named = 0;
         for (int i = 0; i < RECORDS; i++) {
             SinkRecord record = generate(random, i);
             byte[] value = EventConverter.valueBytes(record);
@@ -44,25 +48,60 @@ class BinaryModeWriterTest {
             try {
                 reference = converter.convertWithSdk(record, value);
             } catch (DataException e) {
-                assertThat(result).as("record %d is refused by the SDK (%s), not by the fast path: %s", i,
-                        e.getMessage(), record.headers()).isNull();
                 refused++;
+                if (result == null) {
+                    continue;
+                }
+                String context = "record " + i + " " + record.topic() + " " + record.headers();
+                assertThat(e).as("record %d is refused by the SDK (%s), so the fast path must not write it: %s", i,
+                                e.getMessage(), record.headers())
+                        .hasCauseInstanceOf(ApplicationResolver.MismatchException.class);
+                assertThatThrownBy(() -> converter.convert(record)).as(context)
+                        .isInstanceOf(DataException.class)
+                        .hasMessage(e.getMessage())
+                        .hasCauseInstanceOf(ApplicationResolver.MismatchException.class);
+                mismatched++;
                 continue;
             }
             if (result == null) {
                 continue;
             }
             fast++;
-            String context = "record " + i + " " + record.headers() + " value " + text(value);
+            if (result.application() != null && !result.application().isBlank()) {
+                named++;
+            }
+            String context = "record " + i + " " + record.topic() + " " + record.headers() + " value " + text(value);
             assertThat(tree(result.frame())).as(context).isEqualTo(tree(reference.text()));
             assertThat(result.subject()).as(context).isEqualTo(reference.channel());
-            assertThat(converter.convert(record).application()).as(context).isEqualTo(reference.application());
-            assertThat(converter.convert(record).text()).as(context).isEqualTo(new String(result.frame(),
-                    StandardCharsets.UTF_8));
+            Event converted = converter.convert(record);
+            assertThat(converted.application()).as(context).isEqualTo(reference.application());
+            assertThat(converted.text()).as(context).isEqualTo(new String(result.frame(), StandardCharsets.UTF_8));
         }
-        // the generator must exercise both sides, or the comparison proves nothing
+        // the generator must exercise every side, or the comparison proves nothing
         assertThat(fast).as("records written by the fast path").isGreaterThan(RECORDS / 5);
         assertThat(refused).as("records the SDK refused").isGreaterThan(RECORDS / 20);
+        assertThat(named).as("records written by the fast path with an application extension")
+                .isGreaterThan(RECORDS / 50);
+        assertThat(mismatched).as("records on an application's topic whose extension names another one, refused"
+                + " after the fast path wrote them").isGreaterThan(RECORDS / 100);
+    }
+
+    @Test
+    void refusesAnEventNamingAnotherApplicationThanItsTopicOnBothPathsAlike() {
+        ConnectHeaders headers = minimal();
+        headers.addBytes("ce_application", utf8("other-app"));
+        SinkRecord record = record(headers, utf8("{}"));
+
+        assertThat(writer.write(record, utf8("{}"))).as("the fast path writes the frame").isNotNull();
+        assertThatThrownBy(() -> converter.convertWithSdk(record, utf8("{}")))
+                .isInstanceOf(DataException.class)
+                .hasMessage("Record events-my-app/0/42 names the application 'other-app' in its CloudEvent extension"
+                        + " 'application', but its topic events-my-app belongs to the application 'my-app': an event"
+                        + " may only name the application of its topic; produce it to the topic of 'other-app', or set"
+                        + " the extension to 'my-app' or leave it out");
+        assertThatThrownBy(() -> converter.convert(record))
+                .isInstanceOf(DataException.class)
+                .hasMessageStartingWith("Record events-my-app/0/42 names the application 'other-app' in its");
     }
 
     @Test
@@ -74,7 +113,7 @@ class BinaryModeWriterTest {
         headers.addBytes("ce_type", utf8("io.drogue.event.v1"));
         headers.addBytes("ce_subject", utf8("telemetry"));
         headers.addBytes("ce_time", utf8("2024-05-01T12:00:00.000Z"));
-        headers.addBytes("ce_application", utf8("app"));
+        headers.addBytes("ce_application", utf8("my-app"));
         headers.addBytes("ce_device", utf8("device-1"));
         headers.addBytes("content-type", utf8("application/json"));
         byte[] data = utf8("{\"temp\":21.5,\"text\":\"a \\\"quoted\\\" ü\"}");
@@ -86,9 +125,9 @@ class BinaryModeWriterTest {
         assertThat(new String(result.frame(), StandardCharsets.UTF_8)).isEqualTo("{\"specversion\":\"1.0\","
                 + "\"id\":\"id-1\",\"source\":\"drogue://app/device-1\",\"type\":\"io.drogue.event.v1\","
                 + "\"datacontenttype\":\"application/json\",\"subject\":\"telemetry\",\"time\":\"2024-05-01T12:00:00Z\","
-                + "\"application\":\"app\",\"device\":\"device-1\",\"data\":" + text(data) + "}");
+                + "\"application\":\"my-app\",\"device\":\"device-1\",\"data\":" + text(data) + "}");
         assertThat(result.subject()).isEqualTo("telemetry");
-        assertThat(result.application()).isEqualTo("app");
+        assertThat(result.application()).isEqualTo("my-app");
     }
 
     @Test
@@ -106,7 +145,7 @@ class BinaryModeWriterTest {
         SinkRecord record = record(headers, utf8("{}"));
 
         assertThat(writer.write(record, utf8("{}"))).isNull();
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> converter.convert(record))
+        assertThatThrownBy(() -> converter.convert(record))
                 .isInstanceOf(DataException.class)
                 .hasMessageContaining("it has a header ce_data, but 'data' is no attribute name");
     }
@@ -130,10 +169,17 @@ class BinaryModeWriterTest {
             "text/plain", "text/plain; charset=utf-8", "application/octet-stream", "application/vnd.x+json",
             "Application/JSON", "application/xml", "text/json", "application/cloudevents+json", "image/png",
             "application/x+json", "application/v1.x+json", "text/csv", "application/json;charset=\"x\"");
+    /** Values of the application extension: the topic's (events-my-app), another, blank, nearly the topic's. */
+    private static final List<String> APPLICATIONS = List.of("my-app", "other-app", "", " ", "my-app ", "My-App",
+            "events-my-app", "ü-app");
+    /** Mostly an application's topic, where the topic decides; else one the pattern names no application in. */
+    private static final List<String> TOPICS = List.of("events-my-app", "events-my-app", "events-my-app",
+            "events-other-app", "telemetry", "events-");
     private static final List<String> EXTENSION_NAMES = List.of("application", "device", "zext", "x1", "Foo",
             "bad-name", "data", "datacontenttype", "traceparent", "", "specversion2");
 
     private static SinkRecord generate(Random random, int i) {
+        String topic = pick(random, TOPICS);
         ConnectHeaders headers = new ConnectHeaders();
         String[] spec = {"1.0", "1.0", "1.0", "1.0", "1.0", "1.0", "1.0", "1.0", "0.3", "2.0", null};
         String specVersion = spec[random.nextInt(spec.length)];
@@ -147,6 +193,10 @@ class BinaryModeWriterTest {
         maybe(random, 0.6, headers, "ce_time", usually(random, "2024-05-01T12:00:00.250+02:00", TIMES));
         maybe(random, 0.1, headers, "ce_dataschema", pick(random, SOURCES));
         maybe(random, 0.8, headers, "content-type", usually(random, "application/json", CONTENT_TYPES));
+        if (random.nextInt(3) == 0) {
+            String own = topic.startsWith("events-") && topic.length() > 7 ? topic.substring(7) : "my-app";
+            headers.addBytes("ce_application", utf8(usually(random, own, APPLICATIONS)));
+        }
         int extensions = random.nextInt(3);
         for (int e = 0; e < extensions; e++) {
             headers.addBytes("ce_" + usually(random, "device", EXTENSION_NAMES), utf8(pick(random, IDS)));
@@ -161,7 +211,7 @@ class BinaryModeWriterTest {
             headers.add("ce_subject", null, null); // a header without value
         }
         headers.addBytes("traceparent", utf8("00-abc-01"));
-        return record(headers, value(random));
+        return record(topic, headers, value(random));
     }
 
     private static byte[] value(Random random) {
@@ -212,7 +262,11 @@ class BinaryModeWriterTest {
     }
 
     private static SinkRecord record(ConnectHeaders headers, byte[] value) {
-        return new SinkRecord("events-my-app", 0, Schema.OPTIONAL_BYTES_SCHEMA, null, Schema.OPTIONAL_BYTES_SCHEMA,
+        return record("events-my-app", headers, value);
+    }
+
+    private static SinkRecord record(String topic, ConnectHeaders headers, byte[] value) {
+        return new SinkRecord(topic, 0, Schema.OPTIONAL_BYTES_SCHEMA, null, Schema.OPTIONAL_BYTES_SCHEMA,
                 value, 42, 1_714_564_800_000L, TimestampType.CREATE_TIME, headers);
     }
 

@@ -48,13 +48,13 @@ class EventConverterTest {
 
         Event event = reporting.convert(record(TOPIC, "device-1", utf8("{\"temp\":21.5}"), headers));
 
-        assertThat(event.application()).isEqualTo("drogue-app");
+        assertThat(event.application()).isEqualTo("my-app");
         assertThat(event.channel()).isEqualTo("temperature");
         assertThat(event.text()).contains("\"data\":{\"temp\":21.5}");
         assertThat(json(event)).isEqualTo(json("{\"specversion\":\"1.0\",\"id\":\"4711\","
-                + "\"source\":\"drogue://drogue-app/device-1\",\"type\":\"io.drogue.event.v1\","
+                + "\"source\":\"drogue://my-app/device-1\",\"type\":\"io.drogue.event.v1\","
                 + "\"datacontenttype\":\"application/json\",\"subject\":\"temperature\","
-                + "\"time\":\"2024-05-01T12:00:00Z\",\"application\":\"drogue-app\",\"device\":\"device-1\","
+                + "\"time\":\"2024-05-01T12:00:00Z\",\"application\":\"my-app\",\"device\":\"device-1\","
                 + "\"data\":{\"temp\":21.5}}"));
         assertThat(json(event).get("data").isObject()).isTrue();
     }
@@ -152,6 +152,74 @@ class EventConverterTest {
 
         assertThat(json(event).has("dataschema")).isFalse();
         assertThat(json(event).get("data")).isEqualTo(json("{}"));
+    }
+
+    // --- the application ---------------------------------------------------------------------------------------
+
+    @Test
+    void binaryModeEventNamingAnotherApplicationThanItsTopicIsRefusedOnTheFastPath() {
+        Headers headers = drogueHeaders().remove("ce_application")
+                .addBytes("ce_application", utf8("other-app"))
+                .addBytes("content-type", utf8("application/json"));
+        SinkRecord record = record(TOPIC, null, utf8("{\"temp\":21.5}"), headers);
+        assertThat(new BinaryModeWriter().write(record, utf8("{\"temp\":21.5}"))).as("the fast path takes it")
+                .isNotNull();
+
+        for (EventConverter converter : new EventConverter[] {wrapping, reporting}) {
+            assertThatThrownBy(() -> converter.convert(record))
+                    .isInstanceOf(DataException.class)
+                    .hasMessage("Record events-my-app/0/42 names the application 'other-app' in its CloudEvent"
+                            + " extension 'application', but its topic events-my-app belongs to the application"
+                            + " 'my-app': an event may only name the application of its topic; produce it to the topic"
+                            + " of 'other-app', or set the extension to 'my-app' or leave it out")
+                    .hasCauseInstanceOf(ApplicationResolver.MismatchException.class);
+        }
+    }
+
+    @Test
+    void binaryModeEventNamingAnotherApplicationIsRefusedOnTheSdkPathAlike() {
+        Headers headers = drogueHeaders().remove("ce_application")
+                .addBytes("ce_application", utf8("other-app"))
+                .addBytes("ce_time", utf8("2024-05-01T12:00Z")); // valid, but a form the fast path leaves to the SDK
+        SinkRecord record = record(TOPIC, null, utf8("{}"), headers);
+        assertThat(new BinaryModeWriter().write(record, utf8("{}"))).as("the SDK path takes it").isNull();
+
+        assertThatThrownBy(() -> reporting.convert(record))
+                .isInstanceOf(DataException.class)
+                .hasMessageStartingWith("Record events-my-app/0/42 names the application 'other-app' in its"
+                        + " CloudEvent extension 'application', but its topic events-my-app belongs to the application"
+                        + " 'my-app':")
+                .hasCauseInstanceOf(ApplicationResolver.MismatchException.class);
+    }
+
+    @Test
+    void structuredModeEventNamingAnotherApplicationThanItsTopicIsRefused() {
+        String structured = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\","
+                + "\"application\":\"other-app\"}";
+        Headers headers = new ConnectHeaders().addBytes("content-type", utf8("application/cloudevents+json"));
+
+        assertThatThrownBy(() -> wrapping.convert(record(TOPIC, null, utf8(structured), headers)))
+                .isInstanceOf(DataException.class)
+                .hasMessageStartingWith("Record events-my-app/0/42 names the application 'other-app' in its"
+                        + " CloudEvent extension 'application', but its topic events-my-app belongs to the application"
+                        + " 'my-app':")
+                .hasCauseInstanceOf(ApplicationResolver.MismatchException.class);
+    }
+
+    @Test
+    void theApplicationExtensionDecidesOnATopicThePatternNamesNoApplicationIn() {
+        Headers headers = drogueHeaders().addBytes("content-type", utf8("application/json"));
+
+        Event event = reporting.convert(record("telemetry", null, utf8("{}"), headers));
+
+        assertThat(event.application()).isEqualTo("my-app");
+    }
+
+    @Test
+    void aBlankApplicationExtensionLeavesTheTopicsApplication() {
+        Headers headers = drogueHeaders().remove("ce_application").addBytes("ce_application", utf8(" "));
+
+        assertThat(reporting.convert(record(TOPIC, null, utf8("{}"), headers)).application()).isEqualTo("my-app");
     }
 
     // --- structured mode ---------------------------------------------------------------------------------------
@@ -421,9 +489,9 @@ class EventConverterTest {
         return new ConnectHeaders()
                 .addBytes("ce_specversion", utf8("1.0"))
                 .addBytes("ce_id", utf8("4711"))
-                .addBytes("ce_source", utf8("drogue://drogue-app/device-1"))
+                .addBytes("ce_source", utf8("drogue://my-app/device-1"))
                 .addBytes("ce_type", utf8("io.drogue.event.v1"))
-                .addBytes("ce_application", utf8("drogue-app"))
+                .addBytes("ce_application", utf8("my-app"))
                 .addBytes("ce_device", utf8("device-1"));
     }
 
