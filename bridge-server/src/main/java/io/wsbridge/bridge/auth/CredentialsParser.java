@@ -10,11 +10,29 @@ import java.util.Map;
 /**
  * Reads the credentials of an upgrade request. Exactly one form may be used: {@code Authorization: Bearer},
  * {@code ?token=}, {@code Authorization: Basic} (username:api-key) or {@code ?username=&api_key=}. None means
- * anonymous; more than one is a 400.
+ * anonymous; more than one is a 400. A username that cannot name a user ({@link #usernameProblem}) is a 401 before
+ * anyone is asked.
  */
 public final class CredentialsParser {
 
+    /** Keycloak's own limit: a longer username names no user, and is not worth a question to Keycloak. */
+    public static final int MAX_USERNAME_LENGTH = 255;
+
     private CredentialsParser() {
+    }
+
+    /**
+     * Why {@code username} cannot name a user, or {@code null} if it can: longer than {@value #MAX_USERNAME_LENGTH}
+     * characters, or holding a control character. The reason never quotes the username.
+     */
+    public static String usernameProblem(String username) {
+        if (username.length() > MAX_USERNAME_LENGTH) {
+            return "the username is longer than " + MAX_USERNAME_LENGTH + " characters";
+        }
+        if (username.chars().anyMatch(Character::isISOControl)) {
+            return "the username contains a control character";
+        }
+        return null;
     }
 
     /**
@@ -45,7 +63,7 @@ public final class CredentialsParser {
                 throw new CredentialsException(400, "the username and api_key parameters go together: send both");
             }
             forms.add("username/api_key parameters");
-            found = new Credentials.ApiKey(single(usernames, "username"), single(keys, "api_key"));
+            found = apiKey(single(usernames, "username"), single(keys, "api_key"));
         }
         if (forms.size() > 1) {
             throw new CredentialsException(400,
@@ -95,7 +113,15 @@ public final class CredentialsParser {
         if (colon <= 0 || colon == decoded.length() - 1) {
             throw new CredentialsException(401, "the Basic authorization must be base64(username:api-key)");
         }
-        return new Credentials.ApiKey(decoded.substring(0, colon), decoded.substring(colon + 1));
+        return apiKey(decoded.substring(0, colon), decoded.substring(colon + 1));
+    }
+
+    private static Credentials apiKey(String username, String key) throws CredentialsException {
+        String problem = usernameProblem(username);
+        if (problem != null) {
+            throw new CredentialsException(401, problem);
+        }
+        return new Credentials.ApiKey(username, key);
     }
 
     /** A scheme name is not a secret, but keep what is echoed short and printable. */

@@ -69,6 +69,33 @@ class CredentialsParserTest {
     }
 
     @Test
+    void usernamesThatCannotNameAUserAreUnauthorizedBeforeAnyLookup() throws Exception {
+        String longest = "u".repeat(255);
+        String tooLong = "u".repeat(256);
+        assertThat(CredentialsParser.parse(List.of(basic(longest + ":k3y")), Map.of()))
+                .isEqualTo(new Credentials.ApiKey(longest, "k3y"));
+
+        for (String username : List.of(tooLong, "x".repeat(300))) {
+            assertThatThrownBy(() -> CredentialsParser.parse(List.of(basic(username + ":k3y")), Map.of()))
+                    .isInstanceOfSatisfying(CredentialsException.class, e -> assertThat(e.status()).isEqualTo(401))
+                    .hasMessage("the username is longer than 255 characters");
+            assertThatThrownBy(() -> CredentialsParser.parse(List.of(),
+                    Map.of("username", List.of(username), "api_key", List.of("k3y"))))
+                    .isInstanceOfSatisfying(CredentialsException.class, e -> assertThat(e.status()).isEqualTo(401))
+                    .hasMessage("the username is longer than 255 characters");
+        }
+        for (String username : List.of("ali\nce", "alice\u0000", "\u007fbob", "bob\u0085")) {
+            assertThatThrownBy(() -> CredentialsParser.parse(List.of(basic(username + ":k3y")), Map.of()))
+                    .isInstanceOfSatisfying(CredentialsException.class, e -> assertThat(e.status()).isEqualTo(401))
+                    .hasMessage("the username contains a control character");
+            assertThatThrownBy(() -> CredentialsParser.parse(List.of(),
+                    Map.of("username", List.of(username), "api_key", List.of("k3y"))))
+                    .isInstanceOfSatisfying(CredentialsException.class, e -> assertThat(e.status()).isEqualTo(401))
+                    .hasMessage("the username contains a control character");
+        }
+    }
+
+    @Test
     void credentialsNeverPrintTheirSecret() {
         assertThat(new Credentials.Bearer("s3cret").toString()).doesNotContain("s3cret");
         assertThat(new Credentials.ApiKey("alice", "s3cret").toString()).doesNotContain("s3cret").contains("alice");

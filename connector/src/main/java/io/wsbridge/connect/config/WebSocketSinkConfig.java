@@ -1,5 +1,6 @@
 package io.wsbridge.connect.config;
 
+import io.wsbridge.bridge.auth.jwt.JwtSettings;
 import io.wsbridge.bridge.auth.keycloak.KeycloakIdentityProvider;
 import io.wsbridge.bridge.auth.keycloak.KeycloakSettings;
 import io.wsbridge.bridge.session.OverflowPolicy;
@@ -53,6 +54,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String APPLICATIONS_GROUP = "auth.applications.group";
     public static final String TOKEN_AUDIENCE = "auth.token.audience";
     public static final String CACHE_TTL = "auth.cache.ttl.ms";
+    public static final String TOKEN_KEYS_REFRESH_INTERVAL = "auth.token.keys.refresh.interval.ms";
     public static final String ALLOWED_ORIGINS = "websocket.allowed.origins";
     public static final String TLS_KEYSTORE_LOCATION = "websocket.tls.keystore.location";
     public static final String TLS_KEYSTORE_TYPE = "websocket.tls.keystore.type";
@@ -202,6 +204,14 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                         + "within this plus " + REAUTHORIZE_INTERVAL + ". While Keycloak is unreachable, cached "
                         + "answers keep serving and unknown ones are refused with 503.",
                 GROUP_KEYCLOAK, ++order, Width.SHORT, "Cache time to live (ms)");
+        def.define(TOKEN_KEYS_REFRESH_INTERVAL, Type.LONG, JwtSettings.DEFAULT_KEYS_REFRESH_INTERVAL.toMillis(),
+                Range.between(1_000, 86_400_000), Importance.LOW, "How often the realm's token signing keys (its "
+                        + "JSON Web Key Set) are fetched again, so that a key removed from the realm stops being "
+                        + "trusted, for new connections and, at their next re-authorization, for open sessions. A "
+                        + "key set that cannot be fetched is kept until it is " + JwtSettings.STALE_KEYS_FACTOR
+                        + " intervals old; after that tokens are refused with 503 until Keycloak answers again. A "
+                        + "token naming a key not yet known fetches the keys at once (at most every 30 s).",
+                GROUP_KEYCLOAK, ++order, Width.SHORT, "Token key refresh interval (ms)");
     }
 
     private static void cluster(ConfigDef def) {
@@ -241,7 +251,8 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                     + "; set " + KEYCLOAK_REALM + ", " + KEYCLOAK_CLIENT_ID + " and " + KEYCLOAK_CLIENT_SECRET);
         }
         String audience = getString(TOKEN_AUDIENCE);
-        return new KeycloakIdentityProvider(keycloak, audience == null || audience.isBlank() ? null : audience.trim());
+        return new KeycloakIdentityProvider(keycloak, audience == null || audience.isBlank() ? null : audience.trim(),
+                Duration.ofMillis(getLong(TOKEN_KEYS_REFRESH_INTERVAL)));
     }
 
     public Duration pingInterval() {

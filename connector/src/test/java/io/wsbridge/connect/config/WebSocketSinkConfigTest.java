@@ -72,7 +72,22 @@ class WebSocketSinkConfigTest {
         assertThat(provider.keycloak().applicationsGroup()).isEqualTo("/apps");
         assertThat(provider.audience()).isEqualTo("wsbridge-client");
         assertThat(provider.toString()).doesNotContain("dev-secret");
+        assertThat(provider.keysRefreshInterval()).as("default").isEqualTo(Duration.ofMinutes(5));
         assertThat(new WebSocketSinkConfig(Map.of()).identityProvider()).isNull();
+    }
+
+    @Test
+    void tokenKeysRefreshIntervalReachesTheIdentityProvider() {
+        var provider = new WebSocketSinkConfig(Map.of("keycloak.url", "http://127.0.0.1:8180",
+                "keycloak.realm", "wsbridge", "keycloak.client.id", "wsbridge-bridge",
+                "keycloak.client.secret", "dev-secret", "auth.token.keys.refresh.interval.ms", "60000"))
+                .identityProvider();
+
+        assertThat(provider.keysRefreshInterval()).isEqualTo(Duration.ofMinutes(1));
+        assertThatThrownBy(() -> new WebSocketSinkConfig(Map.of("auth.token.keys.refresh.interval.ms", "10")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("Invalid value 10 for configuration auth.token.keys.refresh.interval.ms: Value must be at"
+                        + " least 1000");
     }
 
     @Test

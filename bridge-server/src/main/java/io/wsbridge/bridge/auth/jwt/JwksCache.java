@@ -22,6 +22,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.text.ParseException;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -33,9 +34,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The issuer's signing keys, fetched on first use and again when a token names a key that is not cached, at most
- * once per minimum interval. Cached keys are looked up without a lock; fetches are serialised, so concurrent callers
- * that miss cause one fetch, not one each. A failed fetch keeps the cached keys: tokens signed with them still verify.
+ * The issuer's signing keys, fetched on first use, again when a token names a key that is not cached (at most once
+ * per minimum interval), and again when a token is verified against a set older than the refresh interval, so that a
+ * key the issuer removed stops being trusted without a restart. The refresh is lazy: no thread, no timer.
+ *
+ * <p>Cached keys are looked up without a lock; fetches are serialised, so concurrent callers that miss cause one
+ * fetch, not one each, and while one caller refreshes a due set the others keep verifying against it. A failed fetch
+ * keeps the cached keys, but only until the set is {@link JwtSettings#keysMaxAge()} old: after that tokens are refused
+ * as unavailable (503), never verified against keys the issuer may have removed meanwhile.
  */
 final class JwksCache implements AutoCloseable {
 
@@ -62,11 +68,15 @@ final class JwksCache implements AutoCloseable {
         }
     }
 
+    /** The usable keys of one successful fetch, and when that fetch started. */
+    private record KeySet(List<SigningKey> keys, Instant fetchedAt) {
+    }
+
     private final JwtSettings settings;
     private final ReentrantLock fetchLock = new ReentrantLock();
 
     /** {@code null} until the first successful fetch; replaced as a whole, so dropped keys go. */
-    private volatile List<SigningKey> keys;
+    private volatile KeySet current;
 
     // guarded by fetchLock
     private Instant lastAttempt;
@@ -79,15 +89,21 @@ final class JwksCache implements AutoCloseable {
     }
 
     /**
-     * Verifiers for the key the token names, fetching the key set if none is cached and the interval allows.
+     * Verifiers for the key the token names, fetching the key set if none is cached, if it is due for a refresh, or
+     * if it lacks the key, as far as the intervals allow.
      *
      * @return empty if the issuer does not publish such a key (as of its last fetch)
-     * @throws IdentityUnavailableException no such key is cached and the key set cannot be fetched
+     * @throws IdentityUnavailableException the key set cannot be fetched and no usable one is cached: none at all,
+     *     none with this key, or only one older than {@link JwtSettings#keysMaxAge()}
      */
     List<JWSVerifier> verifiersFor(JWSHeader header) throws IdentityUnavailableException {
-        List<SigningKey> seen = keys;
+        KeySet seen = current;
         if (seen != null) {
-            List<JWSVerifier> found = match(seen, header);
+            Instant now = settings.clock().instant();
+            if (!now.isBefore(seen.fetchedAt().plus(settings.keysRefreshInterval()))) {
+                seen = refresh(seen, now);
+            }
+            List<JWSVerifier> found = match(seen.keys(), header);
             if (!found.isEmpty()) {
                 return found;
             }
@@ -95,45 +111,118 @@ final class JwksCache implements AutoCloseable {
         return refetchAndMatch(seen, header);
     }
 
-    private List<JWSVerifier> refetchAndMatch(List<SigningKey> seen, JWSHeader header)
-            throws IdentityUnavailableException {
+    /**
+     * Fetches a set that is due, unless another caller is at it or a failed attempt was too recent. Until the set is
+     * too old, a caller that finds another one fetching goes on with the cached set rather than waiting.
+     *
+     * @return the set to verify against: the fresh one, or the cached one while it is not too old
+     */
+    private KeySet refresh(KeySet seen, Instant now) throws IdentityUnavailableException {
+        boolean tooOld = isTooOld(seen, now);
+        if (tooOld) {
+            fetchLock.lock();
+        } else if (!fetchLock.tryLock()) {
+            return seen;
+        }
+        try {
+            KeySet latest = current;
+            if (latest != seen && now.isBefore(latest.fetchedAt().plus(settings.keysRefreshInterval()))) {
+                return latest;
+            }
+            checkOpen();
+            if (attemptAllowed(now, retrySpacing())) {
+                try {
+                    latest = fetchAndKeep(now);
+                } catch (IOException e) {
+                    failed(e, retrySpacing());
+                }
+            }
+            if (isTooOld(latest, now)) {
+                throw new IdentityUnavailableException("cannot refresh the signing keys from " + settings.jwksUri()
+                        + ", fetched " + Duration.between(latest.fetchedAt(), now).toSeconds() + " s ago: tokens are"
+                        + " refused until the keys can be fetched again", lastFailure);
+            }
+            return latest;
+        } finally {
+            fetchLock.unlock();
+        }
+    }
+
+    private List<JWSVerifier> refetchAndMatch(KeySet seen, JWSHeader header) throws IdentityUnavailableException {
         fetchLock.lock();
         try {
-            List<SigningKey> current = keys;
-            if (current != seen) {
+            KeySet latest = current;
+            if (latest != seen) {
                 // Another caller fetched while this one waited for the lock.
-                List<JWSVerifier> found = match(current, header);
+                List<JWSVerifier> found = match(latest.keys(), header);
                 if (!found.isEmpty()) {
                     return found;
                 }
             }
-            if (closed) {
-                throw new IllegalStateException("the token verifier is closed");
-            }
+            checkOpen();
             Instant now = settings.clock().instant();
-            if (lastAttempt != null && now.isBefore(lastAttempt.plus(settings.minRefetchInterval()))) {
+            if (!attemptAllowed(now, settings.minRefetchInterval())) {
                 if (lastFailure != null) {
                     throw unavailable(lastFailure);
                 }
                 return List.of();
             }
-            lastAttempt = now;
             try {
-                List<SigningKey> fetched = fetch();
-                keys = fetched;
-                if (lastFailure != null) {
-                    LOG.info("Signing keys from {} are available again", settings.jwksUri());
-                }
-                lastFailure = null;
-                return match(fetched, header);
+                return match(fetchAndKeep(now).keys(), header);
             } catch (IOException e) {
-                lastFailure = e;
-                LOG.warn("Cannot fetch the signing keys from {} (next attempt in {} ms at the earliest): {}",
-                        settings.jwksUri(), settings.minRefetchInterval().toMillis(), e.toString());
+                failed(e, settings.minRefetchInterval());
                 throw unavailable(e);
             }
         } finally {
             fetchLock.unlock();
+        }
+    }
+
+    /** Whether a fetch may start now, and if so, records it as the last attempt. Under the fetch lock. */
+    private boolean attemptAllowed(Instant now, Duration spacing) {
+        if (lastAttempt != null && now.isBefore(lastAttempt.plus(spacing))) {
+            return false;
+        }
+        lastAttempt = now;
+        return true;
+    }
+
+    /** Under the fetch lock. */
+    private KeySet fetchAndKeep(Instant startedAt) throws IOException {
+        KeySet fetched = new KeySet(fetch(), startedAt);
+        current = fetched;
+        if (lastFailure != null) {
+            LOG.info("Signing keys from {} are available again", settings.jwksUri());
+        }
+        lastFailure = null;
+        return fetched;
+    }
+
+    /** Under the fetch lock. */
+    private void failed(IOException e, Duration nextAttempt) {
+        lastFailure = e;
+        KeySet cached = current;
+        LOG.warn("Cannot fetch the signing keys from {} (next attempt in {} ms at the earliest{}): {}",
+                settings.jwksUri(), nextAttempt.toMillis(), cached == null ? ""
+                        : "; the keys fetched at " + cached.fetchedAt() + " are trusted until "
+                        + cached.fetchedAt().plus(settings.keysMaxAge()), e.toString());
+    }
+
+    private boolean isTooOld(KeySet set, Instant now) {
+        return !now.isBefore(set.fetchedAt().plus(settings.keysMaxAge()));
+    }
+
+    /** After a failed refresh, try again this soon: the refetch interval, or the refresh interval if shorter. */
+    private Duration retrySpacing() {
+        Duration refresh = settings.keysRefreshInterval();
+        Duration refetch = settings.minRefetchInterval();
+        return refresh.compareTo(refetch) < 0 ? refresh : refetch;
+    }
+
+    /** Under the fetch lock. */
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("the token verifier is closed");
         }
     }
 

@@ -24,8 +24,9 @@ import java.util.Objects;
 /**
  * Verifies OIDC access tokens (Keycloak's, by default) locally: an asymmetric signature by one of the issuer's
  * published keys, then {@code iss}, {@code typ}, {@code exp}, {@code nbf} and, if configured, the audience. The keys
- * are fetched on first use and cached; a token naming an unknown key triggers a rate-limited refetch, which is how key
- * rotation is picked up. With a cached key no I/O happens.
+ * are fetched on first use and cached; a token naming an unknown key triggers a rate-limited refetch, which is how a
+ * new key is picked up, and a set older than the refresh interval is fetched again, which is how a removed key stops
+ * being trusted. With a cached, fresh key no I/O happens.
  *
  * <p>Refusals carry a short reason that never contains the token or any part of it, nor a cause that could.
  * Thread-safe.

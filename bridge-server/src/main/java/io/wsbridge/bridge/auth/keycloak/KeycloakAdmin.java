@@ -28,8 +28,15 @@ import org.slf4j.LoggerFactory;
  * bridge's service account. The client is built on first use, so constructing this class never touches the network,
  * and a failed build is retried on the next call.
  *
- * <p>After a failure Keycloak is not asked again for the settings' retry back-off: calls fail at once with the same
- * message, so an outage costs one timeout rather than one per question.
+ * <p>Only an outage, which no single question can cause, trips the {@link OutageGate}: Keycloak cannot be reached or
+ * does not answer in time, answers 5xx, refuses the service account's login, or the client cannot be loaded. Keycloak
+ * is then not asked again for the settings' retry back-off (calls fail at once with the same message, so an outage
+ * costs one timeout rather than one per question), and {@link #reachable()}, the bridge's readiness, is false until
+ * Keycloak answers again. A 4xx answer is an answer: the call fails with {@link KeycloakRefusedException} and Keycloak
+ * counts as answering, so a request whose lookup Keycloak rejects cannot turn every other client away. A 401 to an
+ * Admin API call means the service account's token is no longer accepted (its signing key was rotated, its session
+ * ended): the call is made once more with a fresh token. 408, 429 and failures of the client itself fail only that
+ * call ({@link KeycloakUnavailableException}, without the back-off).
  *
  * <p>Every build and call runs with this class's loader as the thread's context class loader: inside a Connect
  * worker the context loader is the worker's, and the Admin client's {@code ServiceLoader} lookups (RESTEasy,
@@ -57,6 +64,8 @@ public final class KeycloakAdmin implements AutoCloseable {
     private final Object lock = new Object();
     private Keycloak keycloak;
     private boolean closed;
+    /** A 403 is logged once at warning level: it says the service account lacks roles, and could flood the log. */
+    private volatile boolean forbiddenLogged;
 
     public KeycloakAdmin(KeycloakSettings settings) {
         this.settings = settings;
@@ -80,22 +89,31 @@ public final class KeycloakAdmin implements AutoCloseable {
      *
      * @param what what the call does, for the error message, e.g. {@code "look up user 'alice'"}
      * @throws KeycloakUnavailableException Keycloak cannot be reached, did not answer in time, refused the service
-     *     account, or failed; the message says which
+     *     account, failed (5xx), or this call could not be made; the message says which
+     * @throws KeycloakRefusedException Keycloak answered this call with a client error (4xx)
      */
-    public <T> T call(String what, AdminCall<T> call) throws KeycloakUnavailableException {
+    public <T> T call(String what, AdminCall<T> call) throws KeycloakUnavailableException, KeycloakRefusedException {
         gate.check();
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
         thread.setContextClassLoader(KeycloakAdmin.class.getClassLoader());
         try {
-            T result = call.apply(client().realm(settings.realm()));
-            gate.succeeded();
-            return result;
-        } catch (RuntimeException e) {
-            KeycloakUnavailableException failure = translate(settings, what, e);
-            LOG.debug("Keycloak call to {} failed: {}", what, failure.getMessage(), e);
-            gate.failed(failure);
-            throw failure;
+            RealmResource realm = realm();
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    T result = call.apply(realm);
+                    gate.succeeded();
+                    return result;
+                } catch (RuntimeException e) {
+                    Failure failure = classify(settings, what, e);
+                    LOG.debug("Keycloak call to {} failed: {}", what, failure.message(), e);
+                    if (failure.kind() == Kind.TOKEN_REJECTED && attempt == 1) {
+                        // The client's auth filter forgot the rejected token: the next attempt logs in afresh.
+                        continue;
+                    }
+                    throw record(failure, e);
+                }
+            }
         } catch (ServiceConfigurationError | LinkageError e) {
             KeycloakUnavailableException failure = new KeycloakUnavailableException("the Keycloak Admin client cannot"
                     + " be loaded (" + e + "): a class loading conflict with the host's libraries", e);
@@ -103,6 +121,46 @@ public final class KeycloakAdmin implements AutoCloseable {
             throw failure;
         } finally {
             thread.setContextClassLoader(previous);
+        }
+    }
+
+    /** The realm's Admin API, building the client first if needed; a client that cannot be built is an outage. */
+    private RealmResource realm() throws KeycloakUnavailableException {
+        try {
+            return client().realm(settings.realm());
+        } catch (RuntimeException e) {
+            KeycloakUnavailableException failure = new KeycloakUnavailableException("the Keycloak Admin client for "
+                    + settings.url() + " cannot be used: " + describe(e), e);
+            gate.failed(failure);
+            throw failure;
+        }
+    }
+
+    /**
+     * Records what the failure says about Keycloak (an answer, an outage, or nothing).
+     *
+     * @return the exception for an outage or a call that got no answer
+     * @throws KeycloakRefusedException for a refusal, which is an answer
+     */
+    private KeycloakUnavailableException record(Failure failure, RuntimeException cause)
+            throws KeycloakRefusedException {
+        switch (failure.kind()) {
+            case REFUSED -> {
+                gate.succeeded();
+                if (failure.status() == 403 && !forbiddenLogged) {
+                    forbiddenLogged = true;
+                    LOG.warn("{} (logged once; later refusals at debug level)", failure.message());
+                }
+                throw new KeycloakRefusedException(failure.status(), failure.message(), cause);
+            }
+            case NOT_ANSWERED -> {
+                return new KeycloakUnavailableException(failure.message(), cause);
+            }
+            default -> {
+                KeycloakUnavailableException outage = new KeycloakUnavailableException(failure.message(), cause);
+                gate.failed(outage);
+                return outage;
+            }
         }
     }
 
@@ -170,46 +228,76 @@ public final class KeycloakAdmin implements AutoCloseable {
         }
     }
 
-    /** Turns what the Admin client throws into one line that says what to check. Never includes the secret. */
-    static KeycloakUnavailableException translate(KeycloakSettings settings, String what, Throwable error) {
+    /** What a failed call says about Keycloak. */
+    enum Kind {
+        /** Keycloak is down, too slow, failing, or does not let the service account in: trips the back-off. */
+        OUTAGE,
+        /** 401 to an Admin API call: the service account's token is no longer accepted; worth one fresh token. */
+        TOKEN_REJECTED,
+        /** This call got no answer (408, 429, a failure of the client itself): it fails alone. */
+        NOT_ANSWERED,
+        /** Keycloak answered this call with a client error: an answer. */
+        REFUSED
+    }
+
+    /** A classified failure: its kind, the HTTP status if any (else 0), and one line that says what to check. */
+    record Failure(Kind kind, int status, String message) {
+    }
+
+    /** Classifies what the Admin client throws; the message never includes the secret. */
+    static Failure classify(KeycloakSettings settings, String what, Throwable error) {
         String keycloak = "Keycloak at " + settings.url();
         WebApplicationException http = find(error, WebApplicationException.class);
         if (http != null) {
             int status = http.getResponse() == null ? 0 : http.getResponse().getStatus();
-            // A failure of the token request surfaces from the client's auth filter, wrapped in a ProcessingException.
-            boolean tokenRequest = error instanceof ProcessingException;
-            if (tokenRequest && (status == 400 || status == 401)) {
-                return new KeycloakUnavailableException(keycloak + " refused the client credentials of client '"
-                        + settings.clientId() + "' in realm '" + settings.realm() + "' (HTTP " + status
-                        + "): check the client id and secret, and that the client has a service account", error);
+            // A failure of the token request surfaces from the client's auth filter, wrapped in a ProcessingException:
+            // the service account cannot log in, whatever the question.
+            if (error instanceof ProcessingException) {
+                if (status == 400 || status == 401) {
+                    return new Failure(Kind.OUTAGE, status, keycloak + " refused the client credentials of client '"
+                            + settings.clientId() + "' in realm '" + settings.realm() + "' (HTTP " + status
+                            + "): check the client id and secret, and that the client has a service account");
+                }
+                if (status == 404) {
+                    return new Failure(Kind.OUTAGE, status, keycloak + " has no realm '" + settings.realm()
+                            + "' (HTTP 404)");
+                }
+                return new Failure(Kind.OUTAGE, status, keycloak + " answered HTTP " + status
+                        + " to the login of client '" + settings.clientId() + "'");
             }
-            if (tokenRequest && status == 404) {
-                return new KeycloakUnavailableException(keycloak + " has no realm '" + settings.realm() + "' (HTTP 404)",
-                        error);
+            if (status == 401) {
+                return new Failure(Kind.TOKEN_REJECTED, status, keycloak + " refused the access token of the service"
+                        + " account of client '" + settings.clientId() + "' to " + what + " (HTTP 401), a fresh one"
+                        + " too");
             }
-            if (status == 401 || status == 403) {
-                return new KeycloakUnavailableException("the service account of client '" + settings.clientId()
-                        + "' may not " + what + " (HTTP " + status + "): give it the realm-management roles"
-                        + " view-users, query-users, query-groups and manage-users", error);
+            if (status == 403) {
+                return new Failure(Kind.REFUSED, status, "the service account of client '" + settings.clientId()
+                        + "' may not " + what + " (HTTP 403): give it the realm-management roles"
+                        + " view-users, query-users, query-groups and manage-users");
             }
-            return new KeycloakUnavailableException(keycloak + " answered HTTP " + status + " to " + what, error);
+            if (status == 408 || status == 429) {
+                return new Failure(Kind.NOT_ANSWERED, status, keycloak + " did not take the request to " + what
+                        + " (HTTP " + status + ")");
+            }
+            if (status >= 400 && status < 500) {
+                return new Failure(Kind.REFUSED, status, keycloak + " refused to " + what + " (HTTP " + status + ")");
+            }
+            return new Failure(Kind.OUTAGE, status, keycloak + " answered HTTP " + status + " to " + what);
         }
         if (find(error, SocketTimeoutException.class) != null) {
-            return new KeycloakUnavailableException(keycloak + " did not answer within "
-                    + human(settings.readTimeout()), error);
+            return new Failure(Kind.OUTAGE, 0, keycloak + " did not answer within " + human(settings.readTimeout()));
         }
         InterruptedIOException connectTimeout = find(error, InterruptedIOException.class);
         if (connectTimeout != null) {
-            return new KeycloakUnavailableException(keycloak + " cannot be reached within "
-                    + human(settings.connectTimeout()), error);
+            return new Failure(Kind.OUTAGE, 0, keycloak + " cannot be reached within "
+                    + human(settings.connectTimeout()));
         }
         IOException io = firstOf(error, ConnectException.class, UnknownHostException.class,
                 NoRouteToHostException.class, SSLException.class, IOException.class);
         if (io != null) {
-            return new KeycloakUnavailableException(keycloak + " cannot be reached: " + describe(io), error);
+            return new Failure(Kind.OUTAGE, 0, keycloak + " cannot be reached: " + describe(io));
         }
-        return new KeycloakUnavailableException("the Keycloak request to " + what + " failed: " + describe(error),
-                error);
+        return new Failure(Kind.NOT_ANSWERED, 0, "the Keycloak request to " + what + " failed: " + describe(error));
     }
 
     private static String describe(Throwable error) {

@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.auth.keycloak;
 
 import io.wsbridge.bridge.auth.ApiKeyVerifier;
+import io.wsbridge.bridge.auth.CredentialsParser;
 import io.wsbridge.bridge.auth.Identity;
 import io.wsbridge.bridge.auth.IdentityUnavailableException;
 import io.wsbridge.bridge.auth.InvalidCredentialsException;
@@ -32,7 +33,10 @@ import org.slf4j.LoggerFactory;
  * user profile declares the attribute admin-only, so users can neither read nor change it.
  *
  * <p>Verification looks the user up by exact username and compares the hash of the presented key with the stored
- * one of the same key id in constant time. Answers, "valid" and "not valid" alike, are cached for the settings'
+ * one of the same key id in constant time. A username Keycloak refuses to look up (a 4xx answer) names no user: the
+ * key is not valid, and Keycloak still counts as answering. A username longer than
+ * {@value CredentialsParser#MAX_USERNAME_LENGTH} characters or with a control character is refused without asking.
+ * Answers, "valid" and "not valid" alike, are cached for the settings'
  * TTL keyed by the username and a hash of the key (never the key), and served beyond it while Keycloak cannot
  * answer; so a revoked key stops working within the TTL once Keycloak answers.
  *
@@ -55,10 +59,11 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
     /** Where users and their key hashes live. */
     interface Store {
         /** The user with exactly this username, if any. */
-        Optional<Owner> find(String username) throws KeycloakUnavailableException;
+        Optional<Owner> find(String username) throws KeycloakUnavailableException, KeycloakRefusedException;
 
         /** Rewrites the user's key values from their current ones, read afresh. */
-        void update(Owner owner, UnaryOperator<List<String>> change) throws KeycloakUnavailableException;
+        void update(Owner owner, UnaryOperator<List<String>> change)
+                throws KeycloakUnavailableException, KeycloakRefusedException;
 
         /** Who is asked, for messages: {@code realm 'wsbridge'}. */
         String describe();
@@ -89,6 +94,10 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
         if (username == null || username.isBlank()) {
             throw new InvalidCredentialsException("the username is empty");
         }
+        String problem = CredentialsParser.usernameProblem(username);
+        if (problem != null) {
+            throw new InvalidCredentialsException(problem);
+        }
         Optional<String> keyId = ApiKeyFormat.keyId(apiKey);
         if (keyId.isEmpty()) {
             throw new InvalidCredentialsException("the API key is not a wsbridge key: they look like "
@@ -105,7 +114,14 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
     }
 
     private Verdict check(String username, String keyId, String apiKey) throws KeycloakUnavailableException {
-        Optional<Owner> found = store.find(username);
+        Optional<Owner> found;
+        try {
+            found = store.find(username);
+        } catch (KeycloakRefusedException e) {
+            // Keycloak is up and will not look this username up: whatever it is, it names no user a key could be for.
+            LOG.debug("API key refused: {}", e.getMessage());
+            return new Verdict(null, "lookup refused");
+        }
         if (found.isEmpty()) {
             LOG.debug("API key refused: no user '{}' in {}", username, store.describe());
             return new Verdict(null, "no such user");
@@ -131,7 +147,7 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
         String key = ApiKeyFormat.generate(random, taken);
         Instant created = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         StoredApiKey stored = StoredApiKey.of(key, created);
-        store.update(owner, values -> {
+        update(owner, values -> {
             List<String> updated = new ArrayList<>(values);
             updated.add(stored.toAttributeValue());
             return updated;
@@ -154,7 +170,7 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
         if (keys(owner).stream().noneMatch(k -> k.keyId().equals(keyId))) {
             throw new ApiKeyManagementException("user '" + owner.username() + "' has no API key '" + keyId + "'");
         }
-        store.update(owner, values -> values.stream()
+        update(owner, values -> values.stream()
                 .filter(value -> StoredApiKey.parse(value).map(k -> !k.keyId().equals(keyId)).orElse(true))
                 .toList());
         LOG.info("Revoked API key {} of user '{}'", keyId, owner.username());
@@ -170,8 +186,27 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
         if (username == null || username.isBlank()) {
             throw new ApiKeyManagementException("the username is empty");
         }
-        return store.find(username.toLowerCase(Locale.ROOT)).orElseThrow(() -> new ApiKeyManagementException(
+        String problem = CredentialsParser.usernameProblem(username);
+        if (problem != null) {
+            throw new ApiKeyManagementException(problem);
+        }
+        Optional<Owner> found;
+        try {
+            found = store.find(username.toLowerCase(Locale.ROOT));
+        } catch (KeycloakRefusedException e) {
+            throw new ApiKeyManagementException(e.getMessage());
+        }
+        return found.orElseThrow(() -> new ApiKeyManagementException(
                 "no user '" + username + "' in " + store.describe()));
+    }
+
+    private void update(Owner owner, UnaryOperator<List<String>> change)
+            throws ApiKeyManagementException, KeycloakUnavailableException {
+        try {
+            store.update(owner, change);
+        } catch (KeycloakRefusedException e) {
+            throw new ApiKeyManagementException(e.getMessage());
+        }
     }
 
     private static List<StoredApiKey> keys(Owner owner) {
@@ -188,7 +223,7 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
         }
 
         @Override
-        public Optional<Owner> find(String username) throws KeycloakUnavailableException {
+        public Optional<Owner> find(String username) throws KeycloakUnavailableException, KeycloakRefusedException {
             List<UserRepresentation> users = admin.call("look up user '" + username + "'",
                     realm -> realm.users().searchByUsername(username, true));
             return users.stream()
@@ -199,7 +234,8 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
         }
 
         @Override
-        public void update(Owner owner, UnaryOperator<List<String>> change) throws KeycloakUnavailableException {
+        public void update(Owner owner, UnaryOperator<List<String>> change)
+                throws KeycloakUnavailableException, KeycloakRefusedException {
             admin.call("update the API keys of user '" + owner.username() + "'", realm -> {
                 UserResource resource = realm.users().get(owner.userId());
                 UserRepresentation user;

@@ -8,12 +8,17 @@ import java.util.Map;
 import java.util.function.LongSupplier;
 import org.keycloak.admin.client.resource.UserResource;
 import org.keycloak.representations.idm.GroupRepresentation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Applications as Keycloak groups: application {@code app} is the group {@code <applicationsGroup>/app}; it is
  * {@link Visibility#PUBLIC} if the group attribute {@code public} is {@code true}, {@link Visibility#PRIVATE}
  * otherwise, {@link Visibility#UNKNOWN} if there is no such group. Members of the group, or of one of its subgroups,
  * may read the application.
+ *
+ * <p>Keycloak refusing a lookup (a 4xx answer) means no such application, or no membership: never access, and not an
+ * outage either.
  *
  * <p>One cached answer per application and per (user, application), for the settings' TTL, served beyond it while
  * Keycloak cannot answer. Does not own the {@link KeycloakAdmin}.
@@ -25,10 +30,14 @@ public final class KeycloakApplicationDirectory implements ApplicationDirectory 
 
     private static final int MAX_APPLICATION_LENGTH = 255;
 
+    private static final Logger LOG = LoggerFactory.getLogger(KeycloakApplicationDirectory.class);
+
     /** Where the groups live. */
     interface Groups {
+        /** A refusal (4xx) of the lookup is {@link Visibility#UNKNOWN}: no such application, as far as anyone knows. */
         Visibility visibility(String groupPath) throws KeycloakUnavailableException;
 
+        /** A refusal (4xx) of the lookup is no membership. */
         boolean isMember(String userId, String groupPath) throws KeycloakUnavailableException;
 
         /** Whether Keycloak answered the last question (of any kind: API keys share the Admin client). */
@@ -107,19 +116,34 @@ public final class KeycloakApplicationDirectory implements ApplicationDirectory 
 
         @Override
         public Visibility visibility(String groupPath) throws KeycloakUnavailableException {
-            return admin.call("read group " + groupPath, realm -> {
-                GroupRepresentation group;
-                try {
-                    group = realm.getGroupByPath(groupPath);
-                } catch (NotFoundException e) {
-                    return Visibility.UNKNOWN;
-                }
-                return isPublic(group.getAttributes()) ? Visibility.PUBLIC : Visibility.PRIVATE;
-            });
+            try {
+                return admin.call("read group " + groupPath, realm -> {
+                    GroupRepresentation group;
+                    try {
+                        group = realm.getGroupByPath(groupPath);
+                    } catch (NotFoundException e) {
+                        return Visibility.UNKNOWN;
+                    }
+                    return isPublic(group.getAttributes()) ? Visibility.PUBLIC : Visibility.PRIVATE;
+                });
+            } catch (KeycloakRefusedException e) {
+                LOG.debug("Application lookup refused, answering 'no such application': {}", e.getMessage());
+                return Visibility.UNKNOWN;
+            }
         }
 
         @Override
         public boolean isMember(String userId, String groupPath) throws KeycloakUnavailableException {
+            try {
+                return memberOf(userId, groupPath);
+            } catch (KeycloakRefusedException e) {
+                LOG.debug("Membership lookup refused, answering 'no member': {}", e.getMessage());
+                return false;
+            }
+        }
+
+        private boolean memberOf(String userId, String groupPath)
+                throws KeycloakUnavailableException, KeycloakRefusedException {
             return admin.call("read the groups of user " + userId, realm -> {
                 UserResource user = realm.users().get(userId);
                 String subgroups = groupPath + "/";

@@ -5,6 +5,8 @@ import io.wsbridge.bridge.auth.IdentityAccessPolicy;
 import io.wsbridge.bridge.auth.IdentityProvider;
 import io.wsbridge.bridge.auth.jwt.JwtSettings;
 import io.wsbridge.bridge.auth.jwt.JwtTokenVerifier;
+import java.time.Duration;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -14,9 +16,21 @@ import java.util.TreeSet;
  *
  * @param keycloak how to reach Keycloak
  * @param audience the audience tokens must carry, or {@code null} for any
+ * @param keysRefreshInterval how often the realm's signing keys are fetched again (see
+ *     {@link JwtSettings#keysRefreshInterval()})
  */
-public record KeycloakIdentityProvider(KeycloakSettings keycloak, String audience)
+public record KeycloakIdentityProvider(KeycloakSettings keycloak, String audience, Duration keysRefreshInterval)
         implements IdentityProvider {
+
+    public KeycloakIdentityProvider {
+        Objects.requireNonNull(keycloak, "keycloak");
+        Objects.requireNonNull(keysRefreshInterval, "keysRefreshInterval");
+    }
+
+    /** With the default refresh interval of the signing keys. */
+    public KeycloakIdentityProvider(KeycloakSettings keycloak, String audience) {
+        this(keycloak, audience, JwtSettings.DEFAULT_KEYS_REFRESH_INTERVAL);
+    }
 
     /** The realm's issuer URL, as Keycloak writes it into tokens. */
     public String issuer() {
@@ -25,7 +39,7 @@ public record KeycloakIdentityProvider(KeycloakSettings keycloak, String audienc
 
     @Override
     public AccessPolicy accessPolicy(Set<String> staticPublicApplications) {
-        JwtSettings jwt = JwtSettings.forIssuer(issuer());
+        JwtSettings jwt = JwtSettings.forIssuer(issuer()).withKeysRefreshInterval(keysRefreshInterval);
         if (audience != null) {
             jwt = jwt.withAudience(audience);
         }

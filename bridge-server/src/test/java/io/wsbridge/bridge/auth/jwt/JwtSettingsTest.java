@@ -22,6 +22,8 @@ class JwtSettingsTest {
         assertThat(settings.audience()).isNull();
         assertThat(settings.clockSkew()).isEqualTo(Duration.ofSeconds(30));
         assertThat(settings.minRefetchInterval()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(settings.keysRefreshInterval()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(settings.keysMaxAge()).isEqualTo(Duration.ofMinutes(15));
         assertThat(settings.connectTimeout()).isEqualTo(Duration.ofSeconds(5));
         assertThat(settings.requestTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(settings.clock()).isEqualTo(Clock.systemUTC());
@@ -40,11 +42,12 @@ class JwtSettingsTest {
                 .withAudience("wsbridge")
                 .withClockSkew(Duration.ZERO)
                 .withMinRefetchInterval(Duration.ofMinutes(1))
+                .withKeysRefreshInterval(Duration.ofMinutes(2))
                 .withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(2));
 
         assertThat(settings).isEqualTo(new JwtSettings(ISSUER, URI.create("https://keys.example/certs"), "wsbridge",
-                Duration.ZERO, Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofSeconds(2),
-                Clock.systemUTC()));
+                Duration.ZERO, Duration.ofMinutes(1), Duration.ofMinutes(2), Duration.ofSeconds(1),
+                Duration.ofSeconds(2), Clock.systemUTC()));
         assertThat(settings.withAudience(null).audience()).isNull();
     }
 
@@ -85,6 +88,9 @@ class JwtSettingsTest {
         assertThatThrownBy(() -> settings.withMinRefetchInterval(Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("minRefetchInterval must be positive, was PT0S");
+        assertThatThrownBy(() -> settings.withKeysRefreshInterval(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("keysRefreshInterval must be positive, was PT0S");
         assertThatThrownBy(() -> settings.withTimeouts(Duration.ofSeconds(1), Duration.ofSeconds(-2)))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("requestTimeout must be positive, was PT-2S");

@@ -441,6 +441,105 @@ class JwtTokenVerifierTest {
         assertThat(jwks.requests()).isEqualTo(1);
     }
 
+    // --- periodic refresh
+
+    @Test
+    void keyRemovedByTheIssuerStopsVerifyingOnceTheSetIsRefreshed() throws Exception {
+        verifier.verify(validToken());
+        jwks.publish(rotatedRsa, ec);
+
+        clock.advance(JwtSettings.DEFAULT_KEYS_REFRESH_INTERVAL.minusSeconds(1));
+        assertThat(verifier.verify(validToken()).userId()).as("the set is not due yet").isEqualTo(USER_ID);
+        assertThat(jwks.requests()).isEqualTo(1);
+
+        clock.advance(Duration.ofSeconds(1));
+        assertRefused(validToken(), "unknown signing key");
+        assertThat(jwks.requests()).as("one refresh, no refetch for the now unknown key").isEqualTo(2);
+        assertThat(verifier.verify(sign(rotatedRsa, JWSAlgorithm.RS256, accessToken().build())).userId())
+                .isEqualTo(USER_ID);
+        assertThat(jwks.requests()).isEqualTo(2);
+    }
+
+    @Test
+    void aFreshSetIsFetchedOncePerInterval() throws Exception {
+        verifier.close();
+        verifier = new JwtTokenVerifier(settings().withKeysRefreshInterval(Duration.ofMinutes(1)));
+
+        for (int minute = 0; minute < 5; minute++) {
+            for (int i = 0; i < 10; i++) {
+                verifier.verify(validToken());
+            }
+            clock.advance(Duration.ofMinutes(1));
+        }
+
+        assertThat(jwks.requests()).isEqualTo(5);
+    }
+
+    @Test
+    void aSetThatCannotBeRefreshedIsTrustedForThreeIntervalsThenTokensAreUnavailable() throws Exception {
+        verifier.verify(validToken());
+        jwks.answerWith(503);
+
+        clock.advance(Duration.ofMinutes(5));
+        assertThat(verifier.verify(validToken()).userId()).as("refresh failed, set 5 min old").isEqualTo(USER_ID);
+        assertThat(jwks.requests()).isEqualTo(2);
+        assertThat(verifier.verify(validToken()).userId()).isEqualTo(USER_ID);
+        assertThat(jwks.requests()).as("no new attempt within 30 s").isEqualTo(2);
+
+        clock.advance(Duration.ofMinutes(10).minusSeconds(1));
+        assertThat(verifier.verify(validToken()).userId()).as("set just under 15 min old").isEqualTo(USER_ID);
+
+        clock.advance(Duration.ofSeconds(1));
+        String token = validToken();
+        assertThatThrownBy(() -> verifier.verify(token))
+                .isInstanceOf(IdentityUnavailableException.class)
+                .hasMessage("cannot refresh the signing keys from " + jwks.issuer()
+                        + "/protocol/openid-connect/certs, fetched 900 s ago: tokens are refused until the keys can"
+                        + " be fetched again")
+                .satisfies(e -> assertDoesNotQuote(e, token))
+                .cause()
+                .hasMessage("HTTP 503 from " + jwks.issuer() + "/protocol/openid-connect/certs");
+        assertThatThrownBy(() -> verifier.verify(token)).isInstanceOf(IdentityUnavailableException.class);
+
+        jwks.answerWith(200);
+        clock.advance(Duration.ofSeconds(30));
+        assertThat(verifier.verify(validToken()).userId()).as("the issuer answers again").isEqualTo(USER_ID);
+    }
+
+    @Test
+    void aSetThatCannotBeRefreshedBecauseTheIssuerIsDownFailsClosedToo() throws Exception {
+        verifier.verify(validToken());
+        jwks.stop();
+
+        clock.advance(JwtSettings.DEFAULT_KEYS_REFRESH_INTERVAL.multipliedBy(JwtSettings.STALE_KEYS_FACTOR));
+
+        assertThatThrownBy(() -> verifier.verify(validToken()))
+                .isInstanceOf(IdentityUnavailableException.class)
+                .hasCauseInstanceOf(ConnectException.class);
+    }
+
+    @Test
+    void whileOneCallerRefreshesADueSetOthersVerifyAgainstTheCachedOne() throws Exception {
+        verifier.verify(validToken());
+        clock.advance(JwtSettings.DEFAULT_KEYS_REFRESH_INTERVAL);
+        String token = validToken();
+        CountDownLatch release = jwks.holdAnswers();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Identity> refreshing = pool.submit(() -> verifier.verify(token));
+            await().atMost(Duration.ofSeconds(10)).until(() -> jwks.requests() == 2);
+
+            assertThat(verifier.verify(token).userId()).as("not waiting for the refresh").isEqualTo(USER_ID);
+            assertThat(refreshing).isNotDone();
+
+            release.countDown();
+            assertThat(refreshing.get(10, TimeUnit.SECONDS).userId()).isEqualTo(USER_ID);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(jwks.requests()).isEqualTo(2);
+    }
+
     // --- outage
 
     @Test

@@ -8,21 +8,29 @@ import jakarta.ws.rs.InternalServerErrorException;
 import jakarta.ws.rs.NotAuthorizedException;
 import jakarta.ws.rs.NotFoundException;
 import jakarta.ws.rs.ProcessingException;
+import jakarta.ws.rs.ServiceUnavailableException;
+import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import java.net.ConnectException;
 import java.net.ServerSocket;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.keycloak.representations.idm.UserRepresentation;
 
 class KeycloakAdminTest {
 
     static final KeycloakSettings SETTINGS =
             KeycloakSettings.of("http://127.0.0.1:8080", "wsbridge", "wsbridge-bridge", "s3cret-value");
 
+    static KeycloakAdmin.Failure classify(Throwable error) {
+        return KeycloakAdmin.classify(SETTINGS, "look up user 'alice'", error);
+    }
+
     static String translate(Throwable error) {
-        return KeycloakAdmin.translate(SETTINGS, "look up user 'alice'", error).getMessage();
+        return classify(error).message();
     }
 
     @Test
@@ -71,6 +79,131 @@ class KeycloakAdminTest {
     void anythingElseKeepsItsMessage() {
         assertThat(translate(new IllegalStateException("user 'alice' was deleted meanwhile")))
                 .isEqualTo("the Keycloak request to look up user 'alice' failed: user 'alice' was deleted meanwhile");
+    }
+
+    @Test
+    void onlyFailuresNoQuestionCanCauseAreAnOutage() {
+        assertThat(classify(new ProcessingException(new NotAuthorizedException(Response.status(401).build()))).kind())
+                .as("the service account's login").isEqualTo(KeycloakAdmin.Kind.OUTAGE);
+        assertThat(classify(new ProcessingException(new ServiceUnavailableException())).kind())
+                .as("the login answered 503").isEqualTo(KeycloakAdmin.Kind.OUTAGE);
+        assertThat(classify(new InternalServerErrorException()).kind()).isEqualTo(KeycloakAdmin.Kind.OUTAGE);
+        assertThat(classify(new ServiceUnavailableException()).kind()).isEqualTo(KeycloakAdmin.Kind.OUTAGE);
+        assertThat(classify(new ProcessingException(new ConnectException("Connection refused"))).kind())
+                .isEqualTo(KeycloakAdmin.Kind.OUTAGE);
+        assertThat(classify(new ProcessingException(new SocketTimeoutException("Read timed out"))).kind())
+                .isEqualTo(KeycloakAdmin.Kind.OUTAGE);
+    }
+
+    @Test
+    void aClientErrorIsARefusalOfThatQuestion() {
+        for (int status : new int[] {400, 404, 405, 409, 413, 414, 422, 431}) {
+            KeycloakAdmin.Failure failure = classify(new WebApplicationException(status));
+            assertThat(failure).isEqualTo(new KeycloakAdmin.Failure(KeycloakAdmin.Kind.REFUSED, status,
+                    "Keycloak at http://127.0.0.1:8080 refused to look up user 'alice' (HTTP " + status + ")"));
+        }
+        assertThat(classify(new ForbiddenException()).kind()).isEqualTo(KeycloakAdmin.Kind.REFUSED);
+    }
+
+    @Test
+    void aRejectedTokenIsWorthAFreshOne() {
+        assertThat(classify(new NotAuthorizedException(Response.status(401).build()))).isEqualTo(
+                new KeycloakAdmin.Failure(KeycloakAdmin.Kind.TOKEN_REJECTED, 401, "Keycloak at http://127.0.0.1:8080"
+                        + " refused the access token of the service account of client 'wsbridge-bridge' to look up"
+                        + " user 'alice' (HTTP 401), a fresh one too"));
+    }
+
+    @Test
+    void busyAnswersAndClientFailuresFailTheCallAlone() {
+        assertThat(classify(new WebApplicationException(429))).isEqualTo(new KeycloakAdmin.Failure(
+                KeycloakAdmin.Kind.NOT_ANSWERED, 429,
+                "Keycloak at http://127.0.0.1:8080 did not take the request to look up user 'alice' (HTTP 429)"));
+        assertThat(classify(new WebApplicationException(408)).kind()).isEqualTo(KeycloakAdmin.Kind.NOT_ANSWERED);
+        assertThat(classify(new IllegalArgumentException("Illegal character in path")).kind())
+                .isEqualTo(KeycloakAdmin.Kind.NOT_ANSWERED);
+    }
+
+    // ---- the Admin client against a stub of Keycloak
+
+    private static List<UserRepresentation> lookUp(KeycloakAdmin admin, String username) throws Exception {
+        return admin.call("look up user '" + username + "'", realm -> realm.users().searchByUsername(username, true));
+    }
+
+    @Test
+    void aRefusedLookupLeavesKeycloakReachableAndTheNextQuestionIsAsked() throws Exception {
+        try (KeycloakStub keycloak = KeycloakStub.start();
+             KeycloakAdmin admin = new KeycloakAdmin(keycloak.settings().withRetryBackoff(Duration.ofMinutes(1)))) {
+            keycloak.answer(400, null);
+
+            assertThatThrownBy(() -> lookUp(admin, "mallory"))
+                    .isInstanceOfSatisfying(KeycloakRefusedException.class, e -> assertThat(e.status()).isEqualTo(400))
+                    .hasMessage("Keycloak at " + keycloak.settings().url()
+                            + " refused to look up user 'mallory' (HTTP 400)");
+            assertThat(admin.reachable()).isTrue();
+
+            keycloak.answer(200, "[]");
+            assertThat(lookUp(admin, "alice")).isEmpty();
+            assertThat(keycloak.calls()).as("no back-off after a refusal").isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aServerErrorIsAnOutageWithItsBackOff() throws Exception {
+        try (KeycloakStub keycloak = KeycloakStub.start();
+             KeycloakAdmin admin = new KeycloakAdmin(keycloak.settings().withRetryBackoff(Duration.ofMinutes(1)))) {
+            keycloak.answer(500, null);
+
+            assertThatThrownBy(() -> lookUp(admin, "alice"))
+                    .isInstanceOf(KeycloakUnavailableException.class)
+                    .hasMessageEndingWith(" answered HTTP 500 to look up user 'alice'");
+            assertThat(admin.reachable()).isFalse();
+
+            keycloak.answer(200, "[]");
+            assertThatThrownBy(() -> lookUp(admin, "bob")).isInstanceOf(KeycloakUnavailableException.class);
+            assertThat(keycloak.calls()).as("not asked again during the back-off").isEqualTo(1);
+        }
+    }
+
+    @Test
+    void aRejectedServiceAccountTokenIsReplacedOnce() throws Exception {
+        try (KeycloakStub keycloak = KeycloakStub.start();
+             KeycloakAdmin admin = new KeycloakAdmin(keycloak.settings())) {
+            assertThat(lookUp(admin, "alice")).isEmpty();
+            keycloak.answerOnce(401);
+
+            assertThat(lookUp(admin, "alice")).as("asked again with a fresh token").isEmpty();
+            assertThat(keycloak.logins()).isEqualTo(2);
+            assertThat(admin.reachable()).isTrue();
+        }
+    }
+
+    @Test
+    void aServiceAccountTokenRejectedTwiceIsAnOutage() throws Exception {
+        try (KeycloakStub keycloak = KeycloakStub.start();
+             KeycloakAdmin admin = new KeycloakAdmin(keycloak.settings())) {
+            keycloak.answer(401, null);
+
+            assertThatThrownBy(() -> lookUp(admin, "alice"))
+                    .isInstanceOf(KeycloakUnavailableException.class)
+                    .hasMessageEndingWith(" refused the access token of the service account of client"
+                            + " 'wsbridge-bridge' to look up user 'alice' (HTTP 401), a fresh one too");
+            assertThat(keycloak.logins()).isEqualTo(2);
+            assertThat(admin.reachable()).isFalse();
+        }
+    }
+
+    @Test
+    void tooManyRequestsFailsTheCallAloneWithoutBackOff() throws Exception {
+        try (KeycloakStub keycloak = KeycloakStub.start();
+             KeycloakAdmin admin = new KeycloakAdmin(keycloak.settings().withRetryBackoff(Duration.ofMinutes(1)))) {
+            keycloak.answerOnce(429);
+
+            assertThatThrownBy(() -> lookUp(admin, "alice"))
+                    .isInstanceOf(KeycloakUnavailableException.class)
+                    .hasMessageEndingWith(" did not take the request to look up user 'alice' (HTTP 429)");
+            assertThat(admin.reachable()).isTrue();
+            assertThat(lookUp(admin, "alice")).isEmpty();
+        }
     }
 
     @Test

@@ -29,6 +29,8 @@ class KeycloakApiKeysTest {
         final Map<String, KeycloakApiKeys.Owner> users = new HashMap<>();
         final AtomicInteger finds = new AtomicInteger();
         boolean down;
+        /** Answers every question with this HTTP client error, if not 0. */
+        int refuseWith;
 
         void add(String id, String username, boolean enabled) {
             users.put(username, new KeycloakApiKeys.Owner(id, username, enabled, List.of()));
@@ -39,16 +41,19 @@ class KeycloakApiKeysTest {
         }
 
         @Override
-        public Optional<KeycloakApiKeys.Owner> find(String username) throws KeycloakUnavailableException {
+        public Optional<KeycloakApiKeys.Owner> find(String username)
+                throws KeycloakUnavailableException, KeycloakRefusedException {
             finds.incrementAndGet();
             failIfDown();
+            refuseIfTold("look up user '" + username + "'");
             return Optional.ofNullable(users.get(username));
         }
 
         @Override
         public void update(KeycloakApiKeys.Owner owner, UnaryOperator<List<String>> change)
-                throws KeycloakUnavailableException {
+                throws KeycloakUnavailableException, KeycloakRefusedException {
             failIfDown();
+            refuseIfTold("update the API keys of user '" + owner.username() + "'");
             KeycloakApiKeys.Owner current = users.get(owner.username());
             users.put(owner.username(), new KeycloakApiKeys.Owner(current.userId(), current.username(),
                     current.enabled(), List.copyOf(change.apply(new ArrayList<>(current.values())))));
@@ -57,6 +62,13 @@ class KeycloakApiKeysTest {
         @Override
         public String describe() {
             return "realm 'wsbridge'";
+        }
+
+        private void refuseIfTold(String what) throws KeycloakRefusedException {
+            if (refuseWith != 0) {
+                throw new KeycloakRefusedException(refuseWith, "Keycloak at http://kc refused to " + what + " (HTTP "
+                        + refuseWith + ")", null);
+            }
         }
 
         private void failIfDown() throws KeycloakUnavailableException {
@@ -234,6 +246,65 @@ class KeycloakApiKeysTest {
         assertThatThrownBy(() -> keys.revoke("alice", "zzzzzzzz"))
                 .isInstanceOf(ApiKeyManagementException.class)
                 .hasMessage("user 'alice' has no API key 'zzzzzzzz'");
+    }
+
+    @Test
+    void aLookupKeycloakRefusesIsAnInvalidKeyNotAnOutage() throws Exception {
+        NewApiKey created = keys.create("alice");
+        store.refuseWith = 400;
+
+        assertThatThrownBy(() -> keys.verify("alice", created.key()))
+                .isInstanceOf(InvalidCredentialsException.class)
+                .hasMessage("the username or API key is not valid");
+
+        store.refuseWith = 0;
+        assertThatThrownBy(() -> keys.verify("alice", created.key()))
+                .as("the refusal is an answer, cached like one")
+                .isInstanceOf(InvalidCredentialsException.class);
+        nanos.advance(TTL);
+        assertThat(keys.verify("alice", created.key()).userId()).isEqualTo("id-alice");
+    }
+
+    @Test
+    void usernamesThatCannotNameAUserAreRefusedWithoutAskingKeycloak() throws Exception {
+        NewApiKey created = keys.create("alice");
+        int before = store.finds.get();
+
+        assertThatThrownBy(() -> keys.verify("a".repeat(256), created.key()))
+                .isInstanceOf(InvalidCredentialsException.class)
+                .hasMessage("the username is longer than 255 characters");
+        assertThatThrownBy(() -> keys.verify("alice\r\n", created.key()))
+                .isInstanceOf(InvalidCredentialsException.class)
+                .hasMessage("the username contains a control character");
+        assertThatThrownBy(() -> keys.list("a".repeat(300)))
+                .isInstanceOf(ApiKeyManagementException.class)
+                .hasMessage("the username is longer than 255 characters");
+        assertThat(store.finds.get()).isEqualTo(before);
+    }
+
+    @Test
+    void managementRefusedByKeycloakSaysWhat() {
+        store.refuseWith = 403;
+
+        assertThatThrownBy(() -> keys.create("alice"))
+                .isInstanceOf(ApiKeyManagementException.class)
+                .hasMessage("Keycloak at http://kc refused to look up user 'alice' (HTTP 403)");
+    }
+
+    @Test
+    void anApiKeyWhoseUserLookupKeycloakRefusesIsInvalidAndKeycloakStaysReachable() throws Exception {
+        try (KeycloakStub keycloak = KeycloakStub.start();
+             KeycloakAdmin admin = new KeycloakAdmin(keycloak.settings().withRetryBackoff(Duration.ofMinutes(1)))) {
+            KeycloakApiKeys real = new KeycloakApiKeys(admin);
+            String key = keys.create("alice").key();
+            keycloak.answer(400, null);
+
+            assertThatThrownBy(() -> real.verify("mallory%zz", key))
+                    .isInstanceOf(InvalidCredentialsException.class)
+                    .hasMessage("the username or API key is not valid");
+            assertThat(admin.reachable()).isTrue();
+            assertThat(keycloak.calls()).isEqualTo(1);
+        }
     }
 
     @Test

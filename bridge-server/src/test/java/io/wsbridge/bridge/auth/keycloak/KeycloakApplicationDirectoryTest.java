@@ -168,6 +168,35 @@ class KeycloakApplicationDirectoryTest {
     }
 
     @Test
+    void lookupsKeycloakRefusesAreNoApplicationAndNoMemberAndKeycloakStaysReachable() throws Exception {
+        try (KeycloakStub keycloak = KeycloakStub.start();
+             KeycloakAdmin admin = new KeycloakAdmin(keycloak.settings().withRetryBackoff(Duration.ofMinutes(1)))) {
+            KeycloakApplicationDirectory real = new KeycloakApplicationDirectory(admin);
+            keycloak.answer(400, null);
+
+            assertThat(real.visibility("acme-private")).isEqualTo(Visibility.UNKNOWN);
+            assertThat(real.isMember("id-alice", "acme-private")).isFalse();
+            assertThat(real.reachable()).isTrue();
+            assertThat(keycloak.calls()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aLookupKeycloakCannotAnswerStillFailsClosed() throws Exception {
+        try (KeycloakStub keycloak = KeycloakStub.start();
+             KeycloakAdmin admin = new KeycloakAdmin(keycloak.settings())) {
+            KeycloakApplicationDirectory real = new KeycloakApplicationDirectory(admin);
+            keycloak.answer(503, null);
+
+            assertThatThrownBy(() -> real.visibility("acme-private"))
+                    .isInstanceOf(IdentityUnavailableException.class)
+                    .hasMessage("Keycloak at " + keycloak.settings().url() + " answered HTTP 503 to read group"
+                            + " /applications/acme-private");
+            assertThat(real.reachable()).isFalse();
+        }
+    }
+
+    @Test
     void theGroupAttributePublicTrueMakesAnApplicationPublic() {
         assertThat(KeycloakApplicationDirectory.KeycloakGroups.isPublic(Map.of("public", List.of("true")))).isTrue();
         assertThat(KeycloakApplicationDirectory.KeycloakGroups.isPublic(Map.of("public", List.of(" TRUE ")))).isTrue();
