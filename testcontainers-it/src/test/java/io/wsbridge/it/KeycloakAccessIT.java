@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.wsbridge.it.harness.BridgeHttp;
 import io.wsbridge.it.harness.ClientProcess;
 import io.wsbridge.it.harness.ConnectRest.ConnectorStatus;
 import io.wsbridge.it.harness.ConnectWorker;
@@ -45,6 +46,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -258,6 +260,65 @@ class KeycloakAccessIT {
             }
             assertThat(id).as("an event of %s reached wscat and python clients authenticated as alice", PRIVATE_APP)
                     .isNotNull();
+        }
+    }
+
+    // ---- groups belong to their principal
+
+    @Test
+    @Order(6)
+    void aGroupOfAPublicApplicationIsSharedOnlyByClientsOfTheSamePrincipal() {
+        assertEventsArrive(uri("/" + PUBLIC_APP), Map.of(), PUBLIC_APP); // the connector consumes: nothing is lost
+        String alice = token("alice", ALICE_PASSWORD);
+        String bob = token("bob", BOB_PASSWORD);
+        URI group = uri("/" + PUBLIC_APP + "?group_id=g");
+        try (WsClient aliceByToken = WsClient.connect(group, bearer(alice));
+             WsClient aliceByKey = WsClient.connect(group, basic("alice", aliceKey));
+             WsClient anonymous = WsClient.connect(group, Map.of());
+             WsClient bobByToken = WsClient.connect(group, bearer(bob))) {
+            awaitSubscribersAndGroups(PUBLIC_APP, 4, 3);
+            List<String> sent = sendEvents(PUBLIC_APP, 20);
+            Set<String> ours = Set.copyOf(sent);
+
+            List<String> byToken = idsReceived(aliceByToken, ours, 10);
+            List<String> byKey = idsReceived(aliceByKey, ours, 10);
+            assertThat(idsReceived(anonymous, ours, 20)).as("the anonymous client forms its own group: every event")
+                    .containsExactlyInAnyOrderElementsOf(sent);
+            assertThat(idsReceived(bobByToken, ours, 20)).as("bob forms his own group: every event")
+                    .containsExactlyInAnyOrderElementsOf(sent);
+            assertThat(byToken).as("alice's token member: half, round-robin").hasSize(10);
+            assertThat(byKey).as("alice's API key member: the other half").hasSize(10)
+                    .doesNotContainAnyElementsOf(byToken);
+            List<String> alices = new ArrayList<>(byToken);
+            alices.addAll(byKey);
+            assertThat(alices).as("alice's two members share every event, none taken by anyone else")
+                    .containsExactlyInAnyOrderElementsOf(sent);
+        }
+    }
+
+    @Test
+    @Order(7)
+    void aRefreshWithAnotherUsersTokenEndsTheSessionAndItsGroupStaysWithItsPrincipal() {
+        String alice = token("alice", ALICE_PASSWORD);
+        String bob = token("bob", BOB_PASSWORD);
+        URI group = uri("/" + PUBLIC_APP + "?group_id=refresh-g");
+        try (WsClient switching = WsClient.connect(group, bearer(alice));
+             WsClient staying = WsClient.connect(group, bearer(alice));
+             WsClient bobs = WsClient.connect(group, bearer(bob))) {
+            awaitSubscribersAndGroups(PUBLIC_APP, 3, 2);
+            switching.send("{\"RefreshAccessToken\":\"" + bob + "\"}");
+
+            CloseStatus closed = switching.awaitClose(Duration.ofSeconds(30));
+            assertThat(closed).isEqualTo(new CloseStatus(1008,
+                    "token refresh refused: the token is for another user than the session's; connect again to change"
+                            + " users"));
+            awaitSubscribersAndGroups(PUBLIC_APP, 2, 2);
+            List<String> sent = sendEvents(PUBLIC_APP, 6);
+            Set<String> ours = Set.copyOf(sent);
+            assertThat(idsReceived(staying, ours, 6)).as("alice's remaining member gets all of her group's events")
+                    .containsExactlyInAnyOrderElementsOf(sent);
+            assertThat(idsReceived(bobs, ours, 6)).as("bob's group took no member from alice's")
+                    .containsExactlyInAnyOrderElementsOf(sent);
         }
     }
 
@@ -604,6 +665,49 @@ class KeycloakAccessIT {
             }
         }
         throw new AssertionError("no event of " + app + " arrived within " + EVENTS_TIMEOUT);
+    }
+
+    /** Waits until the bridge counts {@code subscribers} subscribers and {@code groups} groups of {@code app}. */
+    private void awaitSubscribersAndGroups(String app, int subscribers, int groups) {
+        BridgeHttp http = new BridgeHttp(URI.create("http://" + KafkaBroker.HOST + ":" + port + "/"));
+        await("the bridge having " + subscribers + " subscribers in " + groups + " groups of " + app)
+                .atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
+                .until(() -> {
+                    BridgeHttp.Scrape scrape = http.metrics();
+                    return scrape.value("wsbridge_subscribers", "application", app) == subscribers
+                            && scrape.value("wsbridge_groups", "application", app) == groups;
+                });
+    }
+
+    /** Produces {@code count} events of {@code app} with ids of their own; returns the ids in the order sent. */
+    private List<String> sendEvents(String app, int count) {
+        String prefix = "kc-groups-" + UUID.randomUUID() + "-";
+        List<String> ids = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            ids.add(prefix + i);
+            stack.events().sendBinary(topic(app), Events.event(app, "device-" + i).withId(prefix + i));
+        }
+        return ids;
+    }
+
+    /**
+     * The ids among {@code ours} that reach {@code ws}: it waits for {@code expected} of them (at most
+     * {@link #EVENTS_TIMEOUT}), then one more second, so that an extra one would show. Frames of other events are
+     * skipped.
+     */
+    private static List<String> idsReceived(WsClient ws, Set<String> ours, int expected) {
+        List<String> ids = new ArrayList<>();
+        long deadline = System.nanoTime() + EVENTS_TIMEOUT.toNanos();
+        while (ids.size() < expected && System.nanoTime() < deadline) {
+            ws.nextFrame(Duration.ofMillis(200)).map(frame -> ItSupport.json(frame).path("id").asText())
+                    .filter(ours::contains).ifPresent(ids::add);
+        }
+        long quietEnd = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+        while (System.nanoTime() < quietEnd) {
+            ws.nextFrame(Duration.ofMillis(100)).map(frame -> ItSupport.json(frame).path("id").asText())
+                    .filter(ours::contains).ifPresent(ids::add);
+        }
+        return ids;
     }
 
     private int readyz() {

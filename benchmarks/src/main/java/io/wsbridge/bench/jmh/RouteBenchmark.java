@@ -1,6 +1,7 @@
 package io.wsbridge.bench.jmh;
 
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.connect.convert.ApplicationResolver;
@@ -103,7 +104,7 @@ public class RouteBenchmark {
         }
 
         @Override
-        public String groupId() {
+        public GroupKey group() {
             return null;
         }
 

@@ -14,12 +14,20 @@ public interface AccessSession {
 
     Credentials credentials();
 
+    /**
+     * The decision that admitted the session, or its latest refresh: its principal never changes, since a refresh for
+     * another principal ends the session instead.
+     */
+    AccessDecision access();
+
     /** When the session's credentials expire, or {@code null}. */
-    Instant expiresAt();
+    default Instant expiresAt() {
+        return access().expiresAt();
+    }
 
     boolean isOpen();
 
-    /** Replaces the session's credentials after a successful refresh. */
+    /** Replaces the session's credentials after a successful refresh for the same principal. */
     void refreshed(Credentials credentials, AccessDecision access);
 
     /** Ends the session with a close code (see {@code CloseCodes}) and a reason the client may read. */

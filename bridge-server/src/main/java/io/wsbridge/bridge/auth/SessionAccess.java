@@ -32,6 +32,9 @@ import org.slf4j.LoggerFactory;
 public final class SessionAccess implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(SessionAccess.class);
+    /** The close reason of a refresh with a token for another user or service account than the session's. */
+    public static final String REFRESH_FOR_ANOTHER_PRINCIPAL =
+            "token refresh refused: the token is for another user than the session's; connect again to change users";
 
     private final Supplier<AccessPolicy> policy;
     private final Supplier<? extends Iterable<? extends AccessSession>> sessions;
@@ -83,9 +86,11 @@ public final class SessionAccess implements AutoCloseable {
     }
 
     /**
-     * Checks the refreshed credentials, then swaps them in, or closes the session with 1008 if they are refused.
-     * Refreshes of one session are checked one at a time, in order; one that arrives while an earlier one waits
-     * takes its place.
+     * Checks the refreshed credentials, then swaps them in, or closes the session with 1008 if they are refused or
+     * are another principal's. A session stays its principal's for its whole life, so that it never moves into
+     * another principal's consumer groups (nor into the anonymous ones, or out of them): to change who it is, a client
+     * connects again. Refreshes of one session are checked one at a time, in order; one that arrives while an earlier
+     * one waits takes its place.
      */
     public void refresh(AccessSession session, Credentials credentials) {
         AtomicBoolean first = new AtomicBoolean();
@@ -129,6 +134,12 @@ public final class SessionAccess implements AutoCloseable {
         if (!decision.allowed()) {
             log.info("Refused token refresh of {}: {}", session, decision.reason());
             session.close(CloseCodes.POLICY_VIOLATION, "token refresh refused: " + decision.reason());
+            return;
+        }
+        if (!decision.samePrincipal(session.access())) {
+            log.info("Refused token refresh of {} as {}: the session is {}'s", session, decision.principal(),
+                    session.access().principal());
+            session.close(CloseCodes.POLICY_VIOLATION, REFRESH_FOR_ANOTHER_PRINCIPAL);
             return;
         }
         session.refreshed(credentials, decision);

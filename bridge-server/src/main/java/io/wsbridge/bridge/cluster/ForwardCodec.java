@@ -17,15 +17,19 @@ import java.util.List;
  * message := u32 headerLength, header, payload
  * header  := u8 version (1), u8 flags (1 = plain, 2 = has channel), u32 payloadLength,
  *            str application, [str channel], u16 groupCount, group*
- * group   := u8 flags (2 = has channel), str groupId, [str channel]
+ * group   := u8 flags (2 = has channel, 4 = has principal), [str principal], str groupId, [str channel]
  * str     := u16 byteLength, UTF-8 bytes
  * </pre>
+ *
+ * <p>A group names its principal (the user or service account of its members, never a credential), so a peer hands
+ * the event to a member of the same principal's group; a group without one is anonymous members'.
  */
 final class ForwardCodec {
 
     static final int VERSION = 1;
     private static final int PLAIN = 1;
     private static final int HAS_CHANNEL = 2;
+    private static final int HAS_PRINCIPAL = 4;
     private static final int MAX_HEADER_BYTES = 1024 * 1024;
 
     private ForwardCodec() {
@@ -41,13 +45,16 @@ final class ForwardCodec {
         byte[] application = utf8(event.application());
         byte[] channel = event.channel() == null ? null : utf8(event.channel());
         int size = 1 + 1 + 4 + 2 + application.length + (channel == null ? 0 : 2 + channel.length) + 2;
-        List<byte[]> names = new ArrayList<>(groups.size() * 2);
+        List<byte[]> names = new ArrayList<>(groups.size() * 3);
         for (GroupKey group : groups) {
+            byte[] principal = group.principal() == null ? null : utf8(group.principal());
             byte[] id = utf8(group.groupId());
             byte[] groupChannel = group.channel() == null ? null : utf8(group.channel());
+            names.add(principal);
             names.add(id);
             names.add(groupChannel);
-            size += 1 + 2 + id.length + (groupChannel == null ? 0 : 2 + groupChannel.length);
+            size += 1 + (principal == null ? 0 : 2 + principal.length) + 2 + id.length
+                    + (groupChannel == null ? 0 : 2 + groupChannel.length);
         }
         if (groups.size() > 0xFFFF) {
             throw new IllegalArgumentException("too many groups: " + groups.size());
@@ -62,10 +69,14 @@ final class ForwardCodec {
             putString(header, channel);
         }
         header.putShort((short) groups.size());
-        for (int i = 0; i < names.size(); i += 2) {
-            byte[] groupChannel = names.get(i + 1);
-            header.put((byte) (groupChannel == null ? 0 : HAS_CHANNEL));
-            putString(header, names.get(i));
+        for (int i = 0; i < names.size(); i += 3) {
+            byte[] principal = names.get(i);
+            byte[] groupChannel = names.get(i + 2);
+            header.put((byte) ((principal == null ? 0 : HAS_PRINCIPAL) | (groupChannel == null ? 0 : HAS_CHANNEL)));
+            if (principal != null) {
+                putString(header, principal);
+            }
+            putString(header, names.get(i + 1));
             if (groupChannel != null) {
                 putString(header, groupChannel);
             }
@@ -180,8 +191,9 @@ final class ForwardCodec {
                 List<GroupKey> keys = new ArrayList<>(count);
                 for (int i = 0; i < count; i++) {
                     int groupFlags = buffer.get() & 0xFF;
+                    String principal = (groupFlags & HAS_PRINCIPAL) != 0 ? getString(buffer) : null;
                     String id = getString(buffer);
-                    keys.add(new GroupKey(id, (groupFlags & HAS_CHANNEL) != 0 ? getString(buffer) : null));
+                    keys.add(new GroupKey(principal, id, (groupFlags & HAS_CHANNEL) != 0 ? getString(buffer) : null));
                 }
                 if (buffer.hasRemaining()) {
                     throw new MalformedException("header longer than its fields");

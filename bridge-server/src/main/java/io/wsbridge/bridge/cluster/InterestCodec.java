@@ -16,11 +16,13 @@ import java.util.TreeMap;
 
 /**
  * The interest message a bridge sends over its peer links: a full snapshot, so that a lost or reordered update cannot
- * leave a peer with stale proxies.
+ * leave a peer with stale proxies. A group's {@code principal} is the user or service account its members are (a
+ * name, never a credential); a group without one is anonymous members'.
  *
  * <pre>{@code
  * {"v":1,"applications":{"app":{"plain":"all","groups":[{"id":"billing","members":2}]},
- *                        "other":{"plain":["door"],"groups":[{"id":"g","channel":"door","members":1}]}}}
+ *                        "other":{"plain":["door"],"groups":[{"principal":"alice","id":"g","channel":"door",
+ *                                                              "members":1}]}}}
  * }</pre>
  */
 final class InterestCodec {
@@ -45,7 +47,11 @@ final class InterestCodec {
             }
             ArrayNode groups = node.putArray("groups");
             application.groups().forEach((key, members) -> {
-                ObjectNode group = groups.addObject().put("id", key.groupId());
+                ObjectNode group = groups.addObject();
+                if (key.principal() != null) {
+                    group.put("principal", key.principal());
+                }
+                group.put("id", key.groupId());
                 if (key.channel() != null) {
                     group.put("channel", key.channel());
                 }
@@ -84,6 +90,9 @@ final class InterestCodec {
             }
             Map<GroupKey, Integer> groups = new HashMap<>();
             for (JsonNode group : node.path("groups")) {
+                JsonNode principal = group.path("principal");
+                String groupPrincipal = principal.isMissingNode() || principal.isNull() ? null
+                        : name(principal.isTextual() ? principal.asText() : null, "principal");
                 String id = name(group.path("id").isTextual() ? group.path("id").asText() : null, "group id");
                 JsonNode channel = group.path("channel");
                 String groupChannel = channel.isMissingNode() || channel.isNull() ? null
@@ -92,7 +101,7 @@ final class InterestCodec {
                 if (members < 1 || members > MAX_MEMBERS) {
                     throw new IllegalArgumentException("a group needs 1 to " + MAX_MEMBERS + " members");
                 }
-                groups.merge(new GroupKey(id, groupChannel), members, Integer::sum);
+                groups.merge(new GroupKey(groupPrincipal, id, groupChannel), members, Integer::sum);
             }
             Interest.Application application = new Interest.Application(all, channels, groups);
             if (!application.isEmpty()) {

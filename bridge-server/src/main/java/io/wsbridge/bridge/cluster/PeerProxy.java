@@ -7,8 +7,9 @@ import io.wsbridge.bridge.route.Subscription;
 
 /**
  * Stands in, in a consuming bridge's router, for subscribers connected to a peer: one plain proxy per application
- * with plain subscribers there (filtering on their channels), and one member proxy per group member there, so that the
- * group's round-robin spreads the stream over all members of the cluster. Offering an event queues it on the link to
+ * with plain subscribers there (filtering on their channels), and one member proxy per group member there, in the
+ * group of the same key (principal, group id, channel), so that the group's round-robin spreads the stream over all
+ * members of the cluster and no other principal's group. Offering an event queues it on the link to
  * that peer.
  */
 final class PeerProxy implements Subscription {
@@ -45,7 +46,8 @@ final class PeerProxy implements Subscription {
         this.plainFilter = interest;
     }
 
-    GroupKey group() {
+    @Override
+    public GroupKey group() {
         return group;
     }
 
@@ -57,11 +59,6 @@ final class PeerProxy implements Subscription {
     @Override
     public String channel() {
         return group == null ? null : group.channel();
-    }
-
-    @Override
-    public String groupId() {
-        return group == null ? null : group.groupId();
     }
 
     @Override

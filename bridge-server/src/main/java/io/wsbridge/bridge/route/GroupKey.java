@@ -3,16 +3,29 @@ package io.wsbridge.bridge.route;
 import java.util.Objects;
 
 /**
- * Identifies a consumer group within an application: subscribers share a stream when they have the same group id and
- * the same channel filter.
+ * Identifies a consumer group within an application: subscribers share a stream when they are the same principal and
+ * have the same group id and the same channel filter. A group belongs to its principal, so nobody else who may read
+ * the application (an anonymous client of a public one, another user) can join it and take its events away; anonymous
+ * clients share groups among themselves. Built once when a subscriber joins, never per event.
  *
+ * @param principal the user or service account the access policy admitted the members as, or {@code null} for
+ *     anonymous members (a name, never a credential, and kept out of metric labels)
  * @param groupId the {@code group_id} of the members
  * @param channel the channel they filter on, or {@code null} for every event of the application
  */
-public record GroupKey(String groupId, String channel) {
+public record GroupKey(String principal, String groupId, String channel) {
 
     public GroupKey {
         Objects.requireNonNull(groupId, "groupId");
+    }
+
+    /** A group of anonymous members. */
+    public static GroupKey anonymous(String groupId, String channel) {
+        return new GroupKey(null, groupId, channel);
+    }
+
+    public boolean anonymous() {
+        return principal == null;
     }
 
     /** Whether an event on {@code eventChannel} is for this group. */

@@ -14,7 +14,8 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Decides who gets which event: every plain subscriber of the event's application (and channel), and one member of
- * each of the application's groups. Routing is lock-free; joins and leaves copy small arrays.
+ * each of the application's groups. A group is identified by its {@link GroupKey} (principal, group id, channel), so
+ * members of different principals never share a stream. Routing is lock-free; joins and leaves copy small arrays.
  *
  * <p>In cluster mode the router also holds proxies ({@link Subscription#remote()}) of subscribers connected to other
  * bridges: {@link #publish} treats them like local subscribers, {@link #deliverLocally} (events a peer forwarded)
@@ -140,23 +141,23 @@ public final class Router implements EventBus {
         private final Map<GroupKey, GroupBalancer> groups = new ConcurrentHashMap<>();
 
         void add(Subscription subscription) {
-            if (subscription.groupId() == null) {
+            GroupKey key = subscription.group();
+            if (key == null) {
                 Subscription[] grown = Arrays.copyOf(plain, plain.length + 1);
                 grown[plain.length] = subscription;
                 plain = grown;
             } else {
-                groups.computeIfAbsent(new GroupKey(subscription.groupId(), subscription.channel()),
-                        key -> new GroupBalancer()).join(subscription);
+                groups.computeIfAbsent(key, k -> new GroupBalancer()).join(subscription);
             }
         }
 
         /** @return {@code true} if the application has no subscribers left */
         boolean remove(Subscription subscription) {
-            if (subscription.groupId() == null) {
+            GroupKey key = subscription.group();
+            if (key == null) {
                 Subscription[] current = plain;
                 plain = Arrays.stream(current).filter(s -> s != subscription).toArray(Subscription[]::new);
             } else {
-                GroupKey key = new GroupKey(subscription.groupId(), subscription.channel());
                 GroupBalancer group = groups.get(key);
                 if (group != null && group.leave(subscription)) {
                     groups.remove(key);

@@ -10,8 +10,12 @@ public interface Subscription {
     /** The channel (CloudEvent subject) it filters on, or {@code null} for every event of the application. */
     String channel();
 
-    /** The consumer group it shares the stream with, or {@code null} for a plain subscriber. */
-    String groupId();
+    /**
+     * The consumer group it shares the stream with (its principal, group id and channel), or {@code null} for a plain
+     * subscriber. The same object for as long as the subscription lasts: the router looks groups up by it on join and
+     * leave.
+     */
+    GroupKey group();
 
     /**
      * Queues the event for sending without blocking.

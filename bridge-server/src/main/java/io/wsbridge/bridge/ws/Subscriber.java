@@ -7,11 +7,11 @@ import io.wsbridge.bridge.auth.SessionAccess;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.WriteBatch;
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.session.Outbox;
-import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -49,7 +49,7 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     private final SubscriberHost host;
     private final String application;
     private final String channel;
-    private final String groupId;
+    private final GroupKey group;
     private final String remote;
     private final BridgeMetrics.ApplicationMeters meters;
     private final Outbox<Event> outbox;
@@ -67,8 +67,7 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     });
 
     private volatile Credentials credentials;
-    private volatile String principal;
-    private volatile Instant expiresAt;
+    private volatile AccessDecision access;
     private volatile CoreSession session;
     /** Set when Jetty reports the connection closed. */
     private volatile boolean ended;
@@ -78,17 +77,18 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
 
     /**
      * A subscriber of {@code application} (and {@code channel}, and group {@code groupId}, each may be {@code null}),
-     * admitted with {@code access}. The server's upgrade negotiator makes them; other hosts (benchmarks) may too.
+     * admitted with {@code access}: its group is {@code access}'s principal's. The server's upgrade negotiator makes
+     * them; other hosts (benchmarks) may too.
      */
     public Subscriber(SubscriberHost host, String application, String channel, String groupId, Credentials credentials,
             AccessDecision access, String remote) {
         this.host = host;
         this.application = application;
         this.channel = channel;
-        this.groupId = groupId;
+        this.group = groupId == null ? null
+                : new GroupKey(access.anonymous() ? null : access.principal(), groupId, channel);
         this.credentials = credentials;
-        this.principal = access.principal();
-        this.expiresAt = access.expiresAt();
+        this.access = access;
         this.remote = remote;
         this.meters = host.meters(application);
         this.outbox = new Outbox<>(host.settings().queueCapacity(), host.settings().overflowPolicy(), MAX_BATCH,
@@ -106,8 +106,13 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     }
 
     @Override
+    public GroupKey group() {
+        return group;
+    }
+
+    /** The {@code group_id} it was opened with, or {@code null}. */
     public String groupId() {
-        return groupId;
+        return group == null ? null : group.groupId();
     }
 
     @Override
@@ -115,20 +120,21 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
         return credentials;
     }
 
+    @Override
+    public AccessDecision access() {
+        return access;
+    }
+
+    /** Who it was admitted as ({@code anonymous} or a user's or service account's name). */
     public String principal() {
-        return principal;
+        return access.principal();
     }
 
+    /** Swaps in refreshed credentials; {@link SessionAccess} only calls this for the same principal. */
     @Override
-    public Instant expiresAt() {
-        return expiresAt;
-    }
-
-    @Override
-    public void refreshed(Credentials newCredentials, AccessDecision access) {
+    public void refreshed(Credentials newCredentials, AccessDecision newAccess) {
         this.credentials = newCredentials;
-        this.principal = access.principal();
-        this.expiresAt = access.expiresAt();
+        this.access = newAccess;
     }
 
     /** Whether the connection is still open as far as the server knows. */
@@ -266,7 +272,7 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     @Override
     public String toString() {
         return "Subscriber[" + remote + " -> " + application + (channel == null ? "" : "/" + channel)
-                + (groupId == null ? "" : " group=" + groupId) + "]";
+                + (group == null ? "" : " group=" + group.groupId()) + "]";
     }
 
     /**

@@ -68,7 +68,7 @@ class IdentityAccessPolicyTest {
     @Test
     void memberReadsItsPrivateApplicationWithTokenOrKey() {
         AccessDecision byToken = policy.check(new Credentials.Bearer("alice"), "private-app");
-        assertThat(byToken).isEqualTo(new AccessDecision(200, "alice", EXPIRY, null));
+        assertThat(byToken).isEqualTo(new AccessDecision(200, "alice", false, EXPIRY, null));
         assertThat(status(new Credentials.ApiKey("alice", "good"), "private-app")).isEqualTo(200);
         assertThat(policy.check(new Credentials.ApiKey("alice", "good"), "private-app").expiresAt()).isNull();
     }

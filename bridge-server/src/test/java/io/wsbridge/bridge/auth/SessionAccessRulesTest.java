@@ -27,13 +27,18 @@ class SessionAccessRulesTest {
     static final class FakeSession implements AccessSession {
         final String name;
         volatile Credentials credentials;
-        volatile Instant expiresAt;
+        volatile AccessDecision access;
         volatile int closeCode;
         final List<String> refreshedWith = new ArrayList<>();
 
         FakeSession(String name, Credentials credentials) {
+            this(name, credentials, null);
+        }
+
+        FakeSession(String name, Credentials credentials, Instant expiresAt) {
             this.name = name;
             this.credentials = credentials;
+            this.access = AccessDecision.allow(new Identity("user", "user", expiresAt));
         }
 
         @Override
@@ -47,8 +52,8 @@ class SessionAccessRulesTest {
         }
 
         @Override
-        public Instant expiresAt() {
-            return expiresAt;
+        public AccessDecision access() {
+            return access;
         }
 
         @Override
@@ -59,7 +64,7 @@ class SessionAccessRulesTest {
         @Override
         public synchronized void refreshed(Credentials newCredentials, AccessDecision access) {
             credentials = newCredentials;
-            expiresAt = access.expiresAt();
+            this.access = access;
             refreshedWith.add(((Credentials.Bearer) newCredentials).token());
         }
 
@@ -91,7 +96,7 @@ class SessionAccessRulesTest {
             String token = ((Credentials.Bearer) credentials).token();
             checkedTokens.add(token);
             return token.equals("revoked") ? AccessDecision.notFound()
-                    : AccessDecision.allow(new Identity(token, token, Instant.now().plusSeconds(3600)));
+                    : AccessDecision.allow(new Identity("user", "user", Instant.now().plusSeconds(3600)));
         }
 
         @Override
@@ -177,10 +182,9 @@ class SessionAccessRulesTest {
 
     @Test
     void aSessionIsClosedWhenItsTokenExpiresAndARefreshMovesTheExpiry() {
-        FakeSession expiring = new FakeSession("expiring", new Credentials.Bearer("t"));
-        expiring.expiresAt = Instant.now().plusMillis(200);
-        FakeSession refreshed = new FakeSession("refreshed", new Credentials.Bearer("t"));
-        refreshed.expiresAt = Instant.now().plusMillis(200);
+        FakeSession expiring = new FakeSession("expiring", new Credentials.Bearer("t"), Instant.now().plusMillis(200));
+        FakeSession refreshed = new FakeSession("refreshed", new Credentials.Bearer("t"),
+                Instant.now().plusMillis(200));
         access.start(timer, Duration.ofHours(1), "test-auth");
         access.opened(expiring);
         access.opened(refreshed);

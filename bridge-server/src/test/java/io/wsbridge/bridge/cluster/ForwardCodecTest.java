@@ -7,6 +7,7 @@ import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.route.GroupKey;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +30,8 @@ class ForwardCodecTest {
     @Test
     void headerAndEventBytesDecodeToTheSameEventAndRecipients() throws Exception {
         Event event = new Event("app", "door", FRAME);
-        List<GroupKey> groups = List.of(new GroupKey("billing", null), new GroupKey("alarms", "door"));
+        List<GroupKey> groups = List.of(GroupKey.anonymous("billing", null), GroupKey.anonymous("alarms", "door"),
+                new GroupKey("alice", "billing", null), new GroupKey("jürgen", "alarms", "door"));
         ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(1024);
         List<ByteBuffer> fragments = message(event, true, groups);
 
@@ -47,7 +49,7 @@ class ForwardCodecTest {
     void theEventBytesAreSentAsTheyAreNotReEncoded() {
         Event event = new Event("app", null, FRAME);
 
-        List<ByteBuffer> fragments = message(event, false, List.of(new GroupKey("g", null)));
+        List<ByteBuffer> fragments = message(event, false, List.of(GroupKey.anonymous("g", null)));
 
         assertThat(fragments.get(1)).isEqualTo(event.payload());
         assertThat(fragments.get(0).remaining()).as("a small header").isLessThan(32);
@@ -56,7 +58,8 @@ class ForwardCodecTest {
     @Test
     void fragmentsSplitAnywhereStillDecode() throws Exception {
         Event event = new Event("app", null, FRAME);
-        ByteBuffer whole = concat(message(event, false, List.of(new GroupKey("g", "c"))));
+        List<GroupKey> groups = List.of(GroupKey.anonymous("g", "c"), new GroupKey("alice", "g", "c"));
+        ByteBuffer whole = concat(message(event, false, groups));
         for (int chunk = 1; chunk <= 7; chunk++) {
             ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(1024);
             ByteBuffer input = whole.duplicate();
@@ -69,8 +72,37 @@ class ForwardCodecTest {
             }
             assertThat(forwarded.event().text()).isEqualTo(FRAME);
             assertThat(forwarded.plain()).isFalse();
-            assertThat(forwarded.groups()).containsExactly(new GroupKey("g", "c"));
+            assertThat(forwarded.groups()).isEqualTo(groups);
         }
+    }
+
+    @Test
+    void anAnonymousGroupIsWrittenAsBeforePrincipalsAndAUsersGroupNamesItsPrincipal() {
+        Event event = new Event("a", null, "x");
+
+        ByteBuffer anonymous = ForwardCodec.header(event, false, List.of(GroupKey.anonymous("g", null)));
+        ByteBuffer alices = ForwardCodec.header(event, false, List.of(new GroupKey("al", "g", null)));
+
+        // version 1, no flags, then: the event's size, the application, one group
+        byte[] common = {0, 0, 0, 1, 0, 1, 'a', 0, 1};
+        assertThat(bytes(anonymous)).isEqualTo(join(new byte[] {0, 0, 0, 15, 1, 0}, common,
+                new byte[] {0, 0, 1, 'g'}));
+        assertThat(bytes(alices)).isEqualTo(join(new byte[] {0, 0, 0, 19, 1, 0}, common,
+                new byte[] {4, 0, 2, 'a', 'l', 0, 1, 'g'}));
+    }
+
+    static byte[] bytes(ByteBuffer buffer) {
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.duplicate().get(bytes);
+        return bytes;
+    }
+
+    static byte[] join(byte[]... parts) {
+        ByteBuffer all = ByteBuffer.allocate(Arrays.stream(parts).mapToInt(part -> part.length).sum());
+        for (byte[] part : parts) {
+            all.put(part);
+        }
+        return all.array();
     }
 
     @Test

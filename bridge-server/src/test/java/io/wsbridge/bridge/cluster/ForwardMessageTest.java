@@ -14,8 +14,9 @@ import org.junit.jupiter.api.Test;
 /** A peer link's outbox: offers of one event to several proxies of the peer cross the link as one message. */
 class ForwardMessageTest {
 
-    static final GroupKey G = new GroupKey("g", null);
-    static final GroupKey H = new GroupKey("h", "door");
+    static final GroupKey G = GroupKey.anonymous("g", null);
+    static final GroupKey H = GroupKey.anonymous("h", "door");
+    static final GroupKey ALICES_G = new GroupKey("alice", "g", null);
 
     final List<ForwardMessage> written = new ArrayList<>();
     final Outbox<ForwardMessage> outbox = new Outbox<>(10, OverflowPolicy.CLOSE, 64, Outbox.FlushMode.ON_FLUSH,
@@ -45,6 +46,19 @@ class ForwardMessageTest {
         assertThat(written.get(0).event).isSameAs(event);
         assertThat(written.get(0).plain).isTrue();
         assertThat(written.get(0).groups).containsExactly(G, H);
+    }
+
+    @Test
+    void groupsWithTheSameIdOfDifferentPrincipalsStayApartInTheMergedMessage() {
+        Event event = event(1);
+
+        outbox.offer(new ForwardMessage(event, false, G));
+        outbox.offer(new ForwardMessage(event, false, ALICES_G));
+        outbox.offer(new ForwardMessage(event, false, ALICES_G));
+        outbox.flush();
+
+        assertThat(written).hasSize(1);
+        assertThat(written.get(0).groups).containsExactly(G, ALICES_G);
     }
 
     @Test

@@ -14,10 +14,12 @@ class InterestCodecTest {
     @Test
     void snapshotSurvivesTheRoundTrip() {
         Interest interest = new Interest(Map.of(
-                "a", new Interest.Application(true, Set.of(), Map.of(new GroupKey("g", null), 2)),
+                "a", new Interest.Application(true, Set.of(), Map.of(GroupKey.anonymous("g", null), 2,
+                        new GroupKey("alice", "g", null), 1, new GroupKey("service-account-billing", "g", null), 4)),
                 "b", new Interest.Application(false, Set.of("door", "win/dow"),
-                        Map.of(new GroupKey("g", "door"), 1, new GroupKey("h", null), 3)),
-                "c", new Interest.Application(false, Set.of(), Map.of(new GroupKey("only", null), 1))));
+                        Map.of(GroupKey.anonymous("g", "door"), 1, new GroupKey("bob", "g", "door"), 2,
+                                GroupKey.anonymous("h", null), 3)),
+                "c", new Interest.Application(false, Set.of(), Map.of(new GroupKey("anonymous", "only", null), 1))));
 
         assertThat(InterestCodec.decode(InterestCodec.encode(interest))).isEqualTo(interest);
     }
@@ -25,12 +27,27 @@ class InterestCodecTest {
     @Test
     void encodingIsCompactAndStable() {
         Interest interest = new Interest(Map.of("app",
-                new Interest.Application(true, Set.of(), Map.of(new GroupKey("billing", null), 2))));
+                new Interest.Application(true, Set.of(), Map.of(GroupKey.anonymous("billing", null), 2))));
 
         assertThat(InterestCodec.encode(interest))
                 .isEqualTo("{\"v\":1,\"applications\":{\"app\":{\"plain\":\"all\","
                         + "\"groups\":[{\"id\":\"billing\",\"members\":2}]}}}");
+        Interest alices = new Interest(Map.of("app",
+                new Interest.Application(false, Set.of(), Map.of(new GroupKey("alice", "billing", "door"), 1))));
+        assertThat(InterestCodec.encode(alices))
+                .isEqualTo("{\"v\":1,\"applications\":{\"app\":{\"groups\":"
+                        + "[{\"principal\":\"alice\",\"id\":\"billing\",\"channel\":\"door\",\"members\":1}]}}}");
         assertThat(InterestCodec.encode(Interest.NONE)).isEqualTo("{\"v\":1,\"applications\":{}}");
+    }
+
+    @Test
+    void aGroupWithoutPrincipalIsAnonymousMembersAndIsNotMergedWithAUsersGroup() {
+        Interest decoded = InterestCodec.decode("{\"v\":1,\"applications\":{\"a\":{\"groups\":["
+                + "{\"id\":\"g\",\"members\":1},{\"principal\":null,\"id\":\"g\",\"members\":2},"
+                + "{\"principal\":\"anonymous\",\"id\":\"g\",\"members\":4}]}}}");
+
+        assertThat(decoded.application("a").groups()).isEqualTo(Map.of(
+                GroupKey.anonymous("g", null), 3, new GroupKey("anonymous", "g", null), 4));
     }
 
     @Test
@@ -53,5 +70,11 @@ class InterestCodecTest {
         assertThatThrownBy(() -> InterestCodec.decode(
                 "{\"v\":1,\"applications\":{\"a\":{\"groups\":[{\"members\":1}]}}}"))
                 .hasMessage("a group id must be 1 to 255 characters");
+        assertThatThrownBy(() -> InterestCodec.decode(
+                "{\"v\":1,\"applications\":{\"a\":{\"groups\":[{\"principal\":\"\",\"id\":\"g\",\"members\":1}]}}}"))
+                .hasMessage("a principal must be 1 to 255 characters");
+        assertThatThrownBy(() -> InterestCodec.decode(
+                "{\"v\":1,\"applications\":{\"a\":{\"groups\":[{\"principal\":7,\"id\":\"g\",\"members\":1}]}}}"))
+                .hasMessage("a principal must be 1 to 255 characters");
     }
 }

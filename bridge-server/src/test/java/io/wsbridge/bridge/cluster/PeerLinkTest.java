@@ -4,7 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.Bridge;
+import io.wsbridge.bridge.auth.AccessDecision;
+import io.wsbridge.bridge.auth.AccessPolicy;
+import io.wsbridge.bridge.auth.Credentials;
+import io.wsbridge.bridge.auth.Identity;
+import io.wsbridge.bridge.auth.IdentityProvider;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import io.wsbridge.bridge.ws.TestClient;
@@ -36,6 +43,37 @@ class PeerLinkTest {
     static Bridge bridge(String secret) {
         return Bridge.start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub"))
                 .cluster(secret == null ? null : ClusterSettings.of(secret, "127.0.0.1")).build());
+    }
+
+    /** Tokens are {@code user:<name>}; anyone may read "pub", anonymous clients too. */
+    record Users() implements IdentityProvider {
+        @Override
+        public AccessPolicy accessPolicy(Set<String> staticPublicApplications) {
+            return new AccessPolicy() {
+                @Override
+                public AccessDecision check(Credentials credentials, String application) {
+                    if (!application.equals("pub")) {
+                        return AccessDecision.notFound();
+                    }
+                    if (credentials instanceof Credentials.Bearer bearer && bearer.token().startsWith("user:")) {
+                        String name = bearer.token().substring("user:".length());
+                        return AccessDecision.allow(new Identity("id-" + name, name, null));
+                    }
+                    return credentials instanceof Credentials.Anonymous ? AccessDecision.ANONYMOUS
+                            : AccessDecision.unauthorized("bad token");
+                }
+
+                @Override
+                public String describe() {
+                    return "test users";
+                }
+            };
+        }
+    }
+
+    static Bridge bridgeWithUsers() {
+        return Bridge.start(BridgeSettings.builder("127.0.0.1", 0).identity(new Users())
+                .cluster(ClusterSettings.of(SECRET, "127.0.0.1")).build());
     }
 
     static PeerAddress address(Bridge bridge) {
@@ -127,6 +165,38 @@ class PeerLinkTest {
     }
 
     @Test
+    void aGroupSpansTheBridgesPerPrincipal() throws Exception {
+        try (Bridge consumer = bridgeWithUsers(); Bridge puller = bridgeWithUsers()) {
+            puller.peers(Set.of(address(consumer)));
+            try (TestClient aliceHere = TestClient.connect(uri(consumer, "/pub?group_id=g&token=user:alice"));
+                    TestClient aliceThere = TestClient.connect(uri(puller, "/pub?group_id=g&token=user:alice"));
+                    TestClient anonymousHere = TestClient.connect(uri(consumer, "/pub?group_id=g"));
+                    TestClient anonymousThere = TestClient.connect(uri(puller, "/pub?group_id=g"));
+                    TestClient bobThere = TestClient.connect(uri(puller, "/pub?group_id=g&token=user:bob"))) {
+                await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 3);
+                List<String> sent = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    sent.add("e" + i);
+                    consumer.publish(new Event("pub", null, "e" + i));
+                }
+
+                List<String> alices = new ArrayList<>(aliceHere.take(10, WAIT));
+                alices.addAll(aliceThere.take(10, WAIT));
+                assertThat(alices).as("alice's members on both bridges share her group")
+                        .containsExactlyInAnyOrderElementsOf(sent);
+                List<String> anonymous = new ArrayList<>(anonymousHere.take(10, WAIT));
+                anonymous.addAll(anonymousThere.take(10, WAIT));
+                assertThat(anonymous).as("anonymous members on both bridges share theirs")
+                        .containsExactlyInAnyOrderElementsOf(sent);
+                assertThat(bobThere.take(20, WAIT)).as("bob's group is his alone").isEqualTo(sent);
+                assertThat(consumer.router().groups("pub")).as("alice's and the anonymous group have members here")
+                        .isEqualTo(2);
+                assertThat(puller.router().groups("pub")).isEqualTo(3);
+            }
+        }
+    }
+
+    @Test
     void aLinkWithAnotherSecretIsRefusedAndKeepsTheBridgeNotReadyForAWhile() throws Exception {
         try (Bridge consumer = bridge(SECRET); Bridge stranger = bridge("another-secret-of-another-cluster")) {
             stranger.peers(Set.of(address(consumer)));
@@ -174,7 +244,7 @@ class PeerLinkTest {
             puller.peers(Set.of(address(consumer)));
             await().atMost(WAIT).until(() -> puller.cluster().linked(address(consumer)));
             List<String> received = new java.util.concurrent.CopyOnWriteArrayList<>();
-            puller.router().add(new io.wsbridge.bridge.route.Subscription() {
+            puller.router().add(new Subscription() {
                 @Override
                 public String application() {
                     return "pub";
@@ -186,7 +256,7 @@ class PeerLinkTest {
                 }
 
                 @Override
-                public String groupId() {
+                public GroupKey group() {
                     return null;
                 }
 

@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 /** Proxies from a peer's interest, and how groups spread over local members and remote ones. */
 class ProxySetTest {
 
-    static final GroupKey G = new GroupKey("g", null);
+    static final GroupKey G = GroupKey.anonymous("g", null);
 
     /** A fake peer link that records what it is asked to forward. */
     static final class Link implements PeerProxy.Forwarder {
@@ -28,15 +28,16 @@ class ProxySetTest {
             if (gone) {
                 return false;
             }
-            forwarded.add(event.text() + (plain ? " plain" : " " + group.groupId()));
+            forwarded.add(event.text() + (plain ? " plain"
+                    : " " + (group.anonymous() ? "" : group.principal() + "/") + group.groupId()));
             return true;
         }
     }
 
-    record Member(String application, String channel, String groupId, List<String> received)
+    record Member(String application, String channel, GroupKey group, List<String> received)
             implements Subscription {
-        Member(String groupId) {
-            this("app", null, groupId, new ArrayList<>());
+        Member(GroupKey group) {
+            this("app", null, group, new ArrayList<>());
         }
 
         @Override
@@ -77,7 +78,7 @@ class ProxySetTest {
         ProxySet proxies = new ProxySet(router, new Link(), app -> { });
         proxies.apply(interest(true, Set.of(), Map.of(G, 3)));
 
-        proxies.apply(interest(false, Set.of(), Map.of(G, 1, new GroupKey("h", "door"), 2)));
+        proxies.apply(interest(false, Set.of(), Map.of(G, 1, GroupKey.anonymous("h", "door"), 2)));
         assertThat(proxies.size()).isEqualTo(3);
 
         proxies.apply(Interest.NONE);
@@ -105,7 +106,7 @@ class ProxySetTest {
         Router router = new Router();
         Link link = new Link();
         ProxySet proxies = new ProxySet(router, link, app -> { });
-        Member local = new Member("g");
+        Member local = new Member(G);
         router.add(local);
         proxies.apply(interest(false, Set.of(), Map.of(G, 2)));
 
@@ -119,11 +120,30 @@ class ProxySetTest {
     }
 
     @Test
+    void remoteMembersJoinTheGroupOfTheirOwnPrincipalOnly() {
+        Router router = new Router();
+        Link link = new Link();
+        ProxySet proxies = new ProxySet(router, link, app -> { });
+        Member alice = new Member(new GroupKey("alice", "g", null));
+        Member anonymous = new Member(G);
+        router.add(alice);
+        router.add(anonymous);
+        proxies.apply(interest(false, Set.of(), Map.of(new GroupKey("alice", "g", null), 1)));
+
+        publish(router, 0, 4, null);
+
+        assertThat(alice.received).containsExactly("e0", "e2");
+        assertThat(link.forwarded).containsExactly("e1 alice/g", "e3 alice/g");
+        assertThat(anonymous.received).as("the anonymous group shares with nobody of alice's")
+                .containsExactly("e0", "e1", "e2", "e3");
+    }
+
+    @Test
     void aDeadLinkGivesItsShareToTheRemainingMembers() {
         Router router = new Router();
         Link link = new Link();
         ProxySet proxies = new ProxySet(router, link, app -> { });
-        Member local = new Member("g");
+        Member local = new Member(G);
         router.add(local);
         proxies.apply(interest(false, Set.of(), Map.of(G, 1)));
         publish(router, 0, 4, null);

@@ -9,6 +9,8 @@ import org.junit.jupiter.api.Test;
 
 class GroupBalancerTest {
 
+    static final GroupKey G = new GroupKey("alice", "g", null);
+
     static final class Member implements Subscription {
         final String name;
         final List<String> received = new ArrayList<>();
@@ -29,8 +31,8 @@ class GroupBalancerTest {
         }
 
         @Override
-        public String groupId() {
-            return "g";
+        public GroupKey group() {
+            return G;
         }
 
         @Override
@@ -139,8 +141,8 @@ class GroupBalancerTest {
                 }
 
                 @Override
-                public String groupId() {
-                    return "g";
+                public GroupKey group() {
+                    return G;
                 }
 
                 @Override

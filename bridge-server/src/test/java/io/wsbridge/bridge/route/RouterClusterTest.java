@@ -17,23 +17,33 @@ class RouterClusterTest {
     static final class Sub implements Subscription {
         final String application;
         final String channel;
-        final String groupId;
+        final GroupKey group;
         final boolean remote;
         final List<String> received = new ArrayList<>();
 
-        Sub(String application, String channel, String groupId, boolean remote) {
+        Sub(String application, String channel, GroupKey group, boolean remote) {
             this.application = application;
             this.channel = channel;
-            this.groupId = groupId;
+            this.group = group;
             this.remote = remote;
         }
 
+        /** A plain subscriber here, or an anonymous member of {@code groupId}. */
         static Sub local(String application, String channel, String groupId) {
-            return new Sub(application, channel, groupId, false);
+            return new Sub(application, channel, anonymous(groupId, channel), false);
         }
 
         static Sub proxy(String application, String channel, String groupId) {
-            return new Sub(application, channel, groupId, true);
+            return new Sub(application, channel, anonymous(groupId, channel), true);
+        }
+
+        /** A member here (or a proxy of one) of {@code principal}'s group {@code groupId} of application "a". */
+        static Sub member(String principal, String groupId, boolean remote) {
+            return new Sub("a", null, new GroupKey(principal, groupId, null), remote);
+        }
+
+        private static GroupKey anonymous(String groupId, String channel) {
+            return groupId == null ? null : GroupKey.anonymous(groupId, channel);
         }
 
         @Override
@@ -47,8 +57,8 @@ class RouterClusterTest {
         }
 
         @Override
-        public String groupId() {
-            return groupId;
+        public GroupKey group() {
+            return group;
         }
 
         @Override
@@ -85,7 +95,7 @@ class RouterClusterTest {
         assertThat(interest.application("b").allChannels()).isFalse();
         assertThat(interest.application("b").channels()).containsExactlyInAnyOrder("door", "window");
         assertThat(interest.application("b").groups())
-                .isEqualTo(Map.of(new GroupKey("g", null), 2, new GroupKey("g", "door"), 1));
+                .isEqualTo(Map.of(GroupKey.anonymous("g", null), 2, GroupKey.anonymous("g", "door"), 1));
     }
 
     @Test
@@ -163,10 +173,10 @@ class RouterClusterTest {
         }
 
         for (int i = 0; i < 4; i++) {
-            assertThat(router.deliverLocally(new Event("a", "window", "e" + i), true, List.of(new GroupKey("g", null))))
+            assertThat(router.deliverLocally(new Event("a", "window", "e" + i), true, List.of(GroupKey.anonymous("g", null))))
                     .isTrue();
         }
-        router.deliverLocally(new Event("a", "door", "groups-only"), false, List.of(new GroupKey("g", null)));
+        router.deliverLocally(new Event("a", "door", "groups-only"), false, List.of(GroupKey.anonymous("g", null)));
 
         assertThat(plain.received).containsExactly("e0", "e1", "e2", "e3");
         assertThat(doorOnly.received).isEmpty();
@@ -178,11 +188,62 @@ class RouterClusterTest {
     }
 
     @Test
+    void localInterestNamesEachGroupsPrincipal() {
+        Router router = new Router();
+        router.add(Sub.member("alice", "g", false));
+        router.add(Sub.member("alice", "g", false));
+        router.add(Sub.member(null, "g", false));
+        router.add(Sub.member("bob", "g", true));
+
+        assertThat(router.localInterest().application("a").groups()).isEqualTo(Map.of(
+                new GroupKey("alice", "g", null), 2, GroupKey.anonymous("g", null), 1));
+    }
+
+    @Test
+    void aProxyOfARemoteMemberSharesOnlyItsPrincipalsGroup() {
+        Router router = new Router();
+        Sub alice = Sub.member("alice", "g", false);
+        Sub aliceThere = Sub.member("alice", "g", true);
+        Sub anonymous = Sub.member(null, "g", false);
+        Sub anonymousThere = Sub.member(null, "g", true);
+        List.of(alice, aliceThere, anonymous, anonymousThere).forEach(router::add);
+
+        for (int i = 0; i < 4; i++) {
+            router.publish(new Event("a", null, "e" + i));
+        }
+
+        assertThat(alice.received).containsExactly("e0", "e2");
+        assertThat(aliceThere.received).containsExactly("e1", "e3");
+        assertThat(anonymous.received).containsExactly("e0", "e2");
+        assertThat(anonymousThere.received).containsExactly("e1", "e3");
+    }
+
+    @Test
+    void aForwardedEventForOnePrincipalsGroupReachesOnlyThatPrincipalsLocalMembers() {
+        Router router = new Router();
+        Sub alice = Sub.member("alice", "g", false);
+        Sub anonymous = Sub.member(null, "g", false);
+        Sub bob = Sub.member("bob", "g", false);
+        List.of(alice, anonymous, bob).forEach(router::add);
+
+        assertThat(router.deliverLocally(new Event("a", null, "for-alice"), false,
+                List.of(new GroupKey("alice", "g", null)))).isTrue();
+        assertThat(router.deliverLocally(new Event("a", null, "for-anonymous"), false,
+                List.of(GroupKey.anonymous("g", null)))).isTrue();
+        assertThat(router.deliverLocally(new Event("a", null, "for-carol"), false,
+                List.of(new GroupKey("carol", "g", null)))).as("carol has no group here").isFalse();
+
+        assertThat(alice.received).containsExactly("for-alice");
+        assertThat(anonymous.received).containsExactly("for-anonymous");
+        assertThat(bob.received).isEmpty();
+    }
+
+    @Test
     void forwardedEventWithoutLocalTakerIsUnrouted() {
         Router router = new Router();
         router.add(Sub.proxy("a", null, null));
 
-        assertThat(router.deliverLocally(new Event("a", null, "e"), true, List.of(new GroupKey("g", null))))
+        assertThat(router.deliverLocally(new Event("a", null, "e"), true, List.of(GroupKey.anonymous("g", null))))
                 .isFalse();
         assertThat(router.unrouted()).isEqualTo(1);
     }
@@ -192,7 +253,7 @@ class RouterClusterTest {
         Interest.Application all = new Interest.Application(true, Set.of("ignored"), Map.of());
         Interest.Application door = new Interest.Application(false, Set.of("door"), Map.of());
         Interest.Application groupsOnly = new Interest.Application(false, Set.of(),
-                Map.of(new GroupKey("g", null), 1));
+                Map.of(GroupKey.anonymous("g", null), 1));
 
         assertThat(all.acceptsPlain(null)).isTrue();
         assertThat(all.channels()).isEmpty();

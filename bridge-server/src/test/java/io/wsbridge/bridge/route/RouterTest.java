@@ -9,9 +9,17 @@ import org.junit.jupiter.api.Test;
 
 class RouterTest {
 
-    record Sub(String application, String channel, String groupId, List<String> received) implements Subscription {
+    record Sub(String application, String channel, GroupKey group, List<String> received) implements Subscription {
+
+        /** A plain subscriber, or an anonymous member of {@code groupId}. */
         Sub(String application, String channel, String groupId) {
-            this(application, channel, groupId, new ArrayList<>());
+            this(application, channel, groupId == null ? null : GroupKey.anonymous(groupId, channel),
+                    new ArrayList<>());
+        }
+
+        /** A member of {@code principal}'s group {@code groupId} of every channel. */
+        static Sub member(String application, String principal, String groupId) {
+            return new Sub(application, null, new GroupKey(principal, groupId, null), new ArrayList<>());
         }
 
         @Override
@@ -82,6 +90,75 @@ class RouterTest {
 
         assertThat(a.received).containsExactly("1");
         assertThat(b.received).containsExactly("2");
+    }
+
+    @Test
+    void aGroupIdIsSharedOnlyByMembersOfTheSamePrincipal() {
+        Router router = new Router();
+        Sub alice1 = Sub.member("a", "alice", "g");
+        Sub alice2 = Sub.member("a", "alice", "g");
+        Sub anonymous = Sub.member("a", null, "g");
+        Sub bob = Sub.member("a", "bob", "g");
+        List.of(alice1, alice2, anonymous, bob).forEach(router::add);
+
+        for (int i = 0; i < 6; i++) {
+            router.publish(new Event("a", null, "e" + i));
+        }
+
+        assertThat(alice1.received).containsExactly("e0", "e2", "e4");
+        assertThat(alice2.received).containsExactly("e1", "e3", "e5");
+        assertThat(anonymous.received).as("the anonymous member forms its own group")
+                .containsExactly("e0", "e1", "e2", "e3", "e4", "e5");
+        assertThat(bob.received).as("bob forms his own group").containsExactly("e0", "e1", "e2", "e3", "e4", "e5");
+        assertThat(router.groups("a")).isEqualTo(3);
+    }
+
+    @Test
+    void anonymousMembersShareTheirGroupAmongThemselves() {
+        Router router = new Router();
+        Sub first = new Sub("a", null, "g");
+        Sub second = new Sub("a", null, "g");
+        Sub alice = Sub.member("a", "alice", "g");
+        List.of(first, second, alice).forEach(router::add);
+
+        for (int i = 0; i < 4; i++) {
+            router.publish(new Event("a", null, "e" + i));
+        }
+
+        assertThat(first.received).containsExactly("e0", "e2");
+        assertThat(second.received).containsExactly("e1", "e3");
+        assertThat(alice.received).containsExactly("e0", "e1", "e2", "e3");
+    }
+
+    @Test
+    void aUserCalledAnonymousIsNotInTheAnonymousGroup() {
+        Router router = new Router();
+        Sub anonymous = new Sub("a", null, "g");
+        Sub userCalledAnonymous = Sub.member("a", "anonymous", "g");
+        router.add(anonymous);
+        router.add(userCalledAnonymous);
+
+        router.publish(new Event("a", null, "e0"));
+        router.publish(new Event("a", null, "e1"));
+
+        assertThat(anonymous.received).containsExactly("e0", "e1");
+        assertThat(userCalledAnonymous.received).containsExactly("e0", "e1");
+    }
+
+    @Test
+    void leavingOnePrincipalsGroupLeavesTheOthersGroupWithTheSameIdAlone() {
+        Router router = new Router();
+        Sub alice = Sub.member("a", "alice", "g");
+        Sub bob = Sub.member("a", "bob", "g");
+        router.add(alice);
+        router.add(bob);
+        router.remove(alice);
+
+        router.publish(new Event("a", null, "e0"));
+
+        assertThat(alice.received).isEmpty();
+        assertThat(bob.received).containsExactly("e0");
+        assertThat(router.groups("a")).isEqualTo(1);
     }
 
     @Test

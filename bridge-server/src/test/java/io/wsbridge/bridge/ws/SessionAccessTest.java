@@ -9,6 +9,7 @@ import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.Identity;
 import io.wsbridge.bridge.auth.IdentityProvider;
+import io.wsbridge.bridge.auth.SessionAccess;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.settings.BridgeSettings;
@@ -38,11 +39,16 @@ class SessionAccessTest {
     static final class FakePolicy implements AccessPolicy {
         final Set<String> members = ConcurrentHashMap.newKeySet();
         volatile boolean unavailable;
+        /** Whether anonymous clients may read "app". */
+        volatile boolean publicApplication;
 
         @Override
         public AccessDecision check(Credentials credentials, String application) {
             if (unavailable) {
                 return AccessDecision.unavailable("identity provider unreachable");
+            }
+            if (credentials instanceof Credentials.Anonymous && publicApplication) {
+                return AccessDecision.ANONYMOUS;
             }
             if (!(credentials instanceof Credentials.Bearer bearer) || !bearer.token().startsWith("user:")) {
                 return AccessDecision.unauthorized("bad token");
@@ -119,6 +125,45 @@ class SessionAccessTest {
         try (TestClient client = TestClient.connect(uri("/app?token=user:alice:60000"))) {
             client.send("{\"RefreshAccessToken\":\"forged\"}");
             assertThat(client.closeCode.get(10, TimeUnit.SECONDS)).isEqualTo(CloseCodes.POLICY_VIOLATION);
+        }
+    }
+
+    @Test
+    void aRefreshWithAnotherUsersTokenClosesWith1008AndTheSessionLeavesItsGroup() throws Exception {
+        policy.members.add("alice");
+        policy.members.add("bob");
+        start(BridgeSettings.builder("127.0.0.1", 0));
+        try (TestClient alice = TestClient.connect(uri("/app?group_id=g&token=user:alice:60000"));
+                TestClient otherAlice = TestClient.connect(uri("/app?group_id=g&token=user:alice:60000"))) {
+            await().atMost(WAIT).until(() -> bridge.router().subscribers("app") == 2);
+            alice.send("{\"RefreshAccessToken\":\"user:bob:60000\"}");
+
+            assertThat(alice.closeCode.get(10, TimeUnit.SECONDS)).isEqualTo(CloseCodes.POLICY_VIOLATION);
+            assertThat(alice.closeReason.get(10, TimeUnit.SECONDS)).isEqualTo(
+                    "token refresh refused: the token is for another user than the session's; connect again to"
+                            + " change users");
+            await().atMost(WAIT).until(() -> bridge.router().subscribers("app") == 1);
+            for (int i = 0; i < 3; i++) {
+                bridge.publish(new Event("app", null, "{\"n\":" + i + "}"));
+            }
+            assertThat(otherAlice.take(3, WAIT)).as("alice's other member now gets all of her group's events")
+                    .containsExactly("{\"n\":0}", "{\"n\":1}", "{\"n\":2}");
+            assertThat(bridge.router().groups("app")).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anAnonymousSessionCannotRefreshIntoAUser() throws Exception {
+        policy.members.add("alice");
+        policy.publicApplication = true;
+        start(BridgeSettings.builder("127.0.0.1", 0));
+        try (TestClient anonymous = TestClient.connect(uri("/app?group_id=g"))) {
+            await().atMost(WAIT).until(() -> bridge.router().subscribers("app") == 1);
+            anonymous.send("{\"RefreshAccessToken\":\"user:alice:60000\"}");
+
+            assertThat(anonymous.closeCode.get(10, TimeUnit.SECONDS)).isEqualTo(CloseCodes.POLICY_VIOLATION);
+            assertThat(anonymous.closeReason.get(10, TimeUnit.SECONDS))
+                    .isEqualTo(SessionAccess.REFRESH_FOR_ANOTHER_PRINCIPAL);
         }
     }
 

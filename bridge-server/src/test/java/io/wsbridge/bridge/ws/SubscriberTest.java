@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.Credentials;
+import io.wsbridge.bridge.auth.Identity;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.OverflowPolicy;
 import io.wsbridge.bridge.settings.BridgeSettings;
@@ -103,6 +105,27 @@ class SubscriberTest {
 
     static Event event(int n) {
         return new Event("app", null, "e" + n);
+    }
+
+    @Test
+    void aMembersGroupBelongsToThePrincipalItWasAdmittedAs() {
+        Host host = new Host(4, OverflowPolicy.CLOSE);
+        AccessDecision alice = AccessDecision.allow(new Identity("id-alice", "alice", null));
+        AccessDecision userCalledAnonymous = AccessDecision.allow(new Identity("id-anon", "anonymous", null));
+
+        Subscriber member = new Subscriber(host, "app", "door", "g", new Credentials.ApiKey("alice", "k"), alice, "t");
+        Subscriber anonymous = new Subscriber(host, "app", "door", "g", Credentials.ANONYMOUS,
+                AccessDecision.ANONYMOUS, "t");
+        Subscriber namedAnonymous = new Subscriber(host, "app", null, "g", new Credentials.ApiKey("anonymous", "k"),
+                userCalledAnonymous, "t");
+        Subscriber plain = new Subscriber(host, "app", null, null, new Credentials.ApiKey("alice", "k"), alice, "t");
+
+        assertThat(member.group()).isEqualTo(new GroupKey("alice", "g", "door"));
+        assertThat(anonymous.group()).isEqualTo(GroupKey.anonymous("g", "door"));
+        assertThat(namedAnonymous.group()).isEqualTo(new GroupKey("anonymous", "g", null))
+                .isNotEqualTo(GroupKey.anonymous("g", null));
+        assertThat(plain.group()).isNull();
+        assertThat(member.group()).as("built once, on join").isSameAs(member.group());
     }
 
     @Test

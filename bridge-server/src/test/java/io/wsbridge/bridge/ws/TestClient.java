@@ -22,6 +22,7 @@ public final class TestClient implements WebSocket.Listener, AutoCloseable {
     private final BlockingQueue<String> messages = new LinkedBlockingQueue<>();
     private final StringBuilder partial = new StringBuilder();
     public final CompletableFuture<Integer> closeCode = new CompletableFuture<>();
+    public final CompletableFuture<String> closeReason = new CompletableFuture<>();
     private WebSocket webSocket;
 
     /** Connects, or fails with the refused upgrade's HTTP status in {@link Refused}. */
@@ -79,12 +80,14 @@ public final class TestClient implements WebSocket.Listener, AutoCloseable {
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
         closeCode.complete(statusCode);
+        closeReason.complete(reason);
         return null;
     }
 
     @Override
     public void onError(WebSocket webSocket, Throwable error) {
         closeCode.completeExceptionally(error);
+        closeReason.completeExceptionally(error);
     }
 
     /** Waits for the next n messages. */
