@@ -35,6 +35,7 @@ class PeerLinkTest {
 
     static Bridge bridge(String secret) {
         return Bridge.start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub"))
+                .ops(new BridgeSettings.Ops("127.0.0.1", 0))
                 .cluster(secret == null ? null : ClusterSettings.of(secret, "127.0.0.1")).build());
     }
 
@@ -47,7 +48,7 @@ class PeerLinkTest {
     }
 
     static double sample(Bridge bridge, String name, String labels) throws Exception {
-        String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.port() + "/metrics"))
+        String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.opsPort() + "/metrics"))
                 .build(), HttpResponse.BodyHandlers.ofString()).body();
         Matcher matcher = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$")
                 .matcher(body);
