@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.Bridge;
+import io.wsbridge.bridge.Bridges;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import io.wsbridge.bridge.ws.TestClient;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -158,6 +161,42 @@ class PeerLinkTest {
             await().atMost(WAIT).until(() -> puller.cluster().notReadyReason() == null);
             assertThat(puller.cluster().linked(gone)).isFalse();
         }
+    }
+
+    @Test
+    void aDownPeerIsNamedOnTheOpsListenerOnlyThePublicPortSaysNotReady() throws Exception {
+        Bridge consumer = bridge(SECRET);
+        PeerAddress gone = address(consumer);
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        BridgeSettings settings = BridgeSettings.builder("127.0.0.1", port).shutdownGrace(Duration.ZERO)
+                .ops(new BridgeSettings.Ops("127.0.0.1", 0))
+                .cluster(new ClusterSettings(SECRET, "127.0.0.1", Duration.ofSeconds(30), Duration.ofMillis(200)))
+                .build();
+        try (Bridges.Lease lease = Bridges.shared().acquire(settings)) {
+            Bridge puller = lease.bridge();
+            puller.peers(Set.of(gone));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(gone));
+            consumer.close();
+
+            await().atMost(WAIT).until(() -> get(puller.opsPort(), "/readyz").statusCode() == 503);
+            assertThat(get(puller.opsPort(), "/readyz").body())
+                    .startsWith("{\"status\":\"NOT_READY\",\"reason\":\"no link to peer " + gone + " (");
+            HttpResponse<String> bare = get(port, "/readyz");
+            assertThat(bare.statusCode()).isEqualTo(503);
+            assertThat(bare.body()).isEmpty();
+            assertThat(sample(puller, "wsbridge_peer_link", "peer=\"" + gone + "\"")).isZero();
+            HttpResponse<String> metrics = get(port, "/metrics");
+            assertThat(metrics.statusCode()).isEqualTo(404);
+            assertThat(metrics.body()).doesNotContain(gone.toString());
+        }
+    }
+
+    static HttpResponse<String> get(int port, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

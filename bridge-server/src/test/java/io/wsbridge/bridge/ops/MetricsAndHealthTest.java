@@ -153,8 +153,12 @@ class MetricsAndHealthTest {
             assertThat(readyz.body()).isEmpty();
             HttpResponse<String> metrics = get(port, "/metrics");
             assertThat(metrics.statusCode()).isEqualTo(404);
-            assertThat(metrics.body()).doesNotContain("wsbridge_").doesNotContain("pub");
-            assertThat(get(port, "/drogue-public-temperature").statusCode()).isEqualTo(426);
+            assertThat(metrics.body()).doesNotContain("wsbridge_").doesNotContain("pub").doesNotContain("Jetty")
+                    .doesNotContain(":" + bridge.opsPort());
+            HttpResponse<String> other = get(port, "/drogue-public-temperature");
+            assertThat(other.statusCode()).isEqualTo(426);
+            assertThat(other.body()).doesNotContain("Jetty").doesNotContain(":" + bridge.opsPort());
+            assertThat(other.headers().firstValue("server")).isEmpty();
             assertThat(get(bridge.opsPort(), "/metrics").statusCode()).isEqualTo(200);
         }
     }
