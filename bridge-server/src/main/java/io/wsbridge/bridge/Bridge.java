@@ -23,6 +23,8 @@ import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One bridge: the router, the WebSocket server that feeds subscribers from it, its metrics and readiness, the
@@ -31,6 +33,8 @@ import java.util.concurrent.TimeUnit;
  * of the bridges of a cluster, linked to the peers that {@link #peers(Set)} names.
  */
 public final class Bridge implements EventBus, AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Bridge.class);
 
     private final Router router = new Router();
     private final BridgeMetrics metrics;
@@ -50,6 +54,7 @@ public final class Bridge implements EventBus, AutoCloseable {
         this.server = new WebSocketServer(settings, accessPolicy(settings), router, metrics, metrics::application);
         this.housekeeping = new ScheduledThreadPoolExecutor(1,
                 DaemonThreads.named("wsbridge-" + settings.port() + "-metrics"));
+        housekeeping.setRemoveOnCancelPolicy(true);
         // Reserved for the bridge itself: peer links in cluster mode, 404 otherwise.
         server.mount(PeerNegotiator.PATH_SPEC, new PeerNegotiator(() -> cluster, metrics));
         readiness.add(() -> server.isStarted() ? null : "server not started");
@@ -136,8 +141,15 @@ public final class Bridge implements EventBus, AutoCloseable {
             sweep.cancel(false);
         }
         long every = metrics.sweepInterval().toMillis();
-        sweep = housekeeping.scheduleWithFixedDelay(() -> metrics.sweep(System.nanoTime()), every, every,
-                TimeUnit.MILLISECONDS);
+        sweep = housekeeping.scheduleWithFixedDelay(this::sweepMetrics, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    private void sweepMetrics() {
+        try {
+            metrics.sweep(System.nanoTime());
+        } catch (RuntimeException e) {
+            log.warn("Removing the metric series of idle applications failed", e);
+        }
     }
 
     private synchronized void startCluster(ClusterSettings clusterSettings) {
