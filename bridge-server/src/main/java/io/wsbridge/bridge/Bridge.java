@@ -223,7 +223,8 @@ public final class Bridge implements EventBus, AutoCloseable {
      */
     synchronized void reconfigure(BridgeSettings newSettings) {
         BridgeSettings old = settings;
-        if (newSettings.equals(old)) {
+        boolean opsMissing = newSettings.ops() != null && ops == null;
+        if (newSettings.equals(old) && !opsMissing) {
             return;
         }
         if (!sameListener(old, newSettings)) {
@@ -244,7 +245,7 @@ public final class Bridge implements EventBus, AutoCloseable {
             startCluster(newSettings.cluster());
             peers(peers);
         }
-        if (!Objects.equals(old.ops(), newSettings.ops())) {
+        if (!Objects.equals(old.ops(), newSettings.ops()) || opsMissing) {
             stopOps();
             startOps(newSettings.ops());
         }

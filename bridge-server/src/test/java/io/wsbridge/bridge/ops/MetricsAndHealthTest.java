@@ -251,4 +251,24 @@ class MetricsAndHealthTest {
             assertThat(get(ops, "/metrics").body()).doesNotContain("application=\"pub\"");
         }
     }
+
+    @Test
+    void anOpsListenerThatCouldNotMoveIsStartedByTheNextTaskThatAsksForIt() throws Exception {
+        Bridges bridges = Bridges.shared();
+        int port = freePort();
+        BridgeSettings plain = BridgeSettings.builder("127.0.0.1", port).shutdownGrace(Duration.ZERO).build();
+        try (Bridges.Lease first = bridges.acquire(plain)) {
+            BridgeSettings withOps;
+            try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                withOps = plain.toBuilder().ops(new BridgeSettings.Ops("127.0.0.1", taken.getLocalPort())).build();
+                assertThatThrownBy(() -> bridges.acquire(withOps)).isInstanceOf(BridgeException.class)
+                        .hasMessageContaining("(ops.host / ops.port)");
+                assertThat(first.bridge().opsPort()).isEqualTo(-1);
+            }
+            try (Bridges.Lease second = bridges.acquire(withOps)) {
+                assertThat(second.bridge().opsPort()).isEqualTo(withOps.ops().port());
+                assertThat(get(withOps.ops().port(), "/healthz").statusCode()).isEqualTo(200);
+            }
+        }
+    }
 }
