@@ -20,6 +20,7 @@ exec java -Xmx512m \
   -Dit.keycloak.unpacked="$PWD/testcontainers-it/target/keycloak" \
   -Dit.wsbridge.cli="$PWD/bridge-server/target/wsbridge.jar" \
   -Ddemo.port="${DEMO_PORT:-8085}" \
+  -Ddemo.ops.port="${DEMO_OPS_PORT:-8086}" \
   -Ddemo.keycloak.port="${DEMO_KEYCLOAK_PORT:-8180}" \
   -cp "testcontainers-it/target/test-classes:$(cat "$cp_file")" \
   io.wsbridge.it.demo.Demo "$@"

@@ -10,39 +10,51 @@ import io.wsbridge.bridge.cluster.PeerAddress;
 import io.wsbridge.bridge.cluster.PeerNegotiator;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.ops.HttpEndpoints;
+import io.wsbridge.bridge.ops.OpsListener;
 import io.wsbridge.bridge.ops.Readiness;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
+import io.wsbridge.bridge.util.DaemonThreads;
 import io.wsbridge.bridge.ws.WebSocketServer;
 import java.io.IOException;
 import java.util.Objects;
 import java.util.Set;
-import java.util.function.ToDoubleFunction;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * One bridge: the router, the WebSocket server that feeds subscribers from it, its metrics and readiness, and in
- * cluster mode its {@link ClusterNode}. Built from plain {@link BridgeSettings}; whoever starts it closes it. Within
+ * One bridge: the router, the WebSocket server that feeds subscribers from it, its metrics and readiness, the
+ * operations listener that serves them (if configured), and in cluster mode its {@link ClusterNode}. Built from plain {@link BridgeSettings}; whoever starts it closes it. Within
  * a Connect worker, tasks share bridges through {@link Bridges}. With {@link BridgeSettings#cluster()} set it is one
  * of the bridges of a cluster, linked to the peers that {@link #peers(Set)} names.
  */
 public final class Bridge implements EventBus, AutoCloseable {
 
+    private static final Logger log = LoggerFactory.getLogger(Bridge.class);
+
     private final Router router = new Router();
-    private final ToDoubleFunction<String> subscriberGauge = router::subscribers;
-    private final ToDoubleFunction<String> groupGauge = router::groups;
-    private final ToDoubleFunction<String> remoteSubscriptionGauge = router::remoteSubscriptions;
     private final BridgeMetrics metrics;
     private final Readiness readiness = new Readiness();
     private final WebSocketServer server;
+    private final ScheduledThreadPoolExecutor housekeeping;
     private volatile BridgeSettings settings;
     private volatile int users;
     private volatile ClusterNode cluster;
+    private OpsListener ops;
+    private ScheduledFuture<?> sweep;
 
     private Bridge(BridgeSettings settings) {
         this.settings = settings;
-        this.metrics = new BridgeMetrics(this::connections, this::queued, this::maxQueued);
-        this.server = new WebSocketServer(settings, accessPolicy(settings), router, metrics, this::meters);
+        this.metrics = new BridgeMetrics(this::connections, this::queued, this::maxQueued, new Routing(),
+                settings.maxApplicationSeries(), settings.seriesRetention());
+        this.server = new WebSocketServer(settings, accessPolicy(settings), router, metrics, metrics::application);
+        this.housekeeping = new ScheduledThreadPoolExecutor(1,
+                DaemonThreads.named("wsbridge-" + settings.port() + "-metrics"));
+        housekeeping.setRemoveOnCancelPolicy(true);
         // Reserved for the bridge itself: peer links in cluster mode, 404 otherwise.
         server.mount(PeerNegotiator.PATH_SPEC, new PeerNegotiator(() -> cluster, metrics));
         readiness.add(() -> server.isStarted() ? null : "server not started");
@@ -67,15 +79,21 @@ public final class Bridge implements EventBus, AutoCloseable {
         try {
             Bridge bridge = new Bridge(settings);
             try {
-                bridge.server.start(new HttpEndpoints(bridge.metrics, bridge.readiness));
+                bridge.server.start(HttpEndpoints.publicPort(bridge.readiness));
             } catch (Exception e) {
                 bridge.server.policy().close();
+                bridge.housekeeping.shutdownNow();
                 bridge.metrics.close();
-                String cause = e instanceof IOException && e.getCause() != null ? e.getCause().toString()
-                        : e.toString();
                 throw new BridgeException("Cannot start the WebSocket server on " + settings.address()
-                        + " (websocket.host / websocket.port): " + cause
+                        + " (websocket.host / websocket.port): " + cause(e)
                         + ". Is another process or connector using the port?", e);
+            }
+            bridge.scheduleSweep();
+            try {
+                bridge.startOps(settings.ops());
+            } catch (BridgeException e) {
+                bridge.close();
+                throw e;
             }
             try {
                 bridge.startCluster(settings.cluster());
@@ -86,6 +104,51 @@ public final class Bridge implements EventBus, AutoCloseable {
             return bridge;
         } finally {
             Thread.currentThread().setContextClassLoader(caller);
+        }
+    }
+
+    private static String cause(Exception e) {
+        return e instanceof IOException && e.getCause() != null ? e.getCause().toString() : e.toString();
+    }
+
+    /** Starts the operations listener, unless {@code opsSettings} is {@code null}. */
+    private synchronized void startOps(BridgeSettings.Ops opsSettings) {
+        if (opsSettings == null) {
+            return;
+        }
+        OpsListener listener = new OpsListener(opsSettings.host(), opsSettings.port(),
+                HttpEndpoints.opsListener(metrics, readiness));
+        try {
+            listener.start();
+        } catch (Exception e) {
+            throw new BridgeException("Cannot start the operations listener of the bridge on port " + settings.port()
+                    + " on " + opsSettings.address() + " (ops.host / ops.port): " + cause(e)
+                    + ". Is another process or connector using the port? Each connector needs an ops.port of its own",
+                    e);
+        }
+        ops = listener;
+    }
+
+    private synchronized void stopOps() {
+        if (ops != null) {
+            ops.close();
+            ops = null;
+        }
+    }
+
+    private synchronized void scheduleSweep() {
+        if (sweep != null) {
+            sweep.cancel(false);
+        }
+        long every = metrics.sweepInterval().toMillis();
+        sweep = housekeeping.scheduleWithFixedDelay(this::sweepMetrics, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    private void sweepMetrics() {
+        try {
+            metrics.sweep(System.nanoTime());
+        } catch (RuntimeException e) {
+            log.warn("Removing the metric series of idle applications failed", e);
         }
     }
 
@@ -123,17 +186,8 @@ public final class Bridge implements EventBus, AutoCloseable {
 
     @Override
     public void publish(Event event) {
-        meters(event.application()).eventsIn().increment();
+        metrics.eventsIn(event.application()).increment();
         router.publish(event);
-    }
-
-    /**
-     * The meters of an application, created on first use; called per published event, so the gauge functions are
-     * made once, not per call.
-     */
-    private BridgeMetrics.ApplicationMeters meters(String application) {
-        return metrics.application(application, subscriberGauge, groupGauge,
-                settings.cluster() == null ? null : remoteSubscriptionGauge);
     }
 
     /** Called by {@link Bridges} when the number of tasks holding the bridge changes; readiness needs one. */
@@ -151,17 +205,26 @@ public final class Bridge implements EventBus, AutoCloseable {
         return server.port();
     }
 
+    /** The port the operations listener bound, or -1 if the bridge has none. */
+    public synchronized int opsPort() {
+        return ops == null ? -1 : ops.port();
+    }
+
     public BridgeSettings settings() {
         return settings;
     }
 
     /**
      * Settings that do not move the listener take effect without disconnecting anyone; the access policy (and its
-     * caches) is rebuilt only if the identity provider or the public applications change.
+     * caches) is rebuilt only if the identity provider or the public applications change, the operations listener
+     * only if its address changes.
+     *
+     * @throws BridgeException if the operations listener cannot move to its new address; the bridge has none then
      */
     synchronized void reconfigure(BridgeSettings newSettings) {
         BridgeSettings old = settings;
-        if (newSettings.equals(old)) {
+        boolean opsMissing = newSettings.ops() != null && ops == null;
+        if (newSettings.equals(old) && !opsMissing) {
             return;
         }
         if (!sameListener(old, newSettings)) {
@@ -171,11 +234,20 @@ public final class Bridge implements EventBus, AutoCloseable {
         boolean samePolicy = Objects.equals(old.identity(), newSettings.identity())
                 && old.publicApplications().equals(newSettings.publicApplications());
         server.reconfigure(newSettings, samePolicy ? null : accessPolicy(newSettings));
+        if (old.maxApplicationSeries() != newSettings.maxApplicationSeries()
+                || !old.seriesRetention().equals(newSettings.seriesRetention())) {
+            metrics.applicationSeries(newSettings.maxApplicationSeries(), newSettings.seriesRetention());
+            scheduleSweep();
+        }
         if (!Objects.equals(old.cluster(), newSettings.cluster())) {
             Set<PeerAddress> peers = cluster == null ? Set.of() : cluster.peers();
             stopCluster();
             startCluster(newSettings.cluster());
             peers(peers);
+        }
+        if (!Objects.equals(old.ops(), newSettings.ops()) || opsMissing) {
+            stopOps();
+            startOps(newSettings.ops());
         }
     }
 
@@ -212,6 +284,8 @@ public final class Bridge implements EventBus, AutoCloseable {
     public void close() {
         stopCluster();
         server.close();
+        stopOps();
+        housekeeping.shutdownNow();
         metrics.close();
     }
 
@@ -240,12 +314,41 @@ public final class Bridge implements EventBus, AutoCloseable {
 
         @Override
         public BridgeMetrics.ApplicationMeters meters(String application) {
-            return Bridge.this.meters(application);
+            return metrics.application(application);
         }
 
         @Override
         public void closeLocalSubscribers(int code, String reason) {
             server.closeAll(code, reason);
+        }
+    }
+
+    /** What the metrics of an application read from the router. */
+    private final class Routing implements BridgeMetrics.Routing {
+
+        @Override
+        public int subscribers(String application) {
+            return router.subscribers(application);
+        }
+
+        @Override
+        public int groups(String application) {
+            return router.groups(application);
+        }
+
+        @Override
+        public int peerSubscriptions(String application) {
+            return router.remoteSubscriptions(application);
+        }
+
+        @Override
+        public boolean clustered() {
+            return settings.cluster() != null;
+        }
+
+        @Override
+        public boolean serves(String application) {
+            return router.serves(application);
         }
     }
 }

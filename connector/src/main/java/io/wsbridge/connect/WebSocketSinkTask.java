@@ -110,7 +110,8 @@ public final class WebSocketSinkTask extends SinkTask {
         try {
             return context == null ? null : context.pluginMetrics();
         } catch (NoSuchMethodError | NoClassDefFoundError e) {
-            log.info("This Connect worker has no plugin metrics (KIP-877); task metrics are on /metrics only");
+            log.info("This Connect worker has no plugin metrics (KIP-877); task metrics are only on the operations "
+                    + "listener's /metrics (ops.port)");
             return null;
         }
     }

@@ -24,14 +24,14 @@ class ClusterSecretValidationTest {
 
     @Test
     void aClusterSecretOnAWorkerWithTheExtensionIsValid() {
-        WorkerRegistry.install(new WorkerSettings(null, "127.0.0.1", "127.0.0.1:8083"));
+        WorkerRegistry.install(new WorkerSettings(null, null, "127.0.0.1", "127.0.0.1:8083"));
 
         assertThat(WebSocketSinkConnectorTest.errors(withSecret("0123456789abcdef"))).isEmpty();
     }
 
     @Test
     void aShortClusterSecretIsRefused() {
-        WorkerRegistry.install(new WorkerSettings(null, "127.0.0.1", "127.0.0.1:8083"));
+        WorkerRegistry.install(new WorkerSettings(null, null, "127.0.0.1", "127.0.0.1:8083"));
 
         assertThat(WebSocketSinkConnectorTest.errors(withSecret("short"))).containsOnly(Map.entry("cluster.secret",
                 List.of("cluster.secret must be at least 16 characters long, or empty to turn cluster mode off")));

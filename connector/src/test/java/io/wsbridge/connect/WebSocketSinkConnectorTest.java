@@ -76,6 +76,19 @@ class WebSocketSinkConnectorTest {
     }
 
     @Test
+    void theOperationsListenerCannotShareTheWebSocketPort() {
+        Map<String, String> config = valid();
+        config.put("websocket.port", "9000");
+        config.put("ops.port", "9000");
+
+        assertThat(errors(config)).containsOnly(Map.entry("ops.port", List.of(
+                "ops.port (9000) must differ from websocket.port: the operations listener serves metrics that the "
+                        + "public WebSocket port must not; choose another port, or 0 to turn it off")));
+        config.put("ops.port", "9001");
+        assertThat(errors(config)).isEmpty();
+    }
+
+    @Test
     void toleratingErrorsWithNowhereToReportThemIsContradictory() {
         Map<String, String> config = valid();
         config.put("errors.tolerance", "all");

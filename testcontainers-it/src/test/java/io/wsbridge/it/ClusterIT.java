@@ -81,6 +81,7 @@ class ClusterIT {
     private final Set<String> alive = new HashSet<>(HOSTS);
     private Events events;
     private int port;
+    private int opsPort;
     /** Plain subscribers and group members, by the host of the worker they are connected to. */
     private final Map<String, List<WsClient>> plain = new HashMap<>();
     private final Map<String, List<WsClient>> members = new HashMap<>();
@@ -91,6 +92,9 @@ class ClusterIT {
         kafka = new KafkaBroker().start();
         kafka.createTopic(TOPIC, PARTITIONS);
         port = portFreeOnEveryHost();
+        do {
+            opsPort = portFreeOnEveryHost();
+        } while (opsPort == port);
         Path secrets = ItEnvironment.newWorkDir("cluster-secrets").resolve("secrets.properties");
         Files.writeString(secrets, "cluster.secret=" + SECRET + "\n");
 
@@ -99,6 +103,8 @@ class ClusterIT {
         for (String host : HOSTS) {
             Map<String, String> props = new HashMap<>(example);
             props.put("wsbridge.websocket.host", host);
+            // each worker's operations listener on its own address, as the connector's ops.host would clash
+            props.put("wsbridge.ops.host", host);
             // A crashed worker is noticed after the session timeout, and its tasks move after the scheduled delay.
             props.put("session.timeout.ms", "6000");
             props.put("heartbeat.interval.ms", "1000");
@@ -114,7 +120,8 @@ class ClusterIT {
         rest().awaitRunning(CONNECTOR, TASKS);
         for (String host : HOSTS) {
             await("the bridge on " + host + ":" + port).atMost(CONVERGE).ignoreExceptions()
-                    .until(() -> bridge(host).get("/healthz").status() == 200);
+                    .until(() -> bridge(host).get("/healthz").status() == 200
+                            && ops(host).get("/healthz").status() == 200);
         }
         LOG.info("cluster up in {} ms: bridges on port {}, tasks on {}", (System.nanoTime() - started) / 1_000_000,
                 port, consumingHosts());
@@ -234,8 +241,14 @@ class ClusterIT {
         return workers.get(alive.stream().sorted().findFirst().orElseThrow()).rest();
     }
 
+    /** The public WebSocket port of the bridge on {@code host}: bare probes. */
     private BridgeHttp bridge(String host) {
         return new BridgeHttp(URI.create("http://" + host + ":" + port));
+    }
+
+    /** The operations listener of the bridge on {@code host}: metrics and detailed probes. */
+    private BridgeHttp ops(String host) {
+        return new BridgeHttp(URI.create("http://" + host + ":" + opsPort));
     }
 
     /** Hosts of the workers that run a task of the connector. */
@@ -260,12 +273,13 @@ class ClusterIT {
             int wanted = expected;
             await("proxies of " + wanted + " remote subscriptions on " + consumer).atMost(CONVERGE)
                     .ignoreExceptions()
-                    .until(() -> bridge(consumer).metrics().value("wsbridge_peer_subscriptions",
+                    .until(() -> ops(consumer).metrics().value("wsbridge_peer_subscriptions",
                             "application", APPLICATION) == wanted);
         }
         for (String host : alive) {
             await("/readyz of " + host).atMost(CONVERGE).ignoreExceptions()
-                    .until(() -> bridge(host).get("/readyz").status() == 200);
+                    .until(() -> bridge(host).get("/readyz").status() == 200
+                            && ops(host).get("/readyz").status() == 200);
         }
     }
 
@@ -408,6 +422,8 @@ class ClusterIT {
         config.remove("topics.regex");
         config.put("topics", TOPIC);
         config.put("websocket.port", String.valueOf(port));
+        assertThat(config).containsKey("ops.port");
+        config.put("ops.port", String.valueOf(opsPort));
         config.put("websocket.shutdown.grace.ms", "1000");
         config.put("auth.public.applications", APPLICATION);
         config.put("cluster.secret", config.get("cluster.secret").replace("/etc/wsbridge/secrets.properties",

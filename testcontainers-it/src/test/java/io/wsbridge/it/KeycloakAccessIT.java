@@ -563,6 +563,7 @@ class KeycloakAccessIT {
         config.put("keycloak.url", keycloak.url());
         config.put("websocket.host", KafkaBroker.HOST);
         config.put("websocket.port", Integer.toString(wsPort));
+        config.put("ops.port", Integer.toString(FreePorts.on(KafkaBroker.HOST))); // the shipped 8086, on a free port
         config.put("auth.reauthorize.interval.ms", Long.toString(REAUTHORIZE.toMillis()));
         config.put("auth.cache.ttl.ms", Long.toString(CACHE_TTL.toMillis()));
         return config;

@@ -80,12 +80,14 @@ class ThirdPartyClientsIT {
         port = FreePorts.on("127.0.0.1");
         config.put("websocket.host", "127.0.0.1"); // the shipped 0.0.0.0:8085, on loopback and a free port
         config.put("websocket.port", Integer.toString(port));
+        int opsPort = FreePorts.on("127.0.0.1");
+        config.put("ops.port", Integer.toString(opsPort)); // the shipped 8086, on a free port
         config.remove("topics.regex"); // its own topic, not every events-* topic of the shared stack
         config.put("topics", TOPIC);
         // A fresh topic read from its start: nothing is missed while the consumer joins, and every event is
         // produced after the clients are connected, so they are all live.
         config.put("consumer.override.auto.offset.reset", "earliest");
-        http = new BridgeHttp(URI.create("http://127.0.0.1:" + port));
+        http = new BridgeHttp(URI.create("http://127.0.0.1:" + opsPort)); // metrics: the operations listener
 
         stack.kafka().createTopic(TOPIC, 1);
         stack.rest().createConnector(CONNECTOR, config);

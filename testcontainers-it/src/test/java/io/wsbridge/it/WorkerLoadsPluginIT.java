@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wsbridge.it.harness.BridgeHttp;
 import io.wsbridge.it.harness.ConnectRest.Plugin;
 import io.wsbridge.it.harness.Events;
 import io.wsbridge.it.harness.FreePorts;
@@ -54,10 +55,13 @@ class WorkerLoadsPluginIT {
         String name = shipped.path("name").asText();
         Map<String, String> config = new LinkedHashMap<>();
         shipped.path("config").properties().forEach(entry -> config.put(entry.getKey(), entry.getValue().asText()));
-        // The shipped file listens on 0.0.0.0:8085; tests bind loopback only, on a free port.
+        // The shipped file listens on 0.0.0.0:8085 and 127.0.0.1:8086; tests bind loopback only, on free ports.
         int port = FreePorts.on("127.0.0.1");
         config.put("websocket.host", "127.0.0.1");
         config.put("websocket.port", Integer.toString(port));
+        assertThat(config).containsEntry("ops.host", "127.0.0.1").containsKey("ops.port");
+        int opsPort = FreePorts.on("127.0.0.1");
+        config.put("ops.port", Integer.toString(opsPort));
         String application = "drogue-public-temperature"; // public in the shipped config
         String topic = "events-" + application;
         // before the connector: its regex subscription would see a later topic only minutes later
@@ -90,6 +94,9 @@ class WorkerLoadsPluginIT {
                 assertThat(event.path("device").asText()).isEqualTo("device-1");
                 assertThat(event.path("data").path("temp").asDouble()).isEqualTo(21.5);
             }
+            BridgeHttp ops = new BridgeHttp(URI.create("http://127.0.0.1:" + opsPort));
+            assertThat(ops.metrics().value("wsbridge_events_in_total", "application", application))
+                    .as("the shipped config serves /metrics on its operations listener").isPositive();
         } finally {
             stack.rest().delete(name);
         }

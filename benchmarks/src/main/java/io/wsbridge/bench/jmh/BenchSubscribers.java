@@ -27,7 +27,8 @@ public final class BenchSubscribers implements SubscriberHost {
     public BenchSubscribers(Router router, int queueCapacity) {
         this.router = router;
         this.settings = BridgeSettings.builder("127.0.0.1", 0).queue(queueCapacity, OverflowPolicy.DROP_OLDEST).build();
-        this.metrics = new BridgeMetrics(() -> 0, () -> 0, () -> 0);
+        this.metrics = new BridgeMetrics(() -> 0, () -> 0, () -> 0, BridgeMetrics.Routing.none(),
+                BridgeSettings.DEFAULT_MAX_APPLICATION_SERIES, BridgeSettings.DEFAULT_SERIES_RETENTION);
     }
 
     /** Opens a plain subscriber of {@code application} (or a member of {@code groupId}) on a session that sinks frames. */
@@ -39,7 +40,7 @@ public final class BenchSubscribers implements SubscriberHost {
 
     @Override
     public BridgeMetrics.ApplicationMeters meters(String application) {
-        return metrics.application(application, router::subscribers, router::groups);
+        return metrics.application(application);
     }
 
     @Override

@@ -2,31 +2,173 @@ package io.wsbridge.bridge.ops;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.DoubleAdder;
 import java.util.function.Supplier;
-import java.util.function.ToDoubleFunction;
 
 /**
- * The metrics of one bridge, in a Micrometer registry of its own that {@code GET /metrics} exposes as Prometheus
- * text. Per-application meters are created once and cached, so the hot path only increments adders.
+ * The metrics of one bridge, in a Micrometer registry of its own that the operations listener's {@code /metrics}
+ * exposes as Prometheus text.
+ *
+ * <p>Per-application series are bounded: an application gets them when it gets a subscriber (a client of this
+ * bridge or, in cluster mode, a peer's stand-in for one), at most {@code maxApplications} at once, and loses them
+ * {@code retention} after its last subscriber left ({@link #sweep}). Events of every other application, such as a
+ * producer's new topic that nobody reads, are counted in the series whose {@code application} label is empty, which
+ * Prometheus reads as no label at all. The hot path ({@link #eventsIn}) is one map lookup, without allocation.
  */
 public final class BridgeMetrics {
 
+    /** The {@code application} label of the series that count the applications without series of their own. */
+    public static final String OTHER_APPLICATIONS = "";
+    private static final long IN_USE = Long.MIN_VALUE;
+    private static final long REMOVED = Long.MAX_VALUE;
+
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Routing routing;
     private final Map<String, ApplicationMeters> applications = new ConcurrentHashMap<>();
+    private final ApplicationMeters otherApplications;
+    private final Map<String, DoubleAdder> retired = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> refusals = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> closes = new ConcurrentHashMap<>();
     private final Map<String, PeerMeters> peers = new ConcurrentHashMap<>();
     private final Map<String, Gauge> links = new ConcurrentHashMap<>();
+    private volatile int maxApplications;
+    private volatile long retentionNanos;
 
-    /** The meters of one application. */
-    public record ApplicationMeters(Counter eventsIn, Counter eventsOut, Counter dropped, Counter slowConsumerCloses,
-            Timer dispatchLatency) {
+    /** What the series of an application read from the router that serves it. */
+    public interface Routing {
+
+        /** Subscribers of the application connected to this bridge, group members included. */
+        int subscribers(String application);
+
+        /** Consumer groups of the application with a member connected to this bridge. */
+        int groups(String application);
+
+        /** Cluster mode: stand-ins of subscribers on peer bridges. */
+        int peerSubscriptions(String application);
+
+        /** Whether this is a bridge of a cluster: its applications get a peer subscriptions gauge. */
+        boolean clustered();
+
+        /** Whether the application has a subscriber here, a peer's stand-in included: its series are kept. */
+        boolean serves(String application);
+
+        /** Routing that counts nothing and serves nothing, for parts of a bridge used alone (tests, benchmarks). */
+        static Routing none() {
+            return new Routing() {
+                @Override
+                public int subscribers(String application) {
+                    return 0;
+                }
+
+                @Override
+                public int groups(String application) {
+                    return 0;
+                }
+
+                @Override
+                public int peerSubscriptions(String application) {
+                    return 0;
+                }
+
+                @Override
+                public boolean clustered() {
+                    return false;
+                }
+
+                @Override
+                public boolean serves(String application) {
+                    return false;
+                }
+            };
+        }
+    }
+
+    /**
+     * The meters of one application, or of all applications without series of their own. Retired ones (removed from
+     * the registry) still count, unseen, for whoever held them.
+     */
+    public static final class ApplicationMeters {
+        private final String application;
+        private final Counter eventsIn;
+        private final Counter eventsOut;
+        private final Counter dropped;
+        private final Counter slowConsumerCloses;
+        private final Timer dispatchLatency;
+        private final List<Meter> gauges;
+        private final AtomicLong idleSince = new AtomicLong(IN_USE);
+
+        private ApplicationMeters(String application, MeterRegistry registry, List<Meter> gauges) {
+            this.application = application;
+            this.eventsIn = Counter.builder("wsbridge.events.in").tag("application", application)
+                    .description("Events published to the bridge").register(registry);
+            this.eventsOut = Counter.builder("wsbridge.events.out").tag("application", application)
+                    .description("Frames handed to subscribers' connections").register(registry);
+            this.dropped = Counter.builder("wsbridge.events.dropped").tag("application", application)
+                    .description("Events dropped by the drop-oldest overflow policy").register(registry);
+            this.slowConsumerCloses = Counter.builder("wsbridge.slow.consumer.closes").tag("application", application)
+                    .description("Subscribers closed by the close overflow policy").register(registry);
+            this.dispatchLatency = Timer.builder("wsbridge.dispatch.latency").tag("application", application)
+                    .description("Time from publish to the frame's write to the network")
+                    .publishPercentiles(0.5, 0.99).register(registry);
+            this.gauges = gauges;
+        }
+
+        /** The application, or {@link #OTHER_APPLICATIONS}. */
+        public String application() {
+            return application;
+        }
+
+        public Counter eventsIn() {
+            return eventsIn;
+        }
+
+        public Counter eventsOut() {
+            return eventsOut;
+        }
+
+        public Counter dropped() {
+            return dropped;
+        }
+
+        public Counter slowConsumerCloses() {
+            return slowConsumerCloses;
+        }
+
+        public Timer dispatchLatency() {
+            return dispatchLatency;
+        }
+
+        /** Marks the meters in use; {@code false} if they were retired meanwhile. */
+        private boolean claim() {
+            for (;;) {
+                long since = idleSince.get();
+                if (since == REMOVED) {
+                    return false;
+                }
+                if (since == IN_USE || idleSince.compareAndSet(since, IN_USE)) {
+                    return true;
+                }
+            }
+        }
+
+        private List<Meter> all() {
+            List<Meter> all = new ArrayList<>(gauges);
+            all.addAll(List.of(eventsIn, eventsOut, dropped, slowConsumerCloses, dispatchLatency));
+            return all;
+        }
     }
 
     /**
@@ -43,57 +185,124 @@ public final class BridgeMetrics {
      * @param connections open WebSocket connections
      * @param queued events queued over all subscribers
      * @param maxQueued the longest subscriber queue
+     * @param routing what the series of an application read, and whether it is still served
+     * @param maxApplications applications with series of their own at once
+     * @param retention how long an application's series outlive its last subscriber
      */
-    public BridgeMetrics(Supplier<Number> connections, Supplier<Number> queued, Supplier<Number> maxQueued) {
+    public BridgeMetrics(Supplier<Number> connections, Supplier<Number> queued, Supplier<Number> maxQueued,
+            Routing routing, int maxApplications, Duration retention) {
+        this.routing = routing;
+        applicationSeries(maxApplications, retention);
         Gauge.builder("wsbridge.connections", connections).description("Open WebSocket connections")
                 .register(registry);
         Gauge.builder("wsbridge.queue.depth", queued).description("Events queued over all subscribers")
                 .baseUnit("events").register(registry);
         Gauge.builder("wsbridge.queue.depth.max", maxQueued).description("Events queued for the slowest subscriber")
                 .baseUnit("events").register(registry);
+        Gauge.builder("wsbridge.application.series", applications::size)
+                .description("Applications with series of their own; the others count under application=\"\"")
+                .register(registry);
+        otherApplications = new ApplicationMeters(OTHER_APPLICATIONS, registry, List.of());
     }
 
-    /** The meters of an application, created with gauges of its subscribers and groups on first use. */
-    public ApplicationMeters application(String application, ToDoubleFunction<String> subscribers,
-            ToDoubleFunction<String> groups) {
-        return application(application, subscribers, groups, null);
+    /** Changes the bound on applications with series (existing ones stay) and their retention. */
+    public void applicationSeries(int max, Duration retention) {
+        this.maxApplications = max;
+        this.retentionNanos = retention.toNanos();
     }
 
     /**
-     * As above; {@code peerSubscriptions} (cluster mode) counts the proxies of subscribers on peer bridges: one per
-     * peer with plain subscribers, one per remote group member.
+     * The counter of events published for {@code application}: its own if it has series, else the one of
+     * {@link #OTHER_APPLICATIONS}. Called per event; never creates series.
      */
-    public ApplicationMeters application(String application, ToDoubleFunction<String> subscribers,
-            ToDoubleFunction<String> groups, ToDoubleFunction<String> peerSubscriptions) {
+    public Counter eventsIn(String application) {
         ApplicationMeters meters = applications.get(application);
-        if (meters != null) {
-            return meters;
-        }
-        return applications.computeIfAbsent(application, app -> {
-            if (peerSubscriptions != null) {
-                Gauge.builder("wsbridge.peer.subscriptions", () -> peerSubscriptions.applyAsDouble(app))
-                        .tag("application", app)
-                        .description("Proxies of subscribers on peer bridges: one per peer with plain subscribers, "
-                                + "one per remote group member").register(registry);
+        return meters == null ? otherApplications.eventsIn : meters.eventsIn;
+    }
+
+    /**
+     * The meters of an application that gets a subscriber, created with gauges of its subscribers and groups unless
+     * {@code maxApplications} applications have them already: then the meters of {@link #OTHER_APPLICATIONS}.
+     */
+    public ApplicationMeters application(String application) {
+        for (;;) {
+            ApplicationMeters meters = applications.get(application);
+            if (meters == null) {
+                synchronized (this) {
+                    meters = applications.get(application);
+                    if (meters == null) {
+                        if (applications.size() >= maxApplications) {
+                            return otherApplications;
+                        }
+                        meters = create(application);
+                        applications.put(application, meters);
+                        return meters;
+                    }
+                }
             }
-            Gauge.builder("wsbridge.subscribers", () -> subscribers.applyAsDouble(app)).tag("application", app)
-                    .description("Subscribers of the application connected to this bridge, group members included")
-                    .register(registry);
-            Gauge.builder("wsbridge.groups", () -> groups.applyAsDouble(app)).tag("application", app)
-                    .description("Consumer groups of the application").register(registry);
-            return new ApplicationMeters(
-                    Counter.builder("wsbridge.events.in").tag("application", app)
-                            .description("Events published to the bridge").register(registry),
-                    Counter.builder("wsbridge.events.out").tag("application", app)
-                            .description("Frames handed to subscribers' connections").register(registry),
-                    Counter.builder("wsbridge.events.dropped").tag("application", app)
-                            .description("Events dropped by the drop-oldest overflow policy").register(registry),
-                    Counter.builder("wsbridge.slow.consumer.closes").tag("application", app)
-                            .description("Subscribers closed by the close overflow policy").register(registry),
-                    Timer.builder("wsbridge.dispatch.latency").tag("application", app)
-                            .description("Time from publish to the frame's write to the network")
-                            .publishPercentiles(0.5, 0.99).register(registry));
-        });
+            if (meters.claim()) {
+                return meters;
+            }
+            applications.remove(application, meters);
+        }
+    }
+
+    private ApplicationMeters create(String app) {
+        List<Meter> gauges = new ArrayList<>();
+        if (routing.clustered()) {
+            gauges.add(Gauge.builder("wsbridge.peer.subscriptions", () -> routing.peerSubscriptions(app))
+                    .tag("application", app)
+                    .description("Proxies of subscribers on peer bridges: one per peer with plain subscribers, "
+                            + "one per remote group member").register(registry));
+        }
+        gauges.add(Gauge.builder("wsbridge.subscribers", () -> routing.subscribers(app)).tag("application", app)
+                .description("Subscribers of the application connected to this bridge, group members included")
+                .register(registry));
+        gauges.add(Gauge.builder("wsbridge.groups", () -> routing.groups(app)).tag("application", app)
+                .description("Consumer groups of the application").register(registry));
+        return new ApplicationMeters(app, registry, gauges);
+    }
+
+    /**
+     * Removes the series of applications that have had no subscriber for the retention period. An application is
+     * seen idle from the first sweep that finds it without subscribers, so sweep at a fraction of the retention.
+     */
+    public synchronized void sweep(long nowNanos) {
+        for (ApplicationMeters meters : applications.values()) {
+            if (routing.serves(meters.application)) {
+                meters.claim();
+                continue;
+            }
+            long since = meters.idleSince.get();
+            if (since == IN_USE) {
+                meters.idleSince.compareAndSet(IN_USE, nowNanos);
+            } else if (since != REMOVED && nowNanos - since >= retentionNanos
+                    && meters.idleSince.compareAndSet(since, REMOVED)) {
+                retire(meters);
+            }
+        }
+    }
+
+    /** How often {@link #sweep} should run: a tenth of the retention, between 100 ms and 10 s. */
+    public Duration sweepInterval() {
+        long tenth = retentionNanos / 10;
+        return Duration.ofNanos(Math.max(Duration.ofMillis(100).toNanos(), Math.min(tenth,
+                Duration.ofSeconds(10).toNanos())));
+    }
+
+    private void retire(ApplicationMeters meters) {
+        applications.remove(meters.application, meters);
+        for (Meter meter : meters.all()) {
+            if (meter instanceof Counter counter) {
+                retired.computeIfAbsent(counter.getId().getName(), name -> new DoubleAdder()).add(counter.count());
+            }
+            registry.remove(meter);
+        }
+    }
+
+    /** Applications with series of their own. */
+    public Set<String> applicationsWithSeries() {
+        return Set.copyOf(applications.keySet());
     }
 
     /** The meters of the links with {@code peer}, created on first use. */
@@ -146,9 +355,14 @@ public final class BridgeMetrics {
         meters.dispatchLatency().record(System.nanoTime() - publishedNanos, TimeUnit.NANOSECONDS);
     }
 
-    /** The sum of a counter over all its tags, e.g. {@code wsbridge.events.dropped} over every application. */
+    /**
+     * The sum of a counter over all its tags, e.g. {@code wsbridge.events.dropped} over every application, the series
+     * removed since included: it never goes down.
+     */
     public double total(String counter) {
-        return registry.find(counter).counters().stream().mapToDouble(Counter::count).sum();
+        DoubleAdder gone = retired.get(counter);
+        return registry.find(counter).counters().stream().mapToDouble(Counter::count).sum()
+                + (gone == null ? 0 : gone.sum());
     }
 
     /** The current value of a gauge without tags, e.g. {@code wsbridge.connections}. */

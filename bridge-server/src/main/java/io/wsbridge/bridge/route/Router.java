@@ -117,6 +117,11 @@ public final class Router implements EventBus {
         return route == null ? 0 : route.size() - route.localSize();
     }
 
+    /** Whether the application has a subscription here, a proxy of a peer's subscriber included. */
+    public boolean serves(String application) {
+        return routes.containsKey(application);
+    }
+
     /** Groups of the application with at least one member connected to this bridge. */
     public int groups(String application) {
         ApplicationRoute route = routes.get(application);

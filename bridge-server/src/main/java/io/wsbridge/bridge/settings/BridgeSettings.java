@@ -26,6 +26,10 @@ import java.util.Set;
  * @param identity the identity provider, or {@code null} for development mode
  * @param cluster cluster mode (peer links between the bridges of several workers), or {@code null} for a bridge
  *     that serves only what its own worker consumes
+ * @param ops the operations listener ({@code /metrics} and the detailed probes), or {@code null} for none
+ * @param maxApplicationSeries applications that may have metric series of their own at once; the events of others
+ *     are counted in series without an application
+ * @param seriesRetention how long an application's series outlive its last subscriber
  */
 public record BridgeSettings(
         String host,
@@ -41,7 +45,10 @@ public record BridgeSettings(
         Duration reauthorizeInterval,
         Tls tls,
         IdentityProvider identity,
-        ClusterSettings cluster) {
+        ClusterSettings cluster,
+        Ops ops,
+        int maxApplicationSeries,
+        Duration seriesRetention) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8085;
@@ -51,6 +58,31 @@ public record BridgeSettings(
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
     public static final Duration DEFAULT_REAUTHORIZE_INTERVAL = Duration.ofSeconds(60);
+    public static final String DEFAULT_OPS_HOST = "127.0.0.1";
+    public static final int DEFAULT_MAX_APPLICATION_SERIES = 100;
+    public static final Duration DEFAULT_SERIES_RETENTION = Duration.ofMinutes(5);
+
+    /**
+     * The operations listener: plain HTTP with {@code /metrics} and the detailed {@code /healthz} and {@code /readyz},
+     * apart from the public WebSocket port.
+     *
+     * @param host bind address, e.g. {@code 127.0.0.1} for a scraper on the same host
+     * @param port TCP port; 0 picks a free port (tests)
+     */
+    public record Ops(String host, int port) {
+
+        public Ops {
+            Objects.requireNonNull(host, "host");
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("ops port must be between 0 and 65535, was " + port);
+            }
+        }
+
+        /** The address as a user would write it, for messages. */
+        public String address() {
+            return host + ":" + port;
+        }
+    }
 
     /**
      * A PKCS12 (or JKS) key store holding the server's certificate and key.
@@ -81,6 +113,7 @@ public record BridgeSettings(
         Objects.requireNonNull(pongTimeout, "pongTimeout");
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(reauthorizeInterval, "reauthorizeInterval");
+        Objects.requireNonNull(seriesRetention, "seriesRetention");
         publicApplications = Set.copyOf(publicApplications);
         allowedOrigins = Set.copyOf(allowedOrigins);
         if (port < 0 || port > 65535) {
@@ -102,6 +135,12 @@ public record BridgeSettings(
         if (reauthorizeInterval.isNegative() || reauthorizeInterval.isZero()) {
             throw new IllegalArgumentException("reauthorizeInterval must be positive, was " + reauthorizeInterval);
         }
+        if (maxApplicationSeries < 0) {
+            throw new IllegalArgumentException("maxApplicationSeries must not be negative, was " + maxApplicationSeries);
+        }
+        if (seriesRetention.isNegative() || seriesRetention.isZero()) {
+            throw new IllegalArgumentException("seriesRetention must be positive, was " + seriesRetention);
+        }
     }
 
     /** Defaults for everything, listening on {@code host:port}. */
@@ -117,7 +156,7 @@ public record BridgeSettings(
         return new Builder(host, port).queue(queueCapacity, overflowPolicy).liveness(pingInterval, pongTimeout)
                 .shutdownGrace(shutdownGrace).maxMessageBytes(maxMessageBytes).publicApplications(publicApplications)
                 .allowedOrigins(allowedOrigins).reauthorizeInterval(reauthorizeInterval).tls(tls).identity(identity)
-                .cluster(cluster);
+                .cluster(cluster).ops(ops).applicationSeries(maxApplicationSeries, seriesRetention);
     }
 
     /** The address as a user would write it, for messages. */
@@ -145,6 +184,9 @@ public record BridgeSettings(
         private Tls tls;
         private IdentityProvider identity;
         private ClusterSettings cluster;
+        private Ops ops;
+        private int maxApplicationSeries = DEFAULT_MAX_APPLICATION_SERIES;
+        private Duration seriesRetention = DEFAULT_SERIES_RETENTION;
 
         private Builder(String host, int port) {
             this.host = host;
@@ -209,10 +251,23 @@ public record BridgeSettings(
             return this;
         }
 
+        /** The operations listener, or {@code null} for none. */
+        public Builder ops(Ops listener) {
+            this.ops = listener;
+            return this;
+        }
+
+        /** At most {@code max} applications with series of their own, kept {@code retention} after they are idle. */
+        public Builder applicationSeries(int max, Duration retention) {
+            this.maxApplicationSeries = max;
+            this.seriesRetention = retention;
+            return this;
+        }
+
         public BridgeSettings build() {
             return new BridgeSettings(host, port, queueCapacity, overflowPolicy, pingInterval, pongTimeout,
                     shutdownGrace, maxMessageBytes, publicApplications, allowedOrigins, reauthorizeInterval, tls,
-                    identity, cluster);
+                    identity, cluster, ops, maxApplicationSeries, seriesRetention);
         }
     }
 }

@@ -81,7 +81,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     /**
      * Binds and starts the server.
      *
-     * @param plainHttp answers requests that are not upgrades (health, metrics)
+     * @param plainHttp answers requests that are not upgrades (the bare probes of the public port)
      * @throws Exception if the server cannot start, e.g. the port is taken; the server is stopped again then
      */
     public synchronized void start(Handler plainHttp) throws Exception {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.Bridge;
+import io.wsbridge.bridge.Bridges;
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
@@ -15,6 +16,8 @@ import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import io.wsbridge.bridge.ws.TestClient;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -42,6 +45,7 @@ class PeerLinkTest {
 
     static Bridge bridge(String secret) {
         return Bridge.start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub"))
+                .ops(new BridgeSettings.Ops("127.0.0.1", 0))
                 .cluster(secret == null ? null : ClusterSettings.of(secret, "127.0.0.1")).build());
     }
 
@@ -85,7 +89,7 @@ class PeerLinkTest {
     }
 
     static double sample(Bridge bridge, String name, String labels) throws Exception {
-        String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.port() + "/metrics"))
+        String body = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + bridge.opsPort() + "/metrics"))
                 .build(), HttpResponse.BodyHandlers.ofString()).body();
         Matcher matcher = Pattern.compile("(?m)^" + Pattern.quote(name) + "(\\{[^}]*\\})? ([0-9.eE+-]+)$")
                 .matcher(body);
@@ -227,6 +231,42 @@ class PeerLinkTest {
             await().atMost(WAIT).until(() -> puller.cluster().notReadyReason() == null);
             assertThat(puller.cluster().linked(gone)).isFalse();
         }
+    }
+
+    @Test
+    void aDownPeerIsNamedOnTheOpsListenerOnlyThePublicPortSaysNotReady() throws Exception {
+        Bridge consumer = bridge(SECRET);
+        PeerAddress gone = address(consumer);
+        int port;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = free.getLocalPort();
+        }
+        BridgeSettings settings = BridgeSettings.builder("127.0.0.1", port).shutdownGrace(Duration.ZERO)
+                .ops(new BridgeSettings.Ops("127.0.0.1", 0))
+                .cluster(new ClusterSettings(SECRET, "127.0.0.1", Duration.ofSeconds(30), Duration.ofMillis(200)))
+                .build();
+        try (Bridges.Lease lease = Bridges.shared().acquire(settings)) {
+            Bridge puller = lease.bridge();
+            puller.peers(Set.of(gone));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(gone));
+            consumer.close();
+
+            await().atMost(WAIT).until(() -> get(puller.opsPort(), "/readyz").statusCode() == 503);
+            assertThat(get(puller.opsPort(), "/readyz").body())
+                    .startsWith("{\"status\":\"NOT_READY\",\"reason\":\"no link to peer " + gone + " (");
+            HttpResponse<String> bare = get(port, "/readyz");
+            assertThat(bare.statusCode()).isEqualTo(503);
+            assertThat(bare.body()).isEmpty();
+            assertThat(sample(puller, "wsbridge_peer_link", "peer=\"" + gone + "\"")).isZero();
+            HttpResponse<String> metrics = get(port, "/metrics");
+            assertThat(metrics.statusCode()).isEqualTo(404);
+            assertThat(metrics.body()).doesNotContain(gone.toString());
+        }
+    }
+
+    static HttpResponse<String> get(int port, String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
     }
 
     @Test

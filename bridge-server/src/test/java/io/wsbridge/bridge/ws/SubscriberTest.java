@@ -53,7 +53,8 @@ class SubscriberTest {
 
     static final class Host implements SubscriberHost {
         final BridgeSettings settings;
-        final BridgeMetrics metrics = new BridgeMetrics(() -> 0, () -> 0, () -> 0);
+        final BridgeMetrics metrics = new BridgeMetrics(() -> 0, () -> 0, () -> 0, BridgeMetrics.Routing.none(),
+                BridgeSettings.DEFAULT_MAX_APPLICATION_SERIES, BridgeSettings.DEFAULT_SERIES_RETENTION);
         final List<Subscriber> open = new ArrayList<>();
 
         Host(int capacity, OverflowPolicy policy) {
@@ -72,7 +73,7 @@ class SubscriberTest {
 
         @Override
         public BridgeMetrics.ApplicationMeters meters(String application) {
-            return metrics.application(application, app -> 0, app -> 0);
+            return metrics.application(application);
         }
 
         @Override

@@ -25,13 +25,15 @@ import org.apache.kafka.connect.errors.ConnectException;
  * {@code rest.advertised.host.name} must be an address the other workers can reach the bridge on.
  *
  * @param bindHost {@code wsbridge.websocket.host}, or {@code null} to keep the connector's {@code websocket.host}
+ * @param opsHost {@code wsbridge.ops.host}, or {@code null} to keep the connector's {@code ops.host}
  * @param advertisedHost {@code wsbridge.websocket.advertised.host}, else {@code rest.advertised.host.name}, else the
  *     REST listener's host
  * @param workerId this worker's id as Connect builds it: advertised REST host and port
  */
-public record WorkerSettings(String bindHost, String advertisedHost, String workerId) {
+public record WorkerSettings(String bindHost, String opsHost, String advertisedHost, String workerId) {
 
     public static final String HOST = "wsbridge.websocket.host";
+    public static final String OPS_HOST = "wsbridge.ops.host";
     public static final String ADVERTISED_HOST = "wsbridge.websocket.advertised.host";
     private static final Pattern LISTENER = Pattern.compile("^\\s*([A-Za-z][A-Za-z0-9+.-]*)://(\\[[^]]*]|[^:/,]*):(\\d+)");
     private static final int DEFAULT_REST_PORT = 8083;
@@ -57,7 +59,8 @@ public record WorkerSettings(String bindHost, String advertisedHost, String work
                 : parsed ? Integer.parseInt(listener.group(3)) : DEFAULT_REST_PORT;
         String advertised = text(workerProperties, ADVERTISED_HOST);
         String workerHost = restHost.indexOf(':') >= 0 ? "[" + restHost + "]" : restHost;
-        return new WorkerSettings(bindHost, advertised == null ? restHost : advertised, workerHost + ":" + port);
+        return new WorkerSettings(bindHost, text(workerProperties, OPS_HOST), advertised == null ? restHost : advertised,
+                workerHost + ":" + port);
     }
 
     /**
@@ -85,11 +88,17 @@ public record WorkerSettings(String bindHost, String advertisedHost, String work
                 + "and restart them, or remove " + WebSocketSinkConfig.CLUSTER_SECRET);
     }
 
-    /** The connector's bridge settings on this worker: its bind address and, in cluster mode, its advertised host. */
+    /**
+     * The connector's bridge settings on this worker: its bind addresses (WebSocket port, operations listener if the
+     * connector has one) and, in cluster mode, its advertised host.
+     */
     public BridgeSettings apply(BridgeSettings connectorSettings) {
         BridgeSettings.Builder builder = connectorSettings.toBuilder();
         if (bindHost != null) {
             builder.host(bindHost);
+        }
+        if (opsHost != null && connectorSettings.ops() != null) {
+            builder.ops(new BridgeSettings.Ops(opsHost, connectorSettings.ops().port()));
         }
         ClusterSettings cluster = connectorSettings.cluster();
         if (cluster != null) {

@@ -1,5 +1,6 @@
 package io.wsbridge.connect.config;
 
+import io.wsbridge.bridge.settings.BridgeSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -57,6 +58,16 @@ public final class ConnectorValidation {
                 addError(values, WebSocketSinkConfig.TLS_KEYSTORE_PASSWORD, null,
                         "a TLS key store needs its password: set " + WebSocketSinkConfig.TLS_KEYSTORE_PASSWORD);
             }
+        }
+
+        Optional<Long> opsPort = longValue(configs, WebSocketSinkConfig.OPS_PORT);
+        long wsPort = longValue(configs, WebSocketSinkConfig.WEBSOCKET_PORT)
+                .orElse((long) BridgeSettings.DEFAULT_PORT);
+        if (opsPort.isPresent() && opsPort.get() == wsPort) {
+            addError(values, WebSocketSinkConfig.OPS_PORT, String.valueOf(opsPort.get()),
+                    WebSocketSinkConfig.OPS_PORT + " (" + opsPort.get() + ") must differ from "
+                            + WebSocketSinkConfig.WEBSOCKET_PORT + ": the operations listener serves metrics that the "
+                            + "public WebSocket port must not; choose another port, or 0 to turn it off");
         }
 
         String secret = configs.get(WebSocketSinkConfig.CLUSTER_SECRET);

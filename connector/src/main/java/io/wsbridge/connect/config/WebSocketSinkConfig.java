@@ -34,6 +34,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     static final String GROUP_ACCESS = "Access";
     static final String GROUP_KEYCLOAK = "Keycloak";
     static final String GROUP_CLUSTER = "Cluster";
+    static final String GROUP_OPS = "Operations";
 
     public static final String WEBSOCKET_HOST = "websocket.host";
     public static final String WEBSOCKET_PORT = "websocket.port";
@@ -60,6 +61,10 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String TLS_KEYSTORE_TYPE = "websocket.tls.keystore.type";
     public static final String TLS_KEYSTORE_PASSWORD = "websocket.tls.keystore.password";
     public static final String TLS_KEY_PASSWORD = "websocket.tls.key.password";
+    public static final String OPS_HOST = "ops.host";
+    public static final String OPS_PORT = "ops.port";
+    public static final String OPS_MAX_APPLICATIONS = "ops.metrics.applications.max";
+    public static final String OPS_RETENTION = "ops.metrics.retention.ms";
     public static final String CLUSTER_SECRET = "cluster.secret";
     public static final int CLUSTER_SECRET_MIN_LENGTH = 16;
     /** The REST extension that cluster mode needs on every worker. */
@@ -78,6 +83,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
         access(def);
         keycloak(def);
         cluster(def);
+        ops(def);
         return def;
     }
 
@@ -227,6 +233,39 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 GROUP_CLUSTER, 1, Width.MEDIUM, "Cluster secret");
     }
 
+    private static void ops(ConfigDef def) {
+        int order = 0;
+        def.define(OPS_PORT, Type.INT, 0, Range.between(0, 65535), Importance.HIGH,
+                "TCP port of the operations listener: plain HTTP with /metrics (Prometheus text) and /healthz and "
+                        + "/readyz with details (why the bridge is not ready). 0, the default, turns it off, and "
+                        + "/metrics is then served nowhere. The WebSocket port answers /healthz and /readyz only as "
+                        + "bare status codes, for load balancers. Give each connector (each " + WEBSOCKET_PORT
+                        + ") its own " + OPS_PORT + ".",
+                GROUP_OPS, ++order, Width.SHORT, "Operations port");
+        def.define(OPS_HOST, Type.STRING, BridgeSettings.DEFAULT_OPS_HOST, new ConfigDef.NonEmptyString(),
+                Importance.MEDIUM, "Address the operations listener binds to. Its metrics name applications and "
+                        + "peers: keep it on loopback or a network only scrapers reach (e.g. 0.0.0.0 in a pod whose "
+                        + "network policy admits only Prometheus). In the worker properties, wsbridge.ops.host "
+                        + "overrides it for one worker.",
+                GROUP_OPS, ++order, Width.MEDIUM, "Operations bind address");
+        def.define(OPS_MAX_APPLICATIONS, Type.INT, BridgeSettings.DEFAULT_MAX_APPLICATION_SERIES,
+                Range.between(0, 100_000), Importance.LOW, "Applications that may have metric series of their own "
+                        + "(wsbridge_*{application=...}) at once. An application gets them with its first "
+                        + "subscriber; events of applications without them (no subscriber, or over this bound) are "
+                        + "counted in the series with an empty application label.",
+                GROUP_OPS, ++order, Width.SHORT, "Applications with series");
+        def.define(OPS_RETENTION, Type.LONG, BridgeSettings.DEFAULT_SERIES_RETENTION.toMillis(),
+                Range.between(1_000, 86_400_000), Importance.LOW, "How long an application's series stay after its "
+                        + "last subscriber left. They are removed within this plus a fifth of it (at most 20 s more).",
+                GROUP_OPS, ++order, Width.SHORT, "Series retention (ms)");
+    }
+
+    /** The operations listener, or {@code null} when {@link #OPS_PORT} is 0. */
+    public BridgeSettings.Ops ops() {
+        int port = getInt(OPS_PORT);
+        return port == 0 ? null : new BridgeSettings.Ops(getString(OPS_HOST).trim(), port);
+    }
+
     /** The cluster secret, or {@code null} when cluster mode is off. */
     public String clusterSecret() {
         Password secret = getPassword(CLUSTER_SECRET);
@@ -312,6 +351,8 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 .tls(tls())
                 .identity(identityProvider())
                 .cluster(clusterSecret() == null ? null : ClusterSettings.of(clusterSecret(), null))
+                .ops(ops())
+                .applicationSeries(getInt(OPS_MAX_APPLICATIONS), Duration.ofMillis(getLong(OPS_RETENTION)))
                 .build();
     }
 

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ClusterWatcherTest {
 
     static final String SECRET = "cluster-secret-for-tests";
-    static final WorkerSettings WORKER_2 = new WorkerSettings("127.0.0.2", "127.0.0.2", "127.0.0.2:8083");
+    static final WorkerSettings WORKER_2 = new WorkerSettings("127.0.0.2", null, "127.0.0.2", "127.0.0.2:8083");
 
     /** Connect's cluster state as a test sets it. */
     static final class State implements ConnectClusterState {

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class WorkerRegistryTest {
 
-    static final WorkerSettings WORKER = new WorkerSettings(null, "10.0.0.2", "10.0.0.2:8083");
+    static final WorkerSettings WORKER = new WorkerSettings(null, null, "10.0.0.2", "10.0.0.2:8083");
 
     @AfterEach
     void reset() {

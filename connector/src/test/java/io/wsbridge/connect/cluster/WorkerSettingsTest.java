@@ -51,8 +51,21 @@ class WorkerSettingsTest {
     }
 
     @Test
+    void wsbridgeOpsHostMovesTheConnectorsOperationsListenerOnThisWorkerOnly() {
+        WorkerSettings worker = WorkerSettings.from(Map.of("listeners", "http://127.0.0.2:8083",
+                "wsbridge.ops.host", "127.0.0.2"));
+        BridgeSettings withOps = BridgeSettings.builder("0.0.0.0", 8085)
+                .ops(new BridgeSettings.Ops("127.0.0.1", 8086)).build();
+
+        assertThat(worker.opsHost()).isEqualTo("127.0.0.2");
+        assertThat(worker.apply(withOps).ops()).isEqualTo(new BridgeSettings.Ops("127.0.0.2", 8086));
+        assertThat(worker.apply(BridgeSettings.defaults("0.0.0.0", 8085)).ops())
+                .as("a connector without ops.port gets no listener").isNull();
+    }
+
+    @Test
     void aWorkerRecognisesItselfAmongTheTaskWorkers() {
-        WorkerSettings worker = new WorkerSettings(null, "10.0.0.2", "10.0.0.2:8083");
+        WorkerSettings worker = new WorkerSettings(null, null, "10.0.0.2", "10.0.0.2:8083");
 
         assertThat(worker.isSelf("10.0.0.2:8083")).isTrue();
         assertThat(worker.isSelf("10.0.0.3:8083")).isFalse();
@@ -61,7 +74,7 @@ class WorkerSettingsTest {
 
     @Test
     void theWorkersBindAndAdvertisedHostApplyToTheConnectorsBridge() {
-        WorkerSettings worker = new WorkerSettings("127.0.0.2", "127.0.0.2", "127.0.0.2:8083");
+        WorkerSettings worker = new WorkerSettings("127.0.0.2", null, "127.0.0.2", "127.0.0.2:8083");
         BridgeSettings connector = BridgeSettings.builder("0.0.0.0", 8085)
                 .cluster(ClusterSettings.of("a-long-enough-secret", null)).build();
 
@@ -114,7 +127,7 @@ class WorkerSettingsTest {
         await().atMost(Duration.ofSeconds(5)).until(() -> task.getState() == Thread.State.TIMED_WAITING);
         await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(1)).until(() -> !started.isDone());
 
-        WorkerRegistry.install(new WorkerSettings("127.0.0.5", "bridge-5.internal", "127.0.0.5:8083"));
+        WorkerRegistry.install(new WorkerSettings("127.0.0.5", null, "bridge-5.internal", "127.0.0.5:8083"));
 
         await().atMost(Duration.ofSeconds(5)).until(started::isDone);
         BridgeSettings settings = started.join();
@@ -138,7 +151,7 @@ class WorkerSettingsTest {
 
     @Test
     void tasksUseTheWorkerSettingsOnceInstalled() {
-        WorkerRegistry.install(new WorkerSettings("127.0.0.5", "127.0.0.5", "127.0.0.5:8083"));
+        WorkerRegistry.install(new WorkerSettings("127.0.0.5", null, "127.0.0.5", "127.0.0.5:8083"));
 
         assertThat(WorkerSettings.forTask(BridgeSettings.defaults("0.0.0.0", 8085), Duration.ZERO).host())
                 .isEqualTo("127.0.0.5");

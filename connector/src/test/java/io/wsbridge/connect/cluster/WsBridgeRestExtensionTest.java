@@ -48,7 +48,7 @@ class WsBridgeRestExtensionTest {
         state.configs.put("ws", config);
         WsBridgeRestExtension extension = new WsBridgeRestExtension();
         extension.configure(Map.of("listeners", "http://127.0.0.1:8083", "wsbridge.websocket.host", "127.0.0.1"));
-        assertThat(WorkerRegistry.current()).hasValue(new WorkerSettings("127.0.0.1", "127.0.0.1",
+        assertThat(WorkerRegistry.current()).hasValue(new WorkerSettings("127.0.0.1", null, "127.0.0.1",
                 "127.0.0.1:8083"));
 
         long started = System.nanoTime();

@@ -35,14 +35,26 @@ class WebSocketSinkConfigTest {
                 Map.entry("websocket.allowed.origins", "https://app.example"),
                 Map.entry("auth.reauthorize.interval.ms", "5000"),
                 Map.entry("websocket.tls.keystore.location", "/etc/ws.p12"),
-                Map.entry("websocket.tls.keystore.password", "store-pass"))).bridgeSettings();
+                Map.entry("websocket.tls.keystore.password", "store-pass"),
+                Map.entry("ops.host", "0.0.0.0"),
+                Map.entry("ops.port", "9001"),
+                Map.entry("ops.metrics.applications.max", "7"),
+                Map.entry("ops.metrics.retention.ms", "2000"))).bridgeSettings();
 
         assertThat(settings).isEqualTo(BridgeSettings.builder("127.0.0.1", 9000).queue(10, OverflowPolicy.DROP_OLDEST)
                 .liveness(Duration.ofSeconds(1), Duration.ofSeconds(3)).shutdownGrace(Duration.ZERO)
                 .maxMessageBytes(4096).publicApplications(Set.of("a", "b"))
                 .allowedOrigins(Set.of("https://app.example")).reauthorizeInterval(Duration.ofSeconds(5))
                 .tls(new BridgeSettings.Tls(java.nio.file.Path.of("/etc/ws.p12"), "PKCS12", "store-pass", null))
+                .ops(new BridgeSettings.Ops("0.0.0.0", 9001)).applicationSeries(7, Duration.ofSeconds(2))
                 .build());
+    }
+
+    @Test
+    void theOperationsListenerIsOffByDefaultAndOnLoopbackWhenTurnedOn() {
+        assertThat(new WebSocketSinkConfig(Map.of()).bridgeSettings().ops()).isNull();
+        assertThat(new WebSocketSinkConfig(Map.of("ops.port", "8086")).bridgeSettings().ops())
+                .isEqualTo(new BridgeSettings.Ops("127.0.0.1", 8086));
     }
 
     @Test

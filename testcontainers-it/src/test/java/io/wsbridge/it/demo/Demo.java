@@ -41,6 +41,7 @@ public final class Demo {
     static final String PUBLIC_APP = "drogue-public-temperature";
     static final String PRIVATE_APP = "acme-private";
     static final int PORT = Integer.getInteger("demo.port", 8085);
+    static final int OPS_PORT = Integer.getInteger("demo.ops.port", 8086);
     static final int KEYCLOAK_PORT = Integer.getInteger("demo.keycloak.port", 8180);
 
     private Demo() {
@@ -55,6 +56,7 @@ public final class Demo {
             }
         }
         requireFreePort(PORT, "DEMO_PORT");
+        requireFreePort(OPS_PORT, "DEMO_OPS_PORT");
         if (withKeycloak) {
             requireFreePort(KEYCLOAK_PORT, "DEMO_KEYCLOAK_PORT");
         }
@@ -138,7 +140,8 @@ public final class Demo {
         } else {
             System.out.print(keycloakInstructions);
         }
-        System.out.println(" Metrics, health:   curl " + url.replace("ws:", "http:") + "/metrics  /readyz");
+        System.out.println(" Metrics, health:   curl http://127.0.0.1:" + OPS_PORT + "/metrics   (and /readyz, /healthz;"
+                + " on the WebSocket port they answer bare status codes)");
         System.out.println(" Kafka:             " + kafka.bootstrapServers() + "   Connect REST: " + worker.restUrl());
         System.out.println(" Logs:              " + kafka.logFile() + "\n                    " + worker.logFile());
         if (keycloak != null) {
@@ -197,6 +200,8 @@ public final class Demo {
         config.put("name", (String) body.get("name"));
         config.put("websocket.host", "127.0.0.1");
         config.put("websocket.port", String.valueOf(PORT));
+        config.put("ops.host", "127.0.0.1");
+        config.put("ops.port", String.valueOf(OPS_PORT));
         config.put("consumer.override.auto.offset.reset", "latest");
         return config;
     }
@@ -213,6 +218,8 @@ public final class Demo {
         config.put("keycloak.url", keycloak.url());
         config.put("websocket.host", "127.0.0.1");
         config.put("websocket.port", String.valueOf(PORT));
+        config.put("ops.host", "127.0.0.1");
+        config.put("ops.port", String.valueOf(OPS_PORT));
         config.put("consumer.override.auto.offset.reset", "latest");
         return config;
     }

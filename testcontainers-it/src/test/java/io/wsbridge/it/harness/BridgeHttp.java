@@ -16,13 +16,14 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The plain HTTP endpoints on a bridge's WebSocket port, as a Prometheus scraper and a Kubernetes probe see them:
- * {@code /metrics}, {@code /healthz}, {@code /readyz}.
+ * The plain HTTP endpoints of a bridge, as a Prometheus scraper and a Kubernetes probe see them: on its operations
+ * listener ({@code ops.port}) {@code /metrics} and the detailed {@code /healthz} and {@code /readyz}; on its public
+ * WebSocket port the bare probes only.
  *
  * <pre>{@code
- * BridgeHttp http = new BridgeHttp(URI.create("http://127.0.0.1:" + port));
- * assertThat(http.get("/readyz").status()).isEqualTo(200);
- * assertThat(http.metrics().value("wsbridge_events_in_total", "application", "my-app")).isEqualTo(3.0);
+ * BridgeHttp ops = new BridgeHttp(URI.create("http://127.0.0.1:" + opsPort));
+ * assertThat(ops.get("/readyz").status()).isEqualTo(200);
+ * assertThat(ops.metrics().value("wsbridge_events_in_total", "application", "my-app")).isEqualTo(3.0);
  * }</pre>
  */
 public final class BridgeHttp {

@@ -117,6 +117,20 @@ public final class RawWsClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends {@code rawRequest} as it is and reads the whole response, head and body, as text, until the server closes
+     * the connection: send {@code Connection: close}.
+     */
+    public static String exchange(String host, int port, String rawRequest) {
+        try (Socket socket = open(host, port, 0)) {
+            socket.getOutputStream().write(rawRequest.getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException("request to " + host + ":" + port + " failed", e);
+        }
+    }
+
     /** A request for an upgrade of {@code pathAndQuery} with the usual headers and {@code extraHeaderLines}, raw. */
     public static String upgradeRequest(String host, int port, String pathAndQuery, String extraHeaderLines) {
         return "GET " + pathAndQuery + " HTTP/1.1\r\n"

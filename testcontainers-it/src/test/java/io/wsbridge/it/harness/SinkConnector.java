@@ -49,29 +49,34 @@ public final class SinkConnector implements AutoCloseable {
     private final Stack stack;
     private final String name;
     private final int port;
+    private final int opsPort;
     private final Map<String, String> config;
 
-    private SinkConnector(Stack stack, String name, int port, Map<String, String> config) {
+    private SinkConnector(Stack stack, String name, Map<String, String> config) {
         this.stack = stack;
         this.name = name;
-        this.port = port;
+        this.port = Integer.parseInt(config.get("websocket.port"));
+        this.opsPort = Integer.parseInt(config.getOrDefault("ops.port", "0"));
         this.config = config;
     }
 
     /**
-     * The shipped connector config, on 127.0.0.1 and a free port, with {@code overrides} applied (a
-     * {@code websocket.port} among them wins over the free port; {@code topics} replaces the shipped
-     * {@code topics.regex}, which Connect does not accept next to it). Not created yet: see {@link #create()}.
+     * The shipped connector config, on 127.0.0.1 and a free port, its operations listener on another, with
+     * {@code overrides} applied (a {@code websocket.port} or {@code ops.port} among them wins over the free port;
+     * {@code topics} replaces the shipped {@code topics.regex}, which Connect does not accept next to it). Not created
+     * yet: see {@link #create()}.
      */
     public static SinkConnector shipped(Stack stack, String name, Map<String, String> overrides) {
         Map<String, String> config = shippedConfig();
         config.put("websocket.host", KafkaBroker.HOST);
         config.put("websocket.port", Integer.toString(FreePorts.on(KafkaBroker.HOST)));
+        config.put("ops.host", KafkaBroker.HOST);
+        config.put("ops.port", Integer.toString(FreePorts.on(KafkaBroker.HOST)));
         if (overrides.containsKey("topics")) {
             config.remove("topics.regex");
         }
         config.putAll(overrides);
-        return new SinkConnector(stack, name, Integer.parseInt(config.get("websocket.port")), config);
+        return new SinkConnector(stack, name, config);
     }
 
     /**
@@ -199,17 +204,29 @@ public final class SinkConnector implements AutoCloseable {
         stack.events().send(new ProducerRecord<>(topic, partition, record.key(), record.value(), record.headers()));
     }
 
-    /**
-     * The value of a metric of the bridge's {@code /metrics}, summed over the series whose labels include
-     * {@code labels} ({@code name, value, ...}); 0 if there is none.
-     */
-    public double metric(String metric, String... labels) {
-        return http().metrics().value(metric, labels);
+    public int opsPort() {
+        return opsPort;
     }
 
-    /** The plain HTTP endpoints ({@code /metrics}, probes) of the connector's WebSocket port. */
+    /**
+     * The value of a metric of the bridge's {@code /metrics} (on its operations listener), summed over the series
+     * whose labels include {@code labels} ({@code name, value, ...}); 0 if there is none.
+     */
+    public double metric(String metric, String... labels) {
+        return ops().metrics().value(metric, labels);
+    }
+
+    /** The plain HTTP of the connector's public WebSocket port: the bare probes a load balancer sees. */
     public BridgeHttp http() {
         return new BridgeHttp(URI.create("http://" + KafkaBroker.HOST + ":" + port));
+    }
+
+    /** The connector's operations listener: {@code /metrics} and the detailed probes. */
+    public BridgeHttp ops() {
+        if (opsPort == 0) {
+            throw new IllegalStateException("connector " + name + " has no operations listener (ops.port=0)");
+        }
+        return new BridgeHttp(URI.create("http://" + KafkaBroker.HOST + ":" + opsPort));
     }
 
     /**
