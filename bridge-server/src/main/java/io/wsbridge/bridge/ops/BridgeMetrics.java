@@ -19,10 +19,11 @@ public final class BridgeMetrics {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, ApplicationMeters> applications = new ConcurrentHashMap<>();
-    private final Map<Integer, Counter> refusals = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> closes = new ConcurrentHashMap<>();
     private final Map<String, PeerMeters> peers = new ConcurrentHashMap<>();
     private final Map<String, Gauge> links = new ConcurrentHashMap<>();
+    private final Counter handshakeTimeouts;
 
     /** The meters of one application. */
     public record ApplicationMeters(Counter eventsIn, Counter eventsOut, Counter dropped, Counter slowConsumerCloses,
@@ -51,6 +52,9 @@ public final class BridgeMetrics {
                 .baseUnit("events").register(registry);
         Gauge.builder("wsbridge.queue.depth.max", maxQueued).description("Events queued for the slowest subscriber")
                 .baseUnit("events").register(registry);
+        handshakeTimeouts = Counter.builder("wsbridge.handshake.timeouts")
+                .description("Connections cut because their request head was not complete in time")
+                .register(registry);
     }
 
     /** The meters of an application, created with gauges of its subscribers and groups on first use. */
@@ -131,9 +135,19 @@ public final class BridgeMetrics {
 
     /** Counts an upgrade refused with the status, e.g. 401, tagged with a fixed word for the reason. */
     public void refused(int status) {
-        refusals.computeIfAbsent(status, s -> Counter.builder("wsbridge.upgrades.refused")
-                .tag("status", String.valueOf(s)).tag("reason", reason(s))
+        refused(status, reason(status));
+    }
+
+    /** Counts an upgrade refused with the status and a reason word of the caller's, e.g. 503 too_many_connections. */
+    public void refused(int status, String reason) {
+        refusals.computeIfAbsent(status + " " + reason, key -> Counter.builder("wsbridge.upgrades.refused")
+                .tag("status", String.valueOf(status)).tag("reason", reason)
                 .description("Upgrades refused, by HTTP status").register(registry)).increment();
+    }
+
+    /** Counts a connection cut because its request head did not arrive within the handshake timeout. */
+    public void handshakeTimedOut() {
+        handshakeTimeouts.increment();
     }
 
     /** Counts a connection closed by the server with the close code. */

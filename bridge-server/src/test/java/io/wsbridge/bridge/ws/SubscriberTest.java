@@ -53,6 +53,7 @@ class SubscriberTest {
         final BridgeSettings settings;
         final BridgeMetrics metrics = new BridgeMetrics(() -> 0, () -> 0, () -> 0);
         final List<Subscriber> open = new ArrayList<>();
+        final MessageBudget messageBudget = new MessageBudget(() -> Long.MAX_VALUE);
 
         Host(int capacity, OverflowPolicy policy) {
             settings = BridgeSettings.builder("127.0.0.1", 0).queue(capacity, policy).build();
@@ -85,6 +86,11 @@ class SubscriberTest {
 
         @Override
         public void message(Subscriber subscriber, String text) {
+        }
+
+        @Override
+        public MessageBudget messageBudget() {
+            return messageBudget;
         }
 
         @Override
