@@ -145,6 +145,12 @@ public final class BridgeMetrics {
                 .description("Upgrades refused, by HTTP status").register(registry)).increment();
     }
 
+    /** Registers the gauge {@code wsbridge_unfinished_messages_bytes}: bytes held by clients' unfinished messages. */
+    public void unfinishedMessages(Supplier<Number> bytes) {
+        Gauge.builder("wsbridge.unfinished.messages", bytes).baseUnit("bytes")
+                .description("Bytes held by the unfinished (fragmented) messages of all clients").register(registry);
+    }
+
     /** Counts a connection cut because its request head did not arrive within the handshake timeout. */
     public void handshakeTimedOut() {
         handshakeTimeouts.increment();

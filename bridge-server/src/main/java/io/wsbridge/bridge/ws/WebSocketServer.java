@@ -73,6 +73,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         this.metrics = metrics;
         this.meters = meters;
         this.access = new SessionAccess(() -> this.policy, () -> subscribers);
+        metrics.unfinishedMessages(messageBudget::used);
     }
 
     /** Upgrades under {@code pathSpec} (e.g. {@code /_wsbridge/*}) go to {@code negotiator}; call before start. */
