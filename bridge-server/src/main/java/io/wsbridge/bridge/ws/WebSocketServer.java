@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * The embedded Jetty WebSocket server: its lifecycle (listener, TLS), the registry of open subscribers (kept in the
  * {@link Router}), and their liveness (pings). Upgrades go to the {@link UpgradeNegotiator}, upgrades under other
  * mounted paths to their own negotiators (the cluster's peer links), plain HTTP requests to the handler given to
- * {@link #start}. What a session may read over time is {@link SessionAccess}'s job.
+ * {@link #start}. What a session may read over time is {@link SessionAccess}'s job. What clients may take is bounded:
+ * WebSocket connections in all and per address ({@link ConnectionLimits}), the time to send a request head
+ * ({@link HandshakeDeadlines}), and the bytes of unfinished client messages ({@link MessageBudget}).
  */
 public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
