@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * so a client that sends its upgrade request a byte at a time (slow loris) could hold a connection for ever; here a
  * client has the timeout, from opening its connection (TLS handshake included) and again after each answer on a
  * kept-alive connection, to send a complete request line and headers. A connection that became a WebSocket is no
- * longer an HTTP connection and no longer watched.
+ * longer an HTTP connection and no longer watched. A cut is counted unless the connection was only idle after an
+ * answer (a kept-alive connection that sent nothing more): that is an idle timeout, not a slow client.
  *
  * <p>Listens to the HTTP/1.1 connections (add it to their connection factory: it sees each open, and each close,
  * upgrades included), and is told by {@link #handler} when a request head is complete and when its answer is done.
@@ -59,7 +60,7 @@ final class HandshakeDeadlines implements Connection.Listener {
 
     @Override
     public void onOpened(Connection connection) {
-        arm(connection);
+        arm(connection, false);
     }
 
     @Override
@@ -75,12 +76,12 @@ final class HandshakeDeadlines implements Connection.Listener {
     private void awaitNextRequest(Connection connection) {
         // Still this HTTP connection's turn: not closed, not being upgraded (the upgrade closes it right after).
         if (connection.getEndPoint().isOpen() && connection.getEndPoint().getConnection() == connection) {
-            arm(connection);
+            arm(connection, true);
         }
     }
 
-    private void arm(Connection connection) {
-        Deadline deadline = new Deadline(connection, timeout.get());
+    private void arm(Connection connection, boolean afterAnswer) {
+        Deadline deadline = new Deadline(connection, timeout.get(), afterAnswer);
         Deadline previous = deadlines.put(connection, deadline);
         if (previous != null) {
             previous.cancel();
@@ -102,11 +103,15 @@ final class HandshakeDeadlines implements Connection.Listener {
 
         private final Connection connection;
         private final Duration after;
+        private final boolean afterAnswer;
+        private final long bytesIn;
         private volatile Scheduler.Task task;
 
-        Deadline(Connection connection, Duration after) {
+        Deadline(Connection connection, Duration after, boolean afterAnswer) {
             this.connection = connection;
             this.after = after;
+            this.afterAnswer = afterAnswer;
+            this.bytesIn = connection.getBytesIn();
         }
 
         void start() {
@@ -125,9 +130,14 @@ final class HandshakeDeadlines implements Connection.Listener {
             if (!deadlines.remove(connection, this)) {
                 return; // the request arrived, or the connection closed, just now
             }
-            timedOut.run();
-            log.debug("Cutting {}: no complete request head within {} ms", connection.getEndPoint()
-                    .getRemoteSocketAddress(), after.toMillis());
+            if (afterAnswer && connection.getBytesIn() == bytesIn) {
+                log.debug("Closing {}: idle for {} ms after an answer", connection.getEndPoint()
+                        .getRemoteSocketAddress(), after.toMillis());
+            } else {
+                timedOut.run();
+                log.debug("Cutting {}: no complete request head within {} ms", connection.getEndPoint()
+                        .getRemoteSocketAddress(), after.toMillis());
+            }
             connection.getEndPoint().close(new TimeoutException(
                     "no complete request head within " + after.toMillis() + " ms"));
         }

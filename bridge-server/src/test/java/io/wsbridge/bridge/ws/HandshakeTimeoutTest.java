@@ -110,6 +110,26 @@ class HandshakeTimeoutTest {
             assertThat((System.nanoTime() - start) / 1_000_000).as("ms until the idle kept-alive connection is cut")
                     .isLessThan(TIMEOUT.toMillis() * 2 + 500);
         }
+        assertThat(timeouts()).as("an idle kept-alive connection is closed, not counted as a slow client").isZero();
+    }
+
+    @Test
+    void anUnfinishedSecondRequestOnAKeptAliveConnectionIsCutAndCounted() throws Exception {
+        start();
+        try (Socket socket = new Socket("127.0.0.1", bridge.port())) {
+            socket.setSoTimeout((int) WAIT.toMillis());
+            OutputStream out = socket.getOutputStream();
+            InputStream in = socket.getInputStream();
+            out.write("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(new String(in.readNBytes(12), StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
+            out.write("GET /metrics HTTP/1.1\r\nHo".getBytes(StandardCharsets.US_ASCII)); // and no more
+            long start = System.nanoTime();
+            while (readOrEnd(in) >= 0) {
+                // the rest of the first answer, then the end
+            }
+            assertThat((System.nanoTime() - start) / 1_000_000).as("ms until the cut")
+                    .isLessThan(TIMEOUT.toMillis() * 2 + 500);
+        }
         assertThat(timeouts()).isEqualTo(1);
     }
 
