@@ -17,6 +17,12 @@ import io.wsbridge.it.harness.Stack;
 import io.wsbridge.it.harness.StackExtension;
 import io.wsbridge.it.harness.TcpConnections;
 import io.wsbridge.it.harness.WsClient;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,7 +35,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,39 +59,61 @@ class BadClientsIT {
     private static final Logger LOG = LoggerFactory.getLogger(BadClientsIT.class);
     private static final String APP = "bad-clients";
     private static final String PING_APP = "bad-clients-pings";
+    private static final String LIMITS_APP = "bad-clients-limits";
     private static final String HOST = KafkaBroker.HOST;
     private static final int MAX_MESSAGE_BYTES = 1024;
     private static final int QUEUE_SIZE = 64;
     private static final Duration WAIT = Duration.ofSeconds(60);
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(15);
+    private static final int MAX_CONNECTIONS = 6;
+    private static final int MAX_CONNECTIONS_PER_ADDRESS = 3;
+    private static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration UNFINISHED_TIMEOUT = Duration.ofSeconds(4);
+    private static final int UNFINISHED_BUDGET = 2048;
 
     private static SinkConnector sink;
     /** Pings every 300 ms and gives up on a client after 1.5 s of silence. */
     private static SinkConnector pinging;
+    /** Few connections, short handshake and unfinished-message timeouts, a small budget for unfinished messages. */
+    private static SinkConnector limited;
 
     @BeforeAll
     static void startConnectors(Stack stack) {
         SinkConnector.createTopicIfAbsent(stack.kafka(), topic(APP), 1);
         SinkConnector.createTopicIfAbsent(stack.kafka(), topic(PING_APP), 1);
+        SinkConnector.createTopicIfAbsent(stack.kafka(), topic(LIMITS_APP), 1);
         sink = SinkConnector.shipped(stack, "bad-clients-it", Map.of(
                 "topics", topic(APP),
                 "auth.public.applications", APP,
                 "websocket.max.message.bytes", Integer.toString(MAX_MESSAGE_BYTES),
-                "websocket.subscriber.queue.size", Integer.toString(QUEUE_SIZE)));
+                "websocket.subscriber.queue.size", Integer.toString(QUEUE_SIZE),
+                // a thousand connections from four addresses below
+                "websocket.max.connections.per.address", "1000"));
         pinging = SinkConnector.shipped(stack, "bad-clients-pings-it", Map.of(
                 "topics", topic(PING_APP),
                 "auth.public.applications", PING_APP,
                 "websocket.ping.interval.ms", "300",
                 "websocket.pong.timeout.ms", "1500"));
+        limited = SinkConnector.shipped(stack, "bad-clients-limits-it", Map.of(
+                "topics", topic(LIMITS_APP),
+                "auth.public.applications", LIMITS_APP,
+                "websocket.max.message.bytes", Integer.toString(MAX_MESSAGE_BYTES),
+                "websocket.max.connections", Integer.toString(MAX_CONNECTIONS),
+                "websocket.max.connections.per.address", Integer.toString(MAX_CONNECTIONS_PER_ADDRESS),
+                "websocket.handshake.timeout.ms", Long.toString(HANDSHAKE_TIMEOUT.toMillis()),
+                "websocket.unfinished.message.timeout.ms", Long.toString(UNFINISHED_TIMEOUT.toMillis()),
+                "websocket.max.unfinished.message.bytes", Integer.toString(UNFINISHED_BUDGET)));
         sink.create();
         pinging.create();
+        limited.create();
         sink.awaitRunning().awaitFlowing(APP, topic(APP), 1);
         pinging.awaitRunning().awaitFlowing(PING_APP, topic(PING_APP), 1);
+        limited.awaitRunning().awaitFlowing(LIMITS_APP, topic(LIMITS_APP), 1);
     }
 
     @AfterAll
     static void deleteConnectors() {
-        for (SinkConnector connector : new SinkConnector[] {sink, pinging}) {
+        for (SinkConnector connector : new SinkConnector[] {sink, pinging, limited}) {
             if (connector != null) {
                 connector.close();
             }
@@ -380,6 +411,149 @@ class BadClientsIT {
         assertRunning(stack, sink);
     }
 
+    /**
+     * Over {@code websocket.max.connections.per.address} (3, counted for each client address apart: the clients bind
+     * to 127.0.0.2, .3 and .4) and over {@code websocket.max.connections} (6), an upgrade answers 503 with
+     * {@code Retry-After} and the connection ends, before its credentials are looked at (bad ones would be 401);
+     * each refusal is counted with its reason, and a connection that closes gives its slot back.
+     */
+    @Test
+    void upgradesOverTheConnectionLimitsAre503WithRetryAfterAndClosingFreesTheirSlots(Stack stack) {
+        List<RawWsClient> open = new ArrayList<>();
+        try {
+            // awaitSlot: connections of the other tests may still be ending
+            for (int i = 0; i < MAX_CONNECTIONS_PER_ADDRESS; i++) {
+                open.add(awaitSlot("127.0.0.2"));
+            }
+            assertRefusedWhenBusy("127.0.0.2", "too_many_from_address",
+                    "too many connections from your address: try again later");
+            for (int i = 0; i < MAX_CONNECTIONS - MAX_CONNECTIONS_PER_ADDRESS; i++) {
+                open.add(awaitSlot("127.0.0.3"));
+            }
+            assertRefusedWhenBusy("127.0.0.4", "too_many_connections", "too many connections: try again later");
+
+            limited.awaitSubscribers(LIMITS_APP, MAX_CONNECTIONS);
+            List<Events.CloudEvent> sent = sendEvents(stack, LIMITS_APP, 1);
+            for (RawWsClient client : open) {
+                assertThat(receiveText(client)).as("what an admitted client receives").contains(sent.get(0).id());
+            }
+
+            open.remove(0).close(); // a client of 127.0.0.2 goes away (FIN, no close frame)
+            open.add(awaitSlot("127.0.0.2"));
+            assertRefusedWhenBusy("127.0.0.4", "too_many_connections", "too many connections: try again later");
+            open.remove(open.size() - 2).reset(); // a client of 127.0.0.3 crashes (RST)
+            open.add(awaitSlot("127.0.0.4"));
+            assertRefusedWhenBusy("127.0.0.3", "too_many_connections", "too many connections: try again later");
+        } finally {
+            open.forEach(RawWsClient::close);
+        }
+        limited.awaitSubscribers(LIMITS_APP, 0);
+        List<RawWsClient> again = new ArrayList<>();
+        try {
+            for (int i = 0; i < MAX_CONNECTIONS_PER_ADDRESS; i++) {
+                again.add(awaitSlot("127.0.0.2"));
+            }
+            assertThat(again).as("every slot of 127.0.0.2 back").hasSize(MAX_CONNECTIONS_PER_ADDRESS);
+        } finally {
+            again.forEach(RawWsClient::close);
+        }
+        assertRunning(stack, limited);
+    }
+
+    /**
+     * A client that sends its upgrade request a byte every 100 ms (each within Jetty's idle timeout, the whole would
+     * take 15 s) is cut without an answer once {@code websocket.handshake.timeout.ms} (3 s) has passed, and counted.
+     */
+    @Test
+    void anUpgradeRequestSentAByteAtATimeIsCutAfterTheHandshakeTimeout(Stack stack) throws Exception {
+        int port = limited.port();
+        double cutBefore = limited.metric("wsbridge_handshake_timeouts_total");
+        byte[] request = RawWsClient.upgradeRequest(HOST, port, "/" + LIMITS_APP, "")
+                .getBytes(StandardCharsets.ISO_8859_1);
+        AtomicInteger written = new AtomicInteger();
+        ScheduledExecutorService dribbler = Executors.newSingleThreadScheduledExecutor();
+        try (Socket socket = RawWsClient.open(null, HOST, port, 0)) {
+            socket.setSoTimeout((int) WAIT.toMillis());
+            OutputStream out = socket.getOutputStream();
+            long start = System.nanoTime();
+            dribbler.scheduleAtFixedRate(() -> {
+                int next = written.get();
+                if (next < request.length - 1) {
+                    try {
+                        out.write(request[next]);
+                        out.flush();
+                        written.incrementAndGet();
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e); // cut: no more bytes
+                    }
+                }
+            }, 0, 100, TimeUnit.MILLISECONDS);
+            int read = readOrEnd(socket.getInputStream());
+            long elapsed = (System.nanoTime() - start) / 1_000_000;
+            assertThat(read).as("what the slow client reads: the end of the stream, no answer").isEqualTo(-1);
+            assertThat(elapsed).as("ms until the cut").isBetween(HANDSHAKE_TIMEOUT.toMillis(),
+                    HANDSHAKE_TIMEOUT.toMillis() + 3_000);
+            assertThat(written.get()).as("bytes of the %d-byte request sent", request.length)
+                    .isLessThan(request.length - 1);
+        } finally {
+            dribbler.shutdownNow();
+        }
+        await("the cut counted").atMost(WAIT).pollInterval(Duration.ofMillis(200))
+                .until(() -> limited.metric("wsbridge_handshake_timeouts_total") == cutBefore + 1);
+        try (RawWsClient fine = RawWsClient.connect(HOST, port, "/" + LIMITS_APP)) {
+            assertThat(fine.handshake().status()).as("an upgrade sent at once").isEqualTo(101);
+        }
+        assertRunning(stack, limited);
+    }
+
+    @Test
+    void aFragmentedMessageLeftUnfinishedIsClosedWith1008AfterItsTimeout(Stack stack) {
+        double before = limited.metric("wsbridge_closes_total", "code", "1008");
+        try (RawWsClient raw = RawWsClient.connect(HOST, limited.port(), "/" + LIMITS_APP)) {
+            long start = System.nanoTime();
+            raw.sendFrame(RawWsClient.TEXT, bytes("{\"RefreshAccessToken\":\""), true); // no FIN
+            RawWsClient.Close close = raw.awaitClose(WAIT);
+            long elapsed = (System.nanoTime() - start) / 1_000_000;
+            assertThat(close).isEqualTo(new RawWsClient.Close(1008, "message not finished within "
+                    + UNFINISHED_TIMEOUT.toMillis() + " ms"));
+            assertThat(elapsed).as("ms until the close").isBetween(UNFINISHED_TIMEOUT.toMillis(),
+                    UNFINISHED_TIMEOUT.toMillis() + 3_000);
+        }
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(200))
+                .until(() -> limited.metric("wsbridge_closes_total", "code", "1008") == before + 1);
+        await().atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> unfinishedBytes() == 0);
+        assertRunning(stack, limited);
+    }
+
+    /**
+     * The unfinished messages of all clients share {@code websocket.max.unfinished.message.bytes} (2048): two
+     * clients hold 1000 bytes each, the third client's fragment would exceed it and closes its connection with 1013;
+     * the two others stay, and the bytes come back when their messages end.
+     */
+    @Test
+    void unfinishedMessagesOverTheirSharedBudgetCloseTheConnectionThatWouldExceedItWith1013(Stack stack) {
+        byte[] thousand = "y".repeat(1000).getBytes(StandardCharsets.UTF_8);
+        try (RawWsClient first = RawWsClient.connect(HOST, limited.port(), "/" + LIMITS_APP);
+             RawWsClient second = RawWsClient.connect(HOST, limited.port(), "/" + LIMITS_APP);
+             RawWsClient third = RawWsClient.connect(HOST, limited.port(), "/" + LIMITS_APP)) {
+            first.sendFrame(RawWsClient.TEXT, thousand, true); // no FIN
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> unfinishedBytes() == 1000);
+            second.sendFrame(RawWsClient.TEXT, thousand, true);
+            await().atMost(WAIT).pollInterval(Duration.ofMillis(20)).until(() -> unfinishedBytes() == 2000);
+
+            third.sendFrame(RawWsClient.TEXT, "z".repeat(100).getBytes(StandardCharsets.UTF_8), true); // 2100 bytes
+            assertThat(third.awaitClose(CLOSE_WAIT)).isEqualTo(new RawWsClient.Close(1013, "server busy: unfinished "
+                    + "messages of all clients would hold more than " + UNFINISHED_BUDGET + " bytes; try again later"));
+            assertThat(unfinishedBytes()).isEqualTo(2000);
+
+            first.sendFrame(0x80, bytes("}"), true); // FIN, continuation: a whole message, though not a refresh
+            assertThat(first.awaitClose(CLOSE_WAIT).code()).isEqualTo(1002);
+        }
+        await("the bytes given back").atMost(WAIT).pollInterval(Duration.ofMillis(200))
+                .until(() -> unfinishedBytes() == 0);
+        assertRunning(stack, limited);
+    }
+
     // --- helpers
 
     private interface Offence {
@@ -411,6 +585,67 @@ class BadClientsIT {
         List<Events.CloudEvent> events = IntStream.range(0, count).mapToObj(i -> Events.event(app, "device-1")).toList();
         sendAll(stack.events(), events.stream().map(event -> Events.binaryRecord(topic(app), event)).toList());
         return events;
+    }
+
+    private static double refusedCount(String reason) {
+        return limited.metric("wsbridge_upgrades_refused_total", "status", "503", "reason", reason);
+    }
+
+    private static double unfinishedBytes() {
+        return limited.metric("wsbridge_unfinished_messages_bytes");
+    }
+
+    /**
+     * An upgrade from {@code source}, with credentials that would be refused with 401: 503 with Retry-After, the
+     * reason in the body, the connection ended, counted once under {@code metricReason} and not as a 401.
+     */
+    private static void assertRefusedWhenBusy(String source, String metricReason, String reason) {
+        double before = refusedCount(metricReason);
+        double unauthorized = limited.metric("wsbridge_upgrades_refused_total", "status", "401");
+        try (RawWsClient refused = RawWsClient.attemptFrom(source, HOST, limited.port(), "/" + LIMITS_APP,
+                Map.of("Authorization", "Bearer not-a-token"))) {
+            RawWsClient.Response response = refused.handshake();
+            assertThat(response.status()).as("from %s: %s", source, response.statusLine()).isEqualTo(503);
+            assertThat(response.headers()).containsEntry("retry-after", "10").containsEntry("connection", "close");
+            assertThat(refused.awaitEnd(CLOSE_WAIT)).as("the body, then the end of the connection").contains(reason);
+        }
+        assertThat(refusedCount(metricReason) - before).as("wsbridge_upgrades_refused_total{reason=%s}", metricReason)
+                .isEqualTo(1);
+        assertThat(limited.metric("wsbridge_upgrades_refused_total", "status", "401")).as("credentials checked")
+                .isEqualTo(unauthorized);
+    }
+
+    /** Upgrades from {@code source} until it is admitted: a slot comes back once a closed connection has ended. */
+    private static RawWsClient awaitSlot(String source) {
+        AtomicReference<RawWsClient> admitted = new AtomicReference<>();
+        await("a connection slot for " + source).atMost(WAIT).pollInterval(Duration.ofMillis(200)).until(() -> {
+            RawWsClient attempt = RawWsClient.attemptFrom(source, HOST, limited.port(), "/" + LIMITS_APP, Map.of());
+            if (attempt.handshake().status() == 101) {
+                admitted.set(attempt);
+                return true;
+            }
+            attempt.close();
+            return false;
+        });
+        return admitted.get();
+    }
+
+    /** The next text frame, skipping pings. */
+    private static String receiveText(RawWsClient client) {
+        while (true) {
+            RawWsClient.Frame frame = client.read(WAIT).orElseThrow(() -> new AssertionError("connection ended"));
+            if (frame.opcode() == RawWsClient.TEXT) {
+                return frame.text();
+            }
+        }
+    }
+
+    private static int readOrEnd(InputStream in) throws IOException {
+        try {
+            return in.read();
+        } catch (SocketException e) {
+            return -1; // reset
+        }
     }
 
     private static Map<Integer, Double> closeCounts() {

@@ -59,7 +59,10 @@ class ManySubscribersHeavyIT {
         SinkConnector.createTopicIfAbsent(stack.kafka(), TOPIC, 1);
         try (SinkConnector sink = SinkConnector.shipped(stack, "many-subscribers-heavy-it", Map.of(
                 "topics", TOPIC,
-                "auth.public.applications", APP))) {
+                "auth.public.applications", APP,
+                // every subscriber from a handful of loopback addresses, the probes besides
+                "websocket.max.connections", Integer.toString(SUBSCRIBERS + 100),
+                "websocket.max.connections.per.address", Integer.toString(SUBSCRIBERS + 100)))) {
             sink.create().awaitRunning().awaitFlowing(APP, TOPIC, 1);
             JvmDiagnostics.Histogram idle = JvmDiagnostics.liveHistogram(pid);
             long files = JvmDiagnostics.openFiles(pid);

@@ -6,6 +6,7 @@ import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.session.OverflowPolicy;
 import io.wsbridge.bridge.settings.BridgeSettings;
+import io.wsbridge.bridge.ws.MessageBudget;
 import io.wsbridge.bridge.ws.Subscriber;
 import io.wsbridge.bridge.ws.SubscriberHost;
 import java.util.concurrent.atomic.LongAdder;
@@ -23,12 +24,14 @@ public final class BenchSubscribers implements SubscriberHost {
     private final BridgeSettings settings;
     private final BridgeMetrics metrics;
     private final Router router;
+    private final MessageBudget messageBudget;
 
     public BenchSubscribers(Router router, int queueCapacity) {
         this.router = router;
         this.settings = BridgeSettings.builder("127.0.0.1", 0).queue(queueCapacity, OverflowPolicy.DROP_OLDEST).build();
         this.metrics = new BridgeMetrics(() -> 0, () -> 0, () -> 0, BridgeMetrics.Routing.none(),
                 BridgeSettings.DEFAULT_MAX_APPLICATION_SERIES, BridgeSettings.DEFAULT_SERIES_RETENTION);
+        this.messageBudget = new MessageBudget(settings::maxUnfinishedMessageBytes);
     }
 
     /** Opens a plain subscriber of {@code application} (or a member of {@code groupId}) on a session that sinks frames. */
@@ -65,6 +68,11 @@ public final class BenchSubscribers implements SubscriberHost {
 
     @Override
     public void message(Subscriber subscriber, String text) {
+    }
+
+    @Override
+    public MessageBudget messageBudget() {
+        return messageBudget;
     }
 
     @Override

@@ -40,12 +40,13 @@ public final class BridgeMetrics {
     private final Map<String, ApplicationMeters> applications = new ConcurrentHashMap<>();
     private final ApplicationMeters otherApplications;
     private final Map<String, DoubleAdder> retired = new ConcurrentHashMap<>();
-    private final Map<Integer, Counter> refusals = new ConcurrentHashMap<>();
+    private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> closes = new ConcurrentHashMap<>();
     private final Map<String, PeerMeters> peers = new ConcurrentHashMap<>();
     private final Map<String, Gauge> links = new ConcurrentHashMap<>();
     private volatile int maxApplications;
     private volatile long retentionNanos;
+    private final Counter handshakeTimeouts;
 
     /** What the series of an application read from the router that serves it. */
     public interface Routing {
@@ -203,6 +204,9 @@ public final class BridgeMetrics {
                 .description("Applications with series of their own; the others count under application=\"\"")
                 .register(registry);
         otherApplications = new ApplicationMeters(OTHER_APPLICATIONS, registry, List.of());
+        handshakeTimeouts = Counter.builder("wsbridge.handshake.timeouts")
+                .description("Connections cut because their request head was not complete in time")
+                .register(registry);
     }
 
     /** Changes the bound on applications with series (existing ones stay) and their retention. */
@@ -340,9 +344,25 @@ public final class BridgeMetrics {
 
     /** Counts an upgrade refused with the status, e.g. 401, tagged with a fixed word for the reason. */
     public void refused(int status) {
-        refusals.computeIfAbsent(status, s -> Counter.builder("wsbridge.upgrades.refused")
-                .tag("status", String.valueOf(s)).tag("reason", reason(s))
+        refused(status, reason(status));
+    }
+
+    /** Counts an upgrade refused with the status and a reason word of the caller's, e.g. 503 too_many_connections. */
+    public void refused(int status, String reason) {
+        refusals.computeIfAbsent(status + " " + reason, key -> Counter.builder("wsbridge.upgrades.refused")
+                .tag("status", String.valueOf(status)).tag("reason", reason)
                 .description("Upgrades refused, by HTTP status").register(registry)).increment();
+    }
+
+    /** Registers the gauge {@code wsbridge_unfinished_messages_bytes}: bytes held by clients' unfinished messages. */
+    public void unfinishedMessages(Supplier<Number> bytes) {
+        Gauge.builder("wsbridge.unfinished.messages", bytes).baseUnit("bytes")
+                .description("Bytes held by the unfinished (fragmented) messages of all clients").register(registry);
+    }
+
+    /** Counts a connection cut because its request head did not arrive within the handshake timeout. */
+    public void handshakeTimedOut() {
+        handshakeTimeouts.increment();
     }
 
     /** Counts a connection closed by the server with the close code. */

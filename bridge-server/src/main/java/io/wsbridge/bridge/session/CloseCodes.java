@@ -15,7 +15,10 @@ public final class CloseCodes {
     /** The client sent a text message that is not valid UTF-8. */
     public static final int BAD_PAYLOAD = 1007;
 
-    /** Access ended: the token expired, a refresh was refused, or access was revoked. */
+    /**
+     * Access ended: the token expired, a refresh was refused, or access was revoked; or the client did not finish a
+     * fragmented message in time.
+     */
     public static final int POLICY_VIOLATION = 1008;
 
     /** The client sent a message larger than the configured limit. */
@@ -26,6 +29,12 @@ public final class CloseCodes {
 
     /** The subscriber read too slowly: its queue overflowed under the {@code close} overflow policy. */
     public static final int SLOW_CONSUMER = 1013;
+
+    /**
+     * Try again later, as {@link #SLOW_CONSUMER}: the unfinished messages of all clients would hold more bytes than
+     * their shared budget.
+     */
+    public static final int SERVER_BUSY = 1013;
 
     private CloseCodes() {
     }

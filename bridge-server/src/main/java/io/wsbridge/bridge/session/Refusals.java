@@ -32,6 +32,22 @@ public final class Refusals {
         Response.writeError(request, response, callback, status, reason);
     }
 
+    /**
+     * Answers 503 with {@code Retry-After} and closes the connection: the server has no room for this client now.
+     * Counted in {@code wsbridge_upgrades_refused_total{status="503",reason=metricReason}}.
+     *
+     * @param metricReason the fixed word that tags the count, e.g. {@code too_many_connections}
+     * @param retryAfterSeconds when the client may try again
+     */
+    public static void refuseBusy(Request request, Response response, Callback callback, BridgeMetrics metrics,
+            String metricReason, String reason, int retryAfterSeconds, String remote) {
+        log.debug("Refusing upgrade from {} to {} with 503: {}", remote, request.getHttpURI().getPath(), reason);
+        metrics.refused(503, metricReason);
+        response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(retryAfterSeconds));
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+        Response.writeError(request, response, callback, 503, reason);
+    }
+
     /** The remote address of a request as {@code host:port}, for logs. */
     public static String remote(Request request) {
         return Request.getRemoteAddr(request) + ":" + Request.getRemotePort(request);

@@ -19,6 +19,11 @@ import java.util.Set;
  * @param pongTimeout a subscriber that sent nothing (pong included) for this long is closed
  * @param shutdownGrace how long the server outlives its last user (task) before it stops
  * @param maxMessageBytes largest message a client may send (e.g. a token refresh)
+ * @param maxConnections open WebSocket connections of this bridge at most; more upgrades are refused with 503
+ * @param maxConnectionsPerAddress open WebSocket connections of this bridge from one client IP address at most
+ * @param handshakeTimeout how long a client has, from opening its connection, to send a complete request head
+ * @param unfinishedMessageTimeout how long a client may take to finish a message it sends in fragments
+ * @param maxUnfinishedMessageBytes bytes held by unfinished (fragmented) client messages over all connections
  * @param publicApplications applications anonymous subscribers may read whatever the identity provider says
  * @param allowedOrigins browser origins allowed to connect; empty allows every origin
  * @param reauthorizeInterval how often open sessions are authorized again
@@ -40,6 +45,11 @@ public record BridgeSettings(
         Duration pongTimeout,
         Duration shutdownGrace,
         int maxMessageBytes,
+        int maxConnections,
+        int maxConnectionsPerAddress,
+        Duration handshakeTimeout,
+        Duration unfinishedMessageTimeout,
+        long maxUnfinishedMessageBytes,
         Set<String> publicApplications,
         Set<String> allowedOrigins,
         Duration reauthorizeInterval,
@@ -58,6 +68,14 @@ public record BridgeSettings(
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024;
     public static final Duration DEFAULT_REAUTHORIZE_INTERVAL = Duration.ofSeconds(60);
+    /** Twice the 10,000 subscribers of the load test, at about 5 KB of heap and a file descriptor each. */
+    public static final int DEFAULT_MAX_CONNECTIONS = 20_000;
+    /** 1% of the whole: one client address cannot take the bridge, a NAT of a few hundred users still fits. */
+    public static final int DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 200;
+    public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_UNFINISHED_MESSAGE_TIMEOUT = Duration.ofSeconds(10);
+    /** 256 unfinished messages of the default largest size at once. */
+    public static final long DEFAULT_MAX_UNFINISHED_MESSAGE_BYTES = 16L * 1024 * 1024;
     public static final String DEFAULT_OPS_HOST = "127.0.0.1";
     public static final int DEFAULT_MAX_APPLICATION_SERIES = 100;
     public static final Duration DEFAULT_SERIES_RETENTION = Duration.ofMinutes(5);
@@ -114,6 +132,8 @@ public record BridgeSettings(
         Objects.requireNonNull(shutdownGrace, "shutdownGrace");
         Objects.requireNonNull(reauthorizeInterval, "reauthorizeInterval");
         Objects.requireNonNull(seriesRetention, "seriesRetention");
+        Objects.requireNonNull(handshakeTimeout, "handshakeTimeout");
+        Objects.requireNonNull(unfinishedMessageTimeout, "unfinishedMessageTimeout");
         publicApplications = Set.copyOf(publicApplications);
         allowedOrigins = Set.copyOf(allowedOrigins);
         if (port < 0 || port > 65535) {
@@ -131,6 +151,24 @@ public record BridgeSettings(
         }
         if (maxMessageBytes < 1) {
             throw new IllegalArgumentException("maxMessageBytes must be at least 1, was " + maxMessageBytes);
+        }
+        if (maxConnections < 1) {
+            throw new IllegalArgumentException("maxConnections must be at least 1, was " + maxConnections);
+        }
+        if (maxConnectionsPerAddress < 1) {
+            throw new IllegalArgumentException(
+                    "maxConnectionsPerAddress must be at least 1, was " + maxConnectionsPerAddress);
+        }
+        if (handshakeTimeout.isNegative() || handshakeTimeout.isZero()) {
+            throw new IllegalArgumentException("handshakeTimeout must be positive, was " + handshakeTimeout);
+        }
+        if (unfinishedMessageTimeout.isNegative() || unfinishedMessageTimeout.isZero()) {
+            throw new IllegalArgumentException(
+                    "unfinishedMessageTimeout must be positive, was " + unfinishedMessageTimeout);
+        }
+        if (maxUnfinishedMessageBytes < 1) {
+            throw new IllegalArgumentException(
+                    "maxUnfinishedMessageBytes must be at least 1, was " + maxUnfinishedMessageBytes);
         }
         if (reauthorizeInterval.isNegative() || reauthorizeInterval.isZero()) {
             throw new IllegalArgumentException("reauthorizeInterval must be positive, was " + reauthorizeInterval);
@@ -154,7 +192,10 @@ public record BridgeSettings(
 
     public Builder toBuilder() {
         return new Builder(host, port).queue(queueCapacity, overflowPolicy).liveness(pingInterval, pongTimeout)
-                .shutdownGrace(shutdownGrace).maxMessageBytes(maxMessageBytes).publicApplications(publicApplications)
+                .shutdownGrace(shutdownGrace).maxMessageBytes(maxMessageBytes)
+                .connectionLimits(maxConnections, maxConnectionsPerAddress).handshakeTimeout(handshakeTimeout)
+                .unfinishedMessages(unfinishedMessageTimeout, maxUnfinishedMessageBytes)
+                .publicApplications(publicApplications)
                 .allowedOrigins(allowedOrigins).reauthorizeInterval(reauthorizeInterval).tls(tls).identity(identity)
                 .cluster(cluster).ops(ops).applicationSeries(maxApplicationSeries, seriesRetention);
     }
@@ -178,6 +219,11 @@ public record BridgeSettings(
         private Duration pongTimeout = DEFAULT_PONG_TIMEOUT;
         private Duration shutdownGrace = DEFAULT_SHUTDOWN_GRACE;
         private int maxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES;
+        private int maxConnections = DEFAULT_MAX_CONNECTIONS;
+        private int maxConnectionsPerAddress = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+        private Duration handshakeTimeout = DEFAULT_HANDSHAKE_TIMEOUT;
+        private Duration unfinishedMessageTimeout = DEFAULT_UNFINISHED_MESSAGE_TIMEOUT;
+        private long maxUnfinishedMessageBytes = DEFAULT_MAX_UNFINISHED_MESSAGE_BYTES;
         private Set<String> publicApplications = Set.of();
         private Set<String> allowedOrigins = Set.of();
         private Duration reauthorizeInterval = DEFAULT_REAUTHORIZE_INTERVAL;
@@ -218,6 +264,25 @@ public record BridgeSettings(
 
         public Builder maxMessageBytes(int bytes) {
             this.maxMessageBytes = bytes;
+            return this;
+        }
+
+        /** Open WebSocket connections at most, in all and from one client address. */
+        public Builder connectionLimits(int total, int perAddress) {
+            this.maxConnections = total;
+            this.maxConnectionsPerAddress = perAddress;
+            return this;
+        }
+
+        public Builder handshakeTimeout(Duration timeout) {
+            this.handshakeTimeout = timeout;
+            return this;
+        }
+
+        /** How long a fragmented client message may stay unfinished, and how many bytes they may hold in all. */
+        public Builder unfinishedMessages(Duration timeout, long maxBytes) {
+            this.unfinishedMessageTimeout = timeout;
+            this.maxUnfinishedMessageBytes = maxBytes;
             return this;
         }
 
@@ -266,8 +331,9 @@ public record BridgeSettings(
 
         public BridgeSettings build() {
             return new BridgeSettings(host, port, queueCapacity, overflowPolicy, pingInterval, pongTimeout,
-                    shutdownGrace, maxMessageBytes, publicApplications, allowedOrigins, reauthorizeInterval, tls,
-                    identity, cluster, ops, maxApplicationSeries, seriesRetention);
+                    shutdownGrace, maxMessageBytes, maxConnections, maxConnectionsPerAddress, handshakeTimeout,
+                    unfinishedMessageTimeout, maxUnfinishedMessageBytes, publicApplications, allowedOrigins,
+                    reauthorizeInterval, tls, identity, cluster, ops, maxApplicationSeries, seriesRetention);
         }
     }
 }

@@ -7,8 +7,12 @@ import org.eclipse.jetty.websocket.core.OpCode;
 
 /**
  * Assembles a client's text messages from their frames, enforcing the size limit in bytes over all fragments and
- * strict UTF-8 (a message that ends inside a multi-byte sequence is invalid too). Binary messages are refused. Used
- * by one connection's frame handler, which Jetty calls one frame at a time.
+ * strict UTF-8 (a message that ends inside a multi-byte sequence is invalid too). Binary messages are refused. The
+ * fragments of an unfinished message take their bytes from a {@link MessageBudget} shared by all connections, given
+ * back when the message ends in any way; {@link #unfinishedSinceNanos()} tells how long one has been pending.
+ *
+ * <p>Jetty hands it one frame at a time; {@link #discard()} and {@link #unfinishedSinceNanos()} may come from other
+ * threads (closing, timers). The receiver is called outside the lock.
  */
 final class IncomingMessages {
 
@@ -22,63 +26,123 @@ final class IncomingMessages {
         void refuse(int closeCode, String reason);
     }
 
+    /** No unfinished message. */
+    static final long NONE = Long.MIN_VALUE;
+
     private final Utf8StringBuilder text = new Utf8StringBuilder();
     private final Receiver receiver;
+    private final MessageBudget budget;
     private boolean receivingText;
     private boolean receivingBinary;
     /** Bytes of the text message being received: the limit is in bytes, the builder counts chars. */
     private long bytes;
+    /** Bytes taken from the budget for the text message being received. */
+    private long held;
+    private long startedNanos;
 
-    IncomingMessages(Receiver receiver) {
+    IncomingMessages(Receiver receiver, MessageBudget budget) {
         this.receiver = receiver;
+        this.budget = budget;
     }
 
     /** Takes a data frame (text, binary or continuation); control frames are not this class's business. */
     void frame(Frame frame, int maxMessageBytes) {
+        Outcome outcome;
+        synchronized (this) {
+            outcome = take(frame, maxMessageBytes);
+        }
+        if (outcome == null) {
+            return;
+        }
+        if (outcome.message() != null) {
+            receiver.message(outcome.message());
+        } else {
+            receiver.refuse(outcome.closeCode(), outcome.reason());
+        }
+    }
+
+    /** When the unfinished text message's first fragment arrived ({@link System#nanoTime()}), or {@link #NONE}. */
+    synchronized long unfinishedSinceNanos() {
+        return receivingText ? startedNanos : NONE;
+    }
+
+    /** Drops the unfinished message, if any, and gives its bytes back: the connection is closing. */
+    synchronized void discard() {
+        abandon();
+    }
+
+    private Outcome take(Frame frame, int maxMessageBytes) {
         switch (frame.getOpCode()) {
             case OpCode.TEXT -> {
-                text.reset();
-                bytes = 0;
+                abandon();
                 receivingText = true;
-                append(frame, maxMessageBytes);
+                startedNanos = System.nanoTime();
+                return append(frame, maxMessageBytes);
             }
             case OpCode.CONTINUATION -> {
                 if (receivingText) {
-                    append(frame, maxMessageBytes);
-                } else if (receivingBinary && frame.isFin()) {
+                    return append(frame, maxMessageBytes);
+                }
+                if (receivingBinary && frame.isFin()) {
                     receivingBinary = false;
                 }
+                return null;
             }
             case OpCode.BINARY -> {
                 receivingBinary = !frame.isFin();
-                receiver.refuse(CloseCodes.UNSUPPORTED_DATA, "binary messages are not accepted");
+                return Outcome.refuse(CloseCodes.UNSUPPORTED_DATA, "binary messages are not accepted");
             }
             default -> {
-                // control frames
+                return null; // control frames
             }
         }
     }
 
-    private void append(Frame frame, int limit) {
-        bytes += frame.getPayloadLength();
+    private Outcome append(Frame frame, int limit) {
+        int length = frame.getPayloadLength();
+        bytes += length;
         if (bytes > limit) {
-            receivingText = false;
-            text.reset();
-            receiver.refuse(CloseCodes.MESSAGE_TOO_BIG, "message larger than " + limit + " bytes");
-            return;
+            abandon();
+            return Outcome.refuse(CloseCodes.MESSAGE_TOO_BIG, "message larger than " + limit + " bytes");
+        }
+        if (!frame.isFin()) {
+            // the fragment's bytes stay in the builder until the last one comes
+            if (!budget.tryTake(length)) {
+                abandon();
+                return Outcome.refuse(CloseCodes.SERVER_BUSY, "server busy: unfinished messages of all clients "
+                        + "would hold more than " + budget.limit() + " bytes; try again later");
+            }
+            held += length;
         }
         text.append(frame.getPayload());
-        if (frame.isFin()) {
-            receivingText = false;
-            text.complete();
-            if (text.hasCodingErrors()) {
-                text.reset();
-                receiver.refuse(CloseCodes.BAD_PAYLOAD, "message is not valid UTF-8");
-                return;
-            }
-            String message = text.toCompleteString();
-            text.reset();
-            receiver.message(message);
+        if (!frame.isFin()) {
+            return null;
+        }
+        text.complete();
+        boolean valid = !text.hasCodingErrors();
+        String message = valid ? text.toCompleteString() : null;
+        abandon();
+        return valid ? Outcome.deliver(message) : Outcome.refuse(CloseCodes.BAD_PAYLOAD, "message is not valid UTF-8");
+    }
+
+    private void abandon() {
+        receivingText = false;
+        text.reset();
+        bytes = 0;
+        if (held > 0) {
+            budget.giveBack(held);
+            held = 0;
+        }
+    }
+
+    private record Outcome(String message, int closeCode, String reason) {
+
+        static Outcome deliver(String message) {
+            return new Outcome(message, 0, null);
+        }
+
+        static Outcome refuse(int closeCode, String reason) {
+            return new Outcome(null, closeCode, reason);
         }
     }
 }

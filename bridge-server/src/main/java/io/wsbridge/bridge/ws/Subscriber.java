@@ -54,17 +54,9 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     private final BridgeMetrics.ApplicationMeters meters;
     private final Outbox<Event> outbox;
     private final LongAdder sent = new LongAdder();
-    private final IncomingMessages incoming = new IncomingMessages(new IncomingMessages.Receiver() {
-        @Override
-        public void message(String text) {
-            host.message(Subscriber.this, text);
-        }
-
-        @Override
-        public void refuse(int closeCode, String reason) {
-            close(closeCode, reason);
-        }
-    });
+    private final IncomingMessages incoming;
+    /** Set while a check of the unfinished message's age is scheduled; one at a time. */
+    private final AtomicBoolean unfinishedCheck = new AtomicBoolean();
 
     private volatile Credentials credentials;
     private volatile AccessDecision access;
@@ -93,6 +85,17 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
         this.meters = host.meters(application);
         this.outbox = new Outbox<>(host.settings().queueCapacity(), host.settings().overflowPolicy(), MAX_BATCH,
                 Outbox.FlushMode.ON_OFFER, null, new FrameWriter());
+        this.incoming = new IncomingMessages(new IncomingMessages.Receiver() {
+            @Override
+            public void message(String text) {
+                host.message(Subscriber.this, text);
+            }
+
+            @Override
+            public void refuse(int closeCode, String reason) {
+                close(closeCode, reason);
+            }
+        }, host.messageBudget());
     }
 
     @Override
@@ -182,6 +185,7 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     @Override
     public void close(int code, String reason) {
         outbox.close();
+        incoming.discard();
         if (ended || !closeRequested.compareAndSet(false, true)) {
             return;
         }
@@ -215,6 +219,30 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
         current.sendFrame(new Frame(OpCode.PING), Callback.NOOP, false);
     }
 
+    private void scheduleUnfinishedCheck(long delayNanos) {
+        if (unfinishedCheck.compareAndSet(false, true)) {
+            host.schedule(this::checkUnfinished, Math.max(1, (delayNanos + 999_999) / 1_000_000));
+        }
+    }
+
+    /** Closes with 1008 if a fragmented message has been unfinished for the timeout, else checks again when due. */
+    private void checkUnfinished() {
+        unfinishedCheck.set(false);
+        long since = incoming.unfinishedSinceNanos();
+        if (since == IncomingMessages.NONE || ended) {
+            return;
+        }
+        long timeout = host.settings().unfinishedMessageTimeout().toNanos();
+        long age = System.nanoTime() - since;
+        if (age >= timeout) {
+            log.info("Closing subscriber {} of '{}': a fragmented message unfinished for {} ms", remote, application,
+                    age / 1_000_000);
+            close(CloseCodes.POLICY_VIOLATION, "message not finished within " + timeout / 1_000_000 + " ms");
+            return;
+        }
+        scheduleUnfinishedCheck(timeout - age);
+    }
+
     @Override
     public void onOpen(CoreSession coreSession, Callback callback) {
         this.session = coreSession;
@@ -230,8 +258,15 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
         CoreSession current = session;
         switch (frame.getOpCode()) {
             case OpCode.PING -> current.sendFrame(Frames.pong(frame), Callback.NOOP, false);
-            case OpCode.TEXT, OpCode.CONTINUATION, OpCode.BINARY ->
-                    incoming.frame(frame, host.settings().maxMessageBytes());
+            case OpCode.TEXT, OpCode.CONTINUATION, OpCode.BINARY -> {
+                if (closeRequested.get()) {
+                    break; // closing: what the client still sends is not assembled (nor held)
+                }
+                incoming.frame(frame, host.settings().maxMessageBytes());
+                if (incoming.unfinishedSinceNanos() != IncomingMessages.NONE) {
+                    scheduleUnfinishedCheck(host.settings().unfinishedMessageTimeout().toNanos());
+                }
+            }
             default -> {
                 // PONG refreshes lastHeard; CLOSE is answered by the core session.
             }
@@ -264,6 +299,7 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     public void onClosed(CloseStatus closeStatus, Callback callback) {
         ended = true;
         outbox.close();
+        incoming.discard();
         log.debug("Subscriber {} of '{}' closed: {}", remote, application, closeStatus);
         host.closed(this);
         callback.succeeded();

@@ -22,6 +22,9 @@ public interface SubscriberHost {
     /** A complete text message from the client. */
     void message(Subscriber subscriber, String text);
 
+    /** The bytes that the subscribers' unfinished client messages may hold, shared by all of them. */
+    MessageBudget messageBudget();
+
     /** Runs the task after the delay on the server's scheduler. */
     void schedule(Runnable task, long delayMillis);
 }

@@ -6,12 +6,15 @@ import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.CredentialsException;
 import io.wsbridge.bridge.auth.CredentialsParser;
 import io.wsbridge.bridge.session.Refusals;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
@@ -25,9 +28,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Accepts or refuses an upgrade: parses the route, the query and the credentials, asks the access policy, and
- * either creates the {@link Subscriber} or answers with 400, 401 (with {@code WWW-Authenticate}), 403 (an
- * {@code Origin} outside the allow-list), 404 or 503.
+ * Accepts or refuses an upgrade: first takes a connection slot ({@link ConnectionLimits}; none left = 503 with
+ * {@code Retry-After}, before any other work), then parses the route, the query and the credentials, asks the access
+ * policy, and either creates the {@link Subscriber} or answers with 400, 401 (with {@code WWW-Authenticate}), 403 (an
+ * {@code Origin} outside the allow-list), 404 or 503, giving the slot back.
  */
 final class UpgradeNegotiator implements WebSocketNegotiator {
 
@@ -38,13 +42,17 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     static final Map<String, String> NOT_IMPLEMENTED = Map.of(
             "from", "resuming or replaying a stream (from) is not implemented yet",
             "filter", "filters (filter) are not implemented yet");
+    /** What a client refused for want of a connection slot is told to wait before it tries again. */
+    static final int RETRY_AFTER_SECONDS = 10;
 
     private final SubscriberHost host;
     private final Supplier<AccessPolicy> policy;
+    private final ConnectionLimits limits;
 
-    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy) {
+    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy, ConnectionLimits limits) {
         this.host = host;
         this.policy = policy;
+        this.limits = limits;
     }
 
     @Override
@@ -64,6 +72,38 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     @Override
     public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
         String remote = Refusals.remote(request);
+        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
+        var settings = host.settings();
+        InetAddress address = ((InetSocketAddress) request.getConnectionMetaData().getRemoteSocketAddress())
+                .getAddress();
+        switch (limits.acquire(endPoint, address, settings.maxConnections(), settings.maxConnectionsPerAddress())) {
+            case TOO_MANY_CONNECTIONS -> {
+                Refusals.refuseBusy(request, response, callback, host.metrics(), "too_many_connections",
+                        "too many connections: try again later", RETRY_AFTER_SECONDS, remote);
+                return null;
+            }
+            case TOO_MANY_FROM_ADDRESS -> {
+                Refusals.refuseBusy(request, response, callback, host.metrics(), "too_many_from_address",
+                        "too many connections from your address: try again later", RETRY_AFTER_SECONDS, remote);
+                return null;
+            }
+            default -> {
+                // a slot is ours until the connection ends, or the upgrade is refused below
+            }
+        }
+        FrameHandler handler = null;
+        try {
+            handler = admit(request, response, callback, remote);
+            return handler;
+        } finally {
+            if (handler == null) {
+                limits.release(endPoint); // refused (done already) or failed
+            }
+        }
+    }
+
+    private FrameHandler admit(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback,
+            String remote) {
         String key = request.getHeaders().get(HttpHeader.SEC_WEBSOCKET_KEY);
         if (key != null && !isValidKey(key)) {
             // Jetty answers any key; RFC 6455 (4.2.1) wants 16 random bytes in base64, else 400.
@@ -144,6 +184,8 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
 
     private FrameHandler refuse(Request request, Response response, Callback callback, int status,
             String reason, String remote) {
+        // before the answer: a client that reads it may try again at once
+        limits.release(request.getConnectionMetaData().getConnection().getEndPoint());
         Refusals.refuse(request, response, callback, host.metrics(), status, reason, WWW_AUTHENTICATE, remote);
         return null;
     }

@@ -39,7 +39,9 @@ import org.slf4j.LoggerFactory;
  * The embedded Jetty WebSocket server: its lifecycle (listener, TLS), the registry of open subscribers (kept in the
  * {@link Router}), and their liveness (pings). Upgrades go to the {@link UpgradeNegotiator}, upgrades under other
  * mounted paths to their own negotiators (the cluster's peer links), plain HTTP requests to the handler given to
- * {@link #start}. What a session may read over time is {@link SessionAccess}'s job.
+ * {@link #start}. What a session may read over time is {@link SessionAccess}'s job. What clients may take is bounded:
+ * WebSocket connections in all and per address ({@link ConnectionLimits}), the time to send a request head
+ * ({@link HandshakeDeadlines}), and the bytes of unfinished client messages ({@link MessageBudget}).
  */
 public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
@@ -53,6 +55,8 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
     private final Map<String, WebSocketNegotiator> mounts = new LinkedHashMap<>();
     private final SessionAccess access;
+    private final ConnectionLimits limits = new ConnectionLimits();
+    private final MessageBudget messageBudget = new MessageBudget(() -> this.settings.maxUnfinishedMessageBytes());
     private volatile BridgeSettings settings;
     private volatile AccessPolicy policy;
     private Server server;
@@ -71,6 +75,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         this.metrics = metrics;
         this.meters = meters;
         this.access = new SessionAccess(() -> this.policy, () -> subscribers);
+        metrics.unfinishedMessages(messageBudget::used);
     }
 
     /** Upgrades under {@code pathSpec} (e.g. {@code /_wsbridge/*}) go to {@code negotiator}; call before start. */
@@ -90,14 +95,17 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         threads.setName("wsbridge-" + current.port());
         threads.setDaemon(true);
         server = new Server(threads);
-        connector = connector(server, current);
+        HandshakeDeadlines deadlines = new HandshakeDeadlines(server.getScheduler(),
+                () -> settings.handshakeTimeout(), metrics::handshakeTimedOut);
+        connector = connector(server, current, deadlines);
+        connector.getSelectorManager().addEventListener(limits);
         server.addConnector(connector);
 
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
-        upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy));
+        upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits));
         mounts.forEach(upgrades::addMapping);
         upgrades.setHandler(plainHttp);
-        server.setHandler(upgrades);
+        server.setHandler(deadlines.handler(upgrades));
         server.setStopTimeout(2_000);
 
         scheduler = new ScheduledThreadPoolExecutor(1, DaemonThreads.named("wsbridge-" + current.port() + "-timer"));
@@ -115,14 +123,16 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
                 policy.describe());
     }
 
-    private static ServerConnector connector(Server server, BridgeSettings settings) {
+    private static ServerConnector connector(Server server, BridgeSettings settings, HandshakeDeadlines deadlines) {
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         // A channel (CloudEvent subject) may contain a slash, sent encoded as %2F; Route decodes each segment.
         http.setUriCompliance(UriCompliance.DEFAULT.with("wsbridge", UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR));
+        HttpConnectionFactory http1 = new HttpConnectionFactory(http);
+        http1.addEventListener(deadlines);
         ServerConnector connector;
         if (settings.tls() == null) {
-            connector = new ServerConnector(server, new HttpConnectionFactory(http));
+            connector = new ServerConnector(server, http1);
         } else {
             BridgeSettings.Tls tls = settings.tls();
             SslContextFactory.Server ssl = new SslContextFactory.Server();
@@ -133,8 +143,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
                 ssl.setKeyManagerPassword(tls.keyPassword());
             }
             http.addCustomizer(new SecureRequestCustomizer(false));
-            connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"),
-                    new HttpConnectionFactory(http));
+            connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"), http1);
         }
         connector.setHost(settings.host());
         connector.setPort(settings.port());
@@ -177,6 +186,16 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
     public Set<Subscriber> subscribers() {
         return Set.copyOf(subscribers);
+    }
+
+    /** Open WebSocket connections counted against {@code maxConnections}. */
+    public int limitedConnections() {
+        return limits.open();
+    }
+
+    /** Client addresses with open WebSocket connections counted against {@code maxConnectionsPerAddress}. */
+    public int limitedAddresses() {
+        return limits.addresses();
     }
 
     /** Events queued over all subscribers. */
@@ -242,6 +261,11 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
             return;
         }
         access.refresh(subscriber, new Credentials.Bearer(message.path(REFRESH).asText()));
+    }
+
+    @Override
+    public MessageBudget messageBudget() {
+        return messageBudget;
     }
 
     @Override

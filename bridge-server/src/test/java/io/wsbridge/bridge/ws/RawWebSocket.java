@@ -30,12 +30,14 @@ public final class RawWebSocket implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
     private final int status;
+    private final String head;
 
-    private RawWebSocket(Socket socket, int status) throws IOException {
+    private RawWebSocket(Socket socket, String head) throws IOException {
         this.socket = socket;
         this.in = new DataInputStream(socket.getInputStream());
         this.out = socket.getOutputStream();
-        this.status = status;
+        this.head = head;
+        this.status = Integer.parseInt(head.split(" ", 3)[1]);
     }
 
     /**
@@ -45,8 +47,20 @@ public final class RawWebSocket implements AutoCloseable {
      */
     public static RawWebSocket connect(String host, int port, String pathAndQuery, int receiveBuffer)
             throws IOException {
+        return connect(host, port, pathAndQuery, receiveBuffer, null, "");
+    }
+
+    /**
+     * As above, from the local address {@code source} (any of 127.0.0.0/8 for a test: the server then sees several
+     * client addresses) or the default one if {@code null}, with {@code extraHeaderLines} (each ending in CRLF).
+     */
+    public static RawWebSocket connect(String host, int port, String pathAndQuery, int receiveBuffer, String source,
+            String extraHeaderLines) throws IOException {
         Socket socket = new Socket();
         socket.setReceiveBufferSize(receiveBuffer);
+        if (source != null) {
+            socket.bind(new java.net.InetSocketAddress(source, 0));
+        }
         socket.connect(new java.net.InetSocketAddress(host, port), 5_000);
         socket.setSoTimeout(10_000);
         byte[] nonce = new byte[16];
@@ -56,12 +70,10 @@ public final class RawWebSocket implements AutoCloseable {
                 + "Upgrade: websocket\r\n"
                 + "Connection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce) + "\r\n"
-                + "Sec-WebSocket-Version: 13\r\n\r\n";
+                + "Sec-WebSocket-Version: 13\r\n" + extraHeaderLines + "\r\n";
         socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
         socket.getOutputStream().flush();
-        String head = readHead(socket.getInputStream());
-        int status = Integer.parseInt(head.split(" ", 3)[1]);
-        return new RawWebSocket(socket, status);
+        return new RawWebSocket(socket, readHead(socket.getInputStream()));
     }
 
     private static String readHead(InputStream in) throws IOException {
@@ -85,6 +97,31 @@ public final class RawWebSocket implements AutoCloseable {
 
     public int status() {
         return status;
+    }
+
+    /** The value of a header of the handshake's response, or {@code null}; the name is case-insensitive. */
+    public String header(String name) {
+        for (String line : head.split("\r\n")) {
+            int colon = line.indexOf(':');
+            if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase(name)) {
+                return line.substring(colon + 1).trim();
+            }
+        }
+        return null;
+    }
+
+    /** Reads and drops bytes up to the end of the stream (a refused upgrade's body); a read timeout throws. */
+    public void readToEnd() throws IOException {
+        byte[] buffer = new byte[4096];
+        while (in.read(buffer) >= 0) {
+            // the body of an error page
+        }
+    }
+
+    /** Closes the connection with a TCP reset instead of a FIN: a client that crashed. */
+    public void reset() throws IOException {
+        socket.setSoLinger(true, 0);
+        socket.close();
     }
 
     /** Reads the next frame, or returns {@code null} at the end of the stream; a read timeout throws. */

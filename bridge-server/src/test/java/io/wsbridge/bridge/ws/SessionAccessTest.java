@@ -243,7 +243,10 @@ class SessionAccessTest {
         await().atMost(WAIT).until(() -> bridge.router().subscribers("app") == 1);
         bridge.publish(new Event("app", null, "{\"secure\":true}"));
         assertThat(received.poll(10, TimeUnit.SECONDS)).isEqualTo("{\"secure\":true}");
+        assertThat(bridge.server().limitedConnections()).as("the wss connection's slot").isEqualTo(1);
         socket.abort();
+        await("the slot given back: its TLS connection ended").atMost(WAIT)
+                .until(() -> bridge.server().limitedConnections() == 0);
         assertThat(bridge.settings().toString()).doesNotContain("test-only-pass");
     }
 }

@@ -56,6 +56,7 @@ class SubscriberTest {
         final BridgeMetrics metrics = new BridgeMetrics(() -> 0, () -> 0, () -> 0, BridgeMetrics.Routing.none(),
                 BridgeSettings.DEFAULT_MAX_APPLICATION_SERIES, BridgeSettings.DEFAULT_SERIES_RETENTION);
         final List<Subscriber> open = new ArrayList<>();
+        final MessageBudget messageBudget = new MessageBudget(() -> Long.MAX_VALUE);
 
         Host(int capacity, OverflowPolicy policy) {
             settings = BridgeSettings.builder("127.0.0.1", 0).queue(capacity, policy).build();
@@ -88,6 +89,11 @@ class SubscriberTest {
 
         @Override
         public void message(Subscriber subscriber, String text) {
+        }
+
+        @Override
+        public MessageBudget messageBudget() {
+            return messageBudget;
         }
 
         @Override

@@ -44,6 +44,11 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String PONG_TIMEOUT = "websocket.pong.timeout.ms";
     public static final String SHUTDOWN_GRACE = "websocket.shutdown.grace.ms";
     public static final String MAX_MESSAGE_BYTES = "websocket.max.message.bytes";
+    public static final String MAX_CONNECTIONS = "websocket.max.connections";
+    public static final String MAX_CONNECTIONS_PER_ADDRESS = "websocket.max.connections.per.address";
+    public static final String HANDSHAKE_TIMEOUT = "websocket.handshake.timeout.ms";
+    public static final String UNFINISHED_MESSAGE_TIMEOUT = "websocket.unfinished.message.timeout.ms";
+    public static final String MAX_UNFINISHED_MESSAGE_BYTES = "websocket.max.unfinished.message.bytes";
     public static final String TOPIC_PATTERN = "application.topic.pattern";
     public static final String NON_CLOUDEVENT = "errors.non.cloudevent";
     public static final String PUBLIC_APPLICATIONS = "auth.public.applications";
@@ -121,6 +126,34 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 Range.between(128, 16 * 1024 * 1024), Importance.LOW, "Largest message a client may send (such as "
                         + "a token refresh); a larger one closes the connection with code 1009.",
                 GROUP_SERVER, ++order, Width.SHORT, "Largest client message (bytes)");
+        def.define(MAX_CONNECTIONS, Type.INT, BridgeSettings.DEFAULT_MAX_CONNECTIONS, Range.between(1, 1_000_000),
+                Importance.MEDIUM, "Open WebSocket connections a bridge accepts (a bridge serves the connector on one "
+                        + "worker: the limit is per worker); further upgrades answer 503 with Retry-After before their "
+                        + "credentials are checked. Each connection needs a file descriptor of the worker "
+                        + "(ulimit -n) and about 5 KB of heap plus its queued events.",
+                GROUP_SERVER, ++order, Width.SHORT, "Connections at most");
+        def.define(MAX_CONNECTIONS_PER_ADDRESS, Type.INT, BridgeSettings.DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+                Range.between(1, 1_000_000), Importance.MEDIUM, "Open WebSocket connections the bridge accepts from "
+                        + "one client IP address; further upgrades from it answer 503 with Retry-After. Behind a "
+                        + "proxy or load balancer that connects from its own address, raise it to "
+                        + MAX_CONNECTIONS + ".",
+                GROUP_SERVER, ++order, Width.SHORT, "Connections per client address at most");
+        def.define(HANDSHAKE_TIMEOUT, Type.LONG, BridgeSettings.DEFAULT_HANDSHAKE_TIMEOUT.toMillis(),
+                Range.between(100, 600_000), Importance.LOW, "How long a client has, from opening its connection "
+                        + "(TLS handshake included), to send its complete request line and headers; a slower one is "
+                        + "cut without an answer. The same applies to the next request on a kept-alive plain HTTP "
+                        + "connection (health, metrics).",
+                GROUP_SERVER, ++order, Width.SHORT, "Handshake timeout (ms)");
+        def.define(UNFINISHED_MESSAGE_TIMEOUT, Type.LONG,
+                BridgeSettings.DEFAULT_UNFINISHED_MESSAGE_TIMEOUT.toMillis(), Range.between(100, 3_600_000),
+                Importance.LOW, "How long a client may take to send all fragments of a message; a message still "
+                        + "unfinished after this long closes the connection with code 1008.",
+                GROUP_SERVER, ++order, Width.SHORT, "Unfinished message timeout (ms)");
+        def.define(MAX_UNFINISHED_MESSAGE_BYTES, Type.LONG, BridgeSettings.DEFAULT_MAX_UNFINISHED_MESSAGE_BYTES,
+                Range.between(1024, 1L << 30), Importance.LOW, "Bytes that the unfinished messages of all clients "
+                        + "(sent in fragments, the last one still to come) may hold in the bridge together; a "
+                        + "fragment that would exceed it closes its connection with code 1013 (try again later).",
+                GROUP_SERVER, ++order, Width.SHORT, "Unfinished messages, bytes at most");
         def.define(ALLOWED_ORIGINS, Type.LIST, "", Validators.origins(), Importance.MEDIUM,
                 "Browser origins (scheme://host[:port]) allowed to connect. An upgrade with an Origin header "
                         + "outside the list answers 403; clients that send no Origin (not browsers) are not "
@@ -345,6 +378,10 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 .liveness(pingInterval(), pongTimeout())
                 .shutdownGrace(shutdownGrace())
                 .maxMessageBytes(getInt(MAX_MESSAGE_BYTES))
+                .connectionLimits(getInt(MAX_CONNECTIONS), getInt(MAX_CONNECTIONS_PER_ADDRESS))
+                .handshakeTimeout(Duration.ofMillis(getLong(HANDSHAKE_TIMEOUT)))
+                .unfinishedMessages(Duration.ofMillis(getLong(UNFINISHED_MESSAGE_TIMEOUT)),
+                        getLong(MAX_UNFINISHED_MESSAGE_BYTES))
                 .publicApplications(publicApplications())
                 .allowedOrigins(new HashSet<>(getList(ALLOWED_ORIGINS)))
                 .reauthorizeInterval(Duration.ofMillis(getLong(REAUTHORIZE_INTERVAL)))

@@ -31,6 +31,11 @@ class WebSocketSinkConfigTest {
                 Map.entry("websocket.pong.timeout.ms", "3000"),
                 Map.entry("websocket.shutdown.grace.ms", "0"),
                 Map.entry("websocket.max.message.bytes", "4096"),
+                Map.entry("websocket.max.connections", "500"),
+                Map.entry("websocket.max.connections.per.address", "50"),
+                Map.entry("websocket.handshake.timeout.ms", "2000"),
+                Map.entry("websocket.unfinished.message.timeout.ms", "3000"),
+                Map.entry("websocket.max.unfinished.message.bytes", "65536"),
                 Map.entry("auth.public.applications", "a, b"),
                 Map.entry("websocket.allowed.origins", "https://app.example"),
                 Map.entry("auth.reauthorize.interval.ms", "5000"),
@@ -43,7 +48,8 @@ class WebSocketSinkConfigTest {
 
         assertThat(settings).isEqualTo(BridgeSettings.builder("127.0.0.1", 9000).queue(10, OverflowPolicy.DROP_OLDEST)
                 .liveness(Duration.ofSeconds(1), Duration.ofSeconds(3)).shutdownGrace(Duration.ZERO)
-                .maxMessageBytes(4096).publicApplications(Set.of("a", "b"))
+                .maxMessageBytes(4096).connectionLimits(500, 50).handshakeTimeout(Duration.ofSeconds(2))
+                .unfinishedMessages(Duration.ofSeconds(3), 65536).publicApplications(Set.of("a", "b"))
                 .allowedOrigins(Set.of("https://app.example")).reauthorizeInterval(Duration.ofSeconds(5))
                 .tls(new BridgeSettings.Tls(java.nio.file.Path.of("/etc/ws.p12"), "PKCS12", "store-pass", null))
                 .ops(new BridgeSettings.Ops("0.0.0.0", 9001)).applicationSeries(7, Duration.ofSeconds(2))

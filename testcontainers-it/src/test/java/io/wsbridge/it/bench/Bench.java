@@ -666,6 +666,10 @@ public final class Bench {
         config.put("websocket.subscriber.queue.size", String.valueOf(options.queueSize));
         config.put("auth.public.applications",
                 String.join(",", BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2), CLUSTER));
+        // The load comes from 100 loopback addresses, up to the largest idle-connections run and then some.
+        int connections = Arrays.stream(options.connections).max().orElse(0) + 1_000;
+        config.put("websocket.max.connections", String.valueOf(Math.max(connections, 20_000)));
+        config.put("websocket.max.connections.per.address", String.valueOf(connections));
         config.putAll(overrides);
         return config;
     }

@@ -64,6 +64,17 @@ public final class RawWsClient implements AutoCloseable {
         return client;
     }
 
+    /** As {@link #connect(String, int, String)}, from the local address {@code source} (any of 127.0.0.0/8). */
+    public static RawWsClient connectFrom(String source, String host, int port, String pathAndQuery) {
+        RawWsClient client = attemptFrom(source, host, port, pathAndQuery, Map.of());
+        if (client.handshake.status() != 101) {
+            client.close();
+            throw new AssertionError("upgrade to " + pathAndQuery + " from " + source + " refused: "
+                    + client.handshake.statusLine());
+        }
+        return client;
+    }
+
     /**
      * As {@link #connect(String, int, String)} with a receive buffer of {@code receiveBufferBytes}: a client that
      * does not read then holds up the server's writes after a few kilobytes.
@@ -82,8 +93,22 @@ public final class RawWsClient implements AutoCloseable {
         return attempt(host, port, pathAndQuery, extraHeaders, 0);
     }
 
+    /**
+     * As {@link #attempt(String, int, String, Map)} from the local address {@code source}: any of 127.0.0.0/8, so
+     * that the server sees several client addresses.
+     */
+    public static RawWsClient attemptFrom(String source, String host, int port, String pathAndQuery,
+                                          Map<String, String> extraHeaders) {
+        return attempt(source, host, port, pathAndQuery, extraHeaders, 0);
+    }
+
     private static RawWsClient attempt(String host, int port, String pathAndQuery, Map<String, String> extraHeaders,
                                        int receiveBufferBytes) {
+        return attempt(null, host, port, pathAndQuery, extraHeaders, receiveBufferBytes);
+    }
+
+    private static RawWsClient attempt(String source, String host, int port, String pathAndQuery,
+                                       Map<String, String> extraHeaders, int receiveBufferBytes) {
         StringBuilder request = new StringBuilder("GET ").append(pathAndQuery).append(" HTTP/1.1\r\n")
                 .append("Host: ").append(host).append(':').append(port).append("\r\n")
                 .append("Upgrade: websocket\r\n")
@@ -92,7 +117,7 @@ public final class RawWsClient implements AutoCloseable {
                 .append("Sec-WebSocket-Version: 13\r\n");
         extraHeaders.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
         request.append("\r\n");
-        Socket socket = open(host, port, receiveBufferBytes);
+        Socket socket = open(source, host, port, receiveBufferBytes);
         try {
             socket.getOutputStream().write(request.toString().getBytes(StandardCharsets.ISO_8859_1));
             socket.getOutputStream().flush();
@@ -108,7 +133,7 @@ public final class RawWsClient implements AutoCloseable {
      * head; the connection is closed afterwards.
      */
     public static Response request(String host, int port, String rawRequest) {
-        try (Socket socket = open(host, port, 0)) {
+        try (Socket socket = open(null, host, port, 0)) {
             socket.getOutputStream().write(rawRequest.getBytes(StandardCharsets.ISO_8859_1));
             socket.getOutputStream().flush();
             return readHead(socket.getInputStream());
@@ -236,6 +261,36 @@ public final class RawWsClient implements AutoCloseable {
         }
     }
 
+    /**
+     * Reads the bytes that follow the response head, such as the body of a refused upgrade, until the server ends
+     * the connection; fails if it does not within {@code timeout}.
+     */
+    public String awaitEnd(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        byte[] buffer = new byte[4096];
+        try {
+            while (true) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new AssertionError("the server did not end the connection within " + timeout);
+                }
+                socket.setSoTimeout((int) Math.max(1, left / 1_000_000));
+                int read = in.read(buffer);
+                if (read < 0) {
+                    return body.toString(StandardCharsets.ISO_8859_1);
+                }
+                body.write(buffer, 0, read);
+            }
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("the server did not end the connection within " + timeout, e);
+        } catch (SocketException e) {
+            return body.toString(StandardCharsets.ISO_8859_1); // reset: ended as well
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Closes the TCP connection without a close frame (FIN): a client that went away. */
     @Override
     public void close() {
@@ -284,11 +339,15 @@ public final class RawWsClient implements AutoCloseable {
         }
     }
 
-    private static Socket open(String host, int port, int receiveBufferBytes) {
+    /** A connected socket, from the local address {@code source} unless it is {@code null}. */
+    public static Socket open(String source, String host, int port, int receiveBufferBytes) {
         Socket socket = new Socket();
         try {
             if (receiveBufferBytes > 0) {
                 socket.setReceiveBufferSize(receiveBufferBytes);
+            }
+            if (source != null) {
+                socket.bind(new InetSocketAddress(source, 0));
             }
             socket.connect(new InetSocketAddress(host, port), 5_000);
             socket.setSoTimeout((int) READ_TIMEOUT.toMillis());
