@@ -106,11 +106,13 @@ public final class KeycloakAdmin implements AutoCloseable {
                     return result;
                 } catch (RuntimeException e) {
                     Failure failure = classify(settings, what, e);
-                    LOG.debug("Keycloak call to {} failed: {}", what, failure.message(), e);
                     if (failure.kind() == Kind.TOKEN_REJECTED && attempt == 1) {
                         // The client's auth filter forgot the rejected token: the next attempt logs in afresh.
+                        LOG.debug("Keycloak refused the service account's access token to {} (HTTP 401): logging in"
+                                + " again", what);
                         continue;
                     }
+                    LOG.debug("Keycloak call to {} failed: {}", what, failure.message(), e);
                     throw record(failure, e);
                 }
             }
