@@ -66,9 +66,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * a real broker and a real Connect worker running the packaged plugin, configured from
  * {@code config/websocket-sink-keycloak.json}; API keys minted with the real {@code wsbridge} CLI.
  *
- * <p>The access matrix of the README, then sessions over time (refresh, expiry, revoked membership and key), a
- * Keycloak outage, {@code wss://} with secrets through a config provider, and the logs. The outage and the log check
- * run last.
+ * <p>The access matrix of the README, lookups Keycloak refuses (which must not pass for an outage), then sessions over
+ * time (refresh, expiry, revoked membership and key), {@code wss://} with secrets through a config provider, a rotation
+ * of the realm's signing keys, a Keycloak outage, and the logs. The rotation, the outage and the log check run last.
  */
 @ExtendWith({KeycloakExtension.class, StackExtension.class})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -85,6 +85,9 @@ class KeycloakAccessIT {
     /** The bridge accepts tokens this long after their expiry (clocks that disagree). */
     private static final Duration CLOCK_SKEW = Duration.ofSeconds(30);
     private static final Duration EVENTS_TIMEOUT = Duration.ofSeconds(60);
+    /** The signing keys refresh interval of the key rotation test's connector. */
+    private static final Duration KEYS_REFRESH = Duration.ofSeconds(3);
+    private static final String KEYS_CONNECTOR = "keycloak-keys-it";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
@@ -93,6 +96,8 @@ class KeycloakAccessIT {
     private WsbridgeCli cli;
     private final String connector = "keycloak-access-it";
     private int port;
+    /** The main connector's operations listener, where its metrics are. */
+    private int opsPort;
 
     private String aliceKey;
     private String bobKey;
@@ -117,7 +122,9 @@ class KeycloakAccessIT {
         SinkConnector.createTopicIfAbsent(stack.kafka(), topic(PUBLIC_APP), 3);
         SinkConnector.createTopicIfAbsent(stack.kafka(), topic(PRIVATE_APP), 1);
         port = FreePorts.on(KafkaBroker.HOST);
-        stack.rest().createConnector(connector, keycloakConfig(port));
+        Map<String, String> config = keycloakConfig(port);
+        opsPort = Integer.parseInt(config.get("ops.port"));
+        stack.rest().createConnector(connector, config);
         workerLogs.add(stack.worker().logFile());
         stack.rest().awaitRunning(connector, 1);
 
@@ -219,6 +226,51 @@ class KeycloakAccessIT {
                         .isEqualTo(401);
             }
         });
+    }
+
+    // ---- hostile lookups: one request must not make the bridge believe Keycloak is down
+
+    @Test
+    @Order(6)
+    void usernamesThatCannotNameAUserAre401AndLookupsKeycloakRefusesLeaveTheBridgeReady() {
+        String tooLong = "u".repeat(300);
+        String control = "ali\u0007ce";
+        assertThat(status(uri("/" + PUBLIC_APP), basic(tooLong, aliceKey))).as("300 characters, Basic")
+                .isEqualTo(401);
+        assertThat(status(uri("/" + PUBLIC_APP + apiKeyQuery(tooLong, aliceKey)), Map.of()))
+                .as("300 characters, query").isEqualTo(401);
+        assertThat(status(uri("/" + PUBLIC_APP), basic(control, aliceKey))).as("a control character, Basic")
+                .isEqualTo(401);
+        assertThat(status(uri("/" + PUBLIC_APP + apiKeyQuery(control, aliceKey)), Map.of()))
+                .as("a control character, query").isEqualTo(401);
+        assertThat(logOf(stack.worker().logFile())).as("no lookup of the refused usernames")
+                .doesNotContain("user '" + tooLong).doesNotContain("user '" + control);
+
+        // Never shown to the bridge: nothing is cached about it, so connecting with it asks Keycloak.
+        String freshKey = cli.createKey("bob");
+        used(freshKey);
+        String bob = token("bob", BOB_PASSWORD);
+        for (int round = 0; round < 3; round++) {
+            // A ';' in a group path: Keycloak 26 answers 400 to the lookup of the group. A new name each time, so
+            // that each upgrade asks Keycloak.
+            List<String> refused = List.of("round-" + round + ";anonymous", "round-" + round + ";token",
+                    "round-" + round + ";api-key");
+            assertThat(status(uri("/" + encoded(refused.get(0))), Map.of())).as("anonymous").isEqualTo(404);
+            assertThat(status(uri("/" + encoded(refused.get(1))), bearer(bob))).as("a token").isEqualTo(404);
+            assertThat(status(uri("/" + encoded(refused.get(2))), basic("alice", aliceKey))).as("an API key")
+                    .isEqualTo(404);
+            assertThat(readyz()).as("/readyz right after Keycloak's refusals").isEqualTo(200);
+        }
+        // Within the 2 s in which an outage would fail every new question at once.
+        assertEventsArrive(uri("/" + PUBLIC_APP), basic("bob", freshKey), PUBLIC_APP);
+        assertThat(status(uri("/" + PRIVATE_APP), basic("bob", freshKey))).as("bob is no member").isEqualTo(404);
+
+        assertThat(logOf(stack.worker().logFile())).as("Keycloak really refused those lookups")
+                .contains("refused to read group /applications/round-2;api-key (HTTP 400)");
+    }
+
+    private static String encoded(String application) {
+        return URLEncoder.encode(application, StandardCharsets.UTF_8);
     }
 
     // ---- sessions over time
@@ -474,6 +526,78 @@ class KeycloakAccessIT {
         }
     }
 
+    // ---- key rotation (changes the realm's signing keys: after the tests that hold older tokens)
+
+    @Test
+    @Order(25)
+    void aSigningKeyRemovedFromTheRealmStopsBeingTrustedAfterTheRefreshInterval() throws IOException {
+        String realmPath = "/admin/realms/" + KeycloakServer.REALM;
+        String oldToken = token("alice", ALICE_PASSWORD);
+        String oldKid = kid(oldToken);
+        assertThat(signingKids()).contains(oldKid);
+
+        int keysPort = FreePorts.on(KafkaBroker.HOST);
+        Map<String, String> config = keycloakConfig(keysPort);
+        config.put("auth.token.keys.refresh.interval.ms", Long.toString(KEYS_REFRESH.toMillis()));
+        stack.rest().createConnector(KEYS_CONNECTOR, config);
+        try {
+            stack.rest().awaitRunning(KEYS_CONNECTOR, 1);
+            URI privateApp = URI.create("ws://" + KafkaBroker.HOST + ":" + keysPort + "/" + PRIVATE_APP);
+            WsClient session = await("the bridge of " + KEYS_CONNECTOR + " accepting alice")
+                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+                    .until(() -> WsClient.attempt(privateApp, bearer(oldToken), true), WsClient.Handshake::isOpen)
+                    .client();
+            try (session) {
+                assertEventsArrive(session, PRIVATE_APP);
+
+                // Rotate: a new RSA key with a higher priority signs from now on; the old one is removed.
+                String realmId = keycloak.admin("GET", realmPath, null).path("id").asText();
+                ObjectNode provider = JSON.createObjectNode()
+                        .put("name", "rsa-rotated-it")
+                        .put("providerId", "rsa-generated")
+                        .put("providerType", "org.keycloak.keys.KeyProvider")
+                        .put("parentId", realmId);
+                ObjectNode providerConfig = provider.putObject("config");
+                providerConfig.putArray("priority").add("1000");
+                providerConfig.putArray("keySize").add("2048");
+                providerConfig.putArray("algorithm").add("RS256");
+                keycloak.admin("POST", realmPath + "/components", provider);
+                for (JsonNode component : keycloak.admin("GET", realmPath
+                        + "/components?type=org.keycloak.keys.KeyProvider", null)) {
+                    if (component.path("providerId").asText().equals("rsa-generated")
+                            && !component.path("name").asText().equals("rsa-rotated-it")) {
+                        keycloak.admin("DELETE", realmPath + "/components/" + component.path("id").asText(), null);
+                    }
+                }
+                long rotated = System.nanoTime();
+                assertThat(signingKids()).as("the realm's published keys").doesNotContain(oldKid).isNotEmpty();
+
+                // No token of the new key is shown to this bridge before: only the periodic refresh can drop the old.
+                CloseStatus closed = session.awaitClose(KEYS_REFRESH.plus(REAUTHORIZE).plusSeconds(20));
+                assertThat(closed.code()).as("closed: " + closed).isEqualTo(1008);
+                assertThat(closed.reason()).isEqualTo("credentials no longer valid");
+                assertThat(Duration.ofNanos(System.nanoTime() - rotated)).as("within refresh + re-authorization")
+                        .isLessThan(KEYS_REFRESH.plus(REAUTHORIZE).plusSeconds(10));
+                assertThat(status(privateApp, bearer(oldToken))).as("a new upgrade with the old key's token")
+                        .isEqualTo(401);
+            }
+
+            String newToken = token("alice", ALICE_PASSWORD);
+            assertThat(kid(newToken)).isNotEqualTo(oldKid);
+            assertEventsArrive(privateApp, bearer(newToken), PRIVATE_APP);
+            // The main connector learns the new key by its unknown id (at most one fetch per 30 s), and its service
+            // account, whose token the removed key signed, logs in again.
+            await("the main connector accepting a token of the new key").atMost(Duration.ofSeconds(45))
+                    .pollInterval(Duration.ofMillis(500))
+                    .until(() -> status(uri("/" + PRIVATE_APP), bearer(newToken)) == 0);
+            assertEventsArrive(uri("/" + PRIVATE_APP), bearer(newToken), PRIVATE_APP);
+            assertEventsArrive(uri("/" + PRIVATE_APP), basic("alice", aliceKey), PRIVATE_APP);
+            assertThat(readyz()).isEqualTo(200);
+        } finally {
+            stack.rest().delete(KEYS_CONNECTOR);
+        }
+    }
+
     // ---- outage (stops Keycloak: after the tests that need it)
 
     @Test
@@ -670,7 +794,7 @@ class KeycloakAccessIT {
 
     /** Waits until the bridge counts {@code subscribers} subscribers and {@code groups} groups of {@code app}. */
     private void awaitSubscribersAndGroups(String app, int subscribers, int groups) {
-        BridgeHttp http = new BridgeHttp(URI.create("http://" + KafkaBroker.HOST + ":" + port + "/"));
+        BridgeHttp http = new BridgeHttp(URI.create("http://" + KafkaBroker.HOST + ":" + opsPort + "/"));
         await("the bridge having " + subscribers + " subscribers in " + groups + " groups of " + app)
                 .atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(100))
                 .until(() -> {
@@ -709,6 +833,35 @@ class KeycloakAccessIT {
                     .filter(ours::contains).ifPresent(ids::add);
         }
         return ids;
+    }
+
+    /** The ids of the realm's published signing keys. */
+    private List<String> signingKids() {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(keycloak.issuer() + "/protocol/openid-connect/certs"))
+                .timeout(Duration.ofSeconds(10)).GET().build();
+        try {
+            JsonNode keys = JSON.readTree(HTTP.send(request, HttpResponse.BodyHandlers.ofString()).body()).path("keys");
+            List<String> kids = new ArrayList<>();
+            for (JsonNode key : keys) {
+                if (key.path("use").asText("sig").equals("sig")) {
+                    kids.add(key.path("kid").asText());
+                }
+            }
+            return kids;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String kid(String jwt) {
+        try {
+            return JSON.readTree(Base64.getUrlDecoder().decode(jwt.split("\\.")[0])).path("kid").asText();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private int readyz() {

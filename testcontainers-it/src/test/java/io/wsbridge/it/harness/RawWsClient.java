@@ -147,7 +147,7 @@ public final class RawWsClient implements AutoCloseable {
      * the connection: send {@code Connection: close}.
      */
     public static String exchange(String host, int port, String rawRequest) {
-        try (Socket socket = open(host, port, 0)) {
+        try (Socket socket = open(null, host, port, 0)) {
             socket.getOutputStream().write(rawRequest.getBytes(StandardCharsets.ISO_8859_1));
             socket.getOutputStream().flush();
             return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * bridge's service account. The client is built on first use, so constructing this class never touches the network,
  * and a failed build is retried on the next call.
  *
- * <p>Only an outage, which no single question can cause, trips the {@link OutageGate}: Keycloak cannot be reached or
- * does not answer in time, answers 5xx, refuses the service account's login, or the client cannot be loaded. Keycloak
+ * <p>Only an outage trips the {@link OutageGate}: Keycloak cannot be reached or does not answer in time, answers 5xx,
+ * refuses the service account's login (whatever the question), or the client cannot be loaded. Keycloak
  * is then not asked again for the settings' retry back-off (calls fail at once with the same message, so an outage
  * costs one timeout rather than one per question), and {@link #reachable()}, the bridge's readiness, is false until
  * Keycloak answers again. A 4xx answer is an answer: the call fails with {@link KeycloakRefusedException} and Keycloak
@@ -77,8 +77,8 @@ public final class KeycloakAdmin implements AutoCloseable {
     }
 
     /**
-     * Whether Keycloak answered the last call (true before the first one): the bridge's readiness. During an outage it
-     * turns false with the first failed call and true again with the first answer.
+     * Whether Keycloak answered the last call (true before the first one): the bridge's readiness. It turns false with
+     * the first call that finds an outage and true again with the first answer; a refusal (4xx) is an answer.
      */
     public boolean reachable() {
         return gate.answering();
@@ -106,11 +106,13 @@ public final class KeycloakAdmin implements AutoCloseable {
                     return result;
                 } catch (RuntimeException e) {
                     Failure failure = classify(settings, what, e);
-                    LOG.debug("Keycloak call to {} failed: {}", what, failure.message(), e);
                     if (failure.kind() == Kind.TOKEN_REJECTED && attempt == 1) {
                         // The client's auth filter forgot the rejected token: the next attempt logs in afresh.
+                        LOG.debug("Keycloak refused the service account's access token to {} (HTTP 401): logging in"
+                                + " again", what);
                         continue;
                     }
+                    LOG.debug("Keycloak call to {} failed: {}", what, failure.message(), e);
                     throw record(failure, e);
                 }
             }
