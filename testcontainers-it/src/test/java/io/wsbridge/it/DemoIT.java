@@ -3,11 +3,13 @@ package io.wsbridge.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.wsbridge.it.harness.BridgeHttp;
 import io.wsbridge.it.harness.ClientProcess;
 import io.wsbridge.it.harness.FreePorts;
 import io.wsbridge.it.harness.ItEnvironment;
 import io.wsbridge.it.harness.KafkaBroker;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +29,7 @@ class DemoIT {
     void demoStreamsLiveEventsToARealClientAndCtrlCStopsEverything() throws Exception {
         Path work = ItEnvironment.newWorkDir("demo");
         int port = FreePorts.on(KafkaBroker.HOST);
+        int opsPort = FreePorts.on(KafkaBroker.HOST);
         // A test command started in the background (nohup mvn ... &) hands SIGINT down ignored, and a JVM keeps an
         // ignored SIGINT ignored: restore its default, so Ctrl-C is tested as it reaches the demo from a terminal.
         List<String> command = new ArrayList<>(List.of("/usr/bin/env", "--default-signal=INT",
@@ -36,6 +39,7 @@ class DemoIT {
                 "-Dit.config.dir=" + ItEnvironment.configDir(),
                 "-Dit.work.dir=" + work,
                 "-Ddemo.port=" + port,
+                "-Ddemo.ops.port=" + opsPort,
                 "-cp", System.getProperty("java.class.path"),
                 "io.wsbridge.it.demo.Demo"));
         Path output = work.resolve("demo.out");
@@ -44,7 +48,10 @@ class DemoIT {
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
                     .until(() -> read(output).contains("wsbridge demo is ready") || !demo.isAlive());
             assertThat(demo.isAlive()).as("demo running; output:%n%s", read(output)).isTrue();
-            assertThat(read(output)).contains("wscat -c ws://127.0.0.1:" + port + "/drogue-public-temperature");
+            assertThat(read(output)).contains("wscat -c ws://127.0.0.1:" + port + "/drogue-public-temperature")
+                    .contains("curl http://127.0.0.1:" + opsPort + "/metrics");
+            assertThat(new BridgeHttp(URI.create("http://127.0.0.1:" + opsPort)).metrics().find("wsbridge_connections"))
+                    .as("the metrics where the demo says").isPresent();
 
             try (ClientProcess client = ClientProcess.start("python-demo", List.of("/usr/bin/python3", "-m",
                     "websockets", "ws://127.0.0.1:" + port + "/drogue-public-temperature"), work,
