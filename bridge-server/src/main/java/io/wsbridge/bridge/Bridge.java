@@ -31,6 +31,10 @@ import org.slf4j.LoggerFactory;
  * operations listener that serves them (if configured), and in cluster mode its {@link ClusterNode}. Built from plain {@link BridgeSettings}; whoever starts it closes it. Within
  * a Connect worker, tasks share bridges through {@link Bridges}. With {@link BridgeSettings#cluster()} set it is one
  * of the bridges of a cluster, linked to the peers that {@link #peers(Set)} names.
+ *
+ * <p>Over 300 lines because it is where the parts of one port are wired together and reconfigured in place (server,
+ * operations listener, cluster node, readiness, the application meters of the hot path); each part is a class of its
+ * own, and nothing below this package imports it.
  */
 public final class Bridge implements EventBus, AutoCloseable {
 

@@ -189,6 +189,22 @@ class PackageStructureTest {
         assertThat(report).as("package cycles; depend on a narrow interface instead").isEmpty();
     }
 
+    /** A class grows past about 300 lines only with a reason at its top: its javadoc says "Over 300 lines because". */
+    @Test
+    void aClassOverThreeHundredLinesSaysWhyAtItsTop() throws IOException {
+        List<String> unexplained = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            for (Path file : files.filter(path -> path.toString().endsWith(".java")).sorted().toList()) {
+                String text = Files.readString(file);
+                long lines = text.lines().count();
+                if (lines > 300 && !text.contains("Over 300 lines because")) {
+                    unexplained.add(SOURCES.relativize(file) + " (" + lines + " lines)");
+                }
+            }
+        }
+        assertThat(unexplained).as("classes over 300 lines without a reason at their top").isEmpty();
+    }
+
     @Test
     void theBridgeKnowsNothingOfKafka() {
         assertThat(references).filteredOn(reference -> reference.name().startsWith("org.apache.kafka"))

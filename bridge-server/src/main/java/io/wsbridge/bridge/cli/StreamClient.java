@@ -40,7 +40,7 @@ import java.util.regex.Pattern;
  * {@code --token-command} the token is fetched again at 80 % of its lifetime and sent as
  * {@code {"RefreshAccessToken":"..."}}. Status lines go to standard error and never show a secret.
  *
- * <p>Longer than 300 lines on purpose: the reconnect loop, the token refresh and the exit-status rules decide
+ * <p>Over 300 lines because the reconnect loop, the token refresh and the exit-status rules decide
  * together what happens after each outcome of a connection, and read best in one place; the parts that stand alone
  * (settings, backoff, printing, the token command) are classes of their own.
  */

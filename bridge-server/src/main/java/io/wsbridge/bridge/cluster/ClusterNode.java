@@ -37,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * Links are kept to every consuming peer whether or not there are local subscribers: a new subscriber then only waits
  * for one interest message, not for a connection. Interest snapshots go out in order on one thread of its own.
  *
- * <p>A little over 300 lines because it is the one place that knows the cluster's moving parts (peers, links both
+ * <p>Over 300 lines because it is the one place that knows the cluster's moving parts (peers, links both
  * ways, interest, readiness); the parts themselves are classes of their own ({@link PeerLink}, {@link PeerSession},
  * {@link PeerClient}, {@link ProxySet}).
  */

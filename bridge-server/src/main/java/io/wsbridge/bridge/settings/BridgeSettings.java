@@ -11,6 +11,9 @@ import java.util.Set;
  * The plain settings a {@link Bridge} is built from. The connector maps its configuration onto this record; the
  * bridge knows nothing of Kafka or Connect. Build it with {@link #builder(String, int)}.
  *
+ * <p>Over 300 lines because it is a record of every setting of a bridge with its validation and its builder: one
+ * field, one check and one builder method per connector key, nothing else.
+ *
  * @param host bind address of the WebSocket server
  * @param port TCP port of the WebSocket server; 0 picks a free port (tests)
  * @param queueCapacity events a subscriber may have queued before the overflow policy applies

@@ -35,6 +35,11 @@ import org.slf4j.LoggerFactory;
  * once it has a full batch queued, and what is left when the batch ends: a few network writes per Kafka poll instead
  * of one per event, which would cost a system call per event and subscriber whenever the socket takes the bytes at
  * once. A single event published outside a batch is written at once.
+ *
+ * <p>Over 300 lines because a Jetty frame handler must answer every frame kind and every way a connection ends (ping,
+ * pong, text, binary, continuation, Jetty's own protocol errors, close), and each of those ends must give back the
+ * subscriber's queue, its slot and its share of the message budget exactly once; the queue itself, access and message
+ * assembly are classes of their own.
  */
 public final class Subscriber implements FrameHandler, Subscription, AccessSession {
 

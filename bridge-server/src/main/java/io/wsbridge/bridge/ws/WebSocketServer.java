@@ -20,15 +20,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import org.eclipse.jetty.http.UriCompliance;
 import org.eclipse.jetty.server.Handler;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.core.server.WebSocketNegotiator;
 import org.eclipse.jetty.websocket.core.server.WebSocketUpgradeHandler;
@@ -97,7 +91,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         server = new Server(threads);
         HandshakeDeadlines deadlines = new HandshakeDeadlines(server.getScheduler(),
                 () -> settings.handshakeTimeout(), metrics::handshakeTimedOut);
-        connector = connector(server, current, deadlines);
+        connector = PublicListener.connector(server, current, deadlines);
         connector.getSelectorManager().addEventListener(limits);
         server.addConnector(connector);
 
@@ -121,33 +115,6 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         liveness = scheduler.scheduleWithFixedDelay(this::checkLiveness, ping, ping, TimeUnit.MILLISECONDS);
         log.info("WebSocket server listening on {}://{}:{}; {}", current.scheme(), current.host(), port(),
                 policy.describe());
-    }
-
-    private static ServerConnector connector(Server server, BridgeSettings settings, HandshakeDeadlines deadlines) {
-        HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        // A channel (CloudEvent subject) may contain a slash, sent encoded as %2F; Route decodes each segment.
-        http.setUriCompliance(UriCompliance.DEFAULT.with("wsbridge", UriCompliance.Violation.AMBIGUOUS_PATH_SEPARATOR));
-        HttpConnectionFactory http1 = new HttpConnectionFactory(http);
-        http1.addEventListener(deadlines);
-        ServerConnector connector;
-        if (settings.tls() == null) {
-            connector = new ServerConnector(server, http1);
-        } else {
-            BridgeSettings.Tls tls = settings.tls();
-            SslContextFactory.Server ssl = new SslContextFactory.Server();
-            ssl.setKeyStorePath(tls.keyStore().toString());
-            ssl.setKeyStoreType(tls.type());
-            ssl.setKeyStorePassword(tls.password());
-            if (tls.keyPassword() != null) {
-                ssl.setKeyManagerPassword(tls.keyPassword());
-            }
-            http.addCustomizer(new SecureRequestCustomizer(false));
-            connector = new ServerConnector(server, new SslConnectionFactory(ssl, "http/1.1"), http1);
-        }
-        connector.setHost(settings.host());
-        connector.setPort(settings.port());
-        return connector;
     }
 
     /** The port actually bound (differs from the settings when they ask for port 0). */

@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
  * fetch, not one each, and while one caller refreshes a due set the others keep verifying against it. A failed fetch
  * keeps the cached keys, but only until the set is {@link JwtSettings#keysMaxAge()} old: after that tokens are refused
  * as unavailable (503), never verified against keys the issuer may have removed meanwhile.
+ *
+ * <p>Over 300 lines because fetching, checking and replacing a key set are one concurrency design (lock-free reads,
+ * one serialised fetch, bounded staleness) that reads best in one place.
  */
 final class JwksCache implements AutoCloseable {
 

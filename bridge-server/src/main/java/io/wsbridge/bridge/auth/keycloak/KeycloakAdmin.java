@@ -41,6 +41,10 @@ import org.slf4j.LoggerFactory;
  * <p>Every build and call runs with this class's loader as the thread's context class loader: inside a Connect
  * worker the context loader is the worker's, and the Admin client's {@code ServiceLoader} lookups (RESTEasy,
  * Jackson modules) would otherwise mix the worker's classes with the plugin's.
+ *
+ * <p>Over 300 lines because it is the one place that decides what a failure of the Admin API means (outage, answer,
+ * retry with a new token, failure of one call) for every call the bridge and the CLI make; the lookups themselves live
+ * in {@code KeycloakApiKeys} and {@code KeycloakApplicationDirectory}.
  */
 public final class KeycloakAdmin implements AutoCloseable {
 
