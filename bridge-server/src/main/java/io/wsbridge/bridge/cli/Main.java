@@ -51,6 +51,8 @@ public final class Main {
               --url URL              WSBRIDGE_URL       the bridge, default ws://localhost:8085 (wss:// for TLS)
               --channel CHANNEL                         only events whose subject is CHANNEL
               --group-id GROUP                          share the stream round-robin with GROUP's other members
+              --filter EXPRESSION                       only events that match the CloudEvents SQL EXPRESSION,
+                                                        e.g. "device = 'device-1' AND subject = 'alarm'"
               -n, --count N                             exit after N events (counted across reconnects)
             Credentials, one kind (an option overrides the environment; none = anonymous):
               --token TOKEN          WSBRIDGE_TOKEN     an OIDC access token (Authorization: Bearer)

@@ -3,12 +3,14 @@ package io.wsbridge.bridge.filter;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.util.ByteBufferBackedInputStream;
 import io.cloudevents.CloudEvent;
 import io.cloudevents.CloudEventData;
 import io.cloudevents.SpecVersion;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.ByteBuffer;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.HashMap;
@@ -39,9 +41,30 @@ public final class EventView implements CloudEvent {
      * @throws IllegalArgumentException if the bytes are not a JSON object
      */
     public static EventView of(byte[] utf8) {
+        try {
+            return read(JSON.createParser(utf8));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the event is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads the attributes of a structured CloudEvent from a view of its frame, without copying it.
+     *
+     * @throws IllegalArgumentException if the bytes are not a JSON object
+     */
+    public static EventView of(ByteBuffer utf8) {
+        try {
+            return read(JSON.createParser(new ByteBufferBackedInputStream(utf8)));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("the event is not valid JSON: " + e.getMessage(), e);
+        }
+    }
+
+    private static EventView read(JsonParser created) {
         Map<String, Object> attributes = new HashMap<>(16);
         Map<String, Object> extensions = new HashMap<>(8);
-        try (JsonParser parser = JSON.createParser(utf8)) {
+        try (JsonParser parser = created) {
             if (parser.nextToken() != JsonToken.START_OBJECT) {
                 throw new IllegalArgumentException("the event is not a JSON object");
             }

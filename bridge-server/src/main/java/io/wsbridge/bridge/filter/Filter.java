@@ -17,11 +17,13 @@ public final class Filter {
 
     private final String expression;
     private final Expression compiled;
+    private final LongAdder evaluations;
     private final LongAdder failures;
 
-    Filter(String expression, Expression compiled, LongAdder failures) {
+    Filter(String expression, Expression compiled, LongAdder evaluations, LongAdder failures) {
         this.expression = expression;
         this.compiled = compiled;
+        this.evaluations = evaluations;
         this.failures = failures;
     }
 
@@ -31,6 +33,7 @@ public final class Filter {
     }
 
     public boolean matches(CloudEvent event) {
+        evaluations.increment();
         Result result;
         try {
             result = compiled.evaluate(RUNTIME, event);
@@ -43,6 +46,12 @@ public final class Filter {
             return false;
         }
         return Boolean.TRUE.equals(result.value());
+    }
+
+    /** Counts an evaluation that could not even start (the event's attributes are unreadable): it does not match. */
+    public boolean failed() {
+        failures.increment();
+        return false;
     }
 
     @Override

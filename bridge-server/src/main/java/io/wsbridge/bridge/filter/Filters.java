@@ -25,30 +25,20 @@ public final class Filters {
     public static final int MAX_DEPTH = 32;
 
     private final Map<String, Shared> compiled = new ConcurrentHashMap<>();
+    private final LongAdder evaluations = new LongAdder();
     private final LongAdder failures = new LongAdder();
 
     /**
-     * The compiled filter for an expression a subscriber asked for; {@link #release} it when the subscriber leaves.
+     * Checks a subscriber's filter before it is admitted, and gives the expression its subscription will
+     * {@link #acquire}: what it {@code asked} for, restricted to what access control {@code pinned} (either may be
+     * {@code null}; both: events must match both).
      *
-     * @throws InvalidFilterException if the expression is too long, nested too deep or not CloudEvents SQL
+     * @return the expression, or {@code null} if there is no filter
+     * @throws InvalidFilterException if an expression is too long, nested too deep or not CloudEvents SQL; the
+     *     message says which, and where
      */
-    public Filter acquire(String expression) throws InvalidFilterException {
-        check(expression);
-        return acquireChecked(expression);
-    }
-
-    /**
-     * The filter of a subscriber whose access is restricted to {@code pinned} (a filter access control gives) and who
-     * asked for {@code asked} (may be {@code null}): events must match both.
-     *
-     * @throws InvalidFilterException if either expression is refused; the message names which
-     */
-    public Filter acquire(String pinned, String asked) throws InvalidFilterException {
-        if (asked == null) {
-            return acquire(pinned);
-        }
-        String combined = "(" + pinned + ") AND (" + asked + ")";
-        if (!compiled.containsKey(combined)) {
+    public String validate(String pinned, String asked) throws InvalidFilterException {
+        if (pinned != null && !compiled.containsKey(pinned)) {
             try {
                 check(pinned);
                 parse(pinned);
@@ -56,10 +46,24 @@ public final class Filters {
                 throw new InvalidFilterException("the filter your access is restricted to is not valid: "
                         + e.getMessage());
             }
+        }
+        if (asked != null && !compiled.containsKey(asked)) {
             check(asked);
             parse(asked);
         }
-        return acquireChecked(combined);
+        if (pinned == null) {
+            return asked;
+        }
+        return asked == null ? pinned : "(" + pinned + ") AND (" + asked + ")";
+    }
+
+    /**
+     * The compiled filter for an expression {@link #validate} gave; {@link #release} it when the subscription ends.
+     *
+     * @throws InvalidFilterException if it is not CloudEvents SQL (only if it was not validated)
+     */
+    public Filter acquire(String expression) throws InvalidFilterException {
+        return acquireChecked(expression);
     }
 
     private Filter acquireChecked(String expression) throws InvalidFilterException {
@@ -67,7 +71,7 @@ public final class Filters {
         while (true) {
             shared = compiled.get(expression);
             if (shared == null) {
-                Shared created = new Shared(new Filter(expression, parse(expression), failures));
+                Shared created = new Shared(new Filter(expression, parse(expression), evaluations, failures));
                 shared = compiled.putIfAbsent(expression, created);
                 if (shared == null) {
                     return created.filter;
@@ -92,6 +96,11 @@ public final class Filters {
     /** Distinct expressions compiled now. */
     public int distinct() {
         return compiled.size();
+    }
+
+    /** Evaluations of a filter on an event since the start, over all filters. */
+    public long evaluations() {
+        return evaluations.sum();
     }
 
     /** Evaluations that failed (and so did not match) since the start, over all filters. */
@@ -219,8 +228,18 @@ public final class Filters {
         if (message == null) {
             return e.getKind().name().toLowerCase(Locale.ROOT);
         }
-        return message.startsWith("[") && message.indexOf("] ") > 0
+        String text = message.startsWith("[") && message.indexOf("] ") > 0
                 ? message.substring(message.indexOf("] ") + 2) : message;
+        // The parser quotes the client's text: control characters must not reach a log line or an answer as such.
+        StringBuilder escaped = new StringBuilder(text.length());
+        text.codePoints().forEach(c -> {
+            if (Character.isISOControl(c)) {
+                escaped.append(String.format(Locale.ROOT, "\\u%04x", c));
+            } else {
+                escaped.appendCodePoint(c);
+            }
+        });
+        return escaped.toString();
     }
 
     /** A compiled filter and the number of subscribers using it. */

@@ -5,6 +5,8 @@ import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.CredentialsException;
 import io.wsbridge.bridge.auth.CredentialsParser;
+import io.wsbridge.bridge.filter.Filters;
+import io.wsbridge.bridge.filter.InvalidFilterException;
 import io.wsbridge.bridge.session.Refusals;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -30,7 +32,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Accepts or refuses an upgrade: first takes a connection slot ({@link ConnectionLimits}; none left = 503 with
  * {@code Retry-After}, before any other work), then parses the route, the query and the credentials, asks the access
- * policy, and either creates the {@link Subscriber} or answers with 400, 401 (with {@code WWW-Authenticate}), 403 (an
+ * policy, checks the subscriber's filter, and either creates the {@link Subscriber} or answers with 400, 401 (with {@code WWW-Authenticate}), 403 (an
  * {@code Origin} outside the allow-list), 404 or 503, giving the slot back.
  */
 final class UpgradeNegotiator implements WebSocketNegotiator {
@@ -40,19 +42,20 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     static final int MAX_GROUP_ID_LENGTH = 255;
     /** Query parameters of features that are planned but not there yet: refused rather than silently ignored. */
     static final Map<String, String> NOT_IMPLEMENTED = Map.of(
-            "from", "resuming or replaying a stream (from) is not implemented yet",
-            "filter", "filters (filter) are not implemented yet");
+            "from", "resuming or replaying a stream (from) is not implemented yet");
     /** What a client refused for want of a connection slot is told to wait before it tries again. */
     static final int RETRY_AFTER_SECONDS = 10;
 
     private final SubscriberHost host;
     private final Supplier<AccessPolicy> policy;
     private final ConnectionLimits limits;
+    private final Filters filters;
 
-    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy, ConnectionLimits limits) {
+    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy, ConnectionLimits limits, Filters filters) {
         this.host = host;
         this.policy = policy;
         this.limits = limits;
+        this.filters = filters;
     }
 
     @Override
@@ -141,6 +144,15 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
             return refuse(request, response, callback, 400,
                     "group_id must be 1 to " + MAX_GROUP_ID_LENGTH + " printable characters", remote);
         }
+        List<String> asked = query.getOrDefault("filter", List.of());
+        if (asked.size() > 1) {
+            return refuse(request, response, callback, 400, "filter is given more than once", remote);
+        }
+        if (!asked.isEmpty() && groupId != null && host.settings().cluster() != null) {
+            return refuse(request, response, callback, 400,
+                    "a group with a filter (group_id and filter together) is not implemented yet in cluster mode",
+                    remote);
+        }
         Credentials credentials;
         try {
             credentials = CredentialsParser.parse(request.getHeaders().getValuesList(HttpHeader.AUTHORIZATION), query);
@@ -156,8 +168,15 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         if (!decision.allowed()) {
             return refuse(request, response, callback, decision.status(), decision.reason(), remote);
         }
+        String filter;
+        try {
+            filter = filters.validate(null, asked.isEmpty() ? null : asked.get(0));
+        } catch (InvalidFilterException e) {
+            return refuse(request, response, callback, 400, e.getMessage(), remote);
+        }
         log.debug("Accepting {} as {} for '{}'", remote, decision.principal(), route.application());
-        return new Subscriber(host, route.application(), route.channel(), groupId, credentials, decision, remote);
+        return new Subscriber(host, route.application(), route.channel(), groupId, filter, credentials, decision,
+                remote);
     }
 
     /** Whether an HTTP/1.1 upgrade's key is what RFC 6455 asks for: base64 of 16 bytes (24 characters). */

@@ -96,7 +96,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         server.addConnector(connector);
 
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
-        upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits));
+        upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits, router.filters()));
         mounts.forEach(upgrades::addMapping);
         upgrades.setHandler(plainHttp);
         server.setHandler(deadlines.handler(upgrades));
@@ -199,6 +199,9 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
     @Override
     public void opened(Subscriber subscriber) {
+        if (!subscriber.acquireFilter(router.filters())) {
+            return;
+        }
         subscribers.add(subscriber);
         router.add(subscriber);
         access.opened(subscriber);
@@ -210,6 +213,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         if (subscribers.remove(subscriber)) {
             router.remove(subscriber);
             access.closed(subscriber);
+            subscriber.releaseFilter(router.filters());
         }
     }
 

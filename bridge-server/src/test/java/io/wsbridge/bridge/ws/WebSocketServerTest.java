@@ -112,9 +112,18 @@ class WebSocketServerTest {
         startDefault();
         assertThat(refusalBody("/pub?from=earliest")).startsWith("HTTP/1.1 400 ")
                 .contains("resuming or replaying a stream (from) is not implemented yet");
-        assertThat(refusalBody("/pub?filter=device%20%3D%20%27a%27")).startsWith("HTTP/1.1 400 ")
-                .contains("filters (filter) are not implemented yet");
         assertThat(TestClient.refusal(uri("/pub/channel?group_id=g&from=latest"))).isEqualTo(400);
+    }
+
+    @Test
+    void aFilterThatIsNotValidIsRefusedWithTheParsersMessage() throws Exception {
+        startDefault();
+        assertThat(refusalBody("/pub?filter=device%20%3D%20")).startsWith("HTTP/1.1 400 ")
+                .contains("the filter is not valid CloudEvents SQL at character 10: Cannot parse: mismatched input");
+        assertThat(refusalBody("/pub?filter=true&filter=false")).startsWith("HTTP/1.1 400 ")
+                .contains("filter is given more than once");
+        assertThat(refusalBody("/nope?filter=device%20%3D%20")).as("access is checked before the filter")
+                .startsWith("HTTP/1.1 404 ");
     }
 
     /** The whole answer to an upgrade request, status line to body. */
