@@ -3,8 +3,8 @@
 # runs `mvn -B verify` with any arguments given here. Kafka, Connect and Keycloak come from Maven Central; the tests
 # start and stop them themselves.
 #
-#   Debian packages  python3-websockets, kcat: apt-get as root, or through `sudo -n`; otherwise it stops and says
-#                    which command to run.
+#   Debian packages  python3-websockets, kcat, chromium, chromium-driver: apt-get as root, or through `sudo -n`;
+#                    otherwise it stops and says which command to run.
 #   npm              wscat@6: taken from the PATH if there, else installed without root under
 #                    ~/.cache/wsbridge/npm and put on the PATH of the build.
 set -euo pipefail
@@ -13,6 +13,8 @@ cd "$(dirname "$0")"
 apt_packages=()
 /usr/bin/python3 -c 'import websockets' >/dev/null 2>&1 || apt_packages+=(python3-websockets)
 command -v kcat >/dev/null 2>&1 || apt_packages+=(kcat)
+[ -x /usr/bin/chromium ] || apt_packages+=(chromium)
+[ -x /usr/bin/chromedriver ] || apt_packages+=(chromium-driver)
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

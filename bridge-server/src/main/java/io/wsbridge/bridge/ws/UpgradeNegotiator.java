@@ -115,7 +115,7 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         }
         String origin = request.getHeaders().get(HttpHeader.ORIGIN);
         var origins = host.settings().allowedOrigins();
-        if (origin != null && !origins.isEmpty() && !origins.contains(origin)) {
+        if (origin != null && !origins.isEmpty() && !origins.contains(origin) && !isOwnOrigin(request, origin)) {
             return refuse(request, response, callback, 403, "origin not allowed", remote);
         }
         Route route = Route.parse(request.getHttpURI().getPath());
@@ -177,6 +177,15 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         log.debug("Accepting {} as {} for '{}'", remote, decision.principal(), route.application());
         return new Subscriber(host, route.application(), route.channel(), groupId, filter, credentials, decision,
                 remote);
+    }
+
+    /**
+     * Whether a browser's {@code Origin} is the bridge itself, as the request reached it: the console page it serves.
+     * A page of another origin cannot claim it (browsers set {@code Origin}).
+     */
+    static boolean isOwnOrigin(Request request, String origin) {
+        String host = request.getHeaders().get(HttpHeader.HOST);
+        return host != null && origin.equalsIgnoreCase((request.isSecure() ? "https://" : "http://") + host);
     }
 
     /** Whether an HTTP/1.1 upgrade's key is what RFC 6455 asks for: base64 of 16 bytes (24 characters). */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.SessionAccess;
+import io.wsbridge.bridge.console.ConsoleHandler;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.session.CloseCodes;
@@ -98,7 +99,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
         upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits, router.filters()));
         mounts.forEach(upgrades::addMapping);
-        upgrades.setHandler(plainHttp);
+        upgrades.setHandler(new ConsoleHandler(() -> settings.console(), plainHttp));
         server.setHandler(deadlines.handler(upgrades));
         server.setStopTimeout(2_000);
 

@@ -205,6 +205,10 @@ class SessionAccessTest {
                 .isEqualTo(403);
         TestClient.connect(uri("/app?token=user:alice:60000"), "Origin", "https://app.example").close();
         TestClient.connect(uri("/app?token=user:alice:60000")).close();
+        // the bridge's own origin: its console page
+        TestClient.connect(uri("/app?token=user:alice:60000"), "Origin", "http://127.0.0.1:" + bridge.port()).close();
+        assertThat(TestClient.refusal(uri("/app?token=user:alice:60000"), "Origin", "http://127.0.0.1:1"))
+                .as("another port is another origin").isEqualTo(403);
     }
 
     @Test

@@ -62,6 +62,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String CACHE_TTL = "auth.cache.ttl.ms";
     public static final String TOKEN_KEYS_REFRESH_INTERVAL = "auth.token.keys.refresh.interval.ms";
     public static final String ALLOWED_ORIGINS = "websocket.allowed.origins";
+    public static final String CONSOLE_ENABLED = "websocket.console.enabled";
     public static final String TLS_KEYSTORE_LOCATION = "websocket.tls.keystore.location";
     public static final String TLS_KEYSTORE_TYPE = "websocket.tls.keystore.type";
     public static final String TLS_KEYSTORE_PASSWORD = "websocket.tls.keystore.password";
@@ -157,8 +158,14 @@ public final class WebSocketSinkConfig extends AbstractConfig {
         def.define(ALLOWED_ORIGINS, Type.LIST, "", Validators.origins(), Importance.MEDIUM,
                 "Browser origins (scheme://host[:port]) allowed to connect. An upgrade with an Origin header "
                         + "outside the list answers 403; clients that send no Origin (not browsers) are not "
-                        + "affected. Empty allows every origin.",
+                        + "affected. Empty allows every origin. The bridge's own origin (its console page) is always "
+                        + "allowed.",
                 GROUP_SERVER, ++order, Width.LONG, "Allowed origins");
+        def.define(CONSOLE_ENABLED, Type.BOOLEAN, true, Validators.oneOf(List.of("true", "false")), Importance.LOW,
+                "Whether the bridge serves its console page at / on the WebSocket port: a browser page that "
+                        + "subscribes to an application and shows its events live, with the same credentials and "
+                        + "rules as any client.",
+                GROUP_SERVER, ++order, Width.SHORT, "Console page");
         def.define(TLS_KEYSTORE_LOCATION, Type.STRING, "", Validators.optionalAbsolutePath(), Importance.MEDIUM, "Path of the key store with the "
                         + "server's certificate and private key. When set, the server speaks TLS only (wss://).",
                 GROUP_SERVER, ++order, Width.LONG, "TLS key store");
@@ -384,6 +391,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                         getLong(MAX_UNFINISHED_MESSAGE_BYTES))
                 .publicApplications(publicApplications())
                 .allowedOrigins(new HashSet<>(getList(ALLOWED_ORIGINS)))
+                .console(getBoolean(CONSOLE_ENABLED))
                 .reauthorizeInterval(Duration.ofMillis(getLong(REAUTHORIZE_INTERVAL)))
                 .tls(tls())
                 .identity(identityProvider())

@@ -125,7 +125,11 @@ public final class Demo {
         String keycloakInstructions = withKeycloak ? keycloakInstructions(keycloak, url) : null;
         System.out.println();
         System.out.println("==================================================================================");
-        System.out.println(" wsbridge demo is ready. Live temperature events, one CloudEvent per frame:");
+        System.out.println(" wsbridge demo is ready. Watch it in a browser, the console:");
+        System.out.println();
+        System.out.println("   http://127.0.0.1:" + PORT + "/?application=" + PUBLIC_APP);
+        System.out.println();
+        System.out.println(" Live temperature events, one CloudEvent per frame:");
         System.out.println();
         System.out.println("   wscat -c " + url + "/" + PUBLIC_APP);
         System.out.println("   python3 -m websockets " + url + "/" + PUBLIC_APP);
