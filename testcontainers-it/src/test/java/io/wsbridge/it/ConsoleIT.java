@@ -18,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -57,9 +59,11 @@ class ConsoleIT {
     @BeforeAll
     static void startConnector(Stack stack) {
         SinkConnector.createTopicIfAbsent(stack.kafka(), TOPIC, 1);
-        // An allow-list without the bridge itself: the console's own origin is allowed all the same.
+        // An allow-list without the bridge itself: the console's own origin is allowed all the same. No grace period:
+        // a restart of the connector stops the bridge, and so drops the page's connection.
         sink = SinkConnector.shipped(stack, "console-it", Map.of("topics.regex", TOPIC,
-                "auth.public.applications", APP, "websocket.allowed.origins", "https://dashboard.example"));
+                "auth.public.applications", APP, "websocket.allowed.origins", "https://dashboard.example",
+                "websocket.shutdown.grace.ms", "0"));
         sink.create().awaitRunning();
         sink.awaitFlowing(APP, TOPIC, 1);
     }
@@ -98,9 +102,14 @@ class ConsoleIT {
         sink.awaitSubscribers(APP, 1);
 
         List<Events.CloudEvent> events = new ArrayList<>();
+        OffsetDateTime start = OffsetDateTime.now(ZoneOffset.UTC).minusMinutes(1);
         for (int i = 0; i < 12; i++) {
-            events.add(Events.event(APP, "device-" + (i % 3))
-                    .withData("{\"temp\":" + (20 + i) + ",\"humidity\":" + (40 + i % 5) + ",\"label\":\"x\"}"));
+            Events.CloudEvent event = Events.event(APP, "device-" + (i % 3))
+                    .withData("{\"temp\":" + (20 + i) + ",\"humidity\":" + (40 + i % 5) + ",\"label\":\"x\"}");
+            // five seconds apart, as readings would be: the chart's time axis spreads them
+            events.add(new Events.CloudEvent(event.id(), event.source(), event.type(), event.subject(),
+                    start.plusSeconds(5L * i).toString(), event.application(), event.device(), event.extensions(),
+                    event.dataContentType(), event.data()));
         }
         sendAll(stack.events(), events.stream().map(event -> Events.binaryRecord(TOPIC, event)).toList());
 

@@ -247,7 +247,13 @@
     caption.textContent = 'data.' + field;
     figure.appendChild(caption);
     charts.appendChild(figure);
-    const plot = new uPlot({ width: 420, height: 200, series: [{}], scales: { x: { time: true } } }, [[]], figure);
+    const scales = {
+      x: { time: true },
+      // some room above and below the lines, also when all values are equal
+      y: { range: (u, min, max) => (min === null ? [0, 1] : [min - Math.max((max - min) * 0.1, 1),
+        max + Math.max((max - min) * 0.1, 1)]) }
+    };
+    const plot = new uPlot({ width: 420, height: 200, series: [{}], scales: scales }, [[]], figure);
     return { plot: plot, devices: [], times: [], values: new Map() };
   }
 
