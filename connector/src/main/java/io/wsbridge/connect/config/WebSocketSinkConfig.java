@@ -263,8 +263,9 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     private static void cluster(ConfigDef def) {
         def.define(CLUSTER_SECRET, Type.PASSWORD, null, Importance.MEDIUM, "Turns on cluster mode for a Connect "
                         + "cluster of several workers: the secret (at least " + CLUSTER_SECRET_MIN_LENGTH
-                        + " characters) that authenticates the links between the bridges of this connector; it is "
-                        + "never sent, only an HMAC of it. Cluster mode needs rest.extension.classes=" + REST_EXTENSION
+                        + " characters) that authenticates the links between the bridges of this connector both "
+                        + "ways: each side proves that it holds it, and it is never sent, only HMACs made with it. "
+                        + "Cluster mode needs rest.extension.classes=" + REST_EXTENSION
                         + " in every worker's properties: the bridge then runs on every worker, and the worker that "
                         + "consumes an event forwards it to the subscribers connected to the others, so any worker "
                         + "serves the whole stream. Empty: each worker's bridge serves only what its own tasks "
