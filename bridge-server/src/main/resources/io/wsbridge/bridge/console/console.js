@@ -20,6 +20,7 @@
   let socket = null;
   let wanted = null;       // the subscription the user asked for, while it lasts
   let opened = false;      // whether the current socket opened
+  let wasLive = false;     // whether the subscription was live once: then a failed open is a drop, not a refusal
   let backoff = BACKOFF_MIN_MS;
   let retryTimer = null;
   let cursor = null;       // wsbridgecursor of the last event shown, to resume after a drop
@@ -79,6 +80,7 @@
       return;
     }
     cursor = null;
+    wasLive = false;
     clearView();
     history.replaceState(null, '', '?application=' + encodeURIComponent(wanted.application));
     $('disconnect').disabled = false;
@@ -95,6 +97,7 @@
     ws.onopen = () => {
       if (socket !== ws) return;
       opened = true;
+      wasLive = true;
       backoff = BACKOFF_MIN_MS;
       setStatus('live', 'Live: ' + wanted.application + (wanted.channel ? '/' + wanted.channel : '')
           + (wanted.filter ? ' where ' + wanted.filter : ''));
@@ -119,7 +122,7 @@
       if (socket !== ws) return;
       socket = null;
       if (!wanted) return;
-      if (!opened) {
+      if (!opened && !wasLive) {
         // A browser does not expose the HTTP answer to a refused upgrade: say what it can mean.
         setStatus('refused', 'Refused: the bridge did not open the stream of ' + wanted.application
             + ' (no such application, not allowed to read it with these credentials, or a bad channel, group or'
@@ -134,8 +137,10 @@
       }
       const wait = backoff;
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
-      setStatus('reconnecting', 'Connection dropped (' + close.code + (close.reason ? ': ' + close.reason : '')
-          + '); reconnecting in ' + (wait / 1000) + ' s' + (cursor ? ', resuming after the last event' : '') + '.');
+      const why = opened ? 'Connection dropped (' + close.code + (close.reason ? ': ' + close.reason : '') + ')'
+          : 'The bridge does not answer (or refuses)';
+      setStatus('reconnecting', why + '; reconnecting in ' + (wait / 1000) + ' s'
+          + (cursor ? ', resuming after the last event' : '') + '.');
       retryTimer = setTimeout(open, wait);
     };
   }
