@@ -27,6 +27,6 @@ class TokenRefreshHeavyIT {
                 .isGreaterThan(SESSIONS + 2_000L);
         assertThat(JvmDiagnostics.openFilesLimit(ProcessHandle.current().pid()))
                 .as("this JVM's open-file limit (ulimit -n)").isGreaterThan(SESSIONS + 1_000L);
-        new TokenRefreshStorm(stack, keycloak, SESSIONS, Duration.ofSeconds(150), Duration.ofSeconds(300)).run();
+        new TokenRefreshStorm(stack, keycloak, SESSIONS, Duration.ofSeconds(240), Duration.ofSeconds(300)).run();
     }
 }
