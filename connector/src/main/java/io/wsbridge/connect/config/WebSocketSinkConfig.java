@@ -242,7 +242,10 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                         + "and its attribute public=true lets anonymous clients read it.",
                 GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Applications group");
         def.define(TOKEN_AUDIENCE, Type.STRING, "", Validators.optionalName(), Importance.LOW,
-                "If set, tokens must carry this audience (aud) or have been issued to this client (azp).",
+                "If set, tokens must carry this audience (aud) or have been issued to this client (azp). Set it to "
+                        + "the audience the realm's audience mapper puts into subscribers' tokens (the bridge's "
+                        + "client id, as in the development realm); empty accepts a token issued to any client of "
+                        + "the realm, for which validation and the bridge's start log warn.",
                 GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Token audience");
         def.define(CACHE_TTL, Type.LONG, 30_000L, Range.between(1_000, 3_600_000), Importance.LOW,
                 "How long answers from Keycloak (API keys, memberships, public flags) are cached. Revoking a key or "
