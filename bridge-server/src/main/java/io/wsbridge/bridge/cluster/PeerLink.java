@@ -6,6 +6,8 @@ import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.http.HttpHeader;
@@ -23,7 +25,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This bridge's link to one peer that consumes events: a WebSocket client connection that carries this bridge's
- * interest to the peer and the events the peer forwards back, which go to local subscribers only. It reconnects with
+ * interest to the peer (a snapshot in bounded parts when it opens, then deltas: {@link InterestSender}) and the events the peer forwards back, which go to local subscribers only. It reconnects with
  * exponential backoff (100 ms up to {@link ClusterSettings#reconnectBackoffMax()}, with jitter) until closed.
  */
 final class PeerLink implements AutoCloseable {
@@ -35,6 +37,7 @@ final class PeerLink implements AutoCloseable {
     private final PeerAddress address;
     private final String name;
     private final BridgeMetrics.PeerMeters meters;
+    private final BridgeMetrics.InterestMeters interestMeters;
     private final Object lock = new Object();
     private Connection current;
     private long backoffMillis = FIRST_BACKOFF_MILLIS;
@@ -48,6 +51,7 @@ final class PeerLink implements AutoCloseable {
         this.address = address;
         this.name = address.toString();
         this.meters = node.metrics().peer(name);
+        this.interestMeters = node.metrics().peerInterest(name);
         this.downSinceNanos = node.nanoTime();
         node.metrics().peerLink(name, () -> up ? 1 : 0);
     }
@@ -135,15 +139,41 @@ final class PeerLink implements AutoCloseable {
         node.schedule(this::connect, Duration.ofMillis(delay));
     }
 
-    /** Sends an interest snapshot if the link is open; called on the node's single cluster thread, in order. */
-    void sendInterest(String json) {
+    /**
+     * Sends a snapshot of {@code entries} (which the caller must not change afterwards) in bounded parts, if the link
+     * is open: when it opened, and when the peer asks for one. Called on the node's single cluster thread, in order.
+     */
+    void sendSnapshot(Map<InterestEntry, Integer> entries) {
+        send(entries, true);
+    }
+
+    /**
+     * Sends what changed since the last snapshot or delta, in bounded deltas, if the link is open and its snapshot
+     * went out. Called on the node's single cluster thread, in order.
+     */
+    void sendDelta(Map<InterestEntry, Integer> entries) {
+        send(entries, false);
+    }
+
+    private void send(Map<InterestEntry, Integer> entries, boolean snapshot) {
         Connection connection;
         synchronized (lock) {
             connection = current;
         }
         CoreSession session = connection == null ? null : connection.session;
-        if (session != null && up) {
-            session.sendFrame(new Frame(OpCode.TEXT, json), Callback.NOOP, false);
+        if (session == null || !up) {
+            return;
+        }
+        List<String> messages = snapshot ? connection.sender.snapshot(entries) : connection.sender.delta(entries);
+        for (String message : messages) {
+            Frame frame = new Frame(OpCode.TEXT, message);
+            interestMeters.bytesSent().increment(frame.getPayloadLength());
+            session.sendFrame(frame, Callback.NOOP, false);
+        }
+        (snapshot ? interestMeters.snapshotsSent() : interestMeters.deltasSent()).increment(messages.size());
+        if (!messages.isEmpty()) {
+            log.debug("Sent {} interest {} messages to peer {}", messages.size(), snapshot ? "snapshot" : "delta",
+                    name);
         }
     }
 
@@ -193,6 +223,7 @@ final class PeerLink implements AutoCloseable {
     private final class Connection implements FrameHandler {
 
         private final ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(PeerProtocol.MAX_EVENT_BYTES);
+        private final InterestSender sender = new InterestSender(PeerProtocol.INTEREST_CHUNK_BYTES);
         private volatile CoreSession session;
 
         private boolean isCurrent() {
@@ -232,8 +263,7 @@ final class PeerLink implements AutoCloseable {
                         }
                     }
                     case OpCode.PING -> current.sendFrame(Frames.pong(frame), Callback.NOOP, false);
-                    case OpCode.TEXT -> current.close(CloseCodes.UNSUPPORTED_DATA, "peers forward binary messages",
-                            Callback.NOOP);
+                    case OpCode.TEXT -> text(frame, current);
                     default -> {
                         // PONG refreshes the idle timeout; CLOSE is answered by the core session
                     }
@@ -246,6 +276,26 @@ final class PeerLink implements AutoCloseable {
             if (frame.getOpCode() != OpCode.CLOSE) {
                 current.demand();
             }
+        }
+
+        /** A peer sends text only to ask for a fresh interest snapshot, in one frame. */
+        private void text(Frame frame, CoreSession current) {
+            String reason;
+            try {
+                if (!frame.isFin()) {
+                    throw new IllegalArgumentException("a resync request comes in one frame");
+                }
+                if (InterestCodec.decode(frame.getPayloadAsUTF8()) instanceof InterestCodec.Resync resync) {
+                    log.info("Peer {} asks for a fresh interest snapshot: {}", name, resync.reason());
+                    node.resync(PeerLink.this);
+                    return;
+                }
+                reason = "a peer sends only resync requests as text";
+            } catch (IllegalArgumentException e) {
+                reason = e.getMessage();
+            }
+            log.warn("Closing the link to peer {}: unexpected text message ({})", name, reason);
+            current.close(CloseCodes.PROTOCOL_ERROR, "unexpected text message", Callback.NOOP);
         }
 
         @Override
