@@ -228,12 +228,12 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     void linkUp(PeerLink link) {
-        execute(() -> link.sendSnapshot(localEntries()));
+        execute(() -> link.sendInterest(localEntries(), true));
     }
 
     /** The peer behind {@code link} asked for a fresh snapshot of this bridge's interest. */
     void resync(PeerLink link) {
-        execute(() -> link.sendSnapshot(localEntries()));
+        execute(() -> link.sendInterest(localEntries(), true));
     }
 
     void deliver(ForwardCodec.Forwarded forwarded) {
@@ -291,7 +291,7 @@ public final class ClusterNode implements AutoCloseable {
     private void publishInterest() {
         publishPending.set(false);
         Map<InterestEntry, Integer> entries = localEntries();
-        links.values().forEach(link -> link.sendDelta(entries));
+        links.values().forEach(link -> link.sendInterest(entries, false));
         log.debug("Announced interest ({} entries) to {} peers", entries.size(), links.size());
     }
 

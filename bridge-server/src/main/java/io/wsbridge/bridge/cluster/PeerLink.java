@@ -6,7 +6,6 @@ import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import java.net.URI;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -25,8 +24,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This bridge's link to one peer that consumes events: a WebSocket client connection that carries this bridge's
- * interest to the peer (a snapshot in bounded parts when it opens, then deltas: {@link InterestSender}) and the events the peer forwards back, which go to local subscribers only. It reconnects with
- * exponential backoff (100 ms up to {@link ClusterSettings#reconnectBackoffMax()}, with jitter) until closed.
+ * interest to the peer ({@link InterestWriter}) and the events the peer forwards back, to local subscribers only.
+ * It reconnects with exponential backoff (100 ms up to {@link ClusterSettings#reconnectBackoffMax()}, with jitter).
  */
 final class PeerLink implements AutoCloseable {
 
@@ -37,7 +36,6 @@ final class PeerLink implements AutoCloseable {
     private final PeerAddress address;
     private final String name;
     private final BridgeMetrics.PeerMeters meters;
-    private final BridgeMetrics.InterestMeters interestMeters;
     private final Object lock = new Object();
     private Connection current;
     private long backoffMillis = FIRST_BACKOFF_MILLIS;
@@ -51,7 +49,6 @@ final class PeerLink implements AutoCloseable {
         this.address = address;
         this.name = address.toString();
         this.meters = node.metrics().peer(name);
-        this.interestMeters = node.metrics().peerInterest(name);
         this.downSinceNanos = node.nanoTime();
         node.metrics().peerLink(name, () -> up ? 1 : 0);
     }
@@ -140,40 +137,18 @@ final class PeerLink implements AutoCloseable {
     }
 
     /**
-     * Sends a snapshot of {@code entries} (which the caller must not change afterwards) in bounded parts, if the link
-     * is open: when it opened, and when the peer asks for one. Called on the node's single cluster thread, in order.
+     * Sends a snapshot of {@code entries} (which the caller must not change afterwards) in bounded parts, or what
+     * changed since the last message in bounded deltas (once a snapshot went out), if the link is open. Called on the
+     * node's single cluster thread, in order: snapshots when the link opens and when the peer asks for one.
      */
-    void sendSnapshot(Map<InterestEntry, Integer> entries) {
-        send(entries, true);
-    }
-
-    /**
-     * Sends what changed since the last snapshot or delta, in bounded deltas, if the link is open and its snapshot
-     * went out. Called on the node's single cluster thread, in order.
-     */
-    void sendDelta(Map<InterestEntry, Integer> entries) {
-        send(entries, false);
-    }
-
-    private void send(Map<InterestEntry, Integer> entries, boolean snapshot) {
+    void sendInterest(Map<InterestEntry, Integer> entries, boolean snapshot) {
         Connection connection;
         synchronized (lock) {
             connection = current;
         }
         CoreSession session = connection == null ? null : connection.session;
-        if (session == null || !up) {
-            return;
-        }
-        List<String> messages = snapshot ? connection.sender.snapshot(entries) : connection.sender.delta(entries);
-        for (String message : messages) {
-            Frame frame = new Frame(OpCode.TEXT, message);
-            interestMeters.bytesSent().increment(frame.getPayloadLength());
-            session.sendFrame(frame, Callback.NOOP, false);
-        }
-        (snapshot ? interestMeters.snapshotsSent() : interestMeters.deltasSent()).increment(messages.size());
-        if (!messages.isEmpty()) {
-            log.debug("Sent {} interest {} messages to peer {}", messages.size(), snapshot ? "snapshot" : "delta",
-                    name);
+        if (session != null && up) {
+            connection.interest.write(session, entries, snapshot);
         }
     }
 
@@ -223,7 +198,7 @@ final class PeerLink implements AutoCloseable {
     private final class Connection implements FrameHandler {
 
         private final ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(PeerProtocol.MAX_EVENT_BYTES);
-        private final InterestSender sender = new InterestSender(PeerProtocol.INTEREST_CHUNK_BYTES);
+        private final InterestWriter interest = new InterestWriter(name, node.metrics().peerInterest(name));
         private volatile CoreSession session;
 
         private boolean isCurrent() {
@@ -280,17 +255,15 @@ final class PeerLink implements AutoCloseable {
 
         /** A peer sends text only to ask for a fresh interest snapshot, in one frame. */
         private void text(Frame frame, CoreSession current) {
-            String reason;
+            String reason = "a resync request comes in one frame";
             try {
-                if (!frame.isFin()) {
-                    throw new IllegalArgumentException("a resync request comes in one frame");
-                }
-                if (InterestCodec.decode(frame.getPayloadAsUTF8()) instanceof InterestCodec.Resync resync) {
+                InterestCodec.Message message = frame.isFin() ? InterestCodec.decode(frame.getPayloadAsUTF8()) : null;
+                if (message instanceof InterestCodec.Resync resync) {
                     log.info("Peer {} asks for a fresh interest snapshot: {}", name, resync.reason());
                     node.resync(PeerLink.this);
                     return;
                 }
-                reason = "a peer sends only resync requests as text";
+                reason = message == null ? reason : "a peer sends only resync requests as text";
             } catch (IllegalArgumentException e) {
                 reason = e.getMessage();
             }

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The accepting end of a peer link, on a bridge that consumes events: it keeps proxies of the peer's subscribers in
- * the router (from the interest snapshot and deltas the peer sends, {@link InterestReceiver}) and writes the events they take to the peer, in order,
- * from a bounded queue, in batches. Closing the link removes the proxies at once.
+ * the router (from the interest snapshot and deltas the peer sends, {@link InterestReceiver}) and writes the events
+ * they take to the peer, in order, from a bounded queue, in batches. Closing the link removes the proxies at once.
  */
 final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
 

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +57,7 @@ public final class ManyWsClients implements AutoCloseable {
 
     private final InetSocketAddress server;
     private final String pathAndQuery;
+    private final IntFunction<String> paths;
     private final List<String> sourceHosts;
     private final byte[] idPrefix;
     private final Connection[] connections;
@@ -78,10 +80,11 @@ public final class ManyWsClients implements AutoCloseable {
     private int started;
     private int connecting;
 
-    private ManyWsClients(InetSocketAddress server, String pathAndQuery, int count, List<String> sourceHosts,
-                          String idPrefix) throws IOException {
+    private ManyWsClients(InetSocketAddress server, String pathAndQuery, IntFunction<String> paths, int count,
+                          List<String> sourceHosts, String idPrefix) throws IOException {
         this.server = server;
         this.pathAndQuery = pathAndQuery;
+        this.paths = paths;
         this.sourceHosts = List.copyOf(sourceHosts);
         this.idPrefix = idPrefix.getBytes(StandardCharsets.UTF_8);
         this.connections = new Connection[count];
@@ -97,8 +100,17 @@ public final class ManyWsClients implements AutoCloseable {
      */
     public static ManyWsClients open(String host, int port, String pathAndQuery, int count, List<String> sourceHosts,
                                      String idPrefix) {
+        return open(host, port, pathAndQuery, index -> pathAndQuery, count, sourceHosts, idPrefix);
+    }
+
+    /**
+     * As above, each connection to a path of its own: {@code ws://host:port/paths(i)} for connection {@code i} (already
+     * percent-encoded); {@code description} stands for them in messages.
+     */
+    public static ManyWsClients open(String host, int port, String description, IntFunction<String> paths, int count,
+                                     List<String> sourceHosts, String idPrefix) {
         try {
-            ManyWsClients clients = new ManyWsClients(new InetSocketAddress(host, port), pathAndQuery, count,
+            ManyWsClients clients = new ManyWsClients(new InetSocketAddress(host, port), description, paths, count,
                     sourceHosts, idPrefix);
             clients.loop.start();
             return clients;
@@ -357,7 +369,7 @@ public final class ManyWsClients implements AutoCloseable {
         private void sendRequest() throws IOException {
             byte[] nonce = new byte[16];
             ThreadLocalRandom.current().nextBytes(nonce);
-            String request = "GET " + pathAndQuery + " HTTP/1.1\r\n"
+            String request = "GET " + paths.apply(index) + " HTTP/1.1\r\n"
                     + "Host: " + server.getHostString() + ":" + server.getPort() + "\r\n"
                     + "Upgrade: websocket\r\n"
                     + "Connection: Upgrade\r\n"
