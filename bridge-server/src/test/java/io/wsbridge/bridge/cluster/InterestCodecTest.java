@@ -74,7 +74,8 @@ class InterestCodecTest {
         assertThat(InterestCodec.delta(Map.of(InterestEntry.group("app", GroupKey.anonymous("g", null)), 3),
                 Set.of(InterestEntry.channel("app", "door")), 8, MAX))
                 .containsExactly("{\"v\":2,\"type\":\"delta\",\"seq\":8,\"set\":[{\"application\":\"app\","
-                        + "\"group\":\"g\",\"members\":3}],\"remove\":[{\"application\":\"app\",\"channel\":\"door\"}]}");
+                        + "\"group\":\"g\",\"members\":3}],"
+                        + "\"remove\":[{\"application\":\"app\",\"channel\":\"door\"}]}");
         assertThat(InterestCodec.resync("gap")).isEqualTo("{\"v\":2,\"type\":\"resync\",\"reason\":\"gap\"}");
     }
 
@@ -178,7 +179,8 @@ class InterestCodecTest {
                 + "\"remove\":[{\"application\":\"a\",\"group\":\"g\",\"members\":1}]}"))
                 .hasMessage("a removed group entry has no members");
         assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"delta\",\"seq\":1,"
-                + "\"set\":[{\"application\":\"a\",\"channel\":\"c\"}],\"remove\":[{\"application\":\"a\",\"channel\":\"c\"}]}"))
+                + "\"set\":[{\"application\":\"a\",\"channel\":\"c\"}],"
+                + "\"remove\":[{\"application\":\"a\",\"channel\":\"c\"}]}"))
                 .hasMessage("a delta both sets and removes channel 'c' of application 'a'");
         assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"resync\",\"reason\":3}"))
                 .hasMessage("a resync request needs a reason of at most 200 characters");

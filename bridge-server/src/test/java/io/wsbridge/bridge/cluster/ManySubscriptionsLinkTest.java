@@ -23,8 +23,8 @@ import org.junit.jupiter.api.Test;
  * Two real bridges linked as peers, the pulling one with 20,000 group subscriptions of the longest names allowed
  * (backslashes, which JSON escapes: 510 characters a name). Announced as one message, as before version 2 of the
  * interest messages, that interest took 21 million characters, above the 16 MiB a link accepted, and the link closed
- * with 1009 again and again; now it goes out in bounded parts and the link stays up. The subscriptions are put in the router directly
- * (the bridge's own code from there on): 20,000 sockets are the heavy integration test's.
+ * with 1009 again and again; now it goes out in bounded parts and the link stays up. The subscriptions are put in the
+ * router directly (the bridge's own code from there on): 20,000 sockets are the heavy integration test's.
  */
 class ManySubscriptionsLinkTest {
 
@@ -77,7 +77,7 @@ class ManySubscriptionsLinkTest {
                 double parts = sample(consumer, "wsbridge_peer_interest_messages_total",
                         peer + ",type=\"snapshot\"");
                 double bytes = sample(consumer, "wsbridge_peer_interest_bytes_total", peer);
-                assertThat(bytes).as("the interest, all parts together, against the 16 MiB a link accepted in one message")
+                assertThat(bytes).as("the interest, all parts, against the 16 MiB a link once accepted in one message")
                         .isGreaterThan(16.0 * 1024 * 1024);
                 assertThat(parts).as("snapshot parts, each at most 64 KiB").isGreaterThanOrEqualTo(
                         bytes / PeerProtocol.INTEREST_CHUNK_BYTES);

@@ -56,8 +56,8 @@ class PeerSessionInterestTest {
             assertThat(peer.isOpen()).isTrue();
             assertThat(sample(consumer, "wsbridge_peer_interest_resyncs_total", "peer=\"" + NODE + "\""))
                     .isEqualTo(2);
-            assertThat(sample(consumer, "wsbridge_peer_interest_messages_total", "peer=\"" + NODE + "\",type=\"delta\""))
-                    .isEqualTo(2);
+            assertThat(sample(consumer, "wsbridge_peer_interest_messages_total",
+                    "peer=\"" + NODE + "\",type=\"delta\"")).isEqualTo(2);
         }
     }
 }
