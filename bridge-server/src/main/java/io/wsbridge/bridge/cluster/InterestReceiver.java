@@ -10,13 +10,16 @@ import java.util.Set;
  * What a consuming bridge knows of one peer's interest, kept from the peer's interest messages ({@link InterestCodec}):
  * snapshot parts are collected until the last one, then the snapshot replaces what was known; deltas apply on top, in
  * sequence. A missing sequence number, a delta that does not fit what is known or a message that cannot be decoded
- * asks the peer for a fresh snapshot (once: until its part 0 arrives, everything else is ignored), and what was known
- * stays in force meanwhile. One per inbound link, fed in order from one thread at a time.
+ * asks the peer for a fresh snapshot (once per gap: until its part 0 arrives, other messages are ignored, but one that
+ * cannot be decoded asks again), and what was known stays in force meanwhile. After {@value #MAX_RESYNCS_IN_A_ROW}
+ * requests in a row that brought no snapshot it could apply, it gives up: the link is broken beyond what a snapshot
+ * mends. One per inbound link, fed in order from one thread at a time.
  */
 final class InterestReceiver {
 
     /** Entries of one peer at most: far above what its connection limits allow. */
     static final int MAX_ENTRIES = 1_000_000;
+    static final int MAX_RESYNCS_IN_A_ROW = 3;
     private static final Interest.Application NONE = new Interest.Application(false, Set.of(), Map.of());
 
     private final Map<String, Map<InterestEntry, Integer>> known = new HashMap<>();
@@ -24,19 +27,21 @@ final class InterestReceiver {
     private boolean awaitingSnapshot = true;
     private long expected;
     private int size;
+    private int resyncsInARow;
 
     /**
      * What a message changed.
      *
      * @param applications the new interest of each application it changed (empty if the peer no longer wants any)
      * @param resync why the peer must be asked for a fresh snapshot, or {@code null}
+     * @param giveUp why the link should close, since fresh snapshots did not help, or {@code null}
      */
-    record Outcome(Map<String, Interest.Application> applications, String resync) {
+    record Outcome(Map<String, Interest.Application> applications, String resync, String giveUp) {
 
-        static final Outcome NOTHING = new Outcome(Map.of(), null);
+        static final Outcome NOTHING = new Outcome(Map.of(), null, null);
 
         static Outcome resync(String reason) {
-            return new Outcome(Map.of(), reason);
+            return new Outcome(Map.of(), reason, null);
         }
     }
 
@@ -108,7 +113,8 @@ final class InterestReceiver {
         known.putAll(replacement);
         size = pending.size();
         pending = null;
-        return new Outcome(changed, null);
+        resyncsInARow = 0;
+        return new Outcome(changed, null, null);
     }
 
     private Outcome delta(InterestCodec.Delta delta) {
@@ -150,12 +156,14 @@ final class InterestReceiver {
         Map<String, Interest.Application> changed = new HashMap<>();
         touched.forEach(application -> changed.put(application,
                 interest(application, known.getOrDefault(application, Map.of()))));
-        return new Outcome(changed, null);
+        return new Outcome(changed, null, null);
     }
 
-    /** A message could not be decoded: asks for a fresh snapshot, unless one is asked for already. */
+    /** A message could not be decoded: asks for a fresh snapshot, even if one is asked for already. */
     Outcome failed(String reason) {
-        return resync(reason);
+        pending = null;
+        awaitingSnapshot = true;
+        return request(reason);
     }
 
     private Outcome resync(String reason) {
@@ -164,6 +172,13 @@ final class InterestReceiver {
             return Outcome.NOTHING;
         }
         awaitingSnapshot = true;
+        return request(reason);
+    }
+
+    private Outcome request(String reason) {
+        if (++resyncsInARow > MAX_RESYNCS_IN_A_ROW) {
+            return new Outcome(Map.of(), null, reason + " (still, after " + MAX_RESYNCS_IN_A_ROW + " fresh snapshots)");
+        }
         return Outcome.resync(reason);
     }
 

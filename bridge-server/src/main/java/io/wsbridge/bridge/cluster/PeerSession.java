@@ -152,7 +152,10 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
             proxies.apply(outcome.applications());
             log.debug("Peer {} changed its interest in {} applications", peer, outcome.applications().size());
         }
-        if (outcome.resync() != null) {
+        if (outcome.giveUp() != null) {
+            log.warn("Closing the link of peer {}: its interest cannot be applied: {}", peer, outcome.giveUp());
+            close(CloseCodes.PROTOCOL_ERROR, "interest cannot be applied");
+        } else if (outcome.resync() != null) {
             interestMeters.resyncs().increment();
             log.warn("Asking peer {} for a fresh interest snapshot: {}", peer, outcome.resync());
             CoreSession current = session;

@@ -60,7 +60,7 @@ class InterestReceiverTest {
     }
 
     @Test
-    void aMissingSequenceNumberAsksOnceForAFreshSnapshotAndIgnoresDeltasUntilItComes() {
+    void aMissingSequenceNumberAsksOnceForAFreshSnapshotAndIgnoresDeltasUntilItComesButNotGarbage() {
         InterestReceiver receiver = new InterestReceiver();
         feed(receiver, InterestCodec.snapshot(Map.of(ALL, 1), 0, MAX));
 
@@ -71,7 +71,8 @@ class InterestReceiverTest {
 
         assertThat(gap).isEqualTo(InterestReceiver.Outcome.resync("sequence 1 expected, 2 received"));
         assertThat(next).as("ignored, no second request").isEqualTo(InterestReceiver.Outcome.NOTHING);
-        assertThat(garbage).as("ignored, no second request").isEqualTo(InterestReceiver.Outcome.NOTHING);
+        assertThat(garbage).as("perhaps the snapshot's first part: asks again")
+                .isEqualTo(InterestReceiver.Outcome.resync("bad interest message: interest message is not JSON"));
         assertThat(snapshot.resync()).isNull();
         assertThat(snapshot.applications()).containsOnlyKeys("app", "other");
         assertThat(feed(receiver, InterestCodec.delta(Map.of(), Set.of(DOOR), 5, MAX)).resync())
@@ -107,5 +108,24 @@ class InterestReceiverTest {
         assertThat(feed(receiver, InterestCodec.delta(Map.of(ALL, 1), Set.of(), 0, MAX)))
                 .isEqualTo(InterestReceiver.Outcome.NOTHING);
         assertThat(receiver.size()).isZero();
+    }
+
+    @Test
+    void afterThreeFreshSnapshotsThatDidNotHelpItGivesUpAndAnAppliedSnapshotStartsTheCountAgain() {
+        InterestReceiver receiver = new InterestReceiver();
+        feed(receiver, InterestCodec.snapshot(Map.of(ALL, 1), 0, MAX));
+        for (int i = 0; i < InterestReceiver.MAX_RESYNCS_IN_A_ROW; i++) {
+            assertThat(receiver.receive("{").resync()).isEqualTo("bad interest message: interest message is not JSON");
+        }
+
+        assertThat(receiver.receive("{")).isEqualTo(new InterestReceiver.Outcome(Map.of(), null,
+                "bad interest message: interest message is not JSON (still, after 3 fresh snapshots)"));
+
+        InterestReceiver other = new InterestReceiver();
+        feed(other, InterestCodec.snapshot(Map.of(ALL, 1), 0, MAX));
+        for (int round = 0; round < 5; round++) {
+            assertThat(other.receive("{").resync()).isNotNull();
+            assertThat(feed(other, InterestCodec.snapshot(Map.of(ALL, 1), 1, MAX)).giveUp()).isNull();
+        }
     }
 }
