@@ -142,8 +142,11 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         InterestReceiver.Outcome outcome;
         try {
             InterestCodec.Message message = InterestCodec.decode(text);
-            (message instanceof InterestCodec.Delta ? interestMeters.deltasReceived()
-                    : interestMeters.snapshotsReceived()).increment();
+            if (message instanceof InterestCodec.Delta) {
+                interestMeters.deltasReceived().increment();
+            } else if (message instanceof InterestCodec.Snapshot) {
+                interestMeters.snapshotsReceived().increment();
+            }
             outcome = interest.receive(message);
         } catch (IllegalArgumentException e) {
             outcome = interest.failed("bad interest message: " + e.getMessage());
