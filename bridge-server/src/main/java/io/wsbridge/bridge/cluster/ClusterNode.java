@@ -1,13 +1,13 @@
 package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
-import io.wsbridge.bridge.route.Interest;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import io.wsbridge.bridge.util.DaemonThreads;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Objects;
@@ -27,15 +27,16 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li><b>Pulling:</b> it keeps a {@link PeerLink} to every peer that consumes events (the peer set comes from
- *       Connect's cluster state, through the REST extension) and sends each the interest of its local subscribers,
- *       a snapshot after every change. What the peers forward goes to local subscribers only.</li>
+ *       Connect's cluster state, through the REST extension) and sends each the interest of its local subscribers:
+ *       a snapshot in bounded parts when the link opens (or the peer asks for one), then deltas after changes. What
+ *       the peers forward goes to local subscribers only.</li>
  *   <li><b>Serving:</b> it accepts links from peers with the cluster secret ({@link PeerSession}): their interest
  *       becomes proxies in the router, so the events its tasks publish reach them once per peer, and groups spread
  *       over members cluster-wide.</li>
  * </ul>
  *
  * Links are kept to every consuming peer whether or not there are local subscribers: a new subscriber then only waits
- * for one interest message, not for a connection. Interest snapshots go out in order on one thread of its own.
+ * for one interest message, not for a connection. Interest messages go out in order on one thread of its own.
  *
  * <p>Over 300 lines because it is the one place that knows the cluster's moving parts (peers, links both
  * ways, interest, readiness); the parts themselves are classes of their own ({@link PeerLink}, {@link PeerSession},
@@ -239,7 +240,12 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     void linkUp(PeerLink link) {
-        execute(() -> link.sendInterest(InterestCodec.encode(router.localInterest())));
+        execute(() -> link.sendInterest(localEntries(), true));
+    }
+
+    /** The peer behind {@code link} asked for a fresh snapshot of this bridge's interest. */
+    void resync(PeerLink link) {
+        execute(() -> link.sendInterest(localEntries(), true));
     }
 
     void deliver(ForwardCodec.Forwarded forwarded) {
@@ -296,10 +302,22 @@ public final class ClusterNode implements AutoCloseable {
 
     private void publishInterest() {
         publishPending.set(false);
-        Interest interest = router.localInterest();
-        String json = InterestCodec.encode(interest);
-        links.values().forEach(link -> link.sendInterest(json));
-        log.debug("Announced interest to {} peers: {}", links.size(), json);
+        Map<InterestEntry, Integer> entries = localEntries();
+        links.values().forEach(link -> link.sendInterest(entries, false));
+        log.debug("Announced interest ({} entries) to {} peers", entries.size(), links.size());
+    }
+
+    /** The interest of local subscribers, as entries; one that no peer would accept is left out, with a warning. */
+    private Map<InterestEntry, Integer> localEntries() {
+        Map<InterestEntry, Integer> entries = InterestEntry.of(router.localInterest());
+        entries.keySet().removeIf(entry -> {
+            String problem = InterestCodec.problem(entry);
+            if (problem != null) {
+                log.warn("Not announcing {} to peers: {}", InterestCodec.describe(entry), problem);
+            }
+            return problem != null;
+        });
+        return Collections.unmodifiableMap(entries);
     }
 
     /** Closes the links both ways and stops the client. */

@@ -1,120 +1,218 @@
 package io.wsbridge.bridge.cluster;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.wsbridge.bridge.route.GroupKey;
-import io.wsbridge.bridge.route.Interest;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
- * The interest message a bridge sends over its peer links: a full snapshot, so that a lost or reordered update cannot
- * leave a peer with stale proxies. A group's {@code principal} is the user or service account its members are (a
- * name, never a credential); a group without one is anonymous members'.
+ * The interest messages of a peer link (text messages, version {@value #VERSION}), each at most
+ * {@link PeerProtocol#INTEREST_CHUNK_BYTES} long however large the interest is. A link starts with a snapshot of the
+ * sender's interest, split into numbered parts; then deltas follow, each with the next sequence number: entries whose
+ * member count is new ({@code set}) and entries that are gone ({@code remove}). The receiver asks for a fresh snapshot
+ * ({@code resync}) when a sequence number is missing or a message cannot be applied.
  *
  * <pre>{@code
- * {"v":1,"applications":{"app":{"plain":"all","groups":[{"id":"billing","members":2}]},
- *                        "other":{"plain":["door"],"groups":[{"principal":"alice","id":"g","channel":"door",
- *                                                              "members":1}]}}}
+ * {"v":2,"type":"snapshot","seq":0,"part":0,"last":true,"entries":[{"application":"app"},
+ *     {"application":"app","channel":"door"},{"application":"app","group":"billing","members":2},
+ *     {"application":"app","group":"g","principal":"alice","channel":"door","members":1}]}
+ * {"v":2,"type":"delta","seq":1,"set":[{"application":"app","group":"billing","members":3}],
+ *     "remove":[{"application":"app","channel":"door"}]}
+ * {"v":2,"type":"resync","reason":"sequence 7 expected, 9 received"}
  * }</pre>
+ *
+ * A group's {@code principal} is the user or service account its members are (a name, never a credential); a group
+ * without one is anonymous members'. Decoding is strict: an unknown version, type or field is an error that says so.
  */
 final class InterestCodec {
 
-    private static final ObjectMapper JSON = new ObjectMapper();
+    static final int VERSION = 2;
     static final int MAX_NAME_LENGTH = 255;
     static final int MAX_MEMBERS = 1_000_000;
+    static final int MAX_REASON_LENGTH = 200;
+    /** Room for a message's own fields around its entries: the longest header and list brackets fit easily. */
+    private static final int FRAMING_BYTES = 160;
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private InterestCodec() {
     }
 
-    static String encode(Interest interest) {
-        ObjectNode root = JSON.createObjectNode().put("v", 1);
-        ObjectNode applications = root.putObject("applications");
-        new TreeMap<>(interest.applications()).forEach((name, application) -> {
-            ObjectNode node = applications.putObject(name);
-            if (application.allChannels()) {
-                node.put("plain", "all");
-            } else if (!application.channels().isEmpty()) {
-                ArrayNode channels = node.putArray("plain");
-                application.channels().stream().sorted().forEach(channels::add);
-            }
-            ArrayNode groups = node.putArray("groups");
-            application.groups().forEach((key, members) -> {
-                ObjectNode group = groups.addObject();
-                if (key.principal() != null) {
-                    group.put("principal", key.principal());
-                }
-                group.put("id", key.groupId());
-                if (key.channel() != null) {
-                    group.put("channel", key.channel());
-                }
-                group.put("members", members);
-            });
-        });
-        return root.toString();
+    /** An interest message, decoded. */
+    sealed interface Message permits Snapshot, Delta, Resync {
     }
 
-    /** @throws IllegalArgumentException if the message is not a valid interest snapshot */
-    static Interest decode(String text) {
-        JsonNode root;
+    /**
+     * One part of a snapshot; the parts of one snapshot have consecutive sequence numbers, and part 0 starts it.
+     *
+     * @param entries the entries of this part, with their member counts
+     */
+    record Snapshot(long seq, int part, boolean last, Map<InterestEntry, Integer> entries) implements Message {
+    }
+
+    /** Changes since the message before: new member counts ({@code set}), entries gone ({@code remove}). */
+    record Delta(long seq, Map<InterestEntry, Integer> set, Set<InterestEntry> remove) implements Message {
+    }
+
+    /** The receiver's request for a fresh snapshot, with why. */
+    record Resync(String reason) implements Message {
+    }
+
+    /**
+     * Encodes a snapshot of {@code entries} in parts of at most {@code maxBytes} (UTF-8), numbered from
+     * {@code firstSeq}; an empty interest is one empty part.
+     */
+    static List<String> snapshot(Map<InterestEntry, Integer> entries, long firstSeq, int maxBytes) {
+        List<List<String>> chunks = chunks(encodeAll(entries, true), List.of(), maxBytes);
+        List<String> messages = new ArrayList<>(chunks.size());
+        for (int part = 0; part < chunks.size(); part++) {
+            messages.add("{\"v\":" + VERSION + ",\"type\":\"snapshot\",\"seq\":" + (firstSeq + part) + ",\"part\":"
+                    + part + ",\"last\":" + (part == chunks.size() - 1) + ",\"entries\":["
+                    + String.join(",", chunks.get(part)) + "]}");
+        }
+        return messages;
+    }
+
+    /**
+     * Encodes a change in messages of at most {@code maxBytes} (UTF-8), numbered from {@code firstSeq}; no change is no
+     * message.
+     */
+    static List<String> delta(Map<InterestEntry, Integer> set, Set<InterestEntry> remove, long firstSeq,
+            int maxBytes) {
+        Map<InterestEntry, Integer> removed = new HashMap<>();
+        remove.forEach(entry -> removed.put(entry, 0));
+        List<String> setItems = encodeAll(set, true);
+        List<String> removeItems = encodeAll(removed, false);
+        List<List<String>> chunks = chunks(setItems, removeItems, maxBytes);
+        List<String> messages = new ArrayList<>();
+        int next = 0;
+        for (List<String> chunk : chunks) {
+            if (chunk.isEmpty()) {
+                continue;
+            }
+            List<String> sets = new ArrayList<>();
+            List<String> removes = new ArrayList<>();
+            for (String item : chunk) {
+                (next < setItems.size() ? sets : removes).add(item);
+                next++;
+            }
+            messages.add("{\"v\":" + VERSION + ",\"type\":\"delta\",\"seq\":" + (firstSeq + messages.size())
+                    + ",\"set\":[" + String.join(",", sets) + "],\"remove\":[" + String.join(",", removes) + "]}");
+        }
+        return messages;
+    }
+
+    static String resync(String reason) {
+        String bounded = reason.length() > MAX_REASON_LENGTH ? reason.substring(0, MAX_REASON_LENGTH) : reason;
+        return JSON.createObjectNode().put("v", VERSION).put("type", "resync").put("reason", bounded).toString();
+    }
+
+    /** Encodes each entry, sorted so that the same interest always gives the same messages. */
+    private static List<String> encodeAll(Map<InterestEntry, Integer> entries, boolean withMembers) {
+        List<String> items = new ArrayList<>(entries.size());
+        entries.forEach((entry, members) -> items.add(encode(entry, withMembers ? members : 0)));
+        items.sort(null);
+        return items;
+    }
+
+    private static String encode(InterestEntry entry, int members) {
+        ObjectNode node = JSON.createObjectNode().put("application", name(entry.application(), "application"));
+        GroupKey group = entry.group();
+        if (group == null) {
+            if (entry.channel() != null) {
+                node.put("channel", name(entry.channel(), "channel"));
+            }
+            return node.toString();
+        }
+        node.put("group", name(group.groupId(), "group id"));
+        if (group.principal() != null) {
+            node.put("principal", name(group.principal(), "principal"));
+        }
+        if (group.channel() != null) {
+            node.put("channel", name(group.channel(), "channel"));
+        }
+        if (members > 0) {
+            node.put("members", members(members));
+        }
+        return node.toString();
+    }
+
+    /** Packs the items, {@code first} then {@code then}, in order into chunks that keep every message bounded. */
+    private static List<List<String>> chunks(List<String> first, List<String> then, int maxBytes) {
+        int budget = maxBytes - FRAMING_BYTES;
+        List<List<String>> chunks = new ArrayList<>();
+        List<String> chunk = new ArrayList<>();
+        int size = 0;
+        List<String> items = new ArrayList<>(first);
+        items.addAll(then);
+        for (String item : items) {
+            int bytes = item.getBytes(StandardCharsets.UTF_8).length + 1;
+            if (bytes > budget) {
+                throw new IllegalArgumentException("an interest entry of " + bytes
+                        + " bytes does not fit in a message of " + maxBytes + " bytes");
+            }
+            if (size + bytes > budget) {
+                chunks.add(chunk);
+                chunk = new ArrayList<>();
+                size = 0;
+            }
+            chunk.add(item);
+            size += bytes;
+        }
+        chunks.add(chunk);
+        return chunks;
+    }
+
+    /** @throws IllegalArgumentException with what is wrong, if {@code text} is not a valid interest message */
+    static Message decode(String text) {
+        return InterestDecoder.decode(text);
+    }
+
+    static int members(int members) {
+        if (members < 1 || members > MAX_MEMBERS) {
+            throw new IllegalArgumentException("a group needs 1 to " + MAX_MEMBERS + " members");
+        }
+        return members;
+    }
+
+    /** Why no peer would accept {@code entry}, or {@code null}. */
+    static String problem(InterestEntry entry) {
         try {
-            root = JSON.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("interest is not JSON");
+            encode(entry, 1);
+            return null;
+        } catch (IllegalArgumentException e) {
+            return e.getMessage();
         }
-        if (root == null || !root.isObject() || root.path("v").asInt() != 1 || !root.path("applications").isObject()) {
-            throw new IllegalArgumentException("interest is not a version 1 snapshot");
-        }
-        Map<String, Interest.Application> applications = new HashMap<>();
-        Iterator<Map.Entry<String, JsonNode>> entries = root.path("applications").fields();
-        while (entries.hasNext()) {
-            Map.Entry<String, JsonNode> entry = entries.next();
-            String name = name(entry.getKey(), "application");
-            JsonNode node = entry.getValue();
-            JsonNode plain = node.path("plain");
-            boolean all = false;
-            Set<String> channels = new HashSet<>();
-            if (plain.isTextual() && "all".equals(plain.asText())) {
-                all = true;
-            } else if (plain.isArray()) {
-                plain.forEach(channel -> channels.add(name(channel.isTextual() ? channel.asText() : null, "channel")));
-            } else if (!plain.isMissingNode()) {
-                throw new IllegalArgumentException("plain must be \"all\" or a list of channels");
-            }
-            Map<GroupKey, Integer> groups = new HashMap<>();
-            for (JsonNode group : node.path("groups")) {
-                JsonNode principal = group.path("principal");
-                String groupPrincipal = principal.isMissingNode() || principal.isNull() ? null
-                        : name(principal.isTextual() ? principal.asText() : null, "principal");
-                String id = name(group.path("id").isTextual() ? group.path("id").asText() : null, "group id");
-                JsonNode channel = group.path("channel");
-                String groupChannel = channel.isMissingNode() || channel.isNull() ? null
-                        : name(channel.isTextual() ? channel.asText() : null, "channel");
-                int members = group.path("members").asInt(0);
-                if (members < 1 || members > MAX_MEMBERS) {
-                    throw new IllegalArgumentException("a group needs 1 to " + MAX_MEMBERS + " members");
-                }
-                groups.merge(new GroupKey(groupPrincipal, id, groupChannel), members, Integer::sum);
-            }
-            Interest.Application application = new Interest.Application(all, channels, groups);
-            if (!application.isEmpty()) {
-                applications.put(name, application);
-            }
-        }
-        return new Interest(applications);
     }
 
-    private static String name(String value, String what) {
+    static String name(String value, String what) {
         if (value == null || value.isEmpty() || value.length() > MAX_NAME_LENGTH) {
             throw new IllegalArgumentException("a " + what + " must be 1 to " + MAX_NAME_LENGTH + " characters");
         }
         return value;
+    }
+
+    /** Names an entry in an error message, without the principal (a user's name is no business of logs). */
+    static String describe(InterestEntry entry) {
+        String application = quote(shorten(entry.application()));
+        if (entry.group() != null) {
+            return "group " + quote(shorten(entry.group().groupId())) + " of application " + application;
+        }
+        return entry.channel() == null ? "all channels of application " + application
+                : "channel " + quote(shorten(entry.channel())) + " of application " + application;
+    }
+
+    static String shorten(String value) {
+        return value.length() > 40 ? value.substring(0, 40) + "..." : value;
+    }
+
+    static String quote(String value) {
+        return "'" + value + "'";
     }
 }

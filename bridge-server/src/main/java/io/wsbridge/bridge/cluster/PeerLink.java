@@ -6,6 +6,7 @@ import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.util.Callback;
@@ -21,9 +22,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * This bridge's link to one peer that consumes events: a WebSocket client connection that carries this bridge's
- * interest to the peer and the events the peer forwards back, which go to local subscribers only. It is used only once
- * the peer's answer to the upgrade proved that it holds the cluster secret ({@link PeerAuth}). It reconnects with
- * exponential backoff (100 ms up to {@link ClusterSettings#reconnectBackoffMax()}, with jitter) until closed.
+ * interest to the peer ({@link InterestWriter}) and the events the peer forwards back, which go to local subscribers
+ * only. It is used only once the peer's answer to the upgrade proved that it holds the cluster secret
+ * ({@link PeerAuth}). It reconnects with exponential backoff (100 ms up to {@link ClusterSettings#reconnectBackoffMax()},
+ * with jitter) until closed.
+ *
+ * <p>Over 300 lines because the link and its current connection are one state machine under one lock (linking, the
+ * proof check, interest, forwarded events, failure and backoff); the connection's frame handling reads the link's
+ * state directly, and a class of its own would have to expose all of it.
  */
 final class PeerLink implements AutoCloseable {
 
@@ -126,15 +132,19 @@ final class PeerLink implements AutoCloseable {
         node.schedule(this::connect, Duration.ofMillis(delay));
     }
 
-    /** Sends an interest snapshot if the link is open; called on the node's single cluster thread, in order. */
-    void sendInterest(String json) {
+    /**
+     * Sends a snapshot of {@code entries} (which the caller must not change afterwards) in bounded parts, or what
+     * changed since the last message in bounded deltas (once a snapshot went out), if the link is open. Called on the
+     * node's single cluster thread, in order: snapshots when the link opens and when the peer asks for one.
+     */
+    void sendInterest(Map<InterestEntry, Integer> entries, boolean snapshot) {
         Connection connection;
         synchronized (lock) {
             connection = current;
         }
         CoreSession session = connection == null ? null : connection.session;
         if (session != null && up) {
-            session.sendFrame(new Frame(OpCode.TEXT, json), Callback.NOOP, false);
+            connection.interest.write(session, entries, snapshot);
         }
     }
 
@@ -195,6 +205,7 @@ final class PeerLink implements AutoCloseable {
 
         private final ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(PeerProtocol.MAX_EVENT_BYTES);
         private final LinkHandshake handshake;
+        private final InterestWriter interest = new InterestWriter(name, node.metrics().peerInterest(name));
         private volatile CoreSession session;
 
         private Connection(LinkHandshake handshake) {
@@ -247,8 +258,7 @@ final class PeerLink implements AutoCloseable {
                         }
                     }
                     case OpCode.PING -> current.sendFrame(Frames.pong(frame), Callback.NOOP, false);
-                    case OpCode.TEXT -> current.close(CloseCodes.UNSUPPORTED_DATA, "peers forward binary messages",
-                            Callback.NOOP);
+                    case OpCode.TEXT -> text(frame, current);
                     default -> {
                         // PONG refreshes the idle timeout; CLOSE is answered by the core session
                     }
@@ -261,6 +271,24 @@ final class PeerLink implements AutoCloseable {
             if (frame.getOpCode() != OpCode.CLOSE) {
                 current.demand();
             }
+        }
+
+        /** A peer sends text only to ask for a fresh interest snapshot, in one frame. */
+        private void text(Frame frame, CoreSession current) {
+            String reason = "a resync request comes in one frame";
+            try {
+                InterestCodec.Message message = frame.isFin() ? InterestCodec.decode(frame.getPayloadAsUTF8()) : null;
+                if (message instanceof InterestCodec.Resync resync) {
+                    log.info("Peer {} asks for a fresh interest snapshot: {}", name, resync.reason());
+                    node.resync(PeerLink.this);
+                    return;
+                }
+                reason = message == null ? reason : "a peer sends only resync requests as text";
+            } catch (IllegalArgumentException e) {
+                reason = e.getMessage();
+            }
+            log.warn("Closing the link to peer {}: unexpected text message ({})", name, reason);
+            current.close(CloseCodes.PROTOCOL_ERROR, "unexpected text message", Callback.NOOP);
         }
 
         @Override

@@ -3,7 +3,8 @@ package io.wsbridge.bridge.cluster;
 /**
  * The wire contract of peer links. A bridge with subscribers links, as a WebSocket client, to every peer that consumes
  * events ({@link #PATH}, authenticated both ways with {@link PeerAuth}); it sends its interest as text messages
- * ({@link InterestCodec}), and the peer forwards matching events as binary messages ({@link ForwardCodec}).
+ * ({@link InterestCodec}: a snapshot in parts, then deltas, each at most {@link #INTEREST_CHUNK_BYTES}), the peer
+ * answers a gap with a resync request (text), and forwards matching events as binary messages ({@link ForwardCodec}).
  */
 final class PeerProtocol {
 
@@ -20,8 +21,10 @@ final class PeerProtocol {
     /** Query parameter with the linking bridge's name (advertised host:port), for logs and metric tags. */
     static final String NODE_PARAM = "node";
     static final int MAX_NODE_LENGTH = 255;
-    /** Largest interest message a bridge accepts. */
-    static final int MAX_INTEREST_BYTES = 16 * 1024 * 1024;
+    /** Largest interest message a bridge sends: a larger interest goes out in several. */
+    static final int INTEREST_CHUNK_BYTES = 64 * 1024;
+    /** Largest interest message a bridge accepts, with room to spare over what it sends. */
+    static final int MAX_INTEREST_BYTES = 2 * INTEREST_CHUNK_BYTES;
     /** Largest frame on a link; longer messages are fragmented. */
     static final int MAX_FRAME_BYTES = 1024 * 1024;
     /** Largest forwarded event; Kafka's own record limit is far below. */

@@ -20,8 +20,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The accepting end of a peer link, on a bridge that consumes events: it keeps proxies of the peer's subscribers in
- * the router (from the interest snapshots the peer sends) and writes the events they take to the peer, in order,
- * from a bounded queue, in batches. Closing the link removes the proxies at once.
+ * the router (from the interest snapshot and deltas the peer sends, {@link InterestReceiver}) and writes the events
+ * they take to the peer, in order, from a bounded queue, in batches. Closing the link removes the proxies at once.
  */
 final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
 
@@ -35,6 +35,8 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     private final Outbox<ForwardMessage> outbox;
     private final ProxySet proxies;
     private final BridgeMetrics.PeerMeters meters;
+    private final BridgeMetrics.InterestMeters interestMeters;
+    private final InterestReceiver interest = new InterestReceiver();
     private final Utf8StringBuilder incoming = new Utf8StringBuilder();
     private volatile CoreSession session;
     private volatile boolean ended;
@@ -48,6 +50,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
                 new MessageWriter());
         this.proxies = new ProxySet(node.router(), this, node::applicationSeen);
         this.meters = node.metrics().peer(peer);
+        this.interestMeters = node.metrics().peerInterest(peer);
     }
 
     String peer() {
@@ -116,6 +119,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
                 if (incoming.length() + frame.getPayloadLength() > PeerProtocol.MAX_INTEREST_BYTES) {
                     close(CloseCodes.MESSAGE_TOO_BIG, "interest larger than " + PeerProtocol.MAX_INTEREST_BYTES);
                 } else {
+                    interestMeters.bytesReceived().increment(frame.getPayloadLength());
                     incoming.append(frame.getPayload());
                     if (frame.isFin()) {
                         interest(incoming.toCompleteString());
@@ -135,12 +139,33 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     }
 
     private void interest(String text) {
+        InterestReceiver.Outcome outcome;
         try {
-            proxies.apply(InterestCodec.decode(text));
-            log.debug("Peer {} announced its interest: {}", peer, text);
+            InterestCodec.Message message = InterestCodec.decode(text);
+            if (message instanceof InterestCodec.Delta) {
+                interestMeters.deltasReceived().increment();
+            } else if (message instanceof InterestCodec.Snapshot) {
+                interestMeters.snapshotsReceived().increment();
+            }
+            outcome = interest.receive(message);
         } catch (IllegalArgumentException e) {
-            log.warn("Closing the link of peer {}: bad interest message ({})", peer, e.getMessage());
-            close(CloseCodes.PROTOCOL_ERROR, "bad interest message");
+            outcome = interest.failed("bad interest message: " + e.getMessage());
+        }
+        if (!outcome.applications().isEmpty()) {
+            proxies.apply(outcome.applications());
+            log.debug("Peer {} changed its interest in {} applications", peer, outcome.applications().size());
+        }
+        if (outcome.giveUp() != null) {
+            log.warn("Closing the link of peer {}: its interest cannot be applied: {}", peer, outcome.giveUp());
+            close(CloseCodes.PROTOCOL_ERROR, "interest cannot be applied");
+        } else if (outcome.resync() != null) {
+            interestMeters.resyncs().increment();
+            log.warn("Asking peer {} for a fresh interest snapshot: {}", peer, outcome.resync());
+            CoreSession current = session;
+            if (current != null) {
+                current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.resync(outcome.resync())), Callback.NOOP,
+                        false);
+            }
         }
     }
 

@@ -12,8 +12,9 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * The proxies one peer's interest puts into this bridge's router. Each interest snapshot is applied as a difference,
- * so proxies that stay keep their place in their groups' round-robin.
+ * The proxies one peer's interest puts into this bridge's router. Each change of the interest is applied as a
+ * difference, only to the applications it touches, so proxies that stay keep their place in their groups'
+ * round-robin.
  */
 final class ProxySet {
 
@@ -35,20 +36,31 @@ final class ProxySet {
 
     /** Makes the proxies match the peer's latest interest. Ignored once {@link #clear()}ed. */
     synchronized void apply(Interest interest) {
-        if (cleared) {
-            return;
-        }
         Set<String> applications = new HashSet<>(plain.keySet());
         applications.addAll(members.keySet());
         applications.addAll(interest.applications().keySet());
-        for (String application : applications) {
-            Interest.Application wanted = interest.applications().get(application);
-            if (wanted != null) {
+        Map<String, Interest.Application> changes = new HashMap<>();
+        applications.forEach(application -> changes.put(application, interest.applications().get(application)));
+        apply(changes);
+    }
+
+    /**
+     * Makes the proxies of the given applications match the peer's interest in them; the others stay as they are.
+     * Ignored once {@link #clear()}ed.
+     *
+     * @param changes the peer's interest per application; a {@code null} or empty one removes its proxies
+     */
+    synchronized void apply(Map<String, Interest.Application> changes) {
+        if (cleared) {
+            return;
+        }
+        changes.forEach((application, wanted) -> {
+            if (wanted != null && !wanted.isEmpty()) {
                 applicationSeen.accept(application);
             }
             applyPlain(application, wanted);
             applyGroups(application, wanted == null ? Map.of() : wanted.groups());
-        }
+        });
     }
 
     private void applyPlain(String application, Interest.Application wanted) {

@@ -48,6 +48,7 @@ public final class BridgeMetrics {
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> closes = new ConcurrentHashMap<>();
     private final Map<String, PeerMeters> peers = new ConcurrentHashMap<>();
+    private final Map<String, InterestMeters> interest = new ConcurrentHashMap<>();
     private final Map<String, Gauge> links = new ConcurrentHashMap<>();
     private volatile int maxApplications;
     private volatile long retentionNanos;
@@ -183,6 +184,14 @@ public final class BridgeMetrics {
      * drop-oldest policy, and links closed because the peer read too slowly.
      */
     public record PeerMeters(Counter forwarded, Counter received, Counter dropped, Counter overflows) {
+    }
+
+    /**
+     * The interest messages exchanged with one peer bridge (cluster mode): snapshot parts and deltas sent and
+     * received, their bytes, and the fresh snapshots this bridge asked the peer for.
+     */
+    public record InterestMeters(Counter snapshotsSent, Counter deltasSent, Counter bytesSent,
+            Counter snapshotsReceived, Counter deltasReceived, Counter bytesReceived, Counter resyncs) {
     }
 
     /**
@@ -343,6 +352,32 @@ public final class BridgeMetrics {
                 Counter.builder("wsbridge.peer.link.overflows").tag("peer", p)
                         .description("Links closed by the close overflow policy because the peer read too slowly")
                         .register(registry)));
+    }
+
+    /** The interest meters of the links with {@code peer}, created on first use. */
+    public InterestMeters peerInterest(String peer) {
+        InterestMeters meters = interest.get(peer);
+        if (meters != null) {
+            return meters;
+        }
+        return interest.computeIfAbsent(peer, p -> new InterestMeters(
+                interestMessages(p, "sent", "snapshot"), interestMessages(p, "sent", "delta"), interestBytes(p, "sent"),
+                interestMessages(p, "received", "snapshot"), interestMessages(p, "received", "delta"),
+                interestBytes(p, "received"),
+                Counter.builder("wsbridge.peer.interest.resyncs").tag("peer", p)
+                        .description("Fresh interest snapshots asked of the peer after a gap or a bad message")
+                        .register(registry)));
+    }
+
+    private Counter interestMessages(String peer, String direction, String type) {
+        return Counter.builder("wsbridge.peer.interest.messages").tag("peer", peer).tag("direction", direction)
+                .tag("type", type).description("Interest messages (snapshot parts, deltas) exchanged with the peer")
+                .register(registry);
+    }
+
+    private Counter interestBytes(String peer, String direction) {
+        return Counter.builder("wsbridge.peer.interest.bytes").tag("peer", peer).tag("direction", direction)
+                .baseUnit("bytes").description("Bytes of interest messages exchanged with the peer").register(registry);
     }
 
     /** Registers the gauge {@code wsbridge.peer.link{peer}}: 1 while this bridge's link to the peer is open. */

@@ -40,6 +40,8 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     private static final Logger log = LoggerFactory.getLogger(UpgradeNegotiator.class);
     static final String WWW_AUTHENTICATE = "Bearer realm=\"wsbridge\", Basic realm=\"wsbridge\"";
     static final int MAX_GROUP_ID_LENGTH = 255;
+    /** Longest name of a principal whose clients may form groups (cluster peers announce groups with it). */
+    static final int MAX_PRINCIPAL_LENGTH = 255;
     /** Query parameters of features that are planned but not there yet: refused rather than silently ignored. */
     static final Map<String, String> NOT_IMPLEMENTED = Map.of(
             "from", "resuming or replaying a stream (from) is not implemented yet");
@@ -167,6 +169,11 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         }
         if (!decision.allowed()) {
             return refuse(request, response, callback, decision.status(), decision.reason(), remote);
+        }
+        if (groupId != null && !decision.anonymous() && decision.principal().length() > MAX_PRINCIPAL_LENGTH) {
+            // the group belongs to the principal, and peers learn groups with their principal (names of bounded length)
+            return refuse(request, response, callback, 400, "group_id needs a user name of at most "
+                    + MAX_PRINCIPAL_LENGTH + " characters; connect without group_id", remote);
         }
         String filter;
         try {

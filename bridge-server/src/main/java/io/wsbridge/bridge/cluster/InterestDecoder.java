@@ -1,0 +1,174 @@
+package io.wsbridge.bridge.cluster;
+
+import static io.wsbridge.bridge.cluster.InterestCodec.describe;
+import static io.wsbridge.bridge.cluster.InterestCodec.members;
+import static io.wsbridge.bridge.cluster.InterestCodec.name;
+import static io.wsbridge.bridge.cluster.InterestCodec.quote;
+import static io.wsbridge.bridge.cluster.InterestCodec.shorten;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wsbridge.bridge.route.GroupKey;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+
+/** Decodes interest messages ({@link InterestCodec}) strictly: anything unexpected is an error that says what. */
+final class InterestDecoder {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> ENTRY_FIELDS = Set.of("application", "channel", "group", "principal", "members");
+
+    private InterestDecoder() {
+    }
+
+    /** @throws IllegalArgumentException with what is wrong, if {@code text} is not a valid interest message */
+    static InterestCodec.Message decode(String text) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("interest message is not JSON");
+        }
+        if (root == null || !root.isObject()) {
+            throw new IllegalArgumentException("interest message is not a JSON object");
+        }
+        JsonNode version = root.path("v");
+        if (!version.isInt()) {
+            throw new IllegalArgumentException("interest message has no version (v)");
+        }
+        if (version.intValue() != InterestCodec.VERSION) {
+            throw new IllegalArgumentException("interest message version " + version.intValue()
+                    + " is not supported: this bridge speaks version " + InterestCodec.VERSION
+                    + "; run the same wsbridge version on every worker");
+        }
+        String type = root.path("type").isTextual() ? root.path("type").asText() : null;
+        if (type == null) {
+            throw new IllegalArgumentException("interest message has no type");
+        }
+        return switch (type) {
+            case "snapshot" -> {
+                fields(root, "snapshot", Set.of("v", "type", "seq", "part", "last", "entries"));
+                JsonNode last = root.path("last");
+                if (!last.isBoolean()) {
+                    throw new IllegalArgumentException("a snapshot part needs last (true or false)");
+                }
+                JsonNode part = root.path("part");
+                if (!part.isInt() || part.intValue() < 0) {
+                    throw new IllegalArgumentException("a snapshot part needs its part number (0 or more)");
+                }
+                Map<InterestEntry, Integer> entries = new HashMap<>();
+                for (JsonNode node : list(root, "entries")) {
+                    put(entries, node, true);
+                }
+                yield new InterestCodec.Snapshot(seq(root), part.intValue(), last.booleanValue(), entries);
+            }
+            case "delta" -> {
+                fields(root, "delta", Set.of("v", "type", "seq", "set", "remove"));
+                Map<InterestEntry, Integer> set = new HashMap<>();
+                for (JsonNode node : list(root, "set")) {
+                    put(set, node, true);
+                }
+                Map<InterestEntry, Integer> remove = new HashMap<>();
+                for (JsonNode node : list(root, "remove")) {
+                    InterestEntry entry = put(remove, node, false);
+                    if (set.containsKey(entry)) {
+                        throw new IllegalArgumentException("a delta both sets and removes " + describe(entry));
+                    }
+                }
+                yield new InterestCodec.Delta(seq(root), set, remove.keySet());
+            }
+            case "resync" -> {
+                fields(root, "resync", Set.of("v", "type", "reason"));
+                JsonNode reason = root.path("reason");
+                if (!reason.isTextual() || reason.asText().length() > InterestCodec.MAX_REASON_LENGTH) {
+                    throw new IllegalArgumentException("a resync request needs a reason of at most "
+                            + InterestCodec.MAX_REASON_LENGTH + " characters");
+                }
+                yield new InterestCodec.Resync(reason.asText());
+            }
+            default -> throw new IllegalArgumentException("unknown interest message type "
+                    + quote(type.length() > 40 ? type.substring(0, 40) + "..." : type));
+        };
+    }
+
+    private static void fields(JsonNode node, String what, Set<String> allowed) {
+        Iterator<String> names = node.fieldNames();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (!allowed.contains(name)) {
+                throw new IllegalArgumentException("unknown field " + quote(shorten(name)) + " in a " + what
+                        + " message");
+            }
+        }
+    }
+
+    private static long seq(JsonNode root) {
+        JsonNode seq = root.path("seq");
+        if (!seq.isIntegralNumber() || !seq.canConvertToLong() || seq.longValue() < 0) {
+            throw new IllegalArgumentException("interest message needs a sequence number (seq, 0 or more)");
+        }
+        return seq.longValue();
+    }
+
+    private static JsonNode list(JsonNode root, String field) {
+        JsonNode list = root.path(field);
+        if (!list.isArray()) {
+            throw new IllegalArgumentException(field + " must be a list of entries");
+        }
+        return list;
+    }
+
+    /** Decodes an entry into {@code into}; {@code withMembers}: groups carry their member count (not in removals). */
+    private static InterestEntry put(Map<InterestEntry, Integer> into, JsonNode node, boolean withMembers) {
+        if (!node.isObject()) {
+            throw new IllegalArgumentException("an interest entry must be a JSON object");
+        }
+        Iterator<String> names = node.fieldNames();
+        while (names.hasNext()) {
+            String name = names.next();
+            if (!ENTRY_FIELDS.contains(name)) {
+                throw new IllegalArgumentException("unknown field " + quote(shorten(name)) + " in an interest entry");
+            }
+        }
+        String application = name(text(node, "application"), "application");
+        String channel = optional(node, "channel");
+        String groupId = optional(node, "group");
+        String principal = optional(node, "principal");
+        JsonNode members = node.path("members");
+        InterestEntry entry;
+        int count = 1;
+        if (groupId == null) {
+            if (principal != null || !members.isMissingNode()) {
+                throw new IllegalArgumentException("only a group entry has a principal or members");
+            }
+            entry = channel == null ? InterestEntry.all(application) : InterestEntry.channel(application, channel);
+        } else {
+            entry = InterestEntry.group(application, new GroupKey(principal, groupId, channel));
+            if (withMembers) {
+                count = members(members.isInt() ? members.intValue() : 0);
+            } else if (!members.isMissingNode()) {
+                throw new IllegalArgumentException("a removed group entry has no members");
+            }
+        }
+        if (into.put(entry, count) != null) {
+            throw new IllegalArgumentException(describe(entry) + " is listed twice");
+        }
+        return entry;
+    }
+
+    private static String text(JsonNode node, String field) {
+        JsonNode value = node.path(field);
+        return value.isTextual() ? value.asText() : null;
+    }
+
+    private static String optional(JsonNode node, String field) {
+        JsonNode value = node.path(field);
+        if (value.isMissingNode()) {
+            return null;
+        }
+        return name(value.isTextual() ? value.asText() : null, field.equals("group") ? "group id" : field);
+    }
+}
