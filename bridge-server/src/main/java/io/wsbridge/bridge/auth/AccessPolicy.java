@@ -1,5 +1,7 @@
 package io.wsbridge.bridge.auth;
 
+import io.wsbridge.bridge.util.DaemonThreads;
+
 /**
  * Decides whether credentials may read an application. Called on upgrade, and again periodically for open
  * sessions, so an implementation caches what it learns from its identity provider.
@@ -23,6 +25,12 @@ public interface AccessPolicy extends AutoCloseable {
      * @param bridge which bridge checks, for the log: {@code bridge on 0.0.0.0:8085}
      */
     default void checkSetup(String bridge) {
+    }
+
+    /** Runs {@link #checkSetup} once on a thread of its own: it may wait for the network. */
+    default void checkSetupInBackground(String address) {
+        DaemonThreads.named("wsbridge-" + address + "-setup-check").newThread(() -> checkSetup("bridge on " + address))
+                .start();
     }
 
     @Override

@@ -116,13 +116,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         liveness = scheduler.scheduleWithFixedDelay(this::checkLiveness, ping, ping, TimeUnit.MILLISECONDS);
         log.info("WebSocket server listening on {}://{}:{}; {}", current.scheme(), current.host(), port(),
                 policy.describe());
-        checkSetup(policy, current.host() + ":" + port());
-    }
-
-    /** Runs the policy's check of its identity provider once, on a thread of its own: it may wait for the network. */
-    private static void checkSetup(AccessPolicy checked, String address) {
-        DaemonThreads.named("wsbridge-" + address + "-setup-check")
-                .newThread(() -> checked.checkSetup("bridge on " + address)).start();
+        policy.checkSetupInBackground(current.host() + ":" + port());
     }
 
     /** The port actually bound (differs from the settings when they ask for port 0). */
@@ -146,7 +140,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
             AccessPolicy old = this.policy;
             this.policy = newPolicy;
             old.close();
-            checkSetup(newPolicy, newSettings.host() + ":" + port());
+            newPolicy.checkSetupInBackground(newSettings.host() + ":" + port());
         }
         log.info("WebSocket server on {} reconfigured; {}", newSettings.address(), policy.describe());
     }
