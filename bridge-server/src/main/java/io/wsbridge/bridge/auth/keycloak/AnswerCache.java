@@ -6,6 +6,7 @@ import io.wsbridge.bridge.auth.LookupOrigin;
 import io.wsbridge.bridge.auth.LookupRefusedException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -17,8 +18,10 @@ import java.util.function.Predicate;
  * Keycloak's answers kept for a short time to live (shorter for negative ones: no such application, user or key), and
  * kept beyond it while Keycloak cannot answer, up to a maximum staleness: an expired answer is refreshed when Keycloak
  * answers again, served as it is until then, and no longer served once it is older than the maximum
- * ({@link AnswerTooOldException}). A question never answered before fails closed with
- * {@link IdentityUnavailableException}.
+ * ({@link AnswerTooOldException}). A question without a cached answer fails closed with
+ * {@link IdentityUnavailableException}; once Keycloak has not answered any question of this cache for longer than the
+ * maximum staleness, with {@link AnswerTooOldException}: an answer forgotten to make room (or never given, since the
+ * cache is new) cannot be older than that, so a session whose answer was forgotten does not outlive the maximum.
  *
  * <p>A miss asks Keycloak only with a permit of the {@link LookupLimiter} (else {@link LookupRefusedException}, and
  * Keycloak is not asked); concurrent misses of one key share one request, without a permit of their own. Positive and
@@ -46,6 +49,8 @@ final class AnswerCache<K, V> {
     private final Map<K, Entry<V>> positives;
     private final Map<K, Entry<V>> negatives;
     private final Map<K, CompletableFuture<V>> inFlight = new ConcurrentHashMap<>();
+    /** When Keycloak last answered a question of this cache (when the cache was made, before). */
+    private volatile long lastAnswerAt;
 
     /**
      * @param settings the time to live of positive and negative answers, the maximum staleness and size
@@ -65,6 +70,7 @@ final class AnswerCache<K, V> {
         this.nanoClock = nanoClock;
         this.positives = bounded(settings.cacheMaxEntries());
         this.negatives = bounded(settings.cacheMaxEntries());
+        this.lastAnswerAt = nanoClock.getAsLong();
     }
 
     private static <K, E> Map<K, E> bounded(int maxEntries) {
@@ -105,7 +111,9 @@ final class AnswerCache<K, V> {
         try (permit) {
             onLoad.run();
             V value = loader.load();
-            store(key, new Entry<>(value, nanoClock.getAsLong()));
+            long now = nanoClock.getAsLong();
+            lastAnswerAt = now;
+            store(key, new Entry<>(value, now));
             mine.complete(value);
             return value;
         } catch (KeycloakUnavailableException e) {
@@ -173,13 +181,19 @@ final class AnswerCache<K, V> {
     private V staleOrFail(K key, KeycloakUnavailableException cause) throws IdentityUnavailableException {
         Entry<V> cached = cached(key);
         if (cached == null) {
+            long silence = nanoClock.getAsLong() - lastAnswerAt;
+            if (silence > maxStaleNanos) {
+                throw new AnswerTooOldException(cause.getMessage() + "; no answer is cached, and Keycloak has not"
+                        + " answered for " + String.format(Locale.ROOT, "%.1f s", silence / 1e9) + ", longer than the"
+                        + " maximum staleness of " + KeycloakAdmin.human(Duration.ofNanos(maxStaleNanos)), cause);
+            }
             throw new IdentityUnavailableException(cause.getMessage(), cause);
         }
         long age = nanoClock.getAsLong() - cached.loadedAt();
         if (age > maxStaleNanos) {
             throw new AnswerTooOldException(cause.getMessage() + "; the cached answer is "
-                    + KeycloakAdmin.human(Duration.ofSeconds(Duration.ofNanos(age).toSeconds())) + " old, older than the"
-                    + " maximum staleness of " + KeycloakAdmin.human(Duration.ofNanos(maxStaleNanos)), cause);
+                    + String.format(Locale.ROOT, "%.1f s", age / 1e9) + " old, older than the maximum staleness of "
+                    + KeycloakAdmin.human(Duration.ofNanos(maxStaleNanos)), cause);
         }
         return cached.value();
     }

@@ -242,11 +242,27 @@ class AnswerCacheTest {
 
         assertThatThrownBy(() -> get("q", down()))
                 .isInstanceOf(AnswerTooOldException.class)
-                .hasMessage("Keycloak at http://kc cannot be reached: Connection refused; the cached answer is 301 s"
+                .hasMessage("Keycloak at http://kc cannot be reached: Connection refused; the cached answer is 301.0 s"
                         + " old, older than the maximum staleness of 300 s")
                 .hasCauseInstanceOf(KeycloakUnavailableException.class);
         assertThatThrownBy(() -> get("gone", down())).isInstanceOf(AnswerTooOldException.class);
         assertThat(get("q", answer("again"))).as("once Keycloak answers").isEqualTo("again");
+    }
+
+    @Test
+    void aForgottenAnswerFailsAsTooOldOnceKeycloakHasBeenSilentForTheMaximumStaleness() throws Exception {
+        AnswerCache<String, String> small = cache(SETTINGS.withCacheMaxEntries(1));
+        small.get("session", LookupOrigin.SESSION, answer("yes"));
+        small.get("other", LookupOrigin.SESSION, answer("yes")); // pushes the session's answer out
+        clock.advance(MAX_STALE);
+
+        assertThatThrownBy(() -> small.get("session", LookupOrigin.SESSION, down()))
+                .isExactlyInstanceOf(IdentityUnavailableException.class);
+        clock.advance(Duration.ofSeconds(1));
+        assertThatThrownBy(() -> small.get("session", LookupOrigin.SESSION, down()))
+                .isInstanceOf(AnswerTooOldException.class)
+                .hasMessage("Keycloak at http://kc cannot be reached: Connection refused; no answer is cached, and"
+                        + " Keycloak has not answered for 301.0 s, longer than the maximum staleness of 300 s");
     }
 
     @Test
