@@ -112,7 +112,8 @@ class IdentityAccessPolicyTest {
             @Override
             public Visibility visibility(String application, LookupOrigin origin) throws IdentityUnavailableException {
                 return switch (application) {
-                    case "flooded" -> throw new LookupRefusedException(429, LookupRefusedException.TOO_MANY_FROM_ADDRESS,
+                    case "flooded" -> throw new LookupRefusedException(429,
+                            LookupRefusedException.TOO_MANY_FROM_ADDRESS,
                             "too many lookups from your address: try again later", 3);
                     case "too-old" -> throw new AnswerTooOldException("answer too old", null);
                     case "down" -> throw new IdentityUnavailableException("Keycloak unreachable", null);

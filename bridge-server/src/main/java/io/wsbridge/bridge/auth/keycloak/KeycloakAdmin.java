@@ -192,7 +192,8 @@ public final class KeycloakAdmin implements AutoCloseable {
         ResteasyClientBuilder builder = ResteasyClientClassicProvider.createClientBuilder();
         builder.register(JacksonProvider.class, JACKSON_PROVIDER_PRIORITY);
         // Room for every lookup the limiter lets run at once, so that none waits for a connection.
-        builder.connectionPoolSize(settings.lookups().maxConcurrent() + LookupLimiter.SESSION_CHECKS + LOGIN_CONNECTIONS)
+        int poolSize = settings.lookups().maxConcurrent() + LookupLimiter.SESSION_CHECKS + LOGIN_CONNECTIONS;
+        builder.connectionPoolSize(poolSize)
                 .connectionCheckoutTimeout(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .connectTimeout(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .readTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS);

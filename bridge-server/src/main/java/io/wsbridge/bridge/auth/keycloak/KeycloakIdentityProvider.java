@@ -43,7 +43,10 @@ public record KeycloakIdentityProvider(KeycloakSettings keycloak, String audienc
         return accessPolicy(staticPublicApplications, LookupListener.NONE);
     }
 
-    /** The policy; its lookups that miss the caches share one {@link LookupLimiter}, and are told to {@code lookups}. */
+    /**
+     * The policy; its lookups that miss the caches share one {@link LookupLimiter}, and each is told to
+     * {@code lookups}.
+     */
     @Override
     public AccessPolicy accessPolicy(Set<String> staticPublicApplications, LookupListener lookups) {
         JwtSettings jwt = JwtSettings.forIssuer(issuer()).withKeysRefreshInterval(keysRefreshInterval);
