@@ -56,7 +56,8 @@ public final class Bridge implements EventBus, AutoCloseable {
         this.metrics = new BridgeMetrics(this::connections, this::queued, this::maxQueued, new Routing(),
                 settings.maxApplicationSeries(), settings.seriesRetention());
         metrics.filters(router.filters());
-        this.server = new WebSocketServer(settings, accessPolicy(settings), router, metrics, metrics::application);
+        this.server = new WebSocketServer(settings, accessPolicy(settings, metrics), router, metrics,
+                metrics::application);
         this.housekeeping = new ScheduledThreadPoolExecutor(1,
                 DaemonThreads.named("wsbridge-" + settings.port() + "-metrics"));
         housekeeping.setRemoveOnCancelPolicy(true);
@@ -238,7 +239,7 @@ public final class Bridge implements EventBus, AutoCloseable {
         settings = newSettings;
         boolean samePolicy = Objects.equals(old.identity(), newSettings.identity())
                 && old.publicApplications().equals(newSettings.publicApplications());
-        server.reconfigure(newSettings, samePolicy ? null : accessPolicy(newSettings));
+        server.reconfigure(newSettings, samePolicy ? null : accessPolicy(newSettings, metrics));
         if (old.maxApplicationSeries() != newSettings.maxApplicationSeries()
                 || !old.seriesRetention().equals(newSettings.seriesRetention())) {
             metrics.applicationSeries(newSettings.maxApplicationSeries(), newSettings.seriesRetention());
@@ -294,9 +295,9 @@ public final class Bridge implements EventBus, AutoCloseable {
         metrics.close();
     }
 
-    private static AccessPolicy accessPolicy(BridgeSettings settings) {
+    private static AccessPolicy accessPolicy(BridgeSettings settings, BridgeMetrics metrics) {
         return settings.identity() == null ? new StaticAccessPolicy(settings.publicApplications())
-                : settings.identity().accessPolicy(settings.publicApplications());
+                : settings.identity().accessPolicy(settings.publicApplications(), metrics::identityLookup);
     }
 
     /** The cluster node's view of this bridge: its settings, metrics and port, and its subscribers to close. */

@@ -14,10 +14,24 @@ import java.util.Objects;
  *     not anonymous
  * @param expiresAt when the credential expires and the session must end, or {@code null}
  * @param reason why it was refused, or {@code null}
+ * @param refusal the fixed word that tags a refusal that is no fault of the client's in the metrics (e.g.
+ *     {@link #ANSWERS_TOO_OLD}), or {@code null}: then the status tags it
+ * @param retryAfterSeconds for a refusal that may pass later, when to try again ({@code Retry-After}); else 0
  */
-public record AccessDecision(int status, String principal, boolean anonymous, Instant expiresAt, String reason) {
+public record AccessDecision(int status, String principal, boolean anonymous, Instant expiresAt, String reason,
+        String refusal, int retryAfterSeconds) {
 
     public static final AccessDecision ANONYMOUS = new AccessDecision(200, "anonymous", true, null, null);
+
+    /** The refusal word of a decision that needed an answer older than the maximum staleness. */
+    public static final String ANSWERS_TOO_OLD = "identity_provider_answers_too_old";
+    /** The refusal word of a decision that needed an answer the identity provider cannot give now. */
+    public static final String UNAVAILABLE = "identity_provider_unavailable";
+
+    /** A decision without refusal word or {@code Retry-After}. */
+    public AccessDecision(int status, String principal, boolean anonymous, Instant expiresAt, String reason) {
+        this(status, principal, anonymous, expiresAt, reason, null, 0);
+    }
 
     public static AccessDecision allow(Identity identity) {
         return new AccessDecision(200, identity.username(), false, identity.expiresAt(), null);
@@ -35,7 +49,23 @@ public record AccessDecision(int status, String principal, boolean anonymous, In
 
     /** The identity provider cannot answer and nothing is cached: fail closed. */
     public static AccessDecision unavailable(String reason) {
-        return new AccessDecision(503, null, false, null, reason);
+        return unavailable(reason, 0);
+    }
+
+    /** As {@link #unavailable(String)}, with a {@code Retry-After}. */
+    public static AccessDecision unavailable(String reason, int retryAfterSeconds) {
+        return new AccessDecision(503, null, false, null, reason, UNAVAILABLE, retryAfterSeconds);
+    }
+
+    /** The identity provider cannot answer and the cached answer is older than the maximum staleness. */
+    public static AccessDecision answersTooOld(String reason, int retryAfterSeconds) {
+        return new AccessDecision(503, null, false, null, reason, ANSWERS_TOO_OLD, retryAfterSeconds);
+    }
+
+    /** A lookup was not made, for a limit on lookups (429 or 503). */
+    public static AccessDecision lookupRefused(LookupRefusedException refused) {
+        return new AccessDecision(refused.status(), null, false, null, refused.getMessage(), refused.metricReason(),
+                refused.retryAfterSeconds());
     }
 
     public boolean allowed() {

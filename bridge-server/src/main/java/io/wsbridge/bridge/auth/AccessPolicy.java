@@ -8,7 +8,16 @@ import io.wsbridge.bridge.util.DaemonThreads;
  */
 public interface AccessPolicy extends AutoCloseable {
 
+    /** A check of an open session's access, by the bridge itself: not held by the limits on lookups. */
     AccessDecision check(Credentials credentials, String application);
+
+    /**
+     * A check on behalf of {@code origin}: a client's upgrade is held by the limits on lookups that miss the cache
+     * (refused with 429 or 503 and a {@code Retry-After}). Policies that never ask anyone ignore the origin.
+     */
+    default AccessDecision check(Credentials credentials, String application, LookupOrigin origin) {
+        return check(credentials, application);
+    }
 
     /** Whether the identity provider can be reached, for the readiness probe. */
     default boolean ready() {

@@ -9,6 +9,16 @@ public interface ApiKeyVerifier extends AutoCloseable {
      */
     Identity verify(String username, String apiKey) throws InvalidCredentialsException, IdentityUnavailableException;
 
+    /**
+     * As {@link #verify(String, String)} on behalf of {@code origin}, whose lookups may be limited.
+     *
+     * @throws LookupRefusedException a lookup was needed and a limit refused it
+     */
+    default Identity verify(String username, String apiKey, LookupOrigin origin)
+            throws InvalidCredentialsException, IdentityUnavailableException {
+        return verify(username, apiKey);
+    }
+
     @Override
     default void close() {
     }

@@ -23,6 +23,21 @@ public interface ApplicationDirectory extends AutoCloseable {
     /** Whether the user (by id) is a member of the application's group. */
     boolean isMember(String userId, String application) throws IdentityUnavailableException;
 
+    /**
+     * As {@link #visibility(String)} on behalf of {@code origin}, whose lookups may be limited.
+     *
+     * @throws LookupRefusedException a lookup was needed and a limit refused it
+     */
+    default Visibility visibility(String application, LookupOrigin origin) throws IdentityUnavailableException {
+        return visibility(application);
+    }
+
+    /** As {@link #isMember(String, String)} on behalf of {@code origin}, whose lookups may be limited. */
+    default boolean isMember(String userId, String application, LookupOrigin origin)
+            throws IdentityUnavailableException {
+        return isMember(userId, application);
+    }
+
     /** Whether the identity provider answered the last time it was asked (readiness). */
     default boolean reachable() {
         return true;

@@ -6,9 +6,13 @@ import java.util.function.Consumer;
 /**
  * Access through an identity provider: tokens and API keys are verified, and the application directory says which
  * applications exist, which are public and who their members are. The static list of public applications still
- * applies on top. Unknown answers while the provider is unreachable fail closed (503).
+ * applies on top. Unknown answers while the provider is unreachable fail closed (503, with {@code Retry-After}), and so
+ * do answers older than the maximum staleness; a lookup a limit refuses is 429 or 503 with {@code Retry-After}.
  */
 public final class IdentityAccessPolicy implements AccessPolicy {
+
+    /** What a client refused because the identity provider cannot answer is told to wait. */
+    static final int UNAVAILABLE_RETRY_AFTER_SECONDS = 5;
 
     private final Set<String> staticPublic;
     private final TokenVerifier tokens;
@@ -43,33 +47,43 @@ public final class IdentityAccessPolicy implements AccessPolicy {
 
     @Override
     public AccessDecision check(Credentials credentials, String application) {
+        return check(credentials, application, LookupOrigin.SESSION);
+    }
+
+    @Override
+    public AccessDecision check(Credentials credentials, String application, LookupOrigin origin) {
         try {
             if (credentials instanceof Credentials.Bearer bearer) {
-                return authorize(tokens.verify(bearer.token()), application);
+                return authorize(tokens.verify(bearer.token()), application, origin);
             }
             if (credentials instanceof Credentials.ApiKey key) {
-                return authorize(apiKeys.verify(key.username(), key.key()), application);
+                return authorize(apiKeys.verify(key.username(), key.key(), origin), application, origin);
             }
             if (staticPublic.contains(application)
-                    || directory.visibility(application) == ApplicationDirectory.Visibility.PUBLIC) {
+                    || directory.visibility(application, origin) == ApplicationDirectory.Visibility.PUBLIC) {
                 return AccessDecision.ANONYMOUS;
             }
             return AccessDecision.notFound();
         } catch (InvalidCredentialsException e) {
             return AccessDecision.unauthorized(e.getMessage());
+        } catch (LookupRefusedException e) {
+            return AccessDecision.lookupRefused(e);
+        } catch (AnswerTooOldException e) {
+            return AccessDecision.answersTooOld(e.getMessage(), UNAVAILABLE_RETRY_AFTER_SECONDS);
         } catch (IdentityUnavailableException e) {
-            return AccessDecision.unavailable(e.getMessage());
+            return AccessDecision.unavailable(e.getMessage(), UNAVAILABLE_RETRY_AFTER_SECONDS);
         }
     }
 
-    private AccessDecision authorize(Identity identity, String application) throws IdentityUnavailableException {
+    private AccessDecision authorize(Identity identity, String application, LookupOrigin origin)
+            throws IdentityUnavailableException {
         if (staticPublic.contains(application)) {
             return AccessDecision.allow(identity);
         }
-        return switch (directory.visibility(application)) {
+        return switch (directory.visibility(application, origin)) {
             case UNKNOWN -> AccessDecision.notFound();
             case PUBLIC -> AccessDecision.allow(identity);
-            case PRIVATE -> directory.isMember(identity.userId(), application)
+            case PRIVATE -> directory.isMember(identity.userId(), application, origin)
                     ? AccessDecision.allow(identity) : AccessDecision.notFound();
         };
     }

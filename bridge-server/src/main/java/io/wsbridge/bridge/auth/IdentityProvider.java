@@ -10,4 +10,9 @@ public interface IdentityProvider {
 
     /** Builds the access policy; it owns caches and clients and is closed by the bridge. */
     AccessPolicy accessPolicy(Set<String> staticPublicApplications);
+
+    /** As {@link #accessPolicy(Set)}, telling {@code lookups} of every question it asks the provider. */
+    default AccessPolicy accessPolicy(Set<String> staticPublicApplications, LookupListener lookups) {
+        return accessPolicy(staticPublicApplications);
+    }
 }

@@ -4,7 +4,7 @@ package io.wsbridge.bridge.auth;
  * The identity provider could not be asked and no cached answer exists: the bridge fails closed with 503. The
  * message is safe to show and log.
  */
-public final class IdentityUnavailableException extends Exception {
+public class IdentityUnavailableException extends Exception {
 
     private static final long serialVersionUID = 1L;
 

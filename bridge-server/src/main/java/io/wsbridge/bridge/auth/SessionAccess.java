@@ -21,7 +21,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Access over a session's lifetime: it ends sessions whose credentials expire (1008), answers token refreshes, and
  * checks every open session again periodically, so that a revoked membership, key or public flag ends it. While the
- * identity provider cannot answer (503), sessions stay open.
+ * identity provider cannot answer (503), sessions stay open on its cached answers, but not longer than the answers'
+ * maximum staleness: a session whose check needs an answer older than that ends with 1008
+ * ({@link #ANSWERS_TOO_OLD}), so a revoked user does not keep access through a long outage. These checks are the
+ * bridge's own: the limits on clients' lookups do not hold them.
  *
  * <p>Nothing is dropped under load. A session has at most one refresh waiting (a newer token replaces a waiting one:
  * the newest wins), so the refresh queue is bounded by the number of sessions. A re-authorization round is one task
@@ -35,6 +38,10 @@ public final class SessionAccess implements AutoCloseable {
     /** The close reason of a refresh with a token for another user or service account than the session's. */
     public static final String REFRESH_FOR_ANOTHER_PRINCIPAL =
             "token refresh refused: the token is for another user than the session's; connect again to change users";
+
+    /** The close reason of a session whose access could only be answered by an answer older than allowed. */
+    public static final String ANSWERS_TOO_OLD =
+            "access could not be checked again: the identity provider has been unreachable too long";
 
     private final Supplier<AccessPolicy> policy;
     private final Supplier<? extends Iterable<? extends AccessSession>> sessions;
@@ -133,7 +140,10 @@ public final class SessionAccess implements AutoCloseable {
         AccessDecision decision = policy.get().check(credentials, session.application());
         if (!decision.allowed()) {
             log.info("Refused token refresh of {}: {}", session, decision.reason());
-            session.close(CloseCodes.POLICY_VIOLATION, "token refresh refused: " + decision.reason());
+            session.close(CloseCodes.POLICY_VIOLATION, decision.status() == 503
+                    // the detail names the identity provider's address: it stays in the log
+                    ? "token refresh refused: identity provider unavailable"
+                    : "token refresh refused: " + decision.reason());
             return;
         }
         if (!decision.samePrincipal(session.access())) {
@@ -209,6 +219,9 @@ public final class SessionAccess implements AutoCloseable {
                     log.info("Closing {}: access ended ({})", session, decision.reason());
                     session.close(CloseCodes.POLICY_VIOLATION,
                             decision.status() == 401 ? "credentials no longer valid" : "access revoked");
+                } else if (AccessDecision.ANSWERS_TOO_OLD.equals(decision.refusal())) {
+                    log.info("Closing {}: its access cannot be checked again ({})", session, decision.reason());
+                    session.close(CloseCodes.POLICY_VIOLATION, ANSWERS_TOO_OLD);
                 }
             } catch (RuntimeException e) {
                 log.warn("Access check for {} failed", session, e);

@@ -47,6 +47,7 @@ public final class BridgeMetrics {
     private final Map<String, DoubleAdder> retired = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> closes = new ConcurrentHashMap<>();
+    private final Map<String, Counter> lookups = new ConcurrentHashMap<>();
     private final Map<String, PeerMeters> peers = new ConcurrentHashMap<>();
     private final Map<String, InterestMeters> interest = new ConcurrentHashMap<>();
     private final Map<String, Gauge> links = new ConcurrentHashMap<>();
@@ -404,6 +405,16 @@ public final class BridgeMetrics {
         refusals.computeIfAbsent(status + " " + reason, key -> Counter.builder("wsbridge.upgrades.refused")
                 .tag("status", String.valueOf(status)).tag("reason", reason)
                 .description("Upgrades refused, by HTTP status").register(registry)).increment();
+    }
+
+    /**
+     * Counts a question asked of the identity provider because the cache could not answer it, e.g. {@code application};
+     * a repeated question within the cache's time to live, or one refused by a limit on lookups, is not counted.
+     */
+    public void identityLookup(String kind) {
+        lookups.computeIfAbsent(kind, k -> Counter.builder("wsbridge.identity.lookups").tag("kind", k)
+                .description("Questions asked of the identity provider on a cache miss, by kind").register(registry))
+                .increment();
     }
 
     /** Registers the gauge {@code wsbridge_unfinished_messages_bytes}: bytes held by clients' unfinished messages. */

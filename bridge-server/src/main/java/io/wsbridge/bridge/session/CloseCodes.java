@@ -16,8 +16,9 @@ public final class CloseCodes {
     public static final int BAD_PAYLOAD = 1007;
 
     /**
-     * Access ended: the token expired, a refresh was refused, or access was revoked; or the client did not finish a
-     * fragmented message in time.
+     * Access ended: the token expired, a refresh was refused, access was revoked, or it could not be checked again
+     * because the identity provider has been unreachable for longer than the cached answers may serve; or the client
+     * did not finish a fragmented message in time.
      */
     public static final int POLICY_VIOLATION = 1008;
 

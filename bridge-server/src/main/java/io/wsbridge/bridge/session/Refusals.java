@@ -41,11 +41,21 @@ public final class Refusals {
      */
     public static void refuseBusy(Request request, Response response, Callback callback, BridgeMetrics metrics,
             String metricReason, String reason, int retryAfterSeconds, String remote) {
-        log.debug("Refusing upgrade from {} to {} with 503: {}", remote, request.getHttpURI().getPath(), reason);
-        metrics.refused(503, metricReason);
+        refuseForNow(request, response, callback, metrics, 503, metricReason, reason, retryAfterSeconds, remote);
+    }
+
+    /**
+     * Answers {@code status} (429 or 503) with {@code Retry-After} and closes the connection: the request may pass
+     * later. Counted in {@code wsbridge_upgrades_refused_total{status,reason=metricReason}}.
+     */
+    public static void refuseForNow(Request request, Response response, Callback callback, BridgeMetrics metrics,
+            int status, String metricReason, String reason, int retryAfterSeconds, String remote) {
+        log.debug("Refusing upgrade from {} to {} with {}: {}", remote, request.getHttpURI().getPath(), status,
+                reason);
+        metrics.refused(status, metricReason);
         response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(retryAfterSeconds));
         response.getHeaders().put(HttpHeader.CONNECTION, "close");
-        Response.writeError(request, response, callback, 503, reason);
+        Response.writeError(request, response, callback, status, reason);
     }
 
     /** The remote address of a request as {@code host:port}, for logs. */

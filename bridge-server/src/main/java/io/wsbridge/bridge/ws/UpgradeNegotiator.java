@@ -5,6 +5,8 @@ import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.CredentialsException;
 import io.wsbridge.bridge.auth.CredentialsParser;
+import io.wsbridge.bridge.auth.LookupOrigin;
+import io.wsbridge.bridge.auth.LookupRefusedException;
 import io.wsbridge.bridge.filter.Filters;
 import io.wsbridge.bridge.filter.InvalidFilterException;
 import io.wsbridge.bridge.session.Refusals;
@@ -32,8 +34,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Accepts or refuses an upgrade: first takes a connection slot ({@link ConnectionLimits}; none left = 503 with
  * {@code Retry-After}, before any other work), then parses the route, the query and the credentials, asks the access
- * policy, checks the subscriber's filter, and either creates the {@link Subscriber} or answers with 400, 401 (with {@code WWW-Authenticate}), 403 (an
- * {@code Origin} outside the allow-list), 404 or 503, giving the slot back.
+ * policy, checks the subscriber's filter, and either creates the {@link Subscriber} or answers with 400, 401 (with
+ * {@code WWW-Authenticate}), 403 (an {@code Origin} outside the allow-list), 404, 429 or 503 (with {@code Retry-After}
+ * where trying later may help: a limit on identity provider lookups, the provider unavailable), giving the slot back.
  */
 final class UpgradeNegotiator implements WebSocketNegotiator {
 
@@ -98,7 +101,7 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         }
         FrameHandler handler = null;
         try {
-            handler = admit(request, response, callback, remote);
+            handler = admit(request, response, callback, remote, address);
             return handler;
         } finally {
             if (handler == null) {
@@ -108,7 +111,7 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     }
 
     private FrameHandler admit(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback,
-            String remote) {
+            String remote, InetAddress address) {
         String key = request.getHeaders().get(HttpHeader.SEC_WEBSOCKET_KEY);
         if (key != null && !isValidKey(key)) {
             // Jetty answers any key; RFC 6455 (4.2.1) wants 16 random bytes in base64, else 400.
@@ -161,11 +164,17 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         } catch (CredentialsException e) {
             return refuse(request, response, callback, e.status(), e.getMessage(), remote);
         }
-        AccessDecision decision = policy.get().check(credentials, route.application());
-        if (decision.status() == 503) {
+        AccessDecision decision = policy.get().check(credentials, route.application(), LookupOrigin.client(address));
+        if (decision.status() == 503 && !isLookupLimit(decision)) {
             // The detail names internal addresses: it goes to the log, the client learns only to retry.
             log.warn("Refusing upgrade from {} with 503: {}", remote, decision.reason());
-            return refuse(request, response, callback, 503, "identity provider unavailable: try again later", remote);
+            return refuseForNow(request, response, callback, new AccessDecision(503, null, false, null,
+                    "identity provider unavailable: try again later",
+                    decision.refusal() == null ? AccessDecision.UNAVAILABLE : decision.refusal(),
+                    decision.retryAfterSeconds()), remote);
+        }
+        if (decision.retryAfterSeconds() > 0) {
+            return refuseForNow(request, response, callback, decision, remote);
         }
         if (!decision.allowed()) {
             return refuse(request, response, callback, decision.status(), decision.reason(), remote);
@@ -195,6 +204,11 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         return host != null && origin.equalsIgnoreCase((request.isSecure() ? "https://" : "http://") + host);
     }
 
+    private static boolean isLookupLimit(AccessDecision decision) {
+        return LookupRefusedException.TOO_MANY.equals(decision.refusal())
+                || LookupRefusedException.TOO_MANY_FROM_ADDRESS.equals(decision.refusal());
+    }
+
     /** Whether an HTTP/1.1 upgrade's key is what RFC 6455 asks for: base64 of 16 bytes (24 characters). */
     static boolean isValidKey(String key) {
         String trimmed = key.trim();
@@ -215,6 +229,15 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
             query.put(field.getName(), field.getValues());
         }
         return query;
+    }
+
+    private FrameHandler refuseForNow(Request request, Response response, Callback callback, AccessDecision decision,
+            String remote) {
+        limits.release(request.getConnectionMetaData().getConnection().getEndPoint());
+        Refusals.refuseForNow(request, response, callback, host.metrics(), decision.status(),
+                decision.refusal() == null ? "other" : decision.refusal(), decision.reason(),
+                Math.max(1, decision.retryAfterSeconds()), remote);
+        return null;
     }
 
     private FrameHandler refuse(Request request, Response response, Callback callback, int status,

@@ -2,6 +2,7 @@ package io.wsbridge.bridge.auth;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.InetAddress;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
@@ -97,5 +98,43 @@ class IdentityAccessPolicyTest {
         assertThat(status(new Credentials.Bearer("alice"), "private-app")).isEqualTo(503);
         assertThat(status(ANONYMOUS, "static-app")).isEqualTo(200);
         assertThat(status(new Credentials.Bearer("cached"), "static-app")).isEqualTo(200);
+    }
+
+    @Test
+    void theOriginReachesTheDirectoryAndLimitsAndStaleAnswersBecomeRefusalsWithRetryAfter() throws Exception {
+        LookupOrigin client = LookupOrigin.client(InetAddress.getLoopbackAddress());
+        ApplicationDirectory limited = new ApplicationDirectory() {
+            @Override
+            public Visibility visibility(String application) {
+                throw new AssertionError("asked without the origin");
+            }
+
+            @Override
+            public Visibility visibility(String application, LookupOrigin origin) throws IdentityUnavailableException {
+                return switch (application) {
+                    case "flooded" -> throw new LookupRefusedException(429,
+                            LookupRefusedException.TOO_MANY_FROM_ADDRESS,
+                            "too many lookups from your address: try again later", 3);
+                    case "too-old" -> throw new AnswerTooOldException("answer too old", null);
+                    case "down" -> throw new IdentityUnavailableException("Keycloak unreachable", null);
+                    default -> origin.equals(client) ? Visibility.PUBLIC : Visibility.UNKNOWN;
+                };
+            }
+
+            @Override
+            public boolean isMember(String userId, String application) {
+                return false;
+            }
+        };
+        IdentityAccessPolicy policy = new IdentityAccessPolicy(Set.of(), tokens, keys, limited, "test");
+
+        assertThat(policy.check(ANONYMOUS, "app", client).status()).isEqualTo(200);
+        assertThat(policy.check(ANONYMOUS, "app").status()).as("a session check").isEqualTo(404);
+        assertThat(policy.check(ANONYMOUS, "flooded", client)).isEqualTo(new AccessDecision(429, null, false, null,
+                "too many lookups from your address: try again later", "too_many_lookups_from_address", 3));
+        assertThat(policy.check(ANONYMOUS, "too-old", client)).isEqualTo(new AccessDecision(503, null, false, null,
+                "answer too old", AccessDecision.ANSWERS_TOO_OLD, 5));
+        assertThat(policy.check(ANONYMOUS, "down", client)).isEqualTo(new AccessDecision(503, null, false, null,
+                "Keycloak unreachable", AccessDecision.UNAVAILABLE, 5));
     }
 }

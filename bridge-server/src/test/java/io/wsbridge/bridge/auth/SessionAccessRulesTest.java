@@ -29,6 +29,7 @@ class SessionAccessRulesTest {
         volatile Credentials credentials;
         volatile AccessDecision access;
         volatile int closeCode;
+        volatile String closeReason;
         final List<String> refreshedWith = new ArrayList<>();
 
         FakeSession(String name, Credentials credentials) {
@@ -71,6 +72,7 @@ class SessionAccessRulesTest {
         @Override
         public void close(int code, String reason) {
             closeCode = code;
+            closeReason = reason;
         }
 
         @Override
@@ -95,8 +97,13 @@ class SessionAccessRulesTest {
             checks.incrementAndGet();
             String token = ((Credentials.Bearer) credentials).token();
             checkedTokens.add(token);
-            return token.equals("revoked") ? AccessDecision.notFound()
-                    : AccessDecision.allow(new Identity("user", "user", Instant.now().plusSeconds(3600)));
+            return switch (token) {
+                case "revoked" -> AccessDecision.notFound();
+                case "unavailable" -> AccessDecision.unavailable("Keycloak at http://kc cannot be reached", 5);
+                case "too-old" -> AccessDecision.answersTooOld("Keycloak at http://kc cannot be reached; the cached"
+                        + " answer is 301 s old, older than the maximum staleness of 300 s", 5);
+                default -> AccessDecision.allow(new Identity("user", "user", Instant.now().plusSeconds(3600)));
+            };
         }
 
         @Override
@@ -168,6 +175,23 @@ class SessionAccessRulesTest {
         await().atMost(WAIT).until(() -> access.refreshesChecked() == 10_000);
         assertThat(sessions).allSatisfy(s -> assertThat(((Credentials.Bearer) s.credentials).token())
                 .isEqualTo("fresh-" + s.name));
+    }
+
+    @Test
+    void aSessionWhoseAnswersAreTooOldEndsWith1008WhileOneThatCannotBeAnsweredStays() {
+        FakeSession tooOld = new FakeSession("too-old", new Credentials.Bearer("too-old"));
+        FakeSession unavailable = new FakeSession("unavailable", new Credentials.Bearer("unavailable"));
+        FakeSession fine = new FakeSession("fine", new Credentials.Bearer("t"));
+        sessions.addAll(List.of(tooOld, unavailable, fine));
+        access.start(timer, Duration.ofHours(1), "test-auth");
+
+        access.reauthorizeAll();
+
+        assertThat(tooOld.closeCode).isEqualTo(CloseCodes.POLICY_VIOLATION);
+        assertThat(tooOld.closeReason).isEqualTo(
+                "access could not be checked again: the identity provider has been unreachable too long");
+        assertThat(unavailable.isOpen()).isTrue();
+        assertThat(fine.isOpen()).isTrue();
     }
 
     @Test

@@ -60,6 +60,11 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String APPLICATIONS_GROUP = "auth.applications.group";
     public static final String TOKEN_AUDIENCE = "auth.token.audience";
     public static final String CACHE_TTL = "auth.cache.ttl.ms";
+    public static final String NEGATIVE_CACHE_TTL = "auth.cache.negative.ttl.ms";
+    public static final String CACHE_MAX_STALE = "auth.cache.max.stale.ms";
+    public static final String LOOKUPS_MAX_CONCURRENT = "auth.lookups.max.concurrent";
+    public static final String LOOKUPS_PER_ADDRESS_RATE = "auth.lookups.per.address.per.second";
+    public static final String LOOKUPS_PER_ADDRESS_BURST = "auth.lookups.per.address.burst";
     public static final String TOKEN_KEYS_REFRESH_INTERVAL = "auth.token.keys.refresh.interval.ms";
     public static final String ALLOWED_ORIGINS = "websocket.allowed.origins";
     public static final String CONSOLE_ENABLED = "websocket.console.enabled";
@@ -213,7 +218,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 Range.between(100, 86_400_000), Importance.LOW, "How often every open session, anonymous and "
                         + "API-key ones included, is authorized again, so that a revoked membership, key or public "
                         + "flag ends it (close code 1008). While the identity provider is unreachable, open sessions "
-                        + "stay.",
+                        + "stay on its cached answers, until they are older than " + CACHE_MAX_STALE + ".",
                 GROUP_ACCESS, ++order, Width.SHORT, "Re-authorization interval (ms)");
     }
 
@@ -251,8 +256,38 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 "How long answers from Keycloak (API keys, memberships, public flags) are cached. Revoking a key or "
                         + "a membership takes effect for new connections within this time, and for open ones "
                         + "within this plus " + REAUTHORIZE_INTERVAL + ". While Keycloak is unreachable, cached "
-                        + "answers keep serving and unknown ones are refused with 503.",
+                        + "answers keep serving (up to " + CACHE_MAX_STALE + ") and unknown ones are refused with "
+                        + "503.",
                 GROUP_KEYCLOAK, ++order, Width.SHORT, "Cache time to live (ms)");
+        def.define(NEGATIVE_CACHE_TTL, Type.LONG, KeycloakSettings.DEFAULT_NEGATIVE_CACHE_TTL.toMillis(),
+                Range.between(1_000, 3_600_000), Importance.LOW, "How long negative answers from Keycloak (no such "
+                        + "application, user or API key; not a member) are cached, so that a client repeating a "
+                        + "made-up name costs no Keycloak lookup. A new application, key or membership is seen "
+                        + "within this time.",
+                GROUP_KEYCLOAK, ++order, Width.SHORT, "Negative answers' time to live (ms)");
+        def.define(CACHE_MAX_STALE, Type.LONG, KeycloakSettings.DEFAULT_MAX_STALE.toMillis(),
+                Range.between(1_000, 86_400_000), Importance.MEDIUM, "How old (since Keycloak gave it) a cached "
+                        + "answer may be and still serve while Keycloak is unreachable. After that, upgrades that "
+                        + "need it are refused with 503 and Retry-After, and open sessions that need it end with "
+                        + "close code 1008 at their next re-authorization, so a revoked user does not keep access "
+                        + "through a long outage.",
+                GROUP_KEYCLOAK, ++order, Width.SHORT, "Stale answers, age at most (ms)");
+        def.define(LOOKUPS_MAX_CONCURRENT, Type.INT, KeycloakSettings.Lookups.DEFAULT.maxConcurrent(),
+                Range.between(1, 1_000), Importance.LOW, "Keycloak Admin API lookups that upgrades may run at once "
+                        + "(those whose answer is not cached). One more is refused at once with 503 and Retry-After, "
+                        + "never queued. The bridge's own re-checks of open sessions (at most three at once) are "
+                        + "not held by it; the Admin client's connection pool has room for both.",
+                GROUP_KEYCLOAK, ++order, Width.SHORT, "Lookups at once");
+        def.define(LOOKUPS_PER_ADDRESS_RATE, Type.DOUBLE, KeycloakSettings.Lookups.DEFAULT.perAddressPerSecond(),
+                Range.between(0.01, 100_000), Importance.LOW, "Keycloak lookups per second that upgrades from one "
+                        + "client IP address may cause on average (answers already cached cost none); over it an "
+                        + "upgrade that needs a lookup is refused with 429 and Retry-After before Keycloak is asked. "
+                        + "Behind a proxy that connects from its own address, raise it.",
+                GROUP_KEYCLOAK, ++order, Width.SHORT, "Lookups per client address per second");
+        def.define(LOOKUPS_PER_ADDRESS_BURST, Type.INT, KeycloakSettings.Lookups.DEFAULT.perAddressBurst(),
+                Range.between(1, 100_000), Importance.LOW, "Keycloak lookups one client IP address may cause at once "
+                        + "after a quiet time, before " + LOOKUPS_PER_ADDRESS_RATE + " holds it.",
+                GROUP_KEYCLOAK, ++order, Width.SHORT, "Lookups per client address at once");
         def.define(TOKEN_KEYS_REFRESH_INTERVAL, Type.LONG, JwtSettings.DEFAULT_KEYS_REFRESH_INTERVAL.toMillis(),
                 Range.between(1_000, 86_400_000), Importance.LOW, "How often the realm's token signing keys (its "
                         + "JSON Web Key Set) are fetched again, so that a key removed from the realm stops being "
@@ -328,7 +363,11 @@ public final class WebSocketSinkConfig extends AbstractConfig {
             keycloak = KeycloakSettings.of(url.trim(), getString(KEYCLOAK_REALM).trim(),
                     getString(KEYCLOAK_CLIENT_ID).trim(), secret == null ? "" : secret.value())
                     .withApplicationsGroup(getString(APPLICATIONS_GROUP).trim())
-                    .withCacheTtl(Duration.ofMillis(getLong(CACHE_TTL)));
+                    .withCacheTtl(Duration.ofMillis(getLong(CACHE_TTL)))
+                    .withNegativeCacheTtl(Duration.ofMillis(getLong(NEGATIVE_CACHE_TTL)))
+                    .withMaxStale(Duration.ofMillis(getLong(CACHE_MAX_STALE)))
+                    .withLookups(new KeycloakSettings.Lookups(getInt(LOOKUPS_MAX_CONCURRENT),
+                            getDouble(LOOKUPS_PER_ADDRESS_RATE), getInt(LOOKUPS_PER_ADDRESS_BURST)));
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new ConfigException("Incomplete Keycloak settings (" + KEYCLOAK_URL + " is set): " + e.getMessage()
                     + "; set " + KEYCLOAK_REALM + ", " + KEYCLOAK_CLIENT_ID + " and " + KEYCLOAK_CLIENT_SECRET);

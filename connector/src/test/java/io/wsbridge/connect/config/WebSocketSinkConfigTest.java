@@ -3,6 +3,7 @@ package io.wsbridge.connect.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.wsbridge.bridge.auth.keycloak.KeycloakSettings;
 import io.wsbridge.bridge.session.OverflowPolicy;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import java.time.Duration;
@@ -106,6 +107,29 @@ class WebSocketSinkConfigTest {
                 .isInstanceOf(ConfigException.class)
                 .hasMessage("Invalid value 10 for configuration auth.token.keys.refresh.interval.ms: Value must be at"
                         + " least 1000");
+    }
+
+    @Test
+    void lookupLimitsAndStalenessReachTheKeycloakSettings() {
+        var keycloak = new WebSocketSinkConfig(Map.of("keycloak.url", "http://127.0.0.1:8180",
+                "keycloak.realm", "wsbridge", "keycloak.client.id", "wsbridge-bridge",
+                "keycloak.client.secret", "dev-secret", "auth.cache.negative.ttl.ms", "2000",
+                "auth.cache.max.stale.ms", "60000", "auth.lookups.max.concurrent", "3",
+                "auth.lookups.per.address.per.second", "0.5", "auth.lookups.per.address.burst", "7"))
+                .identityProvider().keycloak();
+        var defaults = new WebSocketSinkConfig(Map.of("keycloak.url", "http://127.0.0.1:8180",
+                "keycloak.realm", "wsbridge", "keycloak.client.id", "wsbridge-bridge",
+                "keycloak.client.secret", "dev-secret")).identityProvider().keycloak();
+
+        assertThat(keycloak.negativeCacheTtl()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(keycloak.maxStale()).isEqualTo(Duration.ofMinutes(1));
+        assertThat(keycloak.lookups()).isEqualTo(new KeycloakSettings.Lookups(3, 0.5, 7));
+        assertThat(defaults.negativeCacheTtl()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(defaults.maxStale()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(defaults.lookups()).isEqualTo(new KeycloakSettings.Lookups(8, 5, 20));
+        assertThatThrownBy(() -> new WebSocketSinkConfig(Map.of("auth.lookups.max.concurrent", "0")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("Invalid value 0 for configuration auth.lookups.max.concurrent: Value must be at least 1");
     }
 
     @Test

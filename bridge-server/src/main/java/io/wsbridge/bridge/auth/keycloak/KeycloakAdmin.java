@@ -50,8 +50,8 @@ public final class KeycloakAdmin implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KeycloakAdmin.class);
 
-    /** The Admin client's own default, kept: enough for the bridge's concurrent upgrades. */
-    private static final int CONNECTION_POOL_SIZE = 10;
+    /** Connections besides the lookups: the service account's login. */
+    private static final int LOGIN_CONNECTIONS = 1;
 
     /** The priority Keycloak's own client registers its lenient Jackson provider with. */
     private static final int JACKSON_PROVIDER_PRIORITY = 100;
@@ -191,7 +191,9 @@ public final class KeycloakAdmin implements AutoCloseable {
     private Keycloak build() {
         ResteasyClientBuilder builder = ResteasyClientClassicProvider.createClientBuilder();
         builder.register(JacksonProvider.class, JACKSON_PROVIDER_PRIORITY);
-        builder.connectionPoolSize(CONNECTION_POOL_SIZE)
+        // Room for every lookup the limiter lets run at once, so that none waits for a connection.
+        int poolSize = settings.lookups().maxConcurrent() + LookupLimiter.SESSION_CHECKS + LOGIN_CONNECTIONS;
+        builder.connectionPoolSize(poolSize)
                 .connectionCheckoutTimeout(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .connectTimeout(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .readTimeout(settings.readTimeout().toMillis(), TimeUnit.MILLISECONDS);

@@ -5,6 +5,8 @@ import io.wsbridge.bridge.auth.CredentialsParser;
 import io.wsbridge.bridge.auth.Identity;
 import io.wsbridge.bridge.auth.IdentityUnavailableException;
 import io.wsbridge.bridge.auth.InvalidCredentialsException;
+import io.wsbridge.bridge.auth.LookupListener;
+import io.wsbridge.bridge.auth.LookupOrigin;
 import jakarta.ws.rs.NotFoundException;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -37,9 +39,10 @@ import org.slf4j.LoggerFactory;
  * one of the same key id in constant time. A username Keycloak refuses to look up (a 4xx answer) names no user: the
  * key is not valid, and Keycloak still counts as answering. A username longer than
  * {@value CredentialsParser#MAX_USERNAME_LENGTH} characters or with a control character is refused without asking.
- * Answers, "valid" and "not valid" alike, are cached for the settings'
- * TTL keyed by the username and a hash of the key (never the key), and served beyond it while Keycloak cannot
- * answer; so a revoked key stops working within the TTL once Keycloak answers.
+ * Answers are cached keyed by the username and a hash of the key (never the key): "valid" for the settings' TTL,
+ * "not valid" for the shorter negative TTL, both served beyond it while Keycloak cannot answer, up to the maximum
+ * staleness; so a revoked key stops working within the TTL once Keycloak answers. Misses of clients' upgrades are
+ * held by the {@link LookupLimiter}.
  *
  * <p>Does not own the {@link KeycloakAdmin}: whoever built it closes it.
  */
@@ -81,19 +84,36 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
     private final Clock clock;
     private final SecureRandom random;
 
+    /** The {@code kind} of API key lookups, for {@link LookupListener}. */
+    public static final String API_KEY_LOOKUP = "api_key";
+
+    /** For managing keys (the CLI): lookups are not limited. */
     public KeycloakApiKeys(KeycloakAdmin admin) {
-        this(new KeycloakStore(admin), admin.settings(), System::nanoTime, Clock.systemUTC(), new SecureRandom());
+        this(admin, new LookupLimiter(admin.settings().lookups(), System::nanoTime), LookupListener.NONE);
     }
 
-    KeycloakApiKeys(Store store, KeycloakSettings settings, LongSupplier nanoClock, Clock clock, SecureRandom random) {
+    KeycloakApiKeys(KeycloakAdmin admin, LookupLimiter limiter, LookupListener listener) {
+        this(new KeycloakStore(admin), admin.settings(), limiter, listener, System::nanoTime, Clock.systemUTC(),
+                new SecureRandom());
+    }
+
+    KeycloakApiKeys(Store store, KeycloakSettings settings, LookupLimiter limiter, LookupListener listener,
+            LongSupplier nanoClock, Clock clock, SecureRandom random) {
         this.store = store;
-        this.cache = new AnswerCache<>(settings.cacheTtl(), settings.cacheMaxEntries(), nanoClock);
+        this.cache = new AnswerCache<>(settings, verdict -> verdict.identity() == null, limiter,
+                () -> listener.lookedUp(API_KEY_LOOKUP), nanoClock);
         this.clock = clock;
         this.random = random;
     }
 
     @Override
     public Identity verify(String username, String apiKey)
+            throws InvalidCredentialsException, IdentityUnavailableException {
+        return verify(username, apiKey, LookupOrigin.SESSION);
+    }
+
+    @Override
+    public Identity verify(String username, String apiKey, LookupOrigin origin)
             throws InvalidCredentialsException, IdentityUnavailableException {
         if (username == null || username.isBlank()) {
             throw new InvalidCredentialsException("the username is empty");
@@ -110,7 +130,7 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
         String name = username.toLowerCase(Locale.ROOT);
         byte[] keyHash = ApiKeyFormat.hash(apiKey);
         String cacheKey = name + '\n' + Base64.getEncoder().encodeToString(keyHash);
-        Verdict verdict = cache.get(cacheKey, () -> check(name, keyId.get(), apiKey));
+        Verdict verdict = cache.get(cacheKey, origin, () -> check(name, keyId.get(), apiKey));
         if (verdict.identity() == null) {
             throw new InvalidCredentialsException(NOT_VALID);
         }

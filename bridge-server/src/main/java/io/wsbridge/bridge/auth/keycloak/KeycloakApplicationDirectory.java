@@ -2,6 +2,8 @@ package io.wsbridge.bridge.auth.keycloak;
 
 import io.wsbridge.bridge.auth.ApplicationDirectory;
 import io.wsbridge.bridge.auth.IdentityUnavailableException;
+import io.wsbridge.bridge.auth.LookupListener;
+import io.wsbridge.bridge.auth.LookupOrigin;
 import jakarta.ws.rs.NotFoundException;
 import java.util.List;
 import java.util.Map;
@@ -20,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * <p>Keycloak refusing a lookup (a 4xx answer) means no such application, or no membership: never access, and not an
  * outage either.
  *
- * <p>One cached answer per application and per (user, application), for the settings' TTL, served beyond it while
- * Keycloak cannot answer. Does not own the {@link KeycloakAdmin}.
+ * <p>One cached answer per application and per (user, application), for the settings' TTL (negative ones for their
+ * shorter TTL), served beyond it while Keycloak cannot answer, up to the maximum staleness. Misses of clients' upgrades
+ * are held by the {@link LookupLimiter}. Does not own the {@link KeycloakAdmin}.
  */
 public final class KeycloakApplicationDirectory implements ApplicationDirectory {
 
@@ -49,33 +52,52 @@ public final class KeycloakApplicationDirectory implements ApplicationDirectory 
     private final AnswerCache<String, Visibility> visibilities;
     private final AnswerCache<String, Boolean> memberships;
 
-    public KeycloakApplicationDirectory(KeycloakAdmin admin) {
-        this(new KeycloakGroups(admin), admin.settings(), System::nanoTime);
+    /** The {@code kind} of application lookups, for {@link LookupListener}. */
+    public static final String APPLICATION_LOOKUP = "application";
+    /** The {@code kind} of membership lookups, for {@link LookupListener}. */
+    public static final String MEMBERSHIP_LOOKUP = "membership";
+
+    KeycloakApplicationDirectory(KeycloakAdmin admin, LookupLimiter limiter, LookupListener listener) {
+        this(new KeycloakGroups(admin), admin.settings(), limiter, listener, System::nanoTime);
     }
 
-    KeycloakApplicationDirectory(Groups groups, KeycloakSettings settings, LongSupplier nanoClock) {
+    KeycloakApplicationDirectory(Groups groups, KeycloakSettings settings, LookupLimiter limiter,
+            LookupListener listener, LongSupplier nanoClock) {
         this.groups = groups;
         this.settings = settings;
-        this.visibilities = new AnswerCache<>(settings.cacheTtl(), settings.cacheMaxEntries(), nanoClock);
-        this.memberships = new AnswerCache<>(settings.cacheTtl(), settings.cacheMaxEntries(), nanoClock);
+        this.visibilities = new AnswerCache<>(settings, visibility -> visibility == Visibility.UNKNOWN, limiter,
+                () -> listener.lookedUp(APPLICATION_LOOKUP), nanoClock);
+        this.memberships = new AnswerCache<>(settings, member -> !member, limiter,
+                () -> listener.lookedUp(MEMBERSHIP_LOOKUP), nanoClock);
     }
 
     @Override
     public Visibility visibility(String application) throws IdentityUnavailableException {
+        return visibility(application, LookupOrigin.SESSION);
+    }
+
+    @Override
+    public Visibility visibility(String application, LookupOrigin origin) throws IdentityUnavailableException {
         if (!isApplicationName(application)) {
             return Visibility.UNKNOWN;
         }
         String path = settings.applicationGroupPath(application);
-        return visibilities.get(application, () -> groups.visibility(path));
+        return visibilities.get(application, origin, () -> groups.visibility(path));
     }
 
     @Override
     public boolean isMember(String userId, String application) throws IdentityUnavailableException {
+        return isMember(userId, application, LookupOrigin.SESSION);
+    }
+
+    @Override
+    public boolean isMember(String userId, String application, LookupOrigin origin)
+            throws IdentityUnavailableException {
         if (userId == null || userId.isBlank() || !isApplicationName(application)) {
             return false;
         }
         String path = settings.applicationGroupPath(application);
-        return memberships.get(userId + '\n' + application, () -> groups.isMember(userId, path));
+        return memberships.get(userId + '\n' + application, origin, () -> groups.isMember(userId, path));
     }
 
     /** Whether Keycloak answered the last time the Admin client asked it: {@code /readyz} says 503 otherwise. */

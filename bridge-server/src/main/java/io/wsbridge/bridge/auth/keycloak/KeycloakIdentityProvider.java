@@ -3,6 +3,7 @@ package io.wsbridge.bridge.auth.keycloak;
 import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.IdentityAccessPolicy;
 import io.wsbridge.bridge.auth.IdentityProvider;
+import io.wsbridge.bridge.auth.LookupListener;
 import io.wsbridge.bridge.auth.jwt.JwtSettings;
 import io.wsbridge.bridge.auth.jwt.JwtTokenVerifier;
 import java.time.Duration;
@@ -39,6 +40,15 @@ public record KeycloakIdentityProvider(KeycloakSettings keycloak, String audienc
 
     @Override
     public AccessPolicy accessPolicy(Set<String> staticPublicApplications) {
+        return accessPolicy(staticPublicApplications, LookupListener.NONE);
+    }
+
+    /**
+     * The policy; its lookups that miss the caches share one {@link LookupLimiter}, and each is told to
+     * {@code lookups}.
+     */
+    @Override
+    public AccessPolicy accessPolicy(Set<String> staticPublicApplications, LookupListener lookups) {
         JwtSettings jwt = JwtSettings.forIssuer(issuer()).withKeysRefreshInterval(keysRefreshInterval);
         if (audience != null) {
             jwt = jwt.withAudience(audience);
@@ -47,8 +57,9 @@ public record KeycloakIdentityProvider(KeycloakSettings keycloak, String audienc
         String description = "Keycloak realm '" + keycloak.realm() + "' at " + keycloak.url() + " as client '"
                 + keycloak.clientId() + "'; applications are the groups under " + keycloak.applicationsGroup()
                 + (staticPublicApplications.isEmpty() ? "" : "; always public: " + new TreeSet<>(staticPublicApplications));
+        LookupLimiter limiter = new LookupLimiter(keycloak.lookups(), System::nanoTime);
         return new IdentityAccessPolicy(staticPublicApplications, new JwtTokenVerifier(jwt),
-                new KeycloakApiKeys(admin), new KeycloakApplicationDirectory(admin), description, admin,
-                new KeycloakSetupCheck(admin, audience));
+                new KeycloakApiKeys(admin, limiter, lookups), new KeycloakApplicationDirectory(admin, limiter, lookups),
+                description, admin, new KeycloakSetupCheck(admin, audience));
     }
 }

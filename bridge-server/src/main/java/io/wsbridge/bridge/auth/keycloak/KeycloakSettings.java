@@ -18,7 +18,12 @@ import java.util.Objects;
  * @param connectTimeout how long to wait for a connection to Keycloak
  * @param readTimeout how long to wait for one answer from Keycloak
  * @param retryBackoff after Keycloak failed to answer, how long to serve cached answers without trying again
- * @param cacheMaxEntries how many answers each cache holds before it forgets the least recently used
+ * @param cacheMaxEntries how many answers each cache holds before it forgets the least recently used (positive and
+ *     negative answers apart, so that made-up names never push out real answers)
+ * @param negativeCacheTtl as {@code cacheTtl} for negative answers (no such application, user or key; no member)
+ * @param maxStale how old an answer may be and still serve while Keycloak cannot answer; older ones fail as
+ *     unavailable, and sessions that depend on them end
+ * @param lookups the limits on lookups that miss the cache
  */
 public record KeycloakSettings(
         String url,
@@ -30,7 +35,10 @@ public record KeycloakSettings(
         Duration connectTimeout,
         Duration readTimeout,
         Duration retryBackoff,
-        int cacheMaxEntries) {
+        int cacheMaxEntries,
+        Duration negativeCacheTtl,
+        Duration maxStale,
+        Lookups lookups) {
 
     public static final String DEFAULT_APPLICATIONS_GROUP = "/applications";
     public static final Duration DEFAULT_CACHE_TTL = Duration.ofSeconds(30);
@@ -38,6 +46,35 @@ public record KeycloakSettings(
     public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(5);
     public static final Duration DEFAULT_RETRY_BACKOFF = Duration.ofSeconds(2);
     public static final int DEFAULT_CACHE_MAX_ENTRIES = 10_000;
+    public static final Duration DEFAULT_NEGATIVE_CACHE_TTL = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_MAX_STALE = Duration.ofMinutes(5);
+
+    /**
+     * The limits on Admin API lookups that clients' upgrades cause by missing the cache; the bridge's own checks of
+     * open sessions are not held by them.
+     *
+     * @param maxConcurrent lookups running at once, over all clients; one more is refused with 503
+     * @param perAddressPerSecond lookups one client address may cause per second, on average; more are refused with 429
+     * @param perAddressBurst lookups one client address may cause at once after a quiet time
+     */
+    public record Lookups(int maxConcurrent, double perAddressPerSecond, int perAddressBurst) {
+
+        public static final Lookups DEFAULT = new Lookups(8, 5, 20);
+
+        public Lookups {
+            if (maxConcurrent < 1) {
+                throw new IllegalArgumentException("lookups.maxConcurrent must be at least 1, got " + maxConcurrent);
+            }
+            if (!(perAddressPerSecond > 0) || Double.isInfinite(perAddressPerSecond)) {
+                throw new IllegalArgumentException("lookups.perAddressPerSecond must be positive, got "
+                        + perAddressPerSecond);
+            }
+            if (perAddressBurst < 1) {
+                throw new IllegalArgumentException("lookups.perAddressBurst must be at least 1, got "
+                        + perAddressBurst);
+            }
+        }
+    }
 
     public KeycloakSettings {
         url = stripTrailingSlashes(required(url, "url"));
@@ -56,37 +93,56 @@ public record KeycloakSettings(
         if (cacheMaxEntries < 1) {
             throw new IllegalArgumentException("cacheMaxEntries must be at least 1, got " + cacheMaxEntries);
         }
+        positive(negativeCacheTtl, "negativeCacheTtl");
+        positive(maxStale, "maxStale");
+        Objects.requireNonNull(lookups, "lookups");
     }
 
     /** Settings with the defaults for everything but the connection to Keycloak. */
     public static KeycloakSettings of(String url, String realm, String clientId, String clientSecret) {
         return new KeycloakSettings(url, realm, clientId, clientSecret, DEFAULT_APPLICATIONS_GROUP, DEFAULT_CACHE_TTL,
-                DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_RETRY_BACKOFF, DEFAULT_CACHE_MAX_ENTRIES);
+                DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_RETRY_BACKOFF, DEFAULT_CACHE_MAX_ENTRIES,
+                DEFAULT_NEGATIVE_CACHE_TTL, DEFAULT_MAX_STALE, Lookups.DEFAULT);
     }
 
     public KeycloakSettings withApplicationsGroup(String group) {
         return new KeycloakSettings(url, realm, clientId, clientSecret, group, cacheTtl, connectTimeout, readTimeout,
-                retryBackoff, cacheMaxEntries);
+                retryBackoff, cacheMaxEntries, negativeCacheTtl, maxStale, lookups);
     }
 
     public KeycloakSettings withCacheTtl(Duration ttl) {
         return new KeycloakSettings(url, realm, clientId, clientSecret, applicationsGroup, ttl, connectTimeout,
-                readTimeout, retryBackoff, cacheMaxEntries);
+                readTimeout, retryBackoff, cacheMaxEntries, negativeCacheTtl, maxStale, lookups);
     }
 
     public KeycloakSettings withTimeouts(Duration connect, Duration read) {
         return new KeycloakSettings(url, realm, clientId, clientSecret, applicationsGroup, cacheTtl, connect, read,
-                retryBackoff, cacheMaxEntries);
+                retryBackoff, cacheMaxEntries, negativeCacheTtl, maxStale, lookups);
     }
 
     public KeycloakSettings withRetryBackoff(Duration backoff) {
         return new KeycloakSettings(url, realm, clientId, clientSecret, applicationsGroup, cacheTtl, connectTimeout,
-                readTimeout, backoff, cacheMaxEntries);
+                readTimeout, backoff, cacheMaxEntries, negativeCacheTtl, maxStale, lookups);
     }
 
     public KeycloakSettings withCacheMaxEntries(int entries) {
         return new KeycloakSettings(url, realm, clientId, clientSecret, applicationsGroup, cacheTtl, connectTimeout,
-                readTimeout, retryBackoff, entries);
+                readTimeout, retryBackoff, entries, negativeCacheTtl, maxStale, lookups);
+    }
+
+    public KeycloakSettings withNegativeCacheTtl(Duration ttl) {
+        return new KeycloakSettings(url, realm, clientId, clientSecret, applicationsGroup, cacheTtl, connectTimeout,
+                readTimeout, retryBackoff, cacheMaxEntries, ttl, maxStale, lookups);
+    }
+
+    public KeycloakSettings withMaxStale(Duration stale) {
+        return new KeycloakSettings(url, realm, clientId, clientSecret, applicationsGroup, cacheTtl, connectTimeout,
+                readTimeout, retryBackoff, cacheMaxEntries, negativeCacheTtl, stale, lookups);
+    }
+
+    public KeycloakSettings withLookups(Lookups limits) {
+        return new KeycloakSettings(url, realm, clientId, clientSecret, applicationsGroup, cacheTtl, connectTimeout,
+                readTimeout, retryBackoff, cacheMaxEntries, negativeCacheTtl, maxStale, limits);
     }
 
     /** The group path of one application, e.g. {@code /applications/drogue-public-temperature}. */
@@ -99,7 +155,8 @@ public record KeycloakSettings(
         return "KeycloakSettings[url=" + url + ", realm=" + realm + ", clientId=" + clientId + ", clientSecret=***"
                 + ", applicationsGroup=" + applicationsGroup + ", cacheTtl=" + cacheTtl + ", connectTimeout="
                 + connectTimeout + ", readTimeout=" + readTimeout + ", retryBackoff=" + retryBackoff
-                + ", cacheMaxEntries=" + cacheMaxEntries + "]";
+                + ", cacheMaxEntries=" + cacheMaxEntries + ", negativeCacheTtl=" + negativeCacheTtl + ", maxStale="
+                + maxStale + ", lookups=" + lookups + "]";
     }
 
     private static String required(String value, String name) {

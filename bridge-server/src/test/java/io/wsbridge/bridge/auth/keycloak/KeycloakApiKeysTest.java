@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.wsbridge.bridge.auth.Identity;
 import io.wsbridge.bridge.auth.IdentityUnavailableException;
 import io.wsbridge.bridge.auth.InvalidCredentialsException;
+import io.wsbridge.bridge.auth.LookupListener;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -91,9 +92,10 @@ class KeycloakApiKeysTest {
 
     final FakeStore store = new FakeStore();
     final FakeClock nanos = new FakeClock();
-    final KeycloakApiKeys keys = new KeycloakApiKeys(store,
-            KeycloakSettings.of("http://kc", "wsbridge", "wsbridge-bridge", "s3cret").withCacheTtl(TTL), nanos,
-            Clock.fixed(NOW, ZoneOffset.UTC), new ScriptedRandom(1));
+    static final KeycloakSettings SETTINGS =
+            KeycloakSettings.of("http://kc", "wsbridge", "wsbridge-bridge", "s3cret").withCacheTtl(TTL);
+    final KeycloakApiKeys keys = new KeycloakApiKeys(store, SETTINGS, new LookupLimiter(SETTINGS.lookups(), nanos),
+            LookupListener.NONE, nanos, Clock.fixed(NOW, ZoneOffset.UTC), new ScriptedRandom(1));
 
     KeycloakApiKeysTest() {
         store.add("id-alice", "alice", true);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.wsbridge.bridge.auth.ApplicationDirectory.Visibility;
 import io.wsbridge.bridge.auth.IdentityUnavailableException;
+import io.wsbridge.bridge.auth.LookupListener;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -53,8 +54,14 @@ class KeycloakApplicationDirectoryTest {
 
     final FakeGroups groups = new FakeGroups();
     final FakeClock nanos = new FakeClock();
-    final KeycloakApplicationDirectory directory = new KeycloakApplicationDirectory(groups,
-            KeycloakSettings.of("http://kc", "wsbridge", "wsbridge-bridge", "s3cret").withCacheTtl(TTL), nanos);
+    final List<String> lookups = new ArrayList<>();
+    final KeycloakApplicationDirectory directory = directory(
+            KeycloakSettings.of("http://kc", "wsbridge", "wsbridge-bridge", "s3cret").withCacheTtl(TTL));
+
+    KeycloakApplicationDirectory directory(KeycloakSettings settings) {
+        return new KeycloakApplicationDirectory(groups, settings, new LookupLimiter(settings.lookups(), nanos),
+                lookups::add, nanos);
+    }
 
     KeycloakApplicationDirectoryTest() {
         groups.groups.put("/applications/drogue-public-temperature", Visibility.PUBLIC);
@@ -78,6 +85,21 @@ class KeycloakApplicationDirectoryTest {
     }
 
     @Test
+    void aMadeUpNameIsAskedOnceWithinTheNegativeTimeToLiveAndEachQuestionIsCountedByKind() throws Exception {
+        for (int i = 0; i < 5; i++) {
+            assertThat(directory.visibility("made-up")).isEqualTo(Visibility.UNKNOWN);
+            assertThat(directory.isMember("id-bob", "acme-private")).isFalse();
+        }
+        assertThat(lookups).containsExactly("application", "membership");
+
+        nanos.advance(KeycloakSettings.DEFAULT_NEGATIVE_CACHE_TTL);
+        directory.visibility("made-up");
+        directory.visibility("acme-private");
+        directory.visibility("acme-private");
+        assertThat(lookups).containsExactly("application", "membership", "application", "application");
+    }
+
+    @Test
     void anApplicationIsASubgroupOfTheApplicationsGroup() throws Exception {
         assertThat(directory.visibility("drogue-public-temperature")).isEqualTo(Visibility.PUBLIC);
         assertThat(directory.visibility("acme-private")).isEqualTo(Visibility.PRIVATE);
@@ -88,8 +110,8 @@ class KeycloakApplicationDirectoryTest {
 
     @Test
     void theApplicationsGroupIsConfigurable() throws Exception {
-        KeycloakApplicationDirectory tenants = new KeycloakApplicationDirectory(groups,
-                KeycloakSettings.of("http://kc", "wsbridge", "c", "s").withApplicationsGroup("tenants/acme/"), nanos);
+        KeycloakApplicationDirectory tenants = directory(
+                KeycloakSettings.of("http://kc", "wsbridge", "c", "s").withApplicationsGroup("tenants/acme/"));
 
         tenants.visibility("app");
 
@@ -171,7 +193,8 @@ class KeycloakApplicationDirectoryTest {
     void lookupsKeycloakRefusesAreNoApplicationAndNoMemberAndKeycloakStaysReachable() throws Exception {
         try (KeycloakStub keycloak = KeycloakStub.start();
              KeycloakAdmin admin = new KeycloakAdmin(keycloak.settings().withRetryBackoff(Duration.ofMinutes(1)))) {
-            KeycloakApplicationDirectory real = new KeycloakApplicationDirectory(admin);
+            KeycloakApplicationDirectory real = new KeycloakApplicationDirectory(admin,
+                    new LookupLimiter(admin.settings().lookups(), System::nanoTime), LookupListener.NONE);
             keycloak.answer(400, null);
 
             assertThat(real.visibility("acme-private")).isEqualTo(Visibility.UNKNOWN);
@@ -185,7 +208,8 @@ class KeycloakApplicationDirectoryTest {
     void aLookupKeycloakCannotAnswerStillFailsClosed() throws Exception {
         try (KeycloakStub keycloak = KeycloakStub.start();
              KeycloakAdmin admin = new KeycloakAdmin(keycloak.settings())) {
-            KeycloakApplicationDirectory real = new KeycloakApplicationDirectory(admin);
+            KeycloakApplicationDirectory real = new KeycloakApplicationDirectory(admin,
+                    new LookupLimiter(admin.settings().lookups(), System::nanoTime), LookupListener.NONE);
             keycloak.answer(503, null);
 
             assertThatThrownBy(() -> real.visibility("acme-private"))

@@ -16,7 +16,9 @@ class KeycloakSettingsTest {
     void toStringNeverShowsTheSecret() {
         assertThat(settings().toString()).isEqualTo("KeycloakSettings[url=http://127.0.0.1:8080, realm=wsbridge,"
                 + " clientId=wsbridge-bridge, clientSecret=***, applicationsGroup=/applications, cacheTtl=PT30S,"
-                + " connectTimeout=PT3S, readTimeout=PT5S, retryBackoff=PT2S, cacheMaxEntries=10000]");
+                + " connectTimeout=PT3S, readTimeout=PT5S, retryBackoff=PT2S, cacheMaxEntries=10000, "
+                + "negativeCacheTtl=PT10S, maxStale=PT5M, lookups=Lookups[maxConcurrent=8, perAddressPerSecond=5.0, "
+                + "perAddressBurst=20]]");
     }
 
     @Test
