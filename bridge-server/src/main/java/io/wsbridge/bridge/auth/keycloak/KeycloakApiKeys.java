@@ -7,7 +7,6 @@ import io.wsbridge.bridge.auth.IdentityUnavailableException;
 import io.wsbridge.bridge.auth.InvalidCredentialsException;
 import io.wsbridge.bridge.auth.LookupListener;
 import io.wsbridge.bridge.auth.LookupOrigin;
-import jakarta.ws.rs.NotFoundException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Instant;
@@ -15,18 +14,13 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
-import org.keycloak.admin.client.resource.UserResource;
-import org.keycloak.representations.idm.UserRepresentation;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -93,7 +87,7 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
     }
 
     KeycloakApiKeys(KeycloakAdmin admin, LookupLimiter limiter, LookupListener listener) {
-        this(new KeycloakStore(admin), admin.settings(), limiter, listener, System::nanoTime, Clock.systemUTC(),
+        this(new KeycloakApiKeyStore(admin), admin.settings(), limiter, listener, System::nanoTime, Clock.systemUTC(),
                 new SecureRandom());
     }
 
@@ -255,63 +249,5 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
 
     private static List<StoredApiKey> keys(Owner owner) {
         return owner.values().stream().map(StoredApiKey::parse).flatMap(Optional::stream).toList();
-    }
-
-    /** The store in Keycloak: the user attribute {@value #ATTRIBUTE}, read and written with the Admin API. */
-    static final class KeycloakStore implements Store {
-
-        private final KeycloakAdmin admin;
-
-        KeycloakStore(KeycloakAdmin admin) {
-            this.admin = admin;
-        }
-
-        @Override
-        public Optional<Owner> find(String username) throws KeycloakUnavailableException, KeycloakRefusedException {
-            List<UserRepresentation> users = admin.call("look up user '" + username + "'",
-                    realm -> realm.users().searchByUsername(username, true));
-            return users.stream()
-                    .filter(user -> username.equalsIgnoreCase(user.getUsername()))
-                    .findFirst()
-                    .map(user -> new Owner(user.getId(), user.getUsername(), !Boolean.FALSE.equals(user.isEnabled()),
-                            values(user)));
-        }
-
-        @Override
-        public void update(Owner owner, UnaryOperator<List<String>> change)
-                throws KeycloakUnavailableException, KeycloakRefusedException {
-            admin.call("update the API keys of user '" + owner.username() + "'", realm -> {
-                UserResource resource = realm.users().get(owner.userId());
-                UserRepresentation user;
-                try {
-                    user = resource.toRepresentation();
-                } catch (NotFoundException e) {
-                    throw new IllegalStateException("user '" + owner.username() + "' was deleted meanwhile", e);
-                }
-                Map<String, List<String>> attributes = user.getAttributes() == null
-                        ? new HashMap<>() : new HashMap<>(user.getAttributes());
-                attributes.put(ATTRIBUTE, List.copyOf(change.apply(values(user))));
-                user.setAttributes(attributes);
-                resource.update(user);
-                return null;
-            });
-        }
-
-        @Override
-        public ApiKeyAttributeCheck.Finding attributeProtection()
-                throws KeycloakUnavailableException, KeycloakRefusedException {
-            return ApiKeyAttributeCheck.check(admin);
-        }
-
-        @Override
-        public String describe() {
-            return "realm '" + admin.settings().realm() + "'";
-        }
-
-        private static List<String> values(UserRepresentation user) {
-            Map<String, List<String>> attributes = user.getAttributes();
-            List<String> values = attributes == null ? null : attributes.get(ATTRIBUTE);
-            return values == null ? List.of() : values.stream().filter(Objects::nonNull).toList();
-        }
     }
 }
