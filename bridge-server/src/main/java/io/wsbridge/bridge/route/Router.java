@@ -2,6 +2,8 @@ package io.wsbridge.bridge.route;
 
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.EventBus;
+import io.wsbridge.bridge.resume.LiveStream;
+import io.wsbridge.bridge.resume.LiveStreams;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -20,12 +22,18 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>In cluster mode the router also holds proxies ({@link Subscription#remote()}) of subscribers connected to other
  * bridges: {@link #publish} treats them like local subscribers, {@link #deliverLocally} (events a peer forwarded)
  * skips them, so an event is never forwarded twice.
+ *
+ * <p>Each event is first placed in its application's {@link LiveStream}, under the stream's lock until every
+ * subscriber has it: an event below its partition's position (published before) is dropped, and an event that
+ * subscribers take is stamped once with the stream's cursor after it.
  */
 public final class Router implements EventBus {
 
     private final Map<String, ApplicationRoute> routes = new ConcurrentHashMap<>();
     private final LongAdder published = new LongAdder();
     private final LongAdder unrouted = new LongAdder();
+    private final LongAdder repeated = new LongAdder();
+    private final LiveStreams streams = new LiveStreams();
     private volatile Runnable localChangeListener = () -> { };
     private volatile Runnable afterPublish;
 
@@ -65,12 +73,24 @@ public final class Router implements EventBus {
         this.afterPublish = hook;
     }
 
+    /** The live position of every application's stream. */
+    public LiveStreams streams() {
+        return streams;
+    }
+
     @Override
     public void publish(Event event) {
         published.increment();
-        ApplicationRoute route = routes.get(event.application());
-        if (route == null || !route.deliver(event)) {
-            unrouted.increment();
+        LiveStream stream = streams.of(event.application());
+        synchronized (stream) {
+            if (!stream.advance(event)) {
+                repeated.increment();
+                return;
+            }
+            ApplicationRoute route = routes.get(event.application());
+            if (route == null || !route.deliver(event.hasPosition() ? stream.stamp(event) : event)) {
+                unrouted.increment();
+            }
         }
         Runnable hook = afterPublish;
         if (hook != null) {
@@ -85,12 +105,20 @@ public final class Router implements EventBus {
      * @return {@code true} if a subscriber took it
      */
     public boolean deliverLocally(Event event, boolean plain, List<GroupKey> groups) {
-        ApplicationRoute route = routes.get(event.application());
-        boolean delivered = route != null && route.deliverLocally(event, plain, groups);
-        if (!delivered) {
-            unrouted.increment();
+        LiveStream stream = streams.of(event.application());
+        synchronized (stream) {
+            if (!stream.advance(event)) {
+                repeated.increment();
+                return false;
+            }
+            ApplicationRoute route = routes.get(event.application());
+            boolean delivered = route != null
+                    && route.deliverLocally(event.hasPosition() ? stream.stamp(event) : event, plain, groups);
+            if (!delivered) {
+                unrouted.increment();
+            }
+            return delivered;
         }
-        return delivered;
     }
 
     /** The interest of the subscribers connected to this bridge (proxies excluded), to announce to peers. */
@@ -130,6 +158,11 @@ public final class Router implements EventBus {
 
     public long published() {
         return published.sum();
+    }
+
+    /** Events dropped because their partition's position was past them: published before, e.g. before a restart. */
+    public long repeated() {
+        return repeated.sum();
     }
 
     /** Events that reached no subscriber because nobody was listening. */

@@ -5,6 +5,10 @@ import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.CredentialsException;
 import io.wsbridge.bridge.auth.CredentialsParser;
+import io.wsbridge.bridge.resume.Catchup;
+import io.wsbridge.bridge.resume.CursorException;
+import io.wsbridge.bridge.resume.From;
+import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.session.Refusals;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -31,7 +35,9 @@ import org.slf4j.LoggerFactory;
  * Accepts or refuses an upgrade: first takes a connection slot ({@link ConnectionLimits}; none left = 503 with
  * {@code Retry-After}, before any other work), then parses the route, the query and the credentials, asks the access
  * policy, and either creates the {@link Subscriber} or answers with 400, 401 (with {@code WWW-Authenticate}), 403 (an
- * {@code Origin} outside the allow-list), 404 or 503, giving the slot back.
+ * {@code Origin} outside the allow-list), 404 or 503, giving the slot back. A subscriber with {@code ?from=} (other
+ * than {@code latest}) also takes a replay slot ({@link Replays}; none left = 503 with {@code Retry-After}), checked
+ * after its credentials: a cursor grants nothing.
  */
 final class UpgradeNegotiator implements WebSocketNegotiator {
 
@@ -40,7 +46,6 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     static final int MAX_GROUP_ID_LENGTH = 255;
     /** Query parameters of features that are planned but not there yet: refused rather than silently ignored. */
     static final Map<String, String> NOT_IMPLEMENTED = Map.of(
-            "from", "resuming or replaying a stream (from) is not implemented yet",
             "filter", "filters (filter) are not implemented yet");
     /** What a client refused for want of a connection slot is told to wait before it tries again. */
     static final int RETRY_AFTER_SECONDS = 10;
@@ -48,11 +53,14 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     private final SubscriberHost host;
     private final Supplier<AccessPolicy> policy;
     private final ConnectionLimits limits;
+    private final Supplier<Replays> replays;
 
-    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy, ConnectionLimits limits) {
+    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy, ConnectionLimits limits,
+            Supplier<Replays> replays) {
         this.host = host;
         this.policy = policy;
         this.limits = limits;
+        this.replays = replays;
     }
 
     @Override
@@ -156,8 +164,44 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         if (!decision.allowed()) {
             return refuse(request, response, callback, decision.status(), decision.reason(), remote);
         }
-        log.debug("Accepting {} as {} for '{}'", remote, decision.principal(), route.application());
-        return new Subscriber(host, route.application(), route.channel(), groupId, credentials, decision, remote);
+        List<String> froms = query.getOrDefault("from", List.of());
+        if (froms.size() > 1) {
+            return refuse(request, response, callback, 400, "from is given more than once", remote);
+        }
+        From from;
+        try {
+            from = froms.isEmpty() ? From.LATEST : From.parse(froms.get(0), route.application());
+        } catch (CursorException e) {
+            return refuse(request, response, callback, 400, e.getMessage(), remote);
+        }
+        Subscriber subscriber = new Subscriber(host, route.application(), route.channel(), groupId, credentials,
+                decision, remote);
+        if (from.replays()) {
+            String unsupported = groupId != null ? "resuming or replaying a group (from with group_id) is not "
+                    + "implemented yet"
+                    : host.settings().cluster() != null ? "resuming or replaying (from) in cluster mode is not "
+                    + "implemented yet" : null;
+            if (unsupported != null) {
+                return refuse(request, response, callback, 400, unsupported, remote);
+            }
+            Replays current = replays.get();
+            if (current == null) {
+                return refuse(request, response, callback, 501, "resuming and replaying (from) need a Kafka "
+                        + "connection that this bridge does not have", remote);
+            }
+            Catchup catchup = current.tryStart(route.application(), from, subscriber.catchupTarget(),
+                    host.settings().queueCapacity());
+            if (catchup == null) {
+                limits.release(request.getConnectionMetaData().getConnection().getEndPoint());
+                Refusals.refuseBusy(request, response, callback, host.metrics(), "too_many_replays",
+                        "too many replays at once: try again later", RETRY_AFTER_SECONDS, remote);
+                return null;
+            }
+            subscriber.catchUp(catchup);
+        }
+        log.debug("Accepting {} as {} for '{}'{}", remote, decision.principal(), route.application(),
+                from.replays() ? " from " + from : "");
+        return subscriber;
     }
 
     /** Whether an HTTP/1.1 upgrade's key is what RFC 6455 asks for: base64 of 16 bytes (24 characters). */

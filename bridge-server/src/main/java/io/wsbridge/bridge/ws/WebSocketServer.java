@@ -6,6 +6,7 @@ import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.SessionAccess;
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.settings.BridgeSettings;
@@ -53,6 +54,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     private final MessageBudget messageBudget = new MessageBudget(() -> this.settings.maxUnfinishedMessageBytes());
     private volatile BridgeSettings settings;
     private volatile AccessPolicy policy;
+    private volatile Replays replays;
     private Server server;
     private ServerConnector connector;
     private ScheduledThreadPoolExecutor scheduler;
@@ -96,7 +98,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         server.addConnector(connector);
 
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
-        upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits));
+        upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits, () -> replays));
         mounts.forEach(upgrades::addMapping);
         upgrades.setHandler(plainHttp);
         server.setHandler(deadlines.handler(upgrades));
@@ -140,6 +142,11 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
             old.close();
         }
         log.info("WebSocket server on {} reconfigured; {}", newSettings.address(), policy.describe());
+    }
+
+    /** Lets subscribers resume and replay ({@code ?from=}) with these replays; {@code null} refuses them. */
+    public void replays(Replays newReplays) {
+        this.replays = newReplays;
     }
 
     /** The access policy in force. */
