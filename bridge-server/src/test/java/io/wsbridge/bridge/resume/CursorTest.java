@@ -50,6 +50,13 @@ class CursorTest {
     }
 
     @Test
+    void theReadmesExampleIsARealCursor() throws Exception {
+        assertThat(Cursor.decode("AUyadcwBDWV2ZW50cy1teS1hcHADAdIBAdABAc8B", "my-app").positions()).isEqualTo(Map.of(
+                new PartitionId("events-my-app", 0), 210L, new PartitionId("events-my-app", 1), 208L,
+                new PartitionId("events-my-app", 2), 207L));
+    }
+
+    @Test
     void aCursorOfAnotherApplicationIsRefusedSayingSo() {
         String encoded = Cursor.of("app", Map.of(new PartitionId("events-app", 0), 1L)).encode();
 
