@@ -10,6 +10,7 @@ import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Where a task reads a partition it was just assigned, so that the bridge's live stream knows where it starts before
@@ -32,7 +33,7 @@ public final class StartPositions implements AutoCloseable {
         Map<String, Object> settings = new HashMap<>(consumerSettings);
         settings.put(ConsumerConfig.GROUP_ID_CONFIG, groupId);
         settings.put(ConsumerConfig.CLIENT_ID_CONFIG, "wsbridge-positions-" + groupId);
-        this.consumer = new KafkaConsumer<>(settings);
+        this.consumer = new KafkaConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.resetPolicy = resetPolicy;
     }
 
