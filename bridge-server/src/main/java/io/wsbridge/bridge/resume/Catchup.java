@@ -195,10 +195,9 @@ public final class Catchup {
         begun = true;
         started = System.nanoTime();
         Cursor live = join.attach();
-        Set<String> topics = new HashSet<>(stream.topics());
-        if (from instanceof From.After after) {
-            after.cursor().positions().keySet().forEach(partition -> topics.add(partition.topic()));
-        }
+        // Only topics this bridge publishes from: a cursor is the client's, and naming a topic must not make the
+        // bridge read it.
+        Set<String> topics = stream.topics();
         if (topics.isEmpty()) {
             return; // nothing of the application here: straight to live
         }

@@ -24,7 +24,8 @@ public final class KafkaConnection {
             ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG,
             ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, ConsumerConfig.AUTO_OFFSET_RESET_CONFIG,
             ConsumerConfig.MAX_POLL_RECORDS_CONFIG, ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
-            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, ConsumerConfig.GROUP_INSTANCE_ID_CONFIG);
+            ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, ConsumerConfig.GROUP_INSTANCE_ID_CONFIG,
+            ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG);
 
     private static volatile Map<String, Object> worker;
     private static volatile String workerResetPolicy;
@@ -100,6 +101,7 @@ public final class KafkaConnection {
         settings.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         settings.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         settings.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        settings.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
         return settings;
     }
 

@@ -21,7 +21,8 @@ class KafkaConnectionTest {
                 "kafka.security.protocol", "SASL_SSL", "kafka.group.id", "stolen", "kafka.enable.auto.commit", "true"));
 
         assertThat(settings).containsEntry("bootstrap.servers", "k:9092").containsEntry("security.protocol", "SASL_SSL")
-                .containsEntry("enable.auto.commit", "false").doesNotContainKey("group.id");
+                .containsEntry("enable.auto.commit", "false").containsEntry("allow.auto.create.topics", "false")
+                .doesNotContainKey("group.id");
     }
 
     @Test
