@@ -58,6 +58,7 @@ public final class Bridge implements EventBus, AutoCloseable {
         this.settings = settings;
         this.metrics = new BridgeMetrics(this::connections, this::queued, this::maxQueued, new Routing(),
                 settings.maxApplicationSeries(), settings.seriesRetention());
+        metrics.filters(router.filters());
         this.server = new WebSocketServer(settings, accessPolicy(settings), router, metrics, metrics::application);
         this.housekeeping = new ScheduledThreadPoolExecutor(1,
                 DaemonThreads.named("wsbridge-" + settings.port() + "-metrics"));

@@ -124,6 +124,27 @@ class WebSocketSinkConnectorTest {
     }
 
     @Test
+    void withoutAnAudienceTheBridgesClientIdIsRecommendedButNothingIsRefused() {
+        Map<String, String> config = valid();
+        config.put("keycloak.url", "http://127.0.0.1:8180");
+        config.put("keycloak.realm", "wsbridge");
+        config.put("keycloak.client.id", "wsbridge-bridge");
+        config.put("keycloak.client.secret", "s");
+
+        assertThat(errors(config)).isEmpty();
+        assertThat(recommended(config, "auth.token.audience")).containsExactly("wsbridge-bridge");
+
+        config.put("auth.token.audience", "wsbridge-bridge");
+        assertThat(errors(config)).isEmpty();
+        assertThat(recommended(config, "auth.token.audience")).isEmpty();
+    }
+
+    private static List<Object> recommended(Map<String, String> config, String key) {
+        return new WebSocketSinkConnector().validate(config).configValues().stream()
+                .filter(value -> value.name().equals(key)).findFirst().orElseThrow().recommendedValues();
+    }
+
+    @Test
     void secretsAreHiddenInValidationResults() {
         Map<String, String> config = valid();
         config.put("keycloak.url", "http://127.0.0.1:8180");

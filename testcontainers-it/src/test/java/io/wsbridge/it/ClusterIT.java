@@ -6,19 +6,15 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.it.harness.BridgeHttp;
+import io.wsbridge.it.harness.ClusterExamples;
 import io.wsbridge.it.harness.ConnectRest;
 import io.wsbridge.it.harness.ConnectWorker;
 import io.wsbridge.it.harness.Events;
-import io.wsbridge.it.harness.FreePorts;
 import io.wsbridge.it.harness.ItEnvironment;
 import io.wsbridge.it.harness.KafkaBroker;
 import io.wsbridge.it.harness.WsClient;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +25,6 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
@@ -91,14 +86,14 @@ class ClusterIT {
         long started = System.nanoTime();
         kafka = new KafkaBroker().start();
         kafka.createTopic(TOPIC, PARTITIONS);
-        port = portFreeOnEveryHost();
+        port = ClusterExamples.portFreeOnEvery(HOSTS);
         do {
-            opsPort = portFreeOnEveryHost();
+            opsPort = ClusterExamples.portFreeOnEvery(HOSTS);
         } while (opsPort == port);
         Path secrets = ItEnvironment.newWorkDir("cluster-secrets").resolve("secrets.properties");
         Files.writeString(secrets, "cluster.secret=" + SECRET + "\n");
 
-        Map<String, String> example = exampleWorkerProperties();
+        Map<String, String> example = ClusterExamples.workerProperties();
         List<CompletableFuture<Void>> starting = new ArrayList<>();
         for (String host : HOSTS) {
             Map<String, String> props = new HashMap<>(example);
@@ -116,7 +111,8 @@ class ClusterIT {
         CompletableFuture.allOf(starting.toArray(CompletableFuture[]::new)).join();
         events = new Events(kafka.bootstrapServers());
 
-        rest().createConnector(CONNECTOR, connectorConfig(secrets));
+        rest().createConnector(CONNECTOR,
+                ClusterExamples.connectorConfig(TOPIC, TASKS, port, opsPort, APPLICATION, secrets));
         rest().awaitRunning(CONNECTOR, TASKS);
         for (String host : HOSTS) {
             await("the bridge on " + host + ":" + port).atMost(CONVERGE).ignoreExceptions()
@@ -231,7 +227,7 @@ class ClusterIT {
 
         for (String host : HOSTS) {
             await("port " + port + " free on " + host).atMost(Duration.ofSeconds(30))
-                    .until(() -> bindable(host, port));
+                    .until(() -> ClusterExamples.bindable(host, port));
         }
     }
 
@@ -394,64 +390,6 @@ class ClusterIT {
                     .isTrue();
         }
         assertThat(last).as("events of every partition").hasSize(PARTITIONS);
-    }
-
-    // ---- configuration: the shipped examples, adapted to loopback addresses and this test's broker
-
-    private static Map<String, String> exampleWorkerProperties() throws IOException {
-        Path file = ItEnvironment.configFile("connect-distributed-cluster.properties").orElseThrow();
-        Properties example = new Properties();
-        try (InputStream in = Files.newInputStream(file)) {
-            example.load(in);
-        }
-        Map<String, String> props = new HashMap<>();
-        for (String key : example.stringPropertyNames()) {
-            if (key.startsWith("rest.extension.") || key.startsWith("config.providers")) {
-                props.put(key, example.getProperty(key));
-            }
-        }
-        assertThat(props).containsEntry("rest.extension.classes", "io.wsbridge.connect.cluster.WsBridgeRestExtension");
-        return props;
-    }
-
-    private Map<String, String> connectorConfig(Path secrets) throws IOException {
-        JsonNode shipped = JSON.readTree(ItEnvironment.configFile("websocket-sink-cluster.json").orElseThrow().toFile());
-        Map<String, String> config = new LinkedHashMap<>();
-        shipped.path("config").properties().forEach(entry -> config.put(entry.getKey(), entry.getValue().asText()));
-        assertThat(config).containsEntry("tasks.max", String.valueOf(TASKS));
-        config.remove("topics.regex");
-        config.put("topics", TOPIC);
-        config.put("websocket.port", String.valueOf(port));
-        assertThat(config).containsKey("ops.port");
-        config.put("ops.port", String.valueOf(opsPort));
-        config.put("websocket.shutdown.grace.ms", "1000");
-        config.put("auth.public.applications", APPLICATION);
-        config.put("cluster.secret", config.get("cluster.secret").replace("/etc/wsbridge/secrets.properties",
-                secrets.toString()));
-        config.put("consumer.override.auto.offset.reset", "earliest");
-        // A killed task's consumer holds its partitions until the group evicts it: 45 s by default.
-        config.put("consumer.override.session.timeout.ms", "6000");
-        config.put("consumer.override.heartbeat.interval.ms", "1000");
-        return config;
-    }
-
-    private static int portFreeOnEveryHost() {
-        for (int attempt = 0; attempt < 20; attempt++) {
-            int candidate = FreePorts.on(HOSTS.get(0));
-            if (HOSTS.stream().allMatch(host -> bindable(host, candidate))) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("no port free on all of " + HOSTS);
-    }
-
-    private static boolean bindable(String host, int port) {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(InetAddress.getByName(host), port));
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 
     @SafeVarargs

@@ -52,6 +52,13 @@ class DemoIT {
                     .contains("curl http://127.0.0.1:" + opsPort + "/metrics");
             assertThat(new BridgeHttp(URI.create("http://127.0.0.1:" + opsPort)).metrics().find("wsbridge_connections"))
                     .as("the metrics where the demo says").isPresent();
+            String console = "http://127.0.0.1:" + port + "/?application=drogue-public-temperature";
+            assertThat(read(output).indexOf(console)).as("the console's address, first").isNotNegative()
+                    .isLessThan(read(output).indexOf("wscat -c"));
+            BridgeHttp.Response page = new BridgeHttp(URI.create("http://127.0.0.1:" + port))
+                    .get("/?application=drogue-public-temperature");
+            assertThat(page.status()).isEqualTo(200);
+            assertThat(page.body()).contains("<title>wsbridge console</title>");
 
             try (ClientProcess client = ClientProcess.start("python-demo", List.of("/usr/bin/python3", "-m",
                     "websockets", "ws://127.0.0.1:" + port + "/drogue-public-temperature"), work,

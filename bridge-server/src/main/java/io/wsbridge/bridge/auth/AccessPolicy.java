@@ -16,6 +16,15 @@ public interface AccessPolicy extends AutoCloseable {
     /** A line for the startup log that says which mode this is. */
     String describe();
 
+    /**
+     * Checks once how the identity provider is set up and logs what is unsafe (users who may edit their own API keys,
+     * tokens accepted for any audience). It may ask the provider over the network: call it on a thread of its own.
+     *
+     * @param bridge which bridge checks, for the log: {@code bridge on 0.0.0.0:8085}
+     */
+    default void checkSetup(String bridge) {
+    }
+
     @Override
     default void close() {
     }

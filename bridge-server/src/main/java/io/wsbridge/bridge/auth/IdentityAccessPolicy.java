@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.auth;
 
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Access through an identity provider: tokens and API keys are verified, and the application directory says which
@@ -15,6 +16,7 @@ public final class IdentityAccessPolicy implements AccessPolicy {
     private final ApplicationDirectory directory;
     private final String description;
     private final AutoCloseable client;
+    private final Consumer<String> setupCheck;
 
     public IdentityAccessPolicy(Set<String> staticPublic, TokenVerifier tokens, ApiKeyVerifier apiKeys,
             ApplicationDirectory directory, String description) {
@@ -24,6 +26,13 @@ public final class IdentityAccessPolicy implements AccessPolicy {
     /** @param client what the verifiers share with the identity provider (a connection), closed last */
     public IdentityAccessPolicy(Set<String> staticPublic, TokenVerifier tokens, ApiKeyVerifier apiKeys,
             ApplicationDirectory directory, String description, AutoCloseable client) {
+        this(staticPublic, tokens, apiKeys, directory, description, client, bridge -> { });
+    }
+
+    /** @param setupCheck what {@link #checkSetup(String)} runs */
+    public IdentityAccessPolicy(Set<String> staticPublic, TokenVerifier tokens, ApiKeyVerifier apiKeys,
+            ApplicationDirectory directory, String description, AutoCloseable client, Consumer<String> setupCheck) {
+        this.setupCheck = setupCheck;
         this.staticPublic = Set.copyOf(staticPublic);
         this.tokens = tokens;
         this.apiKeys = apiKeys;
@@ -73,6 +82,11 @@ public final class IdentityAccessPolicy implements AccessPolicy {
     @Override
     public String describe() {
         return description;
+    }
+
+    @Override
+    public void checkSetup(String bridge) {
+        setupCheck.accept(bridge);
     }
 
     @Override

@@ -18,8 +18,8 @@ final class CommandLine {
     static final Set<String> KEYS_OPTIONS = Set.of("keycloak-url", "realm", "client-id", "client-secret", "user");
 
     /** The options of {@code wsbridge stream}. */
-    static final Set<String> STREAM_OPTIONS = Set.of("url", "channel", "group-id", "count", "token", "username",
-            "api-key", "token-command");
+    static final Set<String> STREAM_OPTIONS = Set.of("url", "channel", "group-id", "filter", "count", "token",
+            "username", "api-key", "token-command");
 
     /** Every option that takes a value. */
     static final Set<String> OPTIONS = union(KEYS_OPTIONS, STREAM_OPTIONS);

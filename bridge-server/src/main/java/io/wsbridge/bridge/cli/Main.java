@@ -51,6 +51,8 @@ public final class Main {
               --url URL              WSBRIDGE_URL       the bridge, default ws://localhost:8085 (wss:// for TLS)
               --channel CHANNEL                         only events whose subject is CHANNEL
               --group-id GROUP                          share the stream round-robin with GROUP's other members
+              --filter EXPRESSION                       only events that match the CloudEvents SQL EXPRESSION,
+                                                        e.g. "device = 'device-1' AND subject = 'alarm'"
               -n, --count N                             exit after N events (counted across reconnects)
             Credentials, one kind (an option overrides the environment; none = anonymous):
               --token TOKEN          WSBRIDGE_TOKEN     an OIDC access token (Authorization: Bearer)
@@ -64,11 +66,13 @@ public final class Main {
 
             wsbridge keys create|list|revoke
               Manages the API keys that subscribers can use instead of OIDC tokens. Only a hash of each key
-              is stored, in Keycloak, so a key is shown once, when it is created. Keycloak, as the bridge's
-              service account (an option overrides its environment variable):
+              is stored, in Keycloak, so a key is shown once, when it is created; create refuses while the
+              realm's user profile lets users edit the key attribute. Keycloak, as the service account of a
+              client with the realm-management roles view-users, query-users and manage-users (its own, not
+              the bridge's; an option overrides its environment variable):
               --keycloak-url URL       WSBRIDGE_KEYCLOAK_URL     e.g. http://127.0.0.1:8080
               --realm REALM            WSBRIDGE_REALM            e.g. wsbridge
-              --client-id ID           WSBRIDGE_CLIENT_ID        e.g. wsbridge-bridge
+              --client-id ID           WSBRIDGE_CLIENT_ID        e.g. wsbridge-cli
               --client-secret SECRET   WSBRIDGE_CLIENT_SECRET    prefer the variable: other users can
                                                                  read a command line
             Other options:
@@ -76,7 +80,8 @@ public final class Main {
 
             Exit status:
               0  success; stream: the --count events were printed
-              1  failure: keys: no such user or key, Keycloak unreachable or refusing the service account;
+              1  failure: keys: no such user or key, Keycloak unreachable or refusing the service account,
+                 a realm whose users may edit the key attribute (create);
                  stream: the bridge closed the connection with another code, the token command failed,
                  standard output was closed
               2  usage error; stream: the bridge answered 400 (bad request)

@@ -323,6 +323,11 @@ final class StreamClient implements AutoCloseable {
         return line;
     }
 
+    private static String unescapeHtml(String text) {
+        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'")
+                .replace("&apos;", "'").replace("&amp;", "&");
+    }
+
     /** The reason of a refused upgrade, from the bridge's JSON (or HTML) error body. */
     static String reason(Object body) {
         if (!(body instanceof String text) || text.isBlank()) {
@@ -331,13 +336,12 @@ final class StreamClient implements AutoCloseable {
         try {
             JsonNode message = JSON.readTree(text).path("message");
             if (message.isTextual() && !message.asText().isBlank()) {
-                return message.asText();
+                return unescapeHtml(message.asText()); // Jetty escapes the message for HTML in its JSON too
             }
         } catch (IOException e) {
             Matcher title = HTML_TITLE.matcher(text);
             if (title.find()) {
-                return title.group(1).replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"")
-                        .replace("&#39;", "'").replace("&amp;", "&");
+                return unescapeHtml(title.group(1));
             }
         }
         return null;

@@ -17,14 +17,16 @@ import java.util.Objects;
  * @param application the application to stream
  * @param channel the channel (CloudEvent subject) to filter on, or {@code null}
  * @param groupId the consumer group to share the stream with, or {@code null}
+ * @param filter a CloudEvents SQL expression the events must match, or {@code null}
  * @param count how many events to print before exiting, or 0 for no limit
  * @param credentials what to present on upgrade
  */
-record StreamSettings(URI base, String application, String channel, String groupId, long count,
+record StreamSettings(URI base, String application, String channel, String groupId, String filter, long count,
         Credentials credentials) {
 
     static final String DEFAULT_URL = "ws://localhost:8085";
-    static final String USAGE = "stream APPLICATION [--url URL] [--channel C] [--group-id G] [--count N]";
+    static final String USAGE = "stream APPLICATION [--url URL] [--channel C] [--group-id G] [--filter EXPR] "
+            + "[--count N]";
 
     /** The credentials of a stream; {@code toString()} never shows a secret. */
     sealed interface Credentials {
@@ -76,14 +78,22 @@ record StreamSettings(URI base, String application, String channel, String group
         }
     }
 
-    /** The URL of the upgrade: {@code <base>/<application>[/<channel>][?group_id=<group>]}, percent-encoded. */
+    /**
+     * The URL of the upgrade: {@code <base>/<application>[/<channel>][?group_id=<group>][&filter=<expression>]},
+     * percent-encoded.
+     */
     URI uri() {
         StringBuilder uri = new StringBuilder(base.toString()).append('/').append(encode(application));
         if (channel != null) {
             uri.append('/').append(encode(channel));
         }
+        char separator = '?';
         if (groupId != null) {
-            uri.append("?group_id=").append(encode(groupId));
+            uri.append(separator).append("group_id=").append(encode(groupId));
+            separator = '&';
+        }
+        if (filter != null) {
+            uri.append(separator).append("filter=").append(encode(filter));
         }
         return URI.create(uri.toString());
     }
@@ -117,6 +127,7 @@ record StreamSettings(URI base, String application, String channel, String group
         }
         URI base = base(url.isBlank() ? DEFAULT_URL : url);
         return new StreamSettings(base, application, line.option("channel"), line.option("group-id"),
+                line.option("filter"),
                 count(line.option("count")), credentials(line, env));
     }
 

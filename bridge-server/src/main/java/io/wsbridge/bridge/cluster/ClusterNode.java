@@ -185,6 +185,18 @@ public final class ClusterNode implements AutoCloseable {
         return auth;
     }
 
+    /**
+     * Whether a peer that addresses {@code target} ({@code host:port}) means this bridge: its name, or the host of its
+     * Connect worker id (at which peers dial it) with its port.
+     */
+    boolean isSelf(String target) {
+        if (target.equalsIgnoreCase(name)) {
+            return true;
+        }
+        String workerHost = cluster.workerHost();
+        return workerHost != null && target.equalsIgnoreCase(new PeerAddress(workerHost, server.port()).toString());
+    }
+
     WebSocketCoreClient client() {
         return peerClient.client();
     }

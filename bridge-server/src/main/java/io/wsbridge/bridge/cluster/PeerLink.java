@@ -8,7 +8,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.core.CloseStatus;
 import org.eclipse.jetty.websocket.core.Configuration;
@@ -17,13 +16,13 @@ import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.OpCode;
 import org.eclipse.jetty.websocket.core.client.CoreClientUpgradeRequest;
-import org.eclipse.jetty.websocket.core.exception.UpgradeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * This bridge's link to one peer that consumes events: a WebSocket client connection that carries this bridge's
- * interest to the peer and the events the peer forwards back, which go to local subscribers only. It reconnects with
+ * interest to the peer and the events the peer forwards back, which go to local subscribers only. It is used only once
+ * the peer's answer to the upgrade proved that it holds the cluster secret ({@link PeerAuth}). It reconnects with
  * exponential backoff (100 ms up to {@link ClusterSettings#reconnectBackoffMax()}, with jitter) until closed.
  */
 final class PeerLink implements AutoCloseable {
@@ -79,13 +78,13 @@ final class PeerLink implements AutoCloseable {
             if (closed) {
                 return;
             }
-            connection = new Connection();
+            connection = new Connection(new LinkHandshake(node.auth(), node.name(), name));
             current = connection;
         }
         URI uri = address.peerUri(node.scheme(), node.name());
         try {
             CoreClientUpgradeRequest request = CoreClientUpgradeRequest.from(node.client(), uri, connection);
-            request.headers(headers -> headers.put(HttpHeader.AUTHORIZATION, node.auth().authorization(node.name())));
+            connection.handshake.sign(request);
             request.timeout(10, TimeUnit.SECONDS);
             Configuration.ConfigurationCustomizer configuration = new Configuration.ConfigurationCustomizer();
             configuration.setMaxFrameSize(PeerProtocol.MAX_FRAME_BYTES);
@@ -105,15 +104,7 @@ final class PeerLink implements AutoCloseable {
     }
 
     private void failed(Connection connection, Throwable failure) {
-        int status = 0;
-        for (Throwable cause = failure; cause != null && status <= 0; cause = cause.getCause()) {
-            if (cause instanceof UpgradeException upgrade) {
-                status = upgrade.getResponseStatusCode();
-            }
-        }
-        String reason = status > 0
-                ? "refused with HTTP " + status + (status == 401 ? " (is cluster.secret the same on every worker?)" : "")
-                : String.valueOf(rootCause(failure).getMessage());
+        String reason = LinkHandshake.describe(failure);
         if (!reason.equals(lastFailure)) {
             log.info("Cannot link to peer {}: {}; retrying", name, reason);
         } else {
@@ -181,19 +172,34 @@ final class PeerLink implements AutoCloseable {
         return "PeerLink[" + name + (up ? " up" : " down: " + lastFailure) + "]";
     }
 
-    private static Throwable rootCause(Throwable failure) {
-        Throwable cause = failure;
-        while (cause.getCause() != null && cause.getCause() != cause) {
-            cause = cause.getCause();
+    /**
+     * The peer answered the upgrade without proving that it holds the cluster secret: whatever answers at its
+     * address is not a bridge of this cluster (a dead worker's address taken over, or an older wsbridge version).
+     * The link is closed before any frame is read from it, and retried as after any failed attempt.
+     */
+    private void unproven(Connection connection, CoreSession session, String problem) {
+        String reason = "the peer did not prove that it holds cluster.secret: " + problem;
+        if (!reason.equals(lastFailure)) {
+            log.warn("Refusing the link to peer {}: {}; whatever answers there is not a bridge of this cluster (or "
+                    + "runs an older wsbridge version); no event from it is accepted; retrying", name, problem);
+        } else {
+            log.debug("Refusing the link to peer {}: {}", name, problem);
         }
-        return cause;
+        lastFailure = reason;
+        session.close(CloseCodes.POLICY_VIOLATION, "no proof of the cluster secret", Callback.NOOP);
+        retry(connection);
     }
 
     /** One connection attempt and, once open, the connection; a later attempt gets a new one. */
     private final class Connection implements FrameHandler {
 
         private final ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(PeerProtocol.MAX_EVENT_BYTES);
+        private final LinkHandshake handshake;
         private volatile CoreSession session;
+
+        private Connection(LinkHandshake handshake) {
+            this.handshake = handshake;
+        }
 
         private boolean isCurrent() {
             synchronized (lock) {
@@ -209,6 +215,11 @@ final class PeerLink implements AutoCloseable {
                 coreSession.close(CloseCodes.GOING_AWAY, "peer link no longer needed", Callback.NOOP);
                 return;
             }
+            String problem = handshake.unproven();
+            if (problem != null) {
+                unproven(this, coreSession, problem);
+                return;
+            }
             synchronized (lock) {
                 backoffMillis = FIRST_BACKOFF_MILLIS;
             }
@@ -222,6 +233,10 @@ final class PeerLink implements AutoCloseable {
         @Override
         public void onFrame(Frame frame, Callback callback) {
             CoreSession current = session;
+            if (handshake.unproven() != null) {
+                callback.succeeded();
+                return;
+            }
             try {
                 switch (frame.getOpCode()) {
                     case OpCode.BINARY, OpCode.CONTINUATION -> {
@@ -251,9 +266,10 @@ final class PeerLink implements AutoCloseable {
         @Override
         public void onError(Throwable cause, Callback callback) {
             log.debug("Link to peer {} failed", name, cause);
-            if (session != null) {
-                // a failed upgrade is reported (with its HTTP status) by the connect future instead
-                lastFailure = String.valueOf(rootCause(cause).getMessage());
+            if (session != null && handshake.unproven() == null) {
+                // a failed upgrade is reported (with its HTTP status) by the connect future instead, an unproven
+                // peer by onOpen
+                lastFailure = LinkHandshake.describe(cause);
             }
             callback.succeeded();
         }
@@ -261,7 +277,7 @@ final class PeerLink implements AutoCloseable {
         @Override
         public void onClosed(CloseStatus closeStatus, Callback callback) {
             callback.succeeded();
-            if (!isCurrent()) {
+            if (!isCurrent() || handshake.unproven() != null) {
                 return;
             }
             up = false;

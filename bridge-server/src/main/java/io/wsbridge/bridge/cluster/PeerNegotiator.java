@@ -19,7 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Upgrades under the reserved {@code /_wsbridge/} prefix: a peer link on {@code /_wsbridge/peer} with valid cluster
- * credentials in cluster mode; 401 with wrong credentials; 404 for anything else, and always outside cluster mode.
+ * credentials in cluster mode, answered with the proof that this bridge holds the secret too ({@link PeerAuth}); 401
+ * with wrong credentials, 403 with credentials addressed to another worker; 404 for anything else, and always outside
+ * cluster mode.
  */
 public final class PeerNegotiator implements WebSocketNegotiator {
 
@@ -67,11 +69,13 @@ public final class PeerNegotiator implements WebSocketNegotiator {
                 || peer.chars().anyMatch(c -> c < 0x21 || c == 0x7f)) {
             return refuse(request, response, callback, 400, "a peer link needs its node name", remote);
         }
-        String problem = current.auth().verify(request.getHeaders().get(HttpHeader.AUTHORIZATION), peer);
-        if (problem != null) {
-            log.info("Refused a peer link from {} (claiming to be {}): {}", remote, peer, problem);
-            return refuse(request, response, callback, 401, "peer link refused", remote);
+        PeerAuth.Verdict verdict = current.auth().verify(request.getHeaders().get(HttpHeader.AUTHORIZATION), peer,
+                current::isSelf);
+        if (!verdict.accepted()) {
+            log.info("Refused a peer link from {} (claiming to be {}): {}", remote, peer, verdict.problem());
+            return refuse(request, response, callback, verdict.status(), "peer link refused", remote);
         }
+        response.getHeaders().put(PeerAuth.PROOF_HEADER, verdict.proof());
         return current.newSession(peer, remote);
     }
 

@@ -2,7 +2,7 @@ package io.wsbridge.bridge.cluster;
 
 /**
  * The wire contract of peer links. A bridge with subscribers links, as a WebSocket client, to every peer that consumes
- * events ({@link #PATH}, authenticated with {@link PeerAuth}); it sends its interest as text messages
+ * events ({@link #PATH}, authenticated both ways with {@link PeerAuth}); it sends its interest as text messages
  * ({@link InterestCodec}), and the peer forwards matching events as binary messages ({@link ForwardCodec}).
  */
 final class PeerProtocol {
@@ -10,6 +10,13 @@ final class PeerProtocol {
     /** Paths under this prefix are reserved for the bridge; no application can be named {@code _wsbridge}. */
     static final String PREFIX = "/_wsbridge/";
     static final String PATH = PREFIX + "peer";
+    /**
+     * The version of the link handshake ({@link PeerAuth}): v2 binds the credentials to the target worker and has the
+     * accepting bridge prove itself in {@link #PROOF_HEADER}; v1 did neither and is refused.
+     */
+    static final String VERSION = "v2";
+    /** The response header with which the accepting bridge proves that it holds the cluster secret. */
+    static final String PROOF_HEADER = "WsBridge-Peer-Proof";
     /** Query parameter with the linking bridge's name (advertised host:port), for logs and metric tags. */
     static final String NODE_PARAM = "node";
     static final int MAX_NODE_LENGTH = 255;

@@ -1,12 +1,14 @@
 package io.wsbridge.bridge.ops;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.wsbridge.bridge.filter.Filters;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -209,6 +211,18 @@ public final class BridgeMetrics {
         otherApplications = new ApplicationMeters(OTHER_APPLICATIONS, registry, List.of());
         handshakeTimeouts = Counter.builder("wsbridge.handshake.timeouts")
                 .description("Connections cut because their request head was not complete in time")
+                .register(registry);
+    }
+
+    /** Registers the series of the subscribers' filters: distinct expressions, evaluations and failed evaluations. */
+    public void filters(Filters filters) {
+        Gauge.builder("wsbridge.filters", filters::distinct)
+                .description("Distinct filter expressions of the subscribers, each compiled once").register(registry);
+        FunctionCounter.builder("wsbridge.filter.evaluations", filters, Filters::evaluations)
+                .description("Evaluations of a filter on an event: one per event and distinct filter")
+                .register(registry);
+        FunctionCounter.builder("wsbridge.filter.failures", filters, Filters::failures)
+                .description("Evaluations that failed (a type mismatch, a missing attribute) and so did not match")
                 .register(registry);
     }
 

@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.route;
 
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.filter.Filter;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -20,8 +21,13 @@ public final class GroupBalancer {
     private final AtomicLong nextLocal = new AtomicLong();
     private volatile Subscription[] members = NONE;
     private volatile Subscription[] localMembers = NONE;
+    /** The members' filter (all members share it: it is part of their group's key), or {@code null}. */
+    private volatile Filter filter;
 
     public synchronized void join(Subscription member) {
+        if (members.length == 0) {
+            filter = member.filter();
+        }
         members = grow(members, member);
         if (!member.remote()) {
             localMembers = grow(localMembers, member);
@@ -35,6 +41,11 @@ public final class GroupBalancer {
             localMembers = shrink(localMembers, member);
         }
         return members.length == 0;
+    }
+
+    /** The filter every member has, or {@code null}. */
+    public Filter filter() {
+        return filter;
     }
 
     public int size() {

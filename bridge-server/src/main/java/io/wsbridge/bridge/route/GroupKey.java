@@ -4,7 +4,8 @@ import java.util.Objects;
 
 /**
  * Identifies a consumer group within an application: subscribers share a stream when they are the same principal and
- * have the same group id and the same channel filter. A group belongs to its principal, so nobody else who may read
+ * have the same group id, the same channel and the same filter: a group with a filter is another group than the same
+ * group id without one, or with another filter. A group belongs to its principal, so nobody else who may read
  * the application (an anonymous client of a public one, another user) can join it and take its events away; anonymous
  * clients share groups among themselves. Built once when a subscriber joins, never per event.
  *
@@ -12,11 +13,18 @@ import java.util.Objects;
  *     anonymous members (a name, never a credential, and kept out of metric labels)
  * @param groupId the {@code group_id} of the members
  * @param channel the channel they filter on, or {@code null} for every event of the application
+ * @param filter the expression of the members' filter, or
+ *     {@code null} if they have none
  */
-public record GroupKey(String principal, String groupId, String channel) {
+public record GroupKey(String principal, String groupId, String channel, String filter) {
 
     public GroupKey {
         Objects.requireNonNull(groupId, "groupId");
+    }
+
+    /** A group without a filter. */
+    public GroupKey(String principal, String groupId, String channel) {
+        this(principal, groupId, channel, null);
     }
 
     /** A group of anonymous members. */

@@ -2,8 +2,11 @@ package io.wsbridge.bridge.route;
 
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.EventBus;
+import io.wsbridge.bridge.filter.Filter;
+import io.wsbridge.bridge.filter.Filters;
 import io.wsbridge.bridge.resume.LiveStream;
 import io.wsbridge.bridge.resume.LiveStreams;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -30,6 +33,7 @@ import java.util.concurrent.atomic.LongAdder;
 public final class Router implements EventBus {
 
     private final Map<String, ApplicationRoute> routes = new ConcurrentHashMap<>();
+    private final Filters filters = new Filters();
     private final LongAdder published = new LongAdder();
     private final LongAdder unrouted = new LongAdder();
     private final LongAdder repeated = new LongAdder();
@@ -153,7 +157,12 @@ public final class Router implements EventBus {
     /** Groups of the application with at least one member connected to this bridge. */
     public int groups(String application) {
         ApplicationRoute route = routes.get(application);
-        return route == null ? 0 : (int) route.groups.values().stream().filter(g -> g.localSize() > 0).count();
+        return route == null ? 0 : route.localGroups();
+    }
+
+    /** The compiled filters of this router's subscriptions, shared by all that ask for the same expression. */
+    public Filters filters() {
+        return filters;
     }
 
     public long published() {
@@ -168,109 +177,5 @@ public final class Router implements EventBus {
     /** Events that reached no subscriber because nobody was listening. */
     public long unrouted() {
         return unrouted.sum();
-    }
-
-    /** The subscribers of one application. Mutated only inside {@code routes.compute}, so never concurrently. */
-    private static final class ApplicationRoute {
-
-        private static final Subscription[] NONE = new Subscription[0];
-
-        private volatile Subscription[] plain = NONE;
-        private final Map<GroupKey, GroupBalancer> groups = new ConcurrentHashMap<>();
-
-        void add(Subscription subscription) {
-            GroupKey key = subscription.group();
-            if (key == null) {
-                Subscription[] grown = Arrays.copyOf(plain, plain.length + 1);
-                grown[plain.length] = subscription;
-                plain = grown;
-            } else {
-                groups.computeIfAbsent(key, k -> new GroupBalancer()).join(subscription);
-            }
-        }
-
-        /** @return {@code true} if the application has no subscribers left */
-        boolean remove(Subscription subscription) {
-            GroupKey key = subscription.group();
-            if (key == null) {
-                Subscription[] current = plain;
-                plain = Arrays.stream(current).filter(s -> s != subscription).toArray(Subscription[]::new);
-            } else {
-                GroupBalancer group = groups.get(key);
-                if (group != null && group.leave(subscription)) {
-                    groups.remove(key);
-                }
-            }
-            return plain.length == 0 && groups.isEmpty();
-        }
-
-        boolean deliver(Event event) {
-            boolean delivered = false;
-            for (Subscription subscription : plain) {
-                if (subscription.accepts(event)) {
-                    delivered |= subscription.offer(event);
-                }
-            }
-            for (Map.Entry<GroupKey, GroupBalancer> group : groups.entrySet()) {
-                if (group.getKey().accepts(event.channel())) {
-                    delivered |= group.getValue().deliver(event);
-                }
-            }
-            return delivered;
-        }
-
-        boolean deliverLocally(Event event, boolean toPlain, List<GroupKey> keys) {
-            boolean delivered = false;
-            if (toPlain) {
-                for (Subscription subscription : plain) {
-                    if (!subscription.remote() && subscription.accepts(event)) {
-                        delivered |= subscription.offer(event);
-                    }
-                }
-            }
-            for (GroupKey key : keys) {
-                GroupBalancer group = groups.get(key);
-                if (group != null) {
-                    delivered |= group.deliverLocally(event);
-                }
-            }
-            return delivered;
-        }
-
-        Interest.Application localInterest() {
-            boolean all = false;
-            Set<String> channels = new HashSet<>();
-            for (Subscription subscription : plain) {
-                if (!subscription.remote()) {
-                    if (subscription.channel() == null) {
-                        all = true;
-                    } else {
-                        channels.add(subscription.channel());
-                    }
-                }
-            }
-            Map<GroupKey, Integer> members = new HashMap<>();
-            groups.forEach((key, group) -> {
-                int local = group.localSize();
-                if (local > 0) {
-                    members.put(key, local);
-                }
-            });
-            return new Interest.Application(all, channels, members);
-        }
-
-        int size() {
-            return plain.length + groups.values().stream().mapToInt(GroupBalancer::size).sum();
-        }
-
-        int localSize() {
-            int local = 0;
-            for (Subscription subscription : plain) {
-                if (!subscription.remote()) {
-                    local++;
-                }
-            }
-            return local + groups.values().stream().mapToInt(GroupBalancer::localSize).sum();
-        }
     }
 }

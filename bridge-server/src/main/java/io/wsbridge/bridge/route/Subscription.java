@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.route;
 
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.filter.Filter;
 
 /** What the router needs of a subscriber: where it listens, and a non-blocking way to hand it an event. */
 public interface Subscription {
@@ -24,6 +25,14 @@ public interface Subscription {
      *     member); {@code true} once it owns the event, even if its overflow policy drops it later
      */
     boolean offer(Event event);
+
+    /**
+     * The filter events must match besides the channel, or {@code null}: the router evaluates it once per event for
+     * all subscriptions that share it. A member of a group has the filter its {@link GroupKey} names.
+     */
+    default Filter filter() {
+        return null;
+    }
 
     default boolean accepts(Event event) {
         String channel = channel();

@@ -38,6 +38,7 @@ import java.util.Set;
  * @param maxApplicationSeries applications that may have metric series of their own at once; the events of others
  *     are counted in series without an application
  * @param seriesRetention how long an application's series outlive its last subscriber
+ * @param console whether the bridge serves its console page at {@code /}
  */
 public record BridgeSettings(
         String host,
@@ -61,7 +62,8 @@ public record BridgeSettings(
         ClusterSettings cluster,
         Ops ops,
         int maxApplicationSeries,
-        Duration seriesRetention) {
+        Duration seriesRetention,
+        boolean console) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8085;
@@ -200,7 +202,7 @@ public record BridgeSettings(
                 .unfinishedMessages(unfinishedMessageTimeout, maxUnfinishedMessageBytes)
                 .publicApplications(publicApplications)
                 .allowedOrigins(allowedOrigins).reauthorizeInterval(reauthorizeInterval).tls(tls).identity(identity)
-                .cluster(cluster).ops(ops).applicationSeries(maxApplicationSeries, seriesRetention);
+                .cluster(cluster).ops(ops).applicationSeries(maxApplicationSeries, seriesRetention).console(console);
     }
 
     /** The address as a user would write it, for messages. */
@@ -236,6 +238,7 @@ public record BridgeSettings(
         private Ops ops;
         private int maxApplicationSeries = DEFAULT_MAX_APPLICATION_SERIES;
         private Duration seriesRetention = DEFAULT_SERIES_RETENTION;
+        private boolean console = true;
 
         private Builder(String host, int port) {
             this.host = host;
@@ -332,11 +335,18 @@ public record BridgeSettings(
             return this;
         }
 
+        /** Whether to serve the console page at {@code /} (on by default). */
+        public Builder console(boolean enabled) {
+            this.console = enabled;
+            return this;
+        }
+
         public BridgeSettings build() {
             return new BridgeSettings(host, port, queueCapacity, overflowPolicy, pingInterval, pongTimeout,
                     shutdownGrace, maxMessageBytes, maxConnections, maxConnectionsPerAddress, handshakeTimeout,
                     unfinishedMessageTimeout, maxUnfinishedMessageBytes, publicApplications, allowedOrigins,
-                    reauthorizeInterval, tls, identity, cluster, ops, maxApplicationSeries, seriesRetention);
+                    reauthorizeInterval, tls, identity, cluster, ops, maxApplicationSeries, seriesRetention,
+                    console);
         }
     }
 }

@@ -10,12 +10,15 @@ import java.util.Objects;
  *
  * @param secret the cluster secret ({@code cluster.secret}); every bridge of the connector uses the same one
  * @param advertisedHost the host its peers reach this bridge at; names this bridge in its peers' metrics and logs
+ * @param workerHost the host of this bridge's Connect worker id, at which its peers dial it (they learn no other
+ *     address); it differs from {@code advertisedHost} when a worker names itself otherwise. A peer's handshake must
+ *     name one of the two, with the bridge's port. {@code null}: the advertised host only (outside a Connect worker)
  * @param unreadyLimit how long a known peer without a link keeps {@code /readyz} at NOT_READY; after that the peer is
  *     taken for dead (its link keeps retrying), because every bridge is equally affected and taking all of them out of
  *     the load balancer would turn one lost worker into an outage
  * @param reconnectBackoffMax the longest wait between two attempts to link to a peer
  */
-public record ClusterSettings(String secret, String advertisedHost, Duration unreadyLimit,
+public record ClusterSettings(String secret, String advertisedHost, String workerHost, Duration unreadyLimit,
         Duration reconnectBackoffMax) {
 
     public static final Duration DEFAULT_UNREADY_LIMIT = Duration.ofSeconds(30);
@@ -30,13 +33,18 @@ public record ClusterSettings(String secret, String advertisedHost, Duration unr
         Objects.requireNonNull(reconnectBackoffMax, "reconnectBackoffMax");
     }
 
+    /** Settings of a bridge whose peers dial it at its advertised host. */
+    public ClusterSettings(String secret, String advertisedHost, Duration unreadyLimit, Duration reconnectBackoffMax) {
+        this(secret, advertisedHost, null, unreadyLimit, reconnectBackoffMax);
+    }
+
     public static ClusterSettings of(String secret, String advertisedHost) {
         return new ClusterSettings(secret, advertisedHost, DEFAULT_UNREADY_LIMIT, DEFAULT_RECONNECT_BACKOFF_MAX);
     }
 
     @Override
     public String toString() {
-        return "ClusterSettings[secret=[hidden], advertisedHost=" + advertisedHost + ", unreadyLimit=" + unreadyLimit
-                + ", reconnectBackoffMax=" + reconnectBackoffMax + "]";
+        return "ClusterSettings[secret=[hidden], advertisedHost=" + advertisedHost + ", workerHost=" + workerHost
+                + ", unreadyLimit=" + unreadyLimit + ", reconnectBackoffMax=" + reconnectBackoffMax + "]";
     }
 }

@@ -6,6 +6,9 @@ import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.SessionAccess;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.WriteBatch;
+import io.wsbridge.bridge.filter.Filter;
+import io.wsbridge.bridge.filter.Filters;
+import io.wsbridge.bridge.filter.InvalidFilterException;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.resume.Catchup;
@@ -56,6 +59,8 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     private final String application;
     private final String channel;
     private final GroupKey group;
+    private final String filterExpression;
+    private volatile Filter filter;
     private final String remote;
     private final BridgeMetrics.ApplicationMeters meters;
     private final Outbox<Event> outbox;
@@ -82,11 +87,21 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
      */
     public Subscriber(SubscriberHost host, String application, String channel, String groupId, Credentials credentials,
             AccessDecision access, String remote) {
+        this(host, application, channel, groupId, null, credentials, access, remote);
+    }
+
+    /**
+     * A subscriber as above whose events must also match {@code filterExpression} (as the router's filters validated
+     * it; {@code null} for none). Its group is a group of that filter.
+     */
+    public Subscriber(SubscriberHost host, String application, String channel, String groupId,
+            String filterExpression, Credentials credentials, AccessDecision access, String remote) {
         this.host = host;
         this.application = application;
         this.channel = channel;
+        this.filterExpression = filterExpression;
         this.group = groupId == null ? null
-                : new GroupKey(access.anonymous() ? null : access.principal(), groupId, channel);
+                : new GroupKey(access.anonymous() ? null : access.principal(), groupId, channel, filterExpression);
         this.credentials = credentials;
         this.access = access;
         this.remote = remote;
@@ -119,6 +134,41 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     @Override
     public GroupKey group() {
         return group;
+    }
+
+    @Override
+    public Filter filter() {
+        return filter;
+    }
+
+    /** The expression of its filter, or {@code null}; its compiled form is {@link #filter()} once it is open. */
+    public String filterExpression() {
+        return filterExpression;
+    }
+
+    /**
+     * Compiles its filter when it opens, before the router sees it (or shares the compiled form of the same text).
+     *
+     * @return {@code false} if it could not, and the subscriber is closing
+     */
+    boolean acquireFilter(Filters filters) {
+        if (filterExpression != null) {
+            try {
+                filter = filters.acquire(filterExpression);
+            } catch (InvalidFilterException e) {
+                // validated at the upgrade: compiling the same text again does not fail
+                close(CloseCodes.INTERNAL_ERROR, "the filter could not be compiled");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Gives its filter back when it closes, after the router forgot it. */
+    void releaseFilter(Filters filters) {
+        if (filter != null) {
+            filters.release(filter);
+        }
     }
 
     /** The {@code group_id} it was opened with, or {@code null}. */

@@ -5,6 +5,8 @@ import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.CredentialsException;
 import io.wsbridge.bridge.auth.CredentialsParser;
+import io.wsbridge.bridge.filter.Filters;
+import io.wsbridge.bridge.filter.InvalidFilterException;
 import io.wsbridge.bridge.resume.Catchup;
 import io.wsbridge.bridge.resume.CursorException;
 import io.wsbridge.bridge.resume.From;
@@ -34,10 +36,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Accepts or refuses an upgrade: first takes a connection slot ({@link ConnectionLimits}; none left = 503 with
  * {@code Retry-After}, before any other work), then parses the route, the query and the credentials, asks the access
- * policy, and either creates the {@link Subscriber} or answers with 400, 401 (with {@code WWW-Authenticate}), 403 (an
- * {@code Origin} outside the allow-list), 404 or 503, giving the slot back. A subscriber with {@code ?from=} (other
- * than {@code latest}) also takes a replay slot ({@link Replays}; none left = 503 with {@code Retry-After}), checked
- * after its credentials: a cursor grants nothing.
+ * policy, checks the subscriber's filter, and either creates the {@link Subscriber} or answers with 400, 401 (with
+ * {@code WWW-Authenticate}), 403 (an {@code Origin} outside the allow-list), 404 or 503, giving the slot back. A
+ * subscriber with {@code ?from=} (other than {@code latest}) also takes a replay slot ({@link Replays}; none left = 503
+ * with {@code Retry-After}), checked after its credentials: a cursor grants nothing.
  */
 final class UpgradeNegotiator implements WebSocketNegotiator {
 
@@ -45,21 +47,22 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     static final String WWW_AUTHENTICATE = "Bearer realm=\"wsbridge\", Basic realm=\"wsbridge\"";
     static final int MAX_GROUP_ID_LENGTH = 255;
     /** Query parameters of features that are planned but not there yet: refused rather than silently ignored. */
-    static final Map<String, String> NOT_IMPLEMENTED = Map.of(
-            "filter", "filters (filter) are not implemented yet");
+    static final Map<String, String> NOT_IMPLEMENTED = Map.of();
     /** What a client refused for want of a connection slot is told to wait before it tries again. */
     static final int RETRY_AFTER_SECONDS = 10;
 
     private final SubscriberHost host;
     private final Supplier<AccessPolicy> policy;
     private final ConnectionLimits limits;
+    private final Filters filters;
     private final Supplier<Replays> replays;
 
-    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy, ConnectionLimits limits,
+    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy, ConnectionLimits limits, Filters filters,
             Supplier<Replays> replays) {
         this.host = host;
         this.policy = policy;
         this.limits = limits;
+        this.filters = filters;
         this.replays = replays;
     }
 
@@ -120,7 +123,7 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         }
         String origin = request.getHeaders().get(HttpHeader.ORIGIN);
         var origins = host.settings().allowedOrigins();
-        if (origin != null && !origins.isEmpty() && !origins.contains(origin)) {
+        if (origin != null && !origins.isEmpty() && !origins.contains(origin) && !isOwnOrigin(request, origin)) {
             return refuse(request, response, callback, 403, "origin not allowed", remote);
         }
         Route route = Route.parse(request.getHttpURI().getPath());
@@ -149,6 +152,15 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
             return refuse(request, response, callback, 400,
                     "group_id must be 1 to " + MAX_GROUP_ID_LENGTH + " printable characters", remote);
         }
+        List<String> asked = query.getOrDefault("filter", List.of());
+        if (asked.size() > 1) {
+            return refuse(request, response, callback, 400, "filter is given more than once", remote);
+        }
+        if (!asked.isEmpty() && groupId != null && host.settings().cluster() != null) {
+            return refuse(request, response, callback, 400,
+                    "a group with a filter (group_id and filter together) is not implemented yet in cluster mode",
+                    remote);
+        }
         Credentials credentials;
         try {
             credentials = CredentialsParser.parse(request.getHeaders().getValuesList(HttpHeader.AUTHORIZATION), query);
@@ -164,6 +176,12 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         if (!decision.allowed()) {
             return refuse(request, response, callback, decision.status(), decision.reason(), remote);
         }
+        String filter;
+        try {
+            filter = filters.validate(null, asked.isEmpty() ? null : asked.get(0));
+        } catch (InvalidFilterException e) {
+            return refuse(request, response, callback, 400, e.getMessage(), remote);
+        }
         List<String> froms = query.getOrDefault("from", List.of());
         if (froms.size() > 1) {
             return refuse(request, response, callback, 400, "from is given more than once", remote);
@@ -174,8 +192,8 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         } catch (CursorException e) {
             return refuse(request, response, callback, 400, e.getMessage(), remote);
         }
-        Subscriber subscriber = new Subscriber(host, route.application(), route.channel(), groupId, credentials,
-                decision, remote);
+        Subscriber subscriber = new Subscriber(host, route.application(), route.channel(), groupId, filter,
+                credentials, decision, remote);
         if (from.replays()) {
             String unsupported = groupId != null ? "resuming or replaying a group (from with group_id) is not "
                     + "implemented yet"
@@ -202,6 +220,15 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         log.debug("Accepting {} as {} for '{}'{}", remote, decision.principal(), route.application(),
                 from.replays() ? " from " + from : "");
         return subscriber;
+    }
+
+    /**
+     * Whether a browser's {@code Origin} is the bridge itself, as the request reached it: the console page it serves.
+     * A page of another origin cannot claim it (browsers set {@code Origin}).
+     */
+    static boolean isOwnOrigin(Request request, String origin) {
+        String host = request.getHeaders().get(HttpHeader.HOST);
+        return host != null && origin.equalsIgnoreCase((request.isSecure() ? "https://" : "http://") + host);
     }
 
     /** Whether an HTTP/1.1 upgrade's key is what RFC 6455 asks for: base64 of 16 bytes (24 characters). */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.SessionAccess;
+import io.wsbridge.bridge.console.ConsoleHandler;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.route.Router;
@@ -37,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * {@link #start}. What a session may read over time is {@link SessionAccess}'s job. What clients may take is bounded:
  * WebSocket connections in all and per address ({@link ConnectionLimits}), the time to send a request head
  * ({@link HandshakeDeadlines}), and the bytes of unfinished client messages ({@link MessageBudget}).
+ *
+ * <p>Over 300 lines because it is where Jetty's lifecycle (listener, TLS, upgrade mappings, the console and plain HTTP
+ * handlers) meets the registry of open subscribers, their liveness and their messages, and what a reconfiguration
+ * hands over (access policy, replays); upgrades, limits, deadlines and access are classes of their own.
  */
 public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
@@ -98,9 +103,10 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         server.addConnector(connector);
 
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
-        upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits, () -> replays));
+        upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits, router.filters(),
+                () -> replays));
         mounts.forEach(upgrades::addMapping);
-        upgrades.setHandler(plainHttp);
+        upgrades.setHandler(new ConsoleHandler(() -> settings.console(), plainHttp));
         server.setHandler(deadlines.handler(upgrades));
         server.setStopTimeout(2_000);
 
@@ -117,6 +123,13 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         liveness = scheduler.scheduleWithFixedDelay(this::checkLiveness, ping, ping, TimeUnit.MILLISECONDS);
         log.info("WebSocket server listening on {}://{}:{}; {}", current.scheme(), current.host(), port(),
                 policy.describe());
+        checkSetup(policy, current.host() + ":" + port());
+    }
+
+    /** Runs the policy's check of its identity provider once, on a thread of its own: it may wait for the network. */
+    private static void checkSetup(AccessPolicy checked, String address) {
+        DaemonThreads.named("wsbridge-" + address + "-setup-check")
+                .newThread(() -> checked.checkSetup("bridge on " + address)).start();
     }
 
     /** The port actually bound (differs from the settings when they ask for port 0). */
@@ -140,6 +153,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
             AccessPolicy old = this.policy;
             this.policy = newPolicy;
             old.close();
+            checkSetup(newPolicy, newSettings.host() + ":" + port());
         }
         log.info("WebSocket server on {} reconfigured; {}", newSettings.address(), policy.describe());
     }
@@ -206,6 +220,9 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
     @Override
     public void opened(Subscriber subscriber) {
+        if (!subscriber.acquireFilter(router.filters())) {
+            return;
+        }
         subscribers.add(subscriber);
         router.add(subscriber);
         access.opened(subscriber);
@@ -217,6 +234,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         if (subscribers.remove(subscriber)) {
             router.remove(subscriber);
             access.closed(subscriber);
+            subscriber.releaseFilter(router.filters());
         }
     }
 

@@ -26,7 +26,7 @@ class MainTest {
     final Map<String, String> env = new HashMap<>(Map.of(
             "WSBRIDGE_KEYCLOAK_URL", "http://127.0.0.1:8080",
             "WSBRIDGE_REALM", "wsbridge",
-            "WSBRIDGE_CLIENT_ID", "wsbridge-bridge",
+            "WSBRIDGE_CLIENT_ID", "wsbridge-cli",
             "WSBRIDGE_CLIENT_SECRET", SECRET));
     final ByteArrayOutputStream out = new ByteArrayOutputStream();
     final ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -132,7 +132,7 @@ class MainTest {
     void theKeycloakConnectionComesFromTheEnvironment() {
         run("keys", "list", "--user", "alice");
 
-        assertThat(settings).isEqualTo(KeycloakSettings.of("http://127.0.0.1:8080", "wsbridge", "wsbridge-bridge",
+        assertThat(settings).isEqualTo(KeycloakSettings.of("http://127.0.0.1:8080", "wsbridge", "wsbridge-cli",
                 SECRET));
     }
 
@@ -209,12 +209,12 @@ class MainTest {
     @Test
     void keycloakFailuresAreOneLineAndExitWithOne() {
         failure = new KeycloakUnavailableException("Keycloak at http://127.0.0.1:8080 refused the client credentials"
-                + "\nof client 'wsbridge-bridge'", null);
+                + "\nof client 'wsbridge-cli'", null);
 
         assertThat(run("keys", "list", "--user", "alice")).isEqualTo(1);
 
         assertThat(err()).isEqualTo("wsbridge: Keycloak at http://127.0.0.1:8080 refused the client credentials of"
-                + " client 'wsbridge-bridge'" + System.lineSeparator());
+                + " client 'wsbridge-cli'" + System.lineSeparator());
     }
 
     @Test

@@ -225,6 +225,31 @@ class StreamCommandTest {
     }
 
     @Test
+    void theFilterIsSentAndOnlyMatchingEventsArePrinted() throws Exception {
+        Future<Integer> stream = start("stream", "pub", "--filter", "device = '1' AND subject = 'alarm'", "-n", "1");
+        awaitSubscriber("pub");
+        assertThat(bridge.server().subscribers().iterator().next().filterExpression())
+                .isEqualTo("device = '1' AND subject = 'alarm'");
+
+        bridge.publish(new Event("pub", "alarm", "{\"subject\":\"alarm\",\"device\":\"2\"}"));
+        bridge.publish(new Event("pub", "info", "{\"subject\":\"info\",\"device\":\"1\"}"));
+        bridge.publish(new Event("pub", "alarm", "{\"subject\":\"alarm\",\"device\":\"1\"}"));
+
+        assertThat(stream.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isZero();
+        assertThat(out()).isEqualTo("{\"subject\":\"alarm\",\"device\":\"1\"}" + NL);
+        assertThat(bridge.router().filters().evaluations()).isEqualTo(3);
+    }
+
+    @Test
+    void aFilterThatIsNotCloudEventsSqlExitsWithTwoAndThePositionOfTheError() throws Exception {
+        assertThat(run("stream", "pub", "--filter", "device = ")).isEqualTo(2);
+
+        assertThat(err()).startsWith("wsbridge: bad request: the filter is not valid CloudEvents SQL at character 10: "
+                + "Cannot parse: mismatched input '<EOF>' expecting");
+        assertThat(bridge.router().filters().distinct()).isZero();
+    }
+
+    @Test
     void aBadRequestExitsWithTwo() throws Exception {
         assertThat(run("stream", "pub", "--group-id", "g".repeat(300))).isEqualTo(2);
 

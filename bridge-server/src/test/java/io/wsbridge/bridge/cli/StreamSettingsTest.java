@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.time.Instant;
@@ -21,6 +22,22 @@ class StreamSettingsTest {
         assertThat(settings.uri()).isEqualTo(URI.create("ws://localhost:8085/my%20app/dev%2F1%2Bx?group_id=a%26b%20c"));
         assertThat(settings.credentials()).isEqualTo(new StreamSettings.Credentials.Anonymous());
         assertThat(settings.count()).isZero();
+    }
+
+    @Test
+    void theFilterIsPercentEncodedAfterTheGroup() throws UsageException {
+        assertThat(parse(Map.of(), "stream", "app", "--group-id", "g", "--filter", "device = 'a&b' AND count > 1")
+                .uri()).isEqualTo(URI.create(
+                        "ws://localhost:8085/app?group_id=g&filter=device%20%3D%20%27a%26b%27%20AND%20count%20%3E%201"));
+        assertThat(parse(Map.of(), "stream", "app", "--filter", "subject = 'alarm'").uri())
+                .isEqualTo(URI.create("ws://localhost:8085/app?filter=subject%20%3D%20%27alarm%27"));
+    }
+
+    @Test
+    void aBlankFilterIsAUsageError() {
+        assertThatThrownBy(() -> parse(Map.of(), "stream", "app", "--filter", " "))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("option --filter needs a value");
     }
 
     @Test

@@ -208,7 +208,8 @@ class PeerLinkTest {
             await().atMost(WAIT).until(() -> sample(consumer, "wsbridge_upgrades_refused_total", "status=\"401\"") > 0);
             assertThat(stranger.cluster().linked(address(consumer))).isFalse();
             await().atMost(WAIT).untilAsserted(() -> assertThat(stranger.cluster().notReadyReason()).isEqualTo("no link to peer " + address(consumer)
-                    + " (refused with HTTP 401 (is cluster.secret the same on every worker?))"));
+                    + " (refused with HTTP 401 (is cluster.secret the same on every worker, and do they run the same"
+                    + " wsbridge version?))"));
             assertThat(sample(stranger, "wsbridge_peer_link", "peer=\"" + address(consumer) + "\"")).isZero();
             assertThat(consumer.cluster().inboundLinks()).isZero();
         }
@@ -321,7 +322,8 @@ class PeerLinkTest {
             assertThat(TestClient.refusal(uri(clustered, "/_wsbridge/other"))).isEqualTo(404);
             assertThat(TestClient.refusal(uri(clustered, "/_wsbridge/peer?node=x"))).isEqualTo(401);
             assertThat(TestClient.refusal(uri(clustered, "/_wsbridge/peer?node=x"),
-                    "Authorization", new PeerAuth("wrong-secret-wrong-secret").authorization("x"))).isEqualTo(401);
+                    "Authorization", new PeerAuth("wrong-secret-wrong-secret").handshake("x", address(clustered).toString())
+                            .authorization())).isEqualTo(401);
             assertThat(TestClient.refusal(uri(clustered, "/_wsbridge/peer"))).isEqualTo(400);
         }
     }

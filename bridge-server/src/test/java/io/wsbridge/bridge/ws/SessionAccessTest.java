@@ -18,8 +18,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -41,6 +43,8 @@ class SessionAccessTest {
         volatile boolean unavailable;
         /** Whether anonymous clients may read "app". */
         volatile boolean publicApplication;
+        /** The bridges that checked the setup, one entry per check. */
+        final Queue<String> setupChecks = new ConcurrentLinkedQueue<>();
 
         @Override
         public AccessDecision check(Credentials credentials, String application) {
@@ -64,6 +68,11 @@ class SessionAccessTest {
         @Override
         public String describe() {
             return "fake identity provider";
+        }
+
+        @Override
+        public void checkSetup(String bridge) {
+            setupChecks.add(bridge);
         }
     }
 
@@ -91,6 +100,15 @@ class SessionAccessTest {
 
     URI uri(String path) {
         return URI.create("ws://127.0.0.1:" + bridge.port() + path);
+    }
+
+    @Test
+    void theIdentityProvidersSetupIsCheckedOnceWhenTheBridgeStarts() {
+        start(BridgeSettings.builder("127.0.0.1", 0));
+
+        await().atMost(WAIT).until(() -> !policy.setupChecks.isEmpty());
+        await().during(Duration.ofMillis(500)).atMost(WAIT).until(() -> policy.setupChecks.size() == 1);
+        assertThat(policy.setupChecks).containsExactly("bridge on 127.0.0.1:" + bridge.port());
     }
 
     @Test
@@ -205,6 +223,10 @@ class SessionAccessTest {
                 .isEqualTo(403);
         TestClient.connect(uri("/app?token=user:alice:60000"), "Origin", "https://app.example").close();
         TestClient.connect(uri("/app?token=user:alice:60000")).close();
+        // the bridge's own origin: its console page
+        TestClient.connect(uri("/app?token=user:alice:60000"), "Origin", "http://127.0.0.1:" + bridge.port()).close();
+        assertThat(TestClient.refusal(uri("/app?token=user:alice:60000"), "Origin", "http://127.0.0.1:1"))
+                .as("another port is another origin").isEqualTo(403);
     }
 
     @Test

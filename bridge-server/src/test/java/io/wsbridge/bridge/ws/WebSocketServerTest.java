@@ -115,8 +115,6 @@ class WebSocketServerTest {
         startDefault();
         assertThat(refusalBody("/pub?from=earliest&group_id=g")).startsWith("HTTP/1.1 400 ")
                 .contains("resuming or replaying a group (from with group_id) is not implemented yet");
-        assertThat(refusalBody("/pub?filter=device%20%3D%20%27a%27")).startsWith("HTTP/1.1 400 ")
-                .contains("filters (filter) are not implemented yet");
     }
 
     @Test
@@ -141,6 +139,17 @@ class WebSocketServerTest {
             bridge.publish(new Event("pub", null, "{\"id\":\"1\"}"));
             assertThat(client.take(1, Duration.ofSeconds(10))).containsExactly("{\"id\":\"1\"}");
         }
+    }
+
+    @Test
+    void aFilterThatIsNotValidIsRefusedWithTheParsersMessage() throws Exception {
+        startDefault();
+        assertThat(refusalBody("/pub?filter=device%20%3D%20")).startsWith("HTTP/1.1 400 ")
+                .contains("the filter is not valid CloudEvents SQL at character 10: Cannot parse: mismatched input");
+        assertThat(refusalBody("/pub?filter=true&filter=false")).startsWith("HTTP/1.1 400 ")
+                .contains("filter is given more than once");
+        assertThat(refusalBody("/nope?filter=device%20%3D%20")).as("access is checked before the filter")
+                .startsWith("HTTP/1.1 404 ");
     }
 
     /** The whole answer to an upgrade request, status line to body. */

@@ -102,8 +102,8 @@ public record WorkerSettings(String bindHost, String opsHost, String advertisedH
         }
         ClusterSettings cluster = connectorSettings.cluster();
         if (cluster != null) {
-            builder.cluster(new ClusterSettings(cluster.secret(), advertisedHost, cluster.unreadyLimit(),
-                    cluster.reconnectBackoffMax()));
+            builder.cluster(new ClusterSettings(cluster.secret(), advertisedHost, PeerAddress.hostOf(workerId),
+                    cluster.unreadyLimit(), cluster.reconnectBackoffMax()));
         }
         return builder.build();
     }

@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigValue;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Rules across keys, some of them Connect's own, that a single validator cannot see. Each problem is attached to the
@@ -15,6 +17,8 @@ import org.apache.kafka.common.config.ConfigValue;
 public final class ConnectorValidation {
 
     public static final String BYTE_ARRAY_CONVERTER = "org.apache.kafka.connect.converters.ByteArrayConverter";
+
+    private static final Logger log = LoggerFactory.getLogger(ConnectorValidation.class);
 
     private ConnectorValidation() {
     }
@@ -46,6 +50,7 @@ public final class ConnectorValidation {
                             + " is set");
                 }
             }
+            warnWithoutAudience(configs, values);
         }
 
         String keyStore = configs.getOrDefault(WebSocketSinkConfig.TLS_KEYSTORE_LOCATION, "");
@@ -94,6 +99,31 @@ public final class ConnectorValidation {
                             + "queue topic, enable error logging, or use errors.tolerance=none");
         }
         return new Config(values);
+    }
+
+    /**
+     * Tokens without a required audience are accepted whichever client of the realm they were issued to: not an error
+     * (Connect would refuse the config), but a warning in the worker's log, and the bridge's client id as the
+     * recommended value of {@code auth.token.audience} (what the README's realm setup maps into tokens).
+     */
+    private static void warnWithoutAudience(Map<String, String> configs, List<ConfigValue> values) {
+        if (!configs.getOrDefault(WebSocketSinkConfig.TOKEN_AUDIENCE, "").isBlank()) {
+            return;
+        }
+        String clientId = configs.getOrDefault(WebSocketSinkConfig.KEYCLOAK_CLIENT_ID, "").trim();
+        log.warn("SECURITY: connector '{}' sets {} but not {}: its bridge would accept a token of realm '{}' issued to"
+                + " any of the realm's clients. Set {} to the audience the realm maps into subscribers' tokens (the"
+                + " README's setup maps the bridge's client id{})", configs.getOrDefault("name", ""),
+                WebSocketSinkConfig.KEYCLOAK_URL, WebSocketSinkConfig.TOKEN_AUDIENCE,
+                configs.getOrDefault(WebSocketSinkConfig.KEYCLOAK_REALM, ""), WebSocketSinkConfig.TOKEN_AUDIENCE,
+                clientId.isEmpty() ? "" : ", '" + clientId + "'");
+        if (!clientId.isEmpty()) {
+            for (ConfigValue value : values) {
+                if (value.name().equals(WebSocketSinkConfig.TOKEN_AUDIENCE)) {
+                    value.recommendedValues(List.<Object>of(clientId));
+                }
+            }
+        }
     }
 
     private static void requireByteArrayConverter(Map<String, String> configs, List<ConfigValue> values, String key,

@@ -63,6 +63,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String CACHE_TTL = "auth.cache.ttl.ms";
     public static final String TOKEN_KEYS_REFRESH_INTERVAL = "auth.token.keys.refresh.interval.ms";
     public static final String ALLOWED_ORIGINS = "websocket.allowed.origins";
+    public static final String CONSOLE_ENABLED = "websocket.console.enabled";
     public static final String TLS_KEYSTORE_LOCATION = "websocket.tls.keystore.location";
     public static final String TLS_KEYSTORE_TYPE = "websocket.tls.keystore.type";
     public static final String TLS_KEYSTORE_PASSWORD = "websocket.tls.keystore.password";
@@ -162,8 +163,14 @@ public final class WebSocketSinkConfig extends AbstractConfig {
         def.define(ALLOWED_ORIGINS, Type.LIST, "", Validators.origins(), Importance.MEDIUM,
                 "Browser origins (scheme://host[:port]) allowed to connect. An upgrade with an Origin header "
                         + "outside the list answers 403; clients that send no Origin (not browsers) are not "
-                        + "affected. Empty allows every origin.",
+                        + "affected. Empty allows every origin. The bridge's own origin (its console page) is always "
+                        + "allowed.",
                 GROUP_SERVER, ++order, Width.LONG, "Allowed origins");
+        def.define(CONSOLE_ENABLED, Type.BOOLEAN, true, Validators.oneOf(List.of("true", "false")), Importance.LOW,
+                "Whether the bridge serves its console page at / on the WebSocket port: a browser page that "
+                        + "subscribes to an application and shows its events live, with the same credentials and "
+                        + "rules as any client.",
+                GROUP_SERVER, ++order, Width.SHORT, "Console page");
         def.define(TLS_KEYSTORE_LOCATION, Type.STRING, "", Validators.optionalAbsolutePath(), Importance.MEDIUM, "Path of the key store with the "
                         + "server's certificate and private key. When set, the server speaks TLS only (wss://).",
                 GROUP_SERVER, ++order, Width.LONG, "TLS key store");
@@ -240,7 +247,10 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                         + "and its attribute public=true lets anonymous clients read it.",
                 GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Applications group");
         def.define(TOKEN_AUDIENCE, Type.STRING, "", Validators.optionalName(), Importance.LOW,
-                "If set, tokens must carry this audience (aud) or have been issued to this client (azp).",
+                "If set, tokens must carry this audience (aud) or have been issued to this client (azp). Set it to "
+                        + "the audience the realm's audience mapper puts into subscribers' tokens (the bridge's "
+                        + "client id, as in the development realm); empty accepts a token issued to any client of "
+                        + "the realm, for which validation and the bridge's start log warn.",
                 GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Token audience");
         def.define(CACHE_TTL, Type.LONG, 30_000L, Range.between(1_000, 3_600_000), Importance.LOW,
                 "How long answers from Keycloak (API keys, memberships, public flags) are cached. Revoking a key or "
@@ -261,8 +271,9 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     private static void cluster(ConfigDef def) {
         def.define(CLUSTER_SECRET, Type.PASSWORD, null, Importance.MEDIUM, "Turns on cluster mode for a Connect "
                         + "cluster of several workers: the secret (at least " + CLUSTER_SECRET_MIN_LENGTH
-                        + " characters) that authenticates the links between the bridges of this connector; it is "
-                        + "never sent, only an HMAC of it. Cluster mode needs rest.extension.classes=" + REST_EXTENSION
+                        + " characters) that authenticates the links between the bridges of this connector both "
+                        + "ways: each side proves that it holds it, and it is never sent, only HMACs made with it. "
+                        + "Cluster mode needs rest.extension.classes=" + REST_EXTENSION
                         + " in every worker's properties: the bridge then runs on every worker, and the worker that "
                         + "consumes an event forwards it to the subscribers connected to the others, so any worker "
                         + "serves the whole stream. Empty: each worker's bridge serves only what its own tasks "
@@ -407,6 +418,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                         getLong(MAX_UNFINISHED_MESSAGE_BYTES))
                 .publicApplications(publicApplications())
                 .allowedOrigins(new HashSet<>(getList(ALLOWED_ORIGINS)))
+                .console(getBoolean(CONSOLE_ENABLED))
                 .reauthorizeInterval(Duration.ofMillis(getLong(REAUTHORIZE_INTERVAL)))
                 .tls(tls())
                 .identity(identityProvider())

@@ -87,6 +87,17 @@ class WorkerSettingsTest {
         assertThat(worker.apply(connector)).as("tasks and the extension compute equal settings").isEqualTo(applied);
     }
 
+    @Test
+    void aBridgeThatNamesItselfOtherwiseStillKnowsTheHostItsPeersDial() {
+        WorkerSettings worker = new WorkerSettings(null, null, "bridge-2.internal", "[fd00::2]:8083");
+
+        BridgeSettings applied = worker.apply(clustered());
+
+        assertThat(applied.cluster().advertisedHost()).isEqualTo("bridge-2.internal");
+        assertThat(applied.cluster().workerHost()).as("the host of its worker id, where peers link to it")
+                .isEqualTo("fd00::2");
+    }
+
     static BridgeSettings clustered() {
         return BridgeSettings.builder("0.0.0.0", 8085).cluster(ClusterSettings.of("a-long-enough-secret", null))
                 .build();

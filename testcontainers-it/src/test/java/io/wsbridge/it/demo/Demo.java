@@ -125,7 +125,11 @@ public final class Demo {
         String keycloakInstructions = withKeycloak ? keycloakInstructions(keycloak, url) : null;
         System.out.println();
         System.out.println("==================================================================================");
-        System.out.println(" wsbridge demo is ready. Live temperature events, one CloudEvent per frame:");
+        System.out.println(" wsbridge demo is ready. Watch it in a browser, the console:");
+        System.out.println();
+        System.out.println("   http://127.0.0.1:" + PORT + "/?application=" + PUBLIC_APP);
+        System.out.println();
+        System.out.println(" Live temperature events, one CloudEvent per frame:");
         System.out.println();
         System.out.println("   wscat -c " + url + "/" + PUBLIC_APP);
         System.out.println("   python3 -m websockets " + url + "/" + PUBLIC_APP);
@@ -155,7 +159,7 @@ public final class Demo {
 
     /**
      * A token and an API key of alice, and how to use them. The key is minted with the real CLI
-     * ({@code bridge-server/target/wsbridge.jar}), as the bridge's service account.
+     * ({@code bridge-server/target/wsbridge.jar}), as the service account of its own client ({@code wsbridge-cli}).
      */
     static String keycloakInstructions(KeycloakServer keycloak, String url) {
         String token = keycloak.passwordToken("alice", "alice-dev-password");
@@ -183,8 +187,8 @@ public final class Demo {
                 .append(" -H \"Authorization: Basic $(printf 'alice:%s' \"$KEY\" | base64 -w0)\"\n");
         text.append("   wscat -c \"").append(privateUrl).append("?username=alice&api_key=$KEY\"\n");
         text.append(" More keys:         WSBRIDGE_KEYCLOAK_URL=").append(keycloak.url()).append(" WSBRIDGE_REALM=")
-                .append(KeycloakServer.REALM).append(" WSBRIDGE_CLIENT_ID=").append(KeycloakServer.BRIDGE_CLIENT)
-                .append(" WSBRIDGE_CLIENT_SECRET=").append(KeycloakServer.BRIDGE_CLIENT_SECRET)
+                .append(KeycloakServer.REALM).append(" WSBRIDGE_CLIENT_ID=").append(KeycloakServer.CLI_CLIENT)
+                .append(" WSBRIDGE_CLIENT_SECRET=").append(KeycloakServer.CLI_CLIENT_SECRET)
                 .append(" \\\n                      bin/wsbridge keys create --user alice\n\n");
         return text.toString();
     }

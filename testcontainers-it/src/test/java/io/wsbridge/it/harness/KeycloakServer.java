@@ -66,9 +66,12 @@ public final class KeycloakServer implements AutoCloseable {
     public static final String REALM = "wsbridge";
     /** The realm's public client for the logins of subscribers (password grant). */
     public static final String USER_CLIENT = "wsbridge-client";
-    /** The realm's confidential client: the bridge's service account. */
+    /** The realm's confidential client: the bridge's service account (reads only), and the audience of tokens. */
     public static final String BRIDGE_CLIENT = "wsbridge-bridge";
     public static final String BRIDGE_CLIENT_SECRET = "wsbridge-dev-secret-change-me";
+    /** The realm's confidential client of the {@code wsbridge keys} command ({@code manage-users}). */
+    public static final String CLI_CLIENT = "wsbridge-cli";
+    public static final String CLI_CLIENT_SECRET = "wsbridge-cli-dev-secret-change-me";
     public static final String ADMIN_USERNAME = "admin";
     public static final String ADMIN_PASSWORD = "admin-it-password";
 
@@ -234,6 +237,61 @@ public final class KeycloakServer implements AutoCloseable {
     }
 
     /**
+     * The token endpoint's whole answer to a refresh token grant of the realm's public client: a new access token
+     * (with the realm's current lifespan) of the session that {@code refreshToken} belongs to.
+     */
+    public JsonNode refreshTokens(String refreshToken) {
+        String form = form(Map.of("grant_type", "refresh_token", "client_id", USER_CLIENT, "refresh_token",
+                refreshToken));
+        HttpRequest request = HttpRequest.newBuilder(URI.create(issuer() + "/protocol/openid-connect/token"))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form))
+                .build();
+        HttpResponse<String> response = send(request);
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("refresh token grant answered " + response.statusCode() + ": "
+                    + response.body());
+        }
+        return parse(response.body());
+    }
+
+    /** An access token of a confidential client's service account (client credentials grant). */
+    public String serviceAccountToken(String clientId, String clientSecret) {
+        String form = form(Map.of("grant_type", "client_credentials", "client_id", clientId,
+                "client_secret", clientSecret));
+        HttpRequest request = HttpRequest.newBuilder(URI.create(issuer() + "/protocol/openid-connect/token"))
+                .timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .POST(HttpRequest.BodyPublishers.ofString(form))
+                .build();
+        HttpResponse<String> response = send(request);
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("client credentials grant of '" + clientId + "' answered "
+                    + response.statusCode() + ": " + response.body());
+        }
+        return parse(response.body()).path("access_token").asText();
+    }
+
+    /**
+     * One HTTP call to this server with {@code token} (not the administrator's): its status and body, whatever the
+     * status.
+     */
+    public HttpResponse<String> callWith(String token, String method, String path, JsonNode body) {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url() + path))
+                .timeout(Duration.ofSeconds(30))
+                .header("Authorization", "Bearer " + token)
+                .header("Accept", "application/json");
+        if (body == null) {
+            request.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            request.header("Content-Type", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofString(body.toString()));
+        }
+        return send(request.build());
+    }
+
+    /**
      * An access token of {@code username} that lives only {@code lifespan}: the realm's access token lifespan is
      * lowered through the Admin API for this one token, then set back.
      */
@@ -273,6 +331,35 @@ public final class KeycloakServer implements AutoCloseable {
 
     public void removeUserFromGroup(String username, String groupPath) {
         admin("DELETE", "/admin/realms/" + REALM + "/users/" + userId(username) + "/groups/" + groupId(groupPath), null);
+    }
+
+    /**
+     * Creates a user of the realm who can log in with {@code password} (email, first and last name set, as Keycloak
+     * wants them); returns the id.
+     */
+    public String createUser(String username, String password) {
+        ObjectNode user = JSON.createObjectNode().put("username", username).put("enabled", true)
+                .put("email", username + "@example.com").put("emailVerified", true)
+                .put("firstName", "Load").put("lastName", "Test");
+        user.putArray("credentials").addObject().put("type", "password").put("value", password)
+                .put("temporary", false);
+        admin("POST", "/admin/realms/" + REALM + "/users", user);
+        return userId(username);
+    }
+
+    public void deleteUser(String username) {
+        admin("DELETE", "/admin/realms/" + REALM + "/users/" + userId(username), null);
+    }
+
+    /** Creates the group {@code name} under the group at {@code parentPath}; returns its path. */
+    public String createGroup(String parentPath, String name) {
+        admin("POST", "/admin/realms/" + REALM + "/groups/" + groupId(parentPath) + "/children",
+                JSON.createObjectNode().put("name", name));
+        return parentPath + "/" + name;
+    }
+
+    public void deleteGroup(String path) {
+        admin("DELETE", "/admin/realms/" + REALM + "/groups/" + groupId(path), null);
     }
 
     /** Sets (or, with no values, removes) one attribute of the group at {@code groupPath}. */

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +56,9 @@ public final class ManyWsClients implements AutoCloseable {
     private static final byte[] ID_FIELD = "\"id\":\"".getBytes(StandardCharsets.US_ASCII);
 
     private final InetSocketAddress server;
+    /** The request target of each connection, by index. */
+    private final IntFunction<String> targets;
+    /** What the connections ask for, without a query (which may hold credentials), for messages. */
     private final String pathAndQuery;
     private final List<String> sourceHosts;
     private final byte[] idPrefix;
@@ -78,10 +82,12 @@ public final class ManyWsClients implements AutoCloseable {
     private int started;
     private int connecting;
 
-    private ManyWsClients(InetSocketAddress server, String pathAndQuery, int count, List<String> sourceHosts,
+    private ManyWsClients(InetSocketAddress server, IntFunction<String> targets, int count, List<String> sourceHosts,
                           String idPrefix) throws IOException {
         this.server = server;
-        this.pathAndQuery = pathAndQuery;
+        this.targets = targets;
+        String first = count == 0 ? "" : targets.apply(0);
+        this.pathAndQuery = first.contains("?") ? first.substring(0, first.indexOf('?')) + "?..." : first;
         this.sourceHosts = List.copyOf(sourceHosts);
         this.idPrefix = idPrefix.getBytes(StandardCharsets.UTF_8);
         this.connections = new Connection[count];
@@ -97,8 +103,17 @@ public final class ManyWsClients implements AutoCloseable {
      */
     public static ManyWsClients open(String host, int port, String pathAndQuery, int count, List<String> sourceHosts,
                                      String idPrefix) {
+        return open(host, port, index -> pathAndQuery, count, sourceHosts, idPrefix);
+    }
+
+    /**
+     * As above, each connection with a request target of its own ({@code targets} gets its index), e.g. a token of its
+     * own in the query.
+     */
+    public static ManyWsClients open(String host, int port, IntFunction<String> targets, int count,
+                                     List<String> sourceHosts, String idPrefix) {
         try {
-            ManyWsClients clients = new ManyWsClients(new InetSocketAddress(host, port), pathAndQuery, count,
+            ManyWsClients clients = new ManyWsClients(new InetSocketAddress(host, port), targets, count,
                     sourceHosts, idPrefix);
             clients.loop.start();
             return clients;
@@ -122,6 +137,49 @@ public final class ManyWsClients implements AutoCloseable {
                 .atMost(timeout).pollInterval(Duration.ofMillis(200))
                 .failFast("a connection ended: " + this, () -> ended.get() > 0)
                 .until(() -> minReceived() >= count);
+    }
+
+    /**
+     * Waits until every connection that has not ended has received {@code count} of the test's events (connections
+     * that ended are the caller's to check, with {@link #closeCode}).
+     */
+    public void awaitEveryOpenConnectionReceived(long count, Duration timeout) {
+        await("every open one of " + connections.length + " connections receiving " + count + " events")
+                .atMost(timeout).pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    for (Connection connection : connections) {
+                        if (connection == null || !connection.finished && connection.received < count) {
+                            return false;
+                        }
+                    }
+                    return true;
+                });
+    }
+
+    /**
+     * How connection {@code index} ended: the code of the server's close frame, -1 if it ended without one (or failed),
+     * 0 while it is open.
+     */
+    public int closeCode(int index) {
+        Connection connection = connections[index];
+        return connection == null ? 0 : connection.closeCode;
+    }
+
+    /**
+     * Sends one text message on every open connection at once ({@code messages} gets the connection's index), e.g. a
+     * token refresh; returns how many were sent.
+     */
+    public int sendText(IntFunction<String> messages) {
+        AtomicInteger sent = new AtomicInteger();
+        runOnLoop(() -> {
+            for (Connection connection : connections) {
+                if (connection != null && connection.upgraded && !connection.finished) {
+                    connection.sendData(0x1, messages.apply(connection.index).getBytes(StandardCharsets.UTF_8));
+                    sent.incrementAndGet();
+                }
+            }
+        });
+        return sent.get();
     }
 
     /** Events of the test received by the connection that received the fewest. */
@@ -331,6 +389,8 @@ public final class ManyWsClients implements AutoCloseable {
         private byte[] tail = new byte[0];
         private volatile long received;
         private long nextSequence;
+        /** See {@link ManyWsClients#closeCode(int)}. */
+        private volatile int closeCode;
 
         Connection(int index) {
             this.index = index;
@@ -357,7 +417,7 @@ public final class ManyWsClients implements AutoCloseable {
         private void sendRequest() throws IOException {
             byte[] nonce = new byte[16];
             ThreadLocalRandom.current().nextBytes(nonce);
-            String request = "GET " + pathAndQuery + " HTTP/1.1\r\n"
+            String request = "GET " + targets.apply(index) + " HTTP/1.1\r\n"
                     + "Host: " + server.getHostString() + ":" + server.getPort() + "\r\n"
                     + "Upgrade: websocket\r\n"
                     + "Connection: Upgrade\r\n"
@@ -449,6 +509,7 @@ public final class ManyWsClients implements AutoCloseable {
                     case 0x8 -> {
                         int code = size >= 2 ? ((data[start] & 0xff) << 8) | (data[start + 1] & 0xff) : 1005;
                         closeCodes.computeIfAbsent(code, c -> new AtomicInteger()).incrementAndGet();
+                        closeCode = code;
                         end("the server closed the connection with " + code + " "
                                 + new String(data, start + Math.min(2, size), Math.max(0, size - 2), StandardCharsets.UTF_8));
                         return -1;
@@ -500,6 +561,32 @@ public final class ManyWsClients implements AutoCloseable {
             }
         }
 
+        /** A masked data frame of any length (the client side of RFC 6455). */
+        void sendData(int opcode, byte[] payload) {
+            int header = payload.length < 126 ? 2 : payload.length < 65536 ? 4 : 10;
+            ByteBuffer frame = ByteBuffer.allocate(header + 4 + payload.length);
+            frame.put((byte) (0x80 | opcode));
+            if (header == 2) {
+                frame.put((byte) (0x80 | payload.length));
+            } else if (header == 4) {
+                frame.put((byte) (0x80 | 126)).putShort((short) payload.length);
+            } else {
+                frame.put((byte) (0x80 | 127)).putLong(payload.length);
+            }
+            byte[] mask = new byte[4];
+            ThreadLocalRandom.current().nextBytes(mask);
+            frame.put(mask);
+            for (int i = 0; i < payload.length; i++) {
+                frame.put((byte) (payload[i] ^ mask[i & 3]));
+            }
+            frame.flip();
+            try {
+                writeFully(frame);
+            } catch (IOException e) {
+                fail(e);
+            }
+        }
+
         private void writeFully(ByteBuffer buffer) throws IOException {
             for (int attempt = 0; buffer.hasRemaining(); attempt++) {
                 if (channel.write(buffer) == 0 && attempt > 1000) {
@@ -527,6 +614,9 @@ public final class ManyWsClients implements AutoCloseable {
         void end(String why) {
             if (!finished) {
                 finished = true;
+                if (closeCode == 0) {
+                    closeCode = -1;
+                }
                 if (!droppedByTest) {
                     ended.incrementAndGet();
                     problem("connection " + index + ": " + why);

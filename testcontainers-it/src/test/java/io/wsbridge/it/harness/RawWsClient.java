@@ -364,6 +364,14 @@ public final class RawWsClient implements AutoCloseable {
         return Base64.getEncoder().encodeToString(nonce);
     }
 
+    /**
+     * Reads a request head, as a server does: the request line (as {@link Response#statusLine()}) and the headers;
+     * fails if the connection ends before the blank line.
+     */
+    public static Response readRequestHead(InputStream in) throws IOException {
+        return readHead(in);
+    }
+
     /** Reads up to the blank line that ends a response head; fails if the connection ends before. */
     private static Response readHead(InputStream in) throws IOException {
         ByteArrayOutputStream head = new ByteArrayOutputStream();

@@ -13,10 +13,11 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The {@code wsbridge} command-line tool as a user runs it: {@code java -jar bridge-server/target/wsbridge.jar keys
- * ...} in its own process, against a Keycloak as the bridge's service account, standard output and error kept apart.
+ * ...} in its own process, against a Keycloak as the service account of its own client, standard output and error kept
+ * apart.
  *
  * <pre>{@code
- * WsbridgeCli cli = new WsbridgeCli(keycloak.url(), "wsbridge", "wsbridge-bridge", secret);
+ * WsbridgeCli cli = new WsbridgeCli(keycloak.url(), "wsbridge", "wsbridge-cli", secret);
  * String key = cli.createKey("alice");          // standard output: the key, and only the key
  * cli.revokeKey("alice", WsbridgeCli.keyId(key));
  * }</pre>
@@ -37,8 +38,14 @@ public final class WsbridgeCli {
         this.clientSecret = clientSecret;
     }
 
-    /** The development realm's service account on {@code keycloak}. */
+    /** The development realm's client of the {@code wsbridge keys} command on {@code keycloak}. */
     public static WsbridgeCli of(KeycloakServer keycloak) {
+        return new WsbridgeCli(keycloak.url(), KeycloakServer.REALM, KeycloakServer.CLI_CLIENT,
+                KeycloakServer.CLI_CLIENT_SECRET);
+    }
+
+    /** The same command as the bridge's service account, which may not write users. */
+    public static WsbridgeCli asBridge(KeycloakServer keycloak) {
         return new WsbridgeCli(keycloak.url(), KeycloakServer.REALM, KeycloakServer.BRIDGE_CLIENT,
                 KeycloakServer.BRIDGE_CLIENT_SECRET);
     }

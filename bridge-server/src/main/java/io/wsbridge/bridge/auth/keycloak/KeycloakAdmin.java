@@ -279,7 +279,8 @@ public final class KeycloakAdmin implements AutoCloseable {
             if (status == 403) {
                 return new Failure(Kind.REFUSED, status, "the service account of client '" + settings.clientId()
                         + "' may not " + what + " (HTTP 403): give it the realm-management roles"
-                        + " view-users, query-users, query-groups and manage-users");
+                        + " view-users, query-users and query-groups (the bridge), or view-users, query-users and"
+                        + " manage-users (the wsbridge keys command)");
             }
             if (status == 408 || status == 429) {
                 return new Failure(Kind.NOT_ANSWERED, status, keycloak + " did not take the request to " + what

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * API keys kept as hashes in a Keycloak user attribute, one value per key (see {@link StoredApiKey}); the realm's
- * user profile declares the attribute admin-only, so users can neither read nor change it.
+ * user profile must make the attribute admin-only, so that users cannot change it ({@link ApiKeyAttributeCheck}):
+ * {@link #create} refuses otherwise.
  *
  * <p>Verification looks the user up by exact username and compares the hash of the presented key with the stored
  * one of the same key id in constant time. A username Keycloak refuses to look up (a 4xx answer) names no user: the
@@ -64,6 +65,9 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
         /** Rewrites the user's key values from their current ones, read afresh. */
         void update(Owner owner, UnaryOperator<List<String>> change)
                 throws KeycloakUnavailableException, KeycloakRefusedException;
+
+        /** What the realm's user profile lets users and administrators do with the attribute. */
+        ApiKeyAttributeCheck.Finding attributeProtection() throws KeycloakUnavailableException, KeycloakRefusedException;
 
         /** Who is asked, for messages: {@code realm 'wsbridge'}. */
         String describe();
@@ -140,8 +144,15 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
         return new Verdict(new Identity(owner.userId(), owner.username(), null), null);
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Only into an attribute that administrators alone may edit: a key is not created while the realm's user profile
+     * lets users edit the attribute (or drops it), nor when the profile cannot be read.
+     */
     @Override
     public NewApiKey create(String username) throws ApiKeyManagementException, KeycloakUnavailableException {
+        requireAdminOnlyAttribute();
         Owner owner = owner(username);
         Set<String> taken = keys(owner).stream().map(StoredApiKey::keyId).collect(Collectors.toSet());
         String key = ApiKeyFormat.generate(random, taken);
@@ -180,6 +191,19 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
     @Override
     public void close() {
         cache.clear();
+    }
+
+    private void requireAdminOnlyAttribute() throws ApiKeyManagementException, KeycloakUnavailableException {
+        ApiKeyAttributeCheck.Finding finding;
+        try {
+            finding = store.attributeProtection();
+        } catch (KeycloakRefusedException e) {
+            throw new ApiKeyManagementException("no key created: cannot check that users cannot edit the attribute '"
+                    + ATTRIBUTE + "' in " + store.describe() + ": " + e.getMessage());
+        }
+        if (!finding.adminOnly()) {
+            throw new ApiKeyManagementException("no key created: " + finding.message());
+        }
     }
 
     private Owner owner(String username) throws ApiKeyManagementException, KeycloakUnavailableException {
@@ -251,6 +275,12 @@ public final class KeycloakApiKeys implements ApiKeyVerifier, ApiKeyManager {
                 resource.update(user);
                 return null;
             });
+        }
+
+        @Override
+        public ApiKeyAttributeCheck.Finding attributeProtection()
+                throws KeycloakUnavailableException, KeycloakRefusedException {
+            return ApiKeyAttributeCheck.check(admin);
         }
 
         @Override

@@ -48,6 +48,7 @@ public record KeycloakIdentityProvider(KeycloakSettings keycloak, String audienc
                 + keycloak.clientId() + "'; applications are the groups under " + keycloak.applicationsGroup()
                 + (staticPublicApplications.isEmpty() ? "" : "; always public: " + new TreeSet<>(staticPublicApplications));
         return new IdentityAccessPolicy(staticPublicApplications, new JwtTokenVerifier(jwt),
-                new KeycloakApiKeys(admin), new KeycloakApplicationDirectory(admin), description, admin);
+                new KeycloakApiKeys(admin), new KeycloakApplicationDirectory(admin), description, admin,
+                new KeycloakSetupCheck(admin, audience));
     }
 }

@@ -51,8 +51,8 @@ class KeycloakAdminTest {
     void aForbiddenCallNamesTheMissingRoles() {
         assertThat(translate(new ForbiddenException()))
                 .isEqualTo("the service account of client 'wsbridge-bridge' may not look up user 'alice' (HTTP 403):"
-                        + " give it the realm-management roles view-users, query-users, query-groups and"
-                        + " manage-users");
+                        + " give it the realm-management roles view-users, query-users and query-groups (the bridge),"
+                        + " or view-users, query-users and manage-users (the wsbridge keys command)");
     }
 
     @Test

@@ -31,6 +31,8 @@ class KeycloakApiKeysTest {
         boolean down;
         /** Answers every question with this HTTP client error, if not 0. */
         int refuseWith;
+        ApiKeyAttributeCheck.Finding protection = new ApiKeyAttributeCheck.Finding(
+                ApiKeyAttributeCheck.Protection.ADMIN_ONLY, "admin only");
 
         void add(String id, String username, boolean enabled) {
             users.put(username, new KeycloakApiKeys.Owner(id, username, enabled, List.of()));
@@ -57,6 +59,14 @@ class KeycloakApiKeysTest {
             KeycloakApiKeys.Owner current = users.get(owner.username());
             users.put(owner.username(), new KeycloakApiKeys.Owner(current.userId(), current.username(),
                     current.enabled(), List.copyOf(change.apply(new ArrayList<>(current.values())))));
+        }
+
+        @Override
+        public ApiKeyAttributeCheck.Finding attributeProtection()
+                throws KeycloakUnavailableException, KeycloakRefusedException {
+            failIfDown();
+            refuseIfTold("read the user profile of realm 'wsbridge'");
+            return protection;
         }
 
         @Override
@@ -102,6 +112,37 @@ class KeycloakApiKeysTest {
         assertThat(keys.verify("alice", created.key())).isEqualTo(new Identity("id-alice", "alice", null));
         assertThat(created.created()).isEqualTo(Instant.parse("2025-11-27T19:45:12Z"));
         assertThat(ApiKeyFormat.keyId(created.key())).contains(created.keyId());
+    }
+
+    @Test
+    void noKeyIsCreatedWhileUsersMayEditTheAttribute() {
+        store.protection = new ApiKeyAttributeCheck.Finding(ApiKeyAttributeCheck.Protection.USER_EDITABLE,
+                "users may edit it");
+
+        assertThatThrownBy(() -> keys.create("alice")).isInstanceOf(ApiKeyManagementException.class)
+                .hasMessage("no key created: users may edit it");
+        assertThat(store.values("alice")).isEmpty();
+    }
+
+    @Test
+    void noKeyIsCreatedWhenTheProfileCannotBeRead() {
+        store.refuseWith = 403;
+
+        assertThatThrownBy(() -> keys.create("alice")).isInstanceOf(ApiKeyManagementException.class)
+                .hasMessage("no key created: cannot check that users cannot edit the attribute 'wsbridge-api-keys' in"
+                        + " realm 'wsbridge': Keycloak at http://kc refused to read the user profile of realm"
+                        + " 'wsbridge' (HTTP 403)");
+    }
+
+    @Test
+    void keysAreRevokedWhateverTheProfileSays() throws Exception {
+        NewApiKey created = keys.create("alice");
+        store.protection = new ApiKeyAttributeCheck.Finding(ApiKeyAttributeCheck.Protection.USER_EDITABLE,
+                "users may edit it");
+
+        keys.revoke("alice", created.keyId());
+
+        assertThat(store.values("alice")).isEmpty();
     }
 
     @Test
@@ -286,7 +327,7 @@ class KeycloakApiKeysTest {
     void managementRefusedByKeycloakSaysWhat() {
         store.refuseWith = 403;
 
-        assertThatThrownBy(() -> keys.create("alice"))
+        assertThatThrownBy(() -> keys.list("alice"))
                 .isInstanceOf(ApiKeyManagementException.class)
                 .hasMessage("Keycloak at http://kc refused to look up user 'alice' (HTTP 403)");
     }

@@ -1,0 +1,122 @@
+package io.wsbridge.bench.jmh;
+
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.filter.Filter;
+import io.wsbridge.bridge.filter.InvalidFilterException;
+import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.route.Router;
+import io.wsbridge.bridge.route.Subscription;
+import io.wsbridge.connect.convert.ApplicationResolver;
+import io.wsbridge.connect.convert.EventConverter;
+import io.wsbridge.connect.convert.NonCloudEventPolicy;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Filters per event: 100 subscriptions of one application without a filter ({@code unfiltered}, the baseline), and
+ * 100 subscriptions sharing 10 distinct filters ({@code tenFilters}: {@code device = 'device-N'}, one of which the
+ * event matches). The {@code pipeline} variants convert a binary-mode record first, the task's whole work per event.
+ * Subscriptions only count what they are offered, so the scores are routing and filtering alone.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xmx512m"})
+public class FilterBenchmark {
+
+    private static final int SUBSCRIBERS = 100;
+    private static final int FILTERS = 10;
+
+    private Router unfiltered;
+    private Router filtered;
+    private EventConverter converter;
+    private SinkRecord record;
+    private Event event;
+
+    @Setup(Level.Trial)
+    public void setUp() throws InvalidFilterException {
+        converter = new EventConverter(ApplicationResolver.withDefaultPattern(), NonCloudEventPolicy.WRAP);
+        record = Records.binary(42); // device-42
+        event = converter.convert(record);
+        unfiltered = new Router();
+        filtered = new Router();
+        for (int i = 0; i < SUBSCRIBERS; i++) {
+            unfiltered.add(new Counting(null));
+            String expression = "device = 'device-" + (42 + i % FILTERS) + "'";
+            filtered.add(new Counting(filtered.filters().acquire(filtered.filters().validate(null, expression))));
+        }
+        if (filtered.filters().distinct() != FILTERS) {
+            throw new IllegalStateException(filtered.filters().distinct() + " filters, expected " + FILTERS);
+        }
+    }
+
+    @Benchmark
+    public void unfiltered() {
+        unfiltered.publish(event);
+    }
+
+    @Benchmark
+    public void tenFilters() {
+        filtered.publish(event);
+    }
+
+    @Benchmark
+    public void pipelineUnfiltered() {
+        unfiltered.publish(converter.convert(record));
+    }
+
+    @Benchmark
+    public void pipelineTenFilters() {
+        filtered.publish(converter.convert(record));
+    }
+
+    /** A plain subscription with a filter or without, that takes every event it is offered and counts it. */
+    static final class Counting implements Subscription {
+
+        private final Filter filter;
+        long offered;
+
+        Counting(Filter filter) {
+            this.filter = filter;
+        }
+
+        @Override
+        public String application() {
+            return Records.APPLICATION;
+        }
+
+        @Override
+        public String channel() {
+            return null;
+        }
+
+        @Override
+        public GroupKey group() {
+            return null;
+        }
+
+        @Override
+        public Filter filter() {
+            return filter;
+        }
+
+        @Override
+        public boolean offer(Event event) {
+            offered++;
+            return true;
+        }
+    }
+}

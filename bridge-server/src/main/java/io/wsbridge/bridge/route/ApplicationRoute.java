@@ -1,0 +1,205 @@
+package io.wsbridge.bridge.route;
+
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.filter.Filter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The subscribers of one application, for the {@link Router}. Mutated only inside the router's
+ * {@code routes.compute}, so never concurrently; read without locks while events are delivered.
+ */
+final class ApplicationRoute {
+
+    private static final Subscription[] NONE = new Subscription[0];
+    private static final Filtered[] NO_FILTERS = new Filtered[0];
+
+    /** Plain subscribers without a filter. */
+    private volatile Subscription[] plain = NONE;
+    /** Plain subscribers with a filter, by filter: each filter is evaluated once per event. */
+    private volatile Filtered[] filtered = NO_FILTERS;
+    private final Map<GroupKey, GroupBalancer> groups = new ConcurrentHashMap<>();
+
+    void add(Subscription subscription) {
+        GroupKey key = subscription.group();
+        if (key != null) {
+            groups.computeIfAbsent(key, k -> new GroupBalancer()).join(subscription);
+            return;
+        }
+        Filter filter = subscription.filter();
+        if (filter == null) {
+            plain = grow(plain, subscription);
+            return;
+        }
+        Filtered[] current = filtered;
+        for (int i = 0; i < current.length; i++) {
+            if (current[i].filter == filter) {
+                Filtered[] updated = current.clone();
+                updated[i] = new Filtered(filter, grow(current[i].subscriptions, subscription));
+                filtered = updated;
+                return;
+            }
+        }
+        Filtered[] grown = Arrays.copyOf(current, current.length + 1);
+        grown[current.length] = new Filtered(filter, new Subscription[] {subscription});
+        filtered = grown;
+    }
+
+    /** @return {@code true} if the application has no subscribers left */
+    boolean remove(Subscription subscription) {
+        GroupKey key = subscription.group();
+        if (key != null) {
+            GroupBalancer group = groups.get(key);
+            if (group != null && group.leave(subscription)) {
+                groups.remove(key);
+            }
+        } else if (subscription.filter() == null) {
+            plain = shrink(plain, subscription);
+        } else {
+            List<Filtered> kept = new ArrayList<>(filtered.length);
+            for (Filtered entry : filtered) {
+                Subscription[] left = entry.filter == subscription.filter()
+                        ? shrink(entry.subscriptions, subscription) : entry.subscriptions;
+                if (left.length > 0) {
+                    kept.add(left == entry.subscriptions ? entry : new Filtered(entry.filter, left));
+                }
+            }
+            filtered = kept.toArray(NO_FILTERS);
+        }
+        return plain.length == 0 && filtered.length == 0 && groups.isEmpty();
+    }
+
+    boolean deliver(Event event) {
+        return deliver(event, true, true, null);
+    }
+
+    boolean deliverLocally(Event event, boolean toPlain, List<GroupKey> keys) {
+        boolean delivered = toPlain && deliver(event, false, false, null);
+        FilterMatches matches = null;
+        for (GroupKey key : keys) {
+            GroupBalancer group = groups.get(key);
+            if (group == null) {
+                continue;
+            }
+            Filter filter = group.filter();
+            if (filter != null) {
+                matches = matches == null ? new FilterMatches(event) : matches;
+                if (!matches.matches(filter)) {
+                    continue;
+                }
+            }
+            delivered |= group.deliverLocally(event);
+        }
+        return delivered;
+    }
+
+    /**
+     * Offers the event to the plain subscribers whose channel and filter it matches ({@code remote}: proxies
+     * too) and, if {@code toGroups}, to one member of each group it matches.
+     */
+    private boolean deliver(Event event, boolean remote, boolean toGroups, FilterMatches known) {
+        boolean delivered = false;
+        for (Subscription subscription : plain) {
+            if ((remote || !subscription.remote()) && subscription.accepts(event)) {
+                delivered |= subscription.offer(event);
+            }
+        }
+        FilterMatches matches = known;
+        for (Filtered entry : filtered) {
+            for (Subscription subscription : entry.subscriptions) {
+                if ((remote || !subscription.remote()) && subscription.accepts(event)) {
+                    matches = matches == null ? new FilterMatches(event) : matches;
+                    if (!matches.matches(entry.filter)) {
+                        break; // the same filter for all of them
+                    }
+                    delivered |= subscription.offer(event);
+                }
+            }
+        }
+        if (!toGroups) {
+            return delivered;
+        }
+        for (Map.Entry<GroupKey, GroupBalancer> group : groups.entrySet()) {
+            if (group.getKey().accepts(event.channel())) {
+                Filter filter = group.getValue().filter();
+                if (filter != null) {
+                    matches = matches == null ? new FilterMatches(event) : matches;
+                    if (!matches.matches(filter)) {
+                        continue;
+                    }
+                }
+                delivered |= group.getValue().deliver(event);
+            }
+        }
+        return delivered;
+    }
+
+    Interest.Application localInterest() {
+        boolean all = false;
+        Set<String> channels = new HashSet<>();
+        for (Subscription subscription : allPlain()) {
+            if (!subscription.remote()) {
+                if (subscription.channel() == null) {
+                    all = true;
+                } else {
+                    channels.add(subscription.channel());
+                }
+            }
+        }
+        Map<GroupKey, Integer> members = new HashMap<>();
+        groups.forEach((key, group) -> {
+            int local = group.localSize();
+            if (local > 0) {
+                members.put(key, local);
+            }
+        });
+        return new Interest.Application(all, channels, members);
+    }
+
+    /** Groups with at least one member connected to this bridge. */
+    int localGroups() {
+        return (int) groups.values().stream().filter(g -> g.localSize() > 0).count();
+    }
+
+    int size() {
+        return allPlain().size() + groups.values().stream().mapToInt(GroupBalancer::size).sum();
+    }
+
+    int localSize() {
+        int local = 0;
+        for (Subscription subscription : allPlain()) {
+            if (!subscription.remote()) {
+                local++;
+            }
+        }
+        return local + groups.values().stream().mapToInt(GroupBalancer::localSize).sum();
+    }
+
+    private List<Subscription> allPlain() {
+        List<Subscription> all = new ArrayList<>(Arrays.asList(plain));
+        for (Filtered entry : filtered) {
+            all.addAll(Arrays.asList(entry.subscriptions));
+        }
+        return all;
+    }
+
+    private static Subscription[] grow(Subscription[] current, Subscription added) {
+        Subscription[] grown = Arrays.copyOf(current, current.length + 1);
+        grown[current.length] = added;
+        return grown;
+    }
+
+    private static Subscription[] shrink(Subscription[] current, Subscription removed) {
+        return Arrays.stream(current).filter(s -> s != removed).toArray(Subscription[]::new);
+    }
+
+    /** The plain subscribers of an application that share one filter. */
+    private record Filtered(Filter filter, Subscription[] subscriptions) {
+    }
+}
