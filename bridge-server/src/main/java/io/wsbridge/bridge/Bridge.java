@@ -12,6 +12,8 @@ import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.ops.HttpEndpoints;
 import io.wsbridge.bridge.ops.OpsListener;
 import io.wsbridge.bridge.ops.Readiness;
+import io.wsbridge.bridge.resume.History;
+import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
@@ -50,6 +52,7 @@ public final class Bridge implements EventBus, AutoCloseable {
     private volatile ClusterNode cluster;
     private OpsListener ops;
     private ScheduledFuture<?> sweep;
+    private Replays replays;
 
     private Bridge(BridgeSettings settings) {
         this.settings = settings;
@@ -196,6 +199,26 @@ public final class Bridge implements EventBus, AutoCloseable {
         router.publish(event);
     }
 
+    @Override
+    public void started(String application, String topic, int partition, long nextOffset) {
+        router.streams().of(application).started(topic, partition, nextOffset);
+    }
+
+    /**
+     * Lets subscribers resume and replay ({@code ?from=}) from {@code history}, {@code maxConcurrent} at once, unless
+     * the bridge has a history already (the tasks of one connector share it); the bridge closes it.
+     *
+     * @return whether {@code history} was taken; if not, the caller closes it
+     */
+    public synchronized boolean history(History history, int maxConcurrent) {
+        if (replays != null) {
+            return false;
+        }
+        replays = new Replays(history, router.streams(), maxConcurrent, "wsbridge-" + settings.port() + "-replay");
+        server.replays(replays);
+        return true;
+    }
+
     /** Called by {@link Bridges} when the number of tasks holding the bridge changes; readiness needs one. */
     void users(int count) {
         this.users = count;
@@ -290,6 +313,13 @@ public final class Bridge implements EventBus, AutoCloseable {
     public void close() {
         stopCluster();
         server.close();
+        synchronized (this) {
+            if (replays != null) {
+                server.replays(null);
+                replays.close();
+                replays = null;
+            }
+        }
         stopOps();
         housekeeping.shutdownNow();
         metrics.close();

@@ -11,9 +11,14 @@ import io.wsbridge.connect.config.ConnectorValidation;
 import io.wsbridge.connect.config.WebSocketSinkConfig;
 import io.wsbridge.connect.convert.EventConverter;
 import io.wsbridge.connect.ops.TaskMetrics;
+import io.wsbridge.connect.replay.KafkaConnection;
+import io.wsbridge.connect.replay.KafkaHistory;
+import io.wsbridge.connect.replay.StartPositions;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -26,6 +31,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Converts records to events and publishes them on the worker's shared bridge. {@code put()} hands each event to
  * the subscribers' bounded queues and returns; it never waits for a subscriber.
+ *
+ * <p>With a Kafka connection of its own ({@link KafkaConnection}), the task also tells the bridge where each partition
+ * it is assigned starts ({@link StartPositions}, then a seek there, so that it is exact), and gives the bridge the
+ * history resuming subscribers catch up from ({@link KafkaHistory}).
  */
 public final class WebSocketSinkTask extends SinkTask {
 
@@ -37,6 +46,7 @@ public final class WebSocketSinkTask extends SinkTask {
     private EventBus bus;
     private EventConverter converter;
     private ErrantRecordReporter reporter;
+    private StartPositions startPositions;
     private final TaskMetrics metrics = new TaskMetrics();
 
     @Override
@@ -54,6 +64,7 @@ public final class WebSocketSinkTask extends SinkTask {
         bus = lease.bridge();
         Bridge bridge = lease.bridge();
         metrics.register(pluginMetrics(), bridge::metrics);
+        startResume(props, config, bridge);
         log.info("Task started: publishing to the WebSocket server on {}{}; non-CloudEvent records: {}",
                 settings.address(), settings.cluster() == null ? "" : " (cluster mode)",
                 config.nonCloudEventPolicy().configValue());
@@ -88,8 +99,56 @@ public final class WebSocketSinkTask extends SinkTask {
         }
     }
 
+    private void startResume(Map<String, String> props, WebSocketSinkConfig config, Bridge bridge) {
+        Map<String, Object> kafka = KafkaConnection.consumer(props);
+        if (kafka == null) {
+            log.warn("Resuming and replaying (?from=) are off: this worker does not run the wsbridge REST extension "
+                    + "and {} is not set", WebSocketSinkConfig.KAFKA_BOOTSTRAP_SERVERS);
+            return;
+        }
+        try {
+            startPositions = new StartPositions(kafka, KafkaConnection.groupId(props),
+                    KafkaConnection.resetPolicy(props));
+            KafkaHistory history = new KafkaHistory(kafka, converter);
+            if (!bridge.history(history, config.replayMaxConcurrent())) {
+                history.close();
+            }
+        } catch (KafkaException e) {
+            throw new ConnectException("Cannot create the consumers for resume and replay ("
+                    + (KafkaConnection.fromWorker() ? "the worker's Kafka settings" : "kafka.* settings") + "): "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads where each partition starts (the group's committed offset, or the reset policy's position), seeks there,
+     * and tells the bridge: its live stream then knows every partition before the partition's first event.
+     */
+    @Override
+    public void open(Collection<TopicPartition> partitions) {
+        if (startPositions == null || partitions.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, Long> starts;
+        try {
+            starts = startPositions.of(partitions);
+        } catch (KafkaException e) {
+            log.warn("Cannot read where {} start; cursors name them only from their first event: {}", partitions,
+                    e.toString());
+            return;
+        }
+        context.offset(starts);
+        starts.forEach((partition, offset) -> bus.started(converter.topicApplication(partition.topic()),
+                partition.topic(), partition.partition(), offset));
+        log.debug("Partitions start at {}", starts);
+    }
+
     @Override
     public void stop() {
+        if (startPositions != null) {
+            startPositions.close();
+            startPositions = null;
+        }
         if (lease != null) {
             lease.close();
             lease = null;

@@ -176,7 +176,7 @@ class StreamingIT {
 
     /**
      * The frame is the sent event in structured JSON: the same attributes, extensions and data, nothing
-     * more; the time may be written differently but is the same instant.
+     * more but the bridge's {@code wsbridgecursor}; the time may be written differently but is the same instant.
      */
     private static void assertSameEvent(String frame, Events.CloudEvent sent) {
         JsonNode received = json(frame);
@@ -185,6 +185,9 @@ class StreamingIT {
         received.fieldNames().forEachRemaining(receivedFields::add);
         List<String> expectedFields = new ArrayList<>();
         expected.fieldNames().forEachRemaining(expectedFields::add);
+        assertThat(receivedFields.get(0)).as("first field of event %s", sent.id()).isEqualTo("wsbridgecursor");
+        assertThat(received.get("wsbridgecursor").asText()).matches("[A-Za-z0-9_-]+");
+        receivedFields.remove(0);
         assertThat(receivedFields).as("fields of event %s: %s", sent.id(), frame)
                 .containsExactlyInAnyOrderElementsOf(expectedFields);
         for (String field : expectedFields) {

@@ -5,16 +5,33 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
- * One event as the bridge delivers it: the application it belongs to, its channel (the CloudEvent
- * {@code subject}, may be {@code null}) and the frame text. The text is encoded to UTF-8 once, here, and the
- * same bytes are written to every subscriber.
+ * One event as the bridge delivers it: the application it belongs to, its channel (the CloudEvent {@code subject},
+ * may be {@code null}), the frame text, and where it comes from in Kafka (topic, partition, offset, as plain values:
+ * the bridge knows nothing of Kafka). The text is encoded to UTF-8 once, here, and the same bytes are written to
+ * every subscriber.
+ *
+ * <p>Once the bridge has placed the event in its application's stream, it {@linkplain #withCursor stamps} it with the
+ * stream position after it: the frame subscribers get is then the event's JSON object with the extension attribute
+ * {@value #CURSOR_ATTRIBUTE} first, made with one copy per event, never per subscriber. The bare {@link #body()} is
+ * what peers get (they stamp their own).
  */
 public final class Event {
+
+    /** The CloudEvent extension attribute that carries the stream position after an event. */
+    public static final String CURSOR_ATTRIBUTE = "wsbridgecursor";
+    /** {@code partition()} of an event that does not come from a Kafka partition. */
+    public static final int NO_PARTITION = -1;
+
+    private static final byte[] CURSOR_PREFIX = ("{\"" + CURSOR_ATTRIBUTE + "\":\"").getBytes(StandardCharsets.US_ASCII);
 
     private final String application;
     private final String channel;
     private final byte[] utf8;
-    private final long publishedNanos = System.nanoTime();
+    private final byte[] frame;
+    private final String topic;
+    private final int partition;
+    private final long offset;
+    private final long publishedNanos;
 
     /**
      * @param application the application whose subscribers receive the event
@@ -22,15 +39,20 @@ public final class Event {
      * @param text the complete text frame: one CloudEvent in structured JSON
      */
     public Event(String application, String channel, String text) {
-        this.application = Objects.requireNonNull(application, "application");
-        this.channel = channel;
-        this.utf8 = Objects.requireNonNull(text, "text").getBytes(StandardCharsets.UTF_8);
+        this(application, channel, Objects.requireNonNull(text, "text").getBytes(StandardCharsets.UTF_8), null,
+                NO_PARTITION, -1, null, System.nanoTime());
     }
 
-    private Event(String application, String channel, byte[] utf8) {
+    private Event(String application, String channel, byte[] utf8, String topic, int partition, long offset,
+            byte[] frame, long publishedNanos) {
         this.application = Objects.requireNonNull(application, "application");
         this.channel = channel;
         this.utf8 = Objects.requireNonNull(utf8, "utf8");
+        this.topic = topic;
+        this.partition = topic == null ? NO_PARTITION : partition;
+        this.offset = topic == null ? -1 : offset;
+        this.frame = frame == null ? utf8 : frame;
+        this.publishedNanos = publishedNanos;
     }
 
     /**
@@ -40,7 +62,59 @@ public final class Event {
      * @param utf8 the complete text frame as UTF-8, as another bridge encoded it
      */
     public static Event fromUtf8(String application, String channel, byte[] utf8) {
-        return new Event(application, channel, utf8);
+        return new Event(application, channel, utf8, null, NO_PARTITION, -1, null, System.nanoTime());
+    }
+
+    /**
+     * An event that comes from a Kafka record, with the record's position: the bridge places it in the
+     * application's stream by it.
+     *
+     * @param topic the record's topic
+     * @param partition the record's partition, at least 0
+     * @param offset the record's offset, at least 0
+     */
+    public static Event fromUtf8(String application, String channel, byte[] utf8, String topic, int partition,
+            long offset) {
+        Objects.requireNonNull(topic, "topic");
+        if (partition < 0 || offset < 0) {
+            throw new IllegalArgumentException("a position needs a partition and an offset of at least 0, was "
+                    + partition + "/" + offset);
+        }
+        return new Event(application, channel, utf8, topic, partition, offset, null, System.nanoTime());
+    }
+
+    /**
+     * The same event with {@code cursor} as its {@value #CURSOR_ATTRIBUTE} attribute in the frame: the JSON object's
+     * first member, in front of the original members, which are copied once and not re-encoded.
+     *
+     * @param cursor an encoded cursor: URL-safe characters only, nothing to escape in JSON
+     */
+    public Event withCursor(String cursor) {
+        if (utf8.length == 0 || utf8[0] != '{') {
+            return this; // not a JSON object: no place for an attribute
+        }
+        int rest = 1;
+        while (rest < utf8.length && isJsonSpace(utf8[rest])) {
+            rest++;
+        }
+        boolean empty = rest < utf8.length && utf8[rest] == '}';
+        int length = cursor.length();
+        byte[] stamped = new byte[CURSOR_PREFIX.length + length + (empty ? 1 : 2) + utf8.length - 1];
+        System.arraycopy(CURSOR_PREFIX, 0, stamped, 0, CURSOR_PREFIX.length);
+        int at = CURSOR_PREFIX.length;
+        for (int i = 0; i < length; i++) {
+            stamped[at++] = (byte) cursor.charAt(i);
+        }
+        stamped[at++] = '"';
+        if (!empty) {
+            stamped[at++] = ',';
+        }
+        System.arraycopy(utf8, 1, stamped, at, utf8.length - 1);
+        return new Event(application, channel, utf8, topic, partition, offset, stamped, publishedNanos);
+    }
+
+    private static boolean isJsonSpace(byte b) {
+        return b == ' ' || b == '\n' || b == '\r' || b == '\t';
     }
 
     public String application() {
@@ -51,14 +125,44 @@ public final class Event {
         return channel;
     }
 
-    /** The frame text, decoded again from the shared bytes; meant for tests and logs, not the hot path. */
-    public String text() {
-        return new String(utf8, StandardCharsets.UTF_8);
+    /** Whether the event comes from a Kafka partition ({@link #topic()}, {@link #partition()}, {@link #offset()}). */
+    public boolean hasPosition() {
+        return topic != null;
     }
 
-    /** A fresh read-only view of the shared UTF-8 bytes, one per write; the bytes are never copied. */
+    /** The record's topic, or {@code null} if the event has no position. */
+    public String topic() {
+        return topic;
+    }
+
+    /** The record's partition, or {@value #NO_PARTITION}. */
+    public int partition() {
+        return partition;
+    }
+
+    /** The record's offset, or -1. */
+    public long offset() {
+        return offset;
+    }
+
+    /** The frame text, decoded again from the shared bytes; meant for tests and logs, not the hot path. */
+    public String text() {
+        return new String(frame, StandardCharsets.UTF_8);
+    }
+
+    /** A fresh read-only view of the frame's shared UTF-8 bytes (with the cursor, if stamped), one per write. */
     public ByteBuffer payload() {
+        return ByteBuffer.wrap(frame).asReadOnlyBuffer();
+    }
+
+    /** A fresh read-only view of the event's JSON as the connector encoded it, without a cursor (for peers). */
+    public ByteBuffer body() {
         return ByteBuffer.wrap(utf8).asReadOnlyBuffer();
+    }
+
+    /** Size of {@link #body()} in bytes. */
+    public int bodySize() {
+        return utf8.length;
     }
 
     /** {@link System#nanoTime()} when the event was created, for the dispatch latency. */
@@ -66,13 +170,14 @@ public final class Event {
         return publishedNanos;
     }
 
-    /** Size of the encoded frame payload in bytes. */
+    /** Size of the frame payload in bytes. */
     public int size() {
-        return utf8.length;
+        return frame.length;
     }
 
     @Override
     public String toString() {
-        return "Event[application=" + application + ", channel=" + channel + ", bytes=" + utf8.length + "]";
+        return "Event[application=" + application + ", channel=" + channel + ", bytes=" + frame.length
+                + (topic == null ? "" : ", at=" + topic + "/" + partition + "/" + offset) + "]";
     }
 }

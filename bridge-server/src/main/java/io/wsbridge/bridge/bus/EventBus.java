@@ -8,4 +8,11 @@ public interface EventBus {
 
     /** Delivers the event to the current subscribers of its application. Thread-safe. */
     void publish(Event event);
+
+    /**
+     * A producer was given a partition and publishes it from {@code nextOffset} on: where the live stream of the
+     * application starts in that partition, so that cursors name it before its first event. Thread-safe.
+     */
+    default void started(String application, String topic, int partition, long nextOffset) {
+    }
 }

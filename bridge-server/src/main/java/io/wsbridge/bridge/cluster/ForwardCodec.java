@@ -15,18 +15,25 @@ import java.util.List;
  *
  * <pre>
  * message := u32 headerLength, header, payload
- * header  := u8 version (1), u8 flags (1 = plain, 2 = has channel), u32 payloadLength,
- *            str application, [str channel], u16 groupCount, group*
+ * header  := u8 version (1 or 2), u8 flags (1 = plain, 2 = has channel, 8 = has position), u32 payloadLength,
+ *            str application, [str channel], [position], u16 groupCount, group*
+ * position := str topic, u32 partition, u64 offset        (version 2 only)
  * group   := u8 flags (2 = has channel, 4 = has principal), [str principal], str groupId, [str channel]
  * str     := u16 byteLength, UTF-8 bytes
  * </pre>
+ *
+ * <p>The payload is the event's {@linkplain Event#body() body}, without the sender's cursor: the receiver places the
+ * event in its own stream by its position and stamps its own cursor. An event without a position goes as version 1,
+ * which bridges before positions read too.
  *
  * <p>A group names its principal (the user or service account of its members, never a credential), so a peer hands
  * the event to a member of the same principal's group; a group without one is anonymous members'.
  */
 final class ForwardCodec {
 
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    private static final int VERSION_WITHOUT_POSITION = 1;
+    private static final int HAS_POSITION = 8;
     private static final int PLAIN = 1;
     private static final int HAS_CHANNEL = 2;
     private static final int HAS_PRINCIPAL = 4;
@@ -44,7 +51,9 @@ final class ForwardCodec {
     static ByteBuffer header(Event event, boolean plain, List<GroupKey> groups) {
         byte[] application = utf8(event.application());
         byte[] channel = event.channel() == null ? null : utf8(event.channel());
-        int size = 1 + 1 + 4 + 2 + application.length + (channel == null ? 0 : 2 + channel.length) + 2;
+        byte[] topic = event.hasPosition() ? utf8(event.topic()) : null;
+        int size = 1 + 1 + 4 + 2 + application.length + (channel == null ? 0 : 2 + channel.length)
+                + (topic == null ? 0 : 2 + topic.length + 4 + 8) + 2;
         List<byte[]> names = new ArrayList<>(groups.size() * 3);
         for (GroupKey group : groups) {
             byte[] principal = group.principal() == null ? null : utf8(group.principal());
@@ -61,12 +70,18 @@ final class ForwardCodec {
         }
         ByteBuffer header = ByteBuffer.allocate(4 + size);
         header.putInt(size);
-        header.put((byte) VERSION);
-        header.put((byte) ((plain ? PLAIN : 0) | (channel == null ? 0 : HAS_CHANNEL)));
-        header.putInt(event.size());
+        header.put((byte) (topic == null ? VERSION_WITHOUT_POSITION : VERSION));
+        header.put((byte) ((plain ? PLAIN : 0) | (channel == null ? 0 : HAS_CHANNEL)
+                | (topic == null ? 0 : HAS_POSITION)));
+        header.putInt(event.bodySize());
         putString(header, application);
         if (channel != null) {
             putString(header, channel);
+        }
+        if (topic != null) {
+            putString(header, topic);
+            header.putInt(event.partition());
+            header.putLong(event.offset());
         }
         header.putShort((short) groups.size());
         for (int i = 0; i < names.size(); i += 3) {
@@ -121,6 +136,9 @@ final class ForwardCodec {
         private ByteBuffer header;
         private String application;
         private String channel;
+        private String topic;
+        private int partition;
+        private long offset;
         private boolean plain;
         private List<GroupKey> groups;
         private byte[] payload;
@@ -168,7 +186,9 @@ final class ForwardCodec {
                 reset();
                 throw new MalformedException("message ended before the event did");
             }
-            Forwarded forwarded = new Forwarded(Event.fromUtf8(application, channel, payload), plain, groups);
+            Event event = topic == null ? Event.fromUtf8(application, channel, payload)
+                    : Event.fromUtf8(application, channel, payload, topic, partition, offset);
+            Forwarded forwarded = new Forwarded(event, plain, groups);
             reset();
             return forwarded;
         }
@@ -176,10 +196,13 @@ final class ForwardCodec {
         private void parseHeader(ByteBuffer buffer) throws MalformedException {
             try {
                 int version = buffer.get() & 0xFF;
-                if (version != VERSION) {
+                if (version != VERSION && version != VERSION_WITHOUT_POSITION) {
                     throw new MalformedException("unknown version " + version);
                 }
                 int flags = buffer.get() & 0xFF;
+                if ((flags & HAS_POSITION) != 0 && version == VERSION_WITHOUT_POSITION) {
+                    throw new MalformedException("a position in a version " + version + " header");
+                }
                 int size = buffer.getInt();
                 if (size < 0 || size > maxEventBytes) {
                     throw new MalformedException("event of " + size + " bytes");
@@ -187,6 +210,15 @@ final class ForwardCodec {
                 plain = (flags & PLAIN) != 0;
                 application = getString(buffer);
                 channel = (flags & HAS_CHANNEL) != 0 ? getString(buffer) : null;
+                topic = null;
+                if ((flags & HAS_POSITION) != 0) {
+                    topic = getString(buffer);
+                    partition = buffer.getInt();
+                    offset = buffer.getLong();
+                    if (topic.isEmpty() || partition < 0 || offset < 0) {
+                        throw new MalformedException("position " + topic + "/" + partition + "/" + offset);
+                    }
+                }
                 int count = buffer.getShort() & 0xFFFF;
                 List<GroupKey> keys = new ArrayList<>(count);
                 for (int i = 0; i < count; i++) {
@@ -228,6 +260,7 @@ final class ForwardCodec {
             groups = null;
             application = null;
             channel = null;
+            topic = null;
             filled = 0;
         }
     }

@@ -214,7 +214,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
                 boolean last = i == count - 1;
                 current.sendFrame(new Frame(OpCode.BINARY, false,
                         ForwardCodec.header(message.event, message.plain, message.groups)), Callback.NOOP, true);
-                current.sendFrame(new Frame(OpCode.CONTINUATION, true, message.event.payload()),
+                current.sendFrame(new Frame(OpCode.CONTINUATION, true, message.event.body()),
                         last ? done : Callback.NOOP, !last);
             }
             meters.forwarded().increment(count);

@@ -4,6 +4,8 @@ import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.EventBus;
 import io.wsbridge.bridge.filter.Filter;
 import io.wsbridge.bridge.filter.Filters;
+import io.wsbridge.bridge.resume.LiveStream;
+import io.wsbridge.bridge.resume.LiveStreams;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -23,6 +25,10 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>In cluster mode the router also holds proxies ({@link Subscription#remote()}) of subscribers connected to other
  * bridges: {@link #publish} treats them like local subscribers, {@link #deliverLocally} (events a peer forwarded)
  * skips them, so an event is never forwarded twice.
+ *
+ * <p>Each event is first placed in its application's {@link LiveStream}, under the stream's lock until every
+ * subscriber has it: an event below its partition's position (published before) is dropped, and an event that
+ * subscribers take is stamped once with the stream's cursor after it.
  */
 public final class Router implements EventBus {
 
@@ -30,6 +36,8 @@ public final class Router implements EventBus {
     private final Filters filters = new Filters();
     private final LongAdder published = new LongAdder();
     private final LongAdder unrouted = new LongAdder();
+    private final LongAdder repeated = new LongAdder();
+    private final LiveStreams streams = new LiveStreams();
     private volatile Runnable localChangeListener = () -> { };
     private volatile Runnable afterPublish;
 
@@ -69,12 +77,24 @@ public final class Router implements EventBus {
         this.afterPublish = hook;
     }
 
+    /** The live position of every application's stream. */
+    public LiveStreams streams() {
+        return streams;
+    }
+
     @Override
     public void publish(Event event) {
         published.increment();
-        ApplicationRoute route = routes.get(event.application());
-        if (route == null || !route.deliver(event)) {
-            unrouted.increment();
+        LiveStream stream = streams.of(event.application());
+        synchronized (stream) {
+            if (!stream.advance(event)) {
+                repeated.increment();
+                return;
+            }
+            ApplicationRoute route = routes.get(event.application());
+            if (route == null || !route.deliver(event.hasPosition() ? stream.stamp(event) : event)) {
+                unrouted.increment();
+            }
         }
         Runnable hook = afterPublish;
         if (hook != null) {
@@ -89,12 +109,20 @@ public final class Router implements EventBus {
      * @return {@code true} if a subscriber took it
      */
     public boolean deliverLocally(Event event, boolean plain, List<GroupKey> groups) {
-        ApplicationRoute route = routes.get(event.application());
-        boolean delivered = route != null && route.deliverLocally(event, plain, groups);
-        if (!delivered) {
-            unrouted.increment();
+        LiveStream stream = streams.of(event.application());
+        synchronized (stream) {
+            if (!stream.advance(event)) {
+                repeated.increment();
+                return false;
+            }
+            ApplicationRoute route = routes.get(event.application());
+            boolean delivered = route != null
+                    && route.deliverLocally(event.hasPosition() ? stream.stamp(event) : event, plain, groups);
+            if (!delivered) {
+                unrouted.increment();
+            }
+            return delivered;
         }
-        return delivered;
     }
 
     /** The interest of the subscribers connected to this bridge (proxies excluded), to announce to peers. */
@@ -139,6 +167,11 @@ public final class Router implements EventBus {
 
     public long published() {
         return published.sum();
+    }
+
+    /** Events dropped because their partition's position was past them: published before, e.g. before a restart. */
+    public long repeated() {
+        return repeated.sum();
     }
 
     /** Events that reached no subscriber because nobody was listening. */

@@ -11,6 +11,7 @@ import io.wsbridge.bridge.filter.Filters;
 import io.wsbridge.bridge.filter.InvalidFilterException;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.resume.Catchup;
 import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Frames;
@@ -76,6 +77,8 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     /** Set by the first {@link #close} (or a close Jetty starts itself); later calls do nothing. */
     private final AtomicBoolean closeRequested = new AtomicBoolean();
     private volatile long lastHeardNanos = System.nanoTime();
+    /** Set while the subscriber catches up from history ({@code ?from=}); its live events go there first. */
+    private volatile Catchup catchup;
 
     /**
      * A subscriber of {@code application} (and {@code channel}, and group {@code groupId}, each may be {@code null}),
@@ -215,8 +218,43 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
         return outbox.size();
     }
 
+    /** Catches up with {@code catchup} before going live; call before the connection opens. */
+    void catchUp(Catchup newCatchup) {
+        this.catchup = newCatchup;
+    }
+
+    /** What a {@link Catchup} needs of this subscriber. */
+    Catchup.Target catchupTarget() {
+        return new Catchup.Target() {
+            @Override
+            public boolean deliver(Event event) {
+                return Subscriber.this.deliver(event);
+            }
+
+            @Override
+            public int room() {
+                return outbox.capacity() - outbox.size();
+            }
+
+            @Override
+            public void fail(int closeCode, String reason) {
+                close(closeCode, reason);
+            }
+
+            @Override
+            public void caughtUp() {
+                catchup = null;
+            }
+        };
+    }
+
     @Override
     public boolean offer(Event event) {
+        Catchup current = catchup;
+        return current == null ? deliver(event) : current.offerLive(event);
+    }
+
+    private boolean deliver(Event event) {
         switch (outbox.offer(event)) {
             case CLOSED -> {
                 return false;
@@ -239,6 +277,7 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     /** Closes with the given code and cuts the connection if the client does not complete the close in time. */
     @Override
     public void close(int code, String reason) {
+        endCatchup();
         outbox.close();
         incoming.discard();
         if (ended || !closeRequested.compareAndSet(false, true)) {
@@ -303,6 +342,10 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
         this.session = coreSession;
         this.lastHeardNanos = System.nanoTime();
         host.opened(this);
+        Catchup current = catchup;
+        if (current != null) {
+            current.start(); // after joining the router: the live events it buffers start before its attach point
+        }
         callback.succeeded();
         coreSession.demand();
     }
@@ -353,11 +396,20 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     @Override
     public void onClosed(CloseStatus closeStatus, Callback callback) {
         ended = true;
+        endCatchup();
         outbox.close();
         incoming.discard();
         log.debug("Subscriber {} of '{}' closed: {}", remote, application, closeStatus);
         host.closed(this);
         callback.succeeded();
+    }
+
+    private void endCatchup() {
+        Catchup current = catchup;
+        if (current != null) {
+            catchup = null;
+            current.close();
+        }
     }
 
     @Override
@@ -396,6 +448,10 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
         @Override
         public void written() {
             host.metrics().recordDispatch(meters, lastPublishedNanos);
+            Catchup current = catchup;
+            if (current != null) {
+                current.drained();
+            }
         }
 
         @Override

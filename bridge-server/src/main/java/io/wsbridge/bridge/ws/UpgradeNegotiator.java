@@ -9,6 +9,10 @@ import io.wsbridge.bridge.auth.LookupOrigin;
 import io.wsbridge.bridge.auth.LookupRefusedException;
 import io.wsbridge.bridge.filter.Filters;
 import io.wsbridge.bridge.filter.InvalidFilterException;
+import io.wsbridge.bridge.resume.Catchup;
+import io.wsbridge.bridge.resume.CursorException;
+import io.wsbridge.bridge.resume.From;
+import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.session.Refusals;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -36,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * {@code Retry-After}, before any other work), then parses the route, the query and the credentials, asks the access
  * policy, checks the subscriber's filter, and either creates the {@link Subscriber} or answers with 400, 401 (with
  * {@code WWW-Authenticate}), 403 (an {@code Origin} outside the allow-list), 404, 429 or 503 (with {@code Retry-After}
- * where trying later may help: a limit on identity provider lookups, the provider unavailable), giving the slot back.
+ * where trying later may help: a limit on identity provider lookups, the provider unavailable), giving the slot back. A
+ * subscriber with {@code ?from=} (other than {@code latest}) also takes a replay slot ({@link Replays}; none left = 503
+ * with {@code Retry-After}), checked after its credentials: a cursor grants nothing.
  */
 final class UpgradeNegotiator implements WebSocketNegotiator {
 
@@ -46,8 +52,7 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     /** Longest name of a principal whose clients may form groups (cluster peers announce groups with it). */
     static final int MAX_PRINCIPAL_LENGTH = 255;
     /** Query parameters of features that are planned but not there yet: refused rather than silently ignored. */
-    static final Map<String, String> NOT_IMPLEMENTED = Map.of(
-            "from", "resuming or replaying a stream (from) is not implemented yet");
+    static final Map<String, String> NOT_IMPLEMENTED = Map.of();
     /** What a client refused for want of a connection slot is told to wait before it tries again. */
     static final int RETRY_AFTER_SECONDS = 10;
 
@@ -55,12 +60,15 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     private final Supplier<AccessPolicy> policy;
     private final ConnectionLimits limits;
     private final Filters filters;
+    private final Supplier<Replays> replays;
 
-    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy, ConnectionLimits limits, Filters filters) {
+    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy, ConnectionLimits limits, Filters filters,
+            Supplier<Replays> replays) {
         this.host = host;
         this.policy = policy;
         this.limits = limits;
         this.filters = filters;
+        this.replays = replays;
     }
 
     @Override
@@ -190,9 +198,44 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         } catch (InvalidFilterException e) {
             return refuse(request, response, callback, 400, e.getMessage(), remote);
         }
-        log.debug("Accepting {} as {} for '{}'", remote, decision.principal(), route.application());
-        return new Subscriber(host, route.application(), route.channel(), groupId, filter, credentials, decision,
-                remote);
+        List<String> froms = query.getOrDefault("from", List.of());
+        if (froms.size() > 1) {
+            return refuse(request, response, callback, 400, "from is given more than once", remote);
+        }
+        From from;
+        try {
+            from = froms.isEmpty() ? From.LATEST : From.parse(froms.get(0), route.application());
+        } catch (CursorException e) {
+            return refuse(request, response, callback, 400, e.getMessage(), remote);
+        }
+        Subscriber subscriber = new Subscriber(host, route.application(), route.channel(), groupId, filter,
+                credentials, decision, remote);
+        if (from.replays()) {
+            String unsupported = groupId != null ? "resuming or replaying a group (from with group_id) is not "
+                    + "implemented yet"
+                    : host.settings().cluster() != null ? "resuming or replaying (from) in cluster mode is not "
+                    + "implemented yet" : null;
+            if (unsupported != null) {
+                return refuse(request, response, callback, 400, unsupported, remote);
+            }
+            Replays current = replays.get();
+            if (current == null) {
+                return refuse(request, response, callback, 501, "resuming and replaying (from) need a Kafka "
+                        + "connection that this bridge does not have", remote);
+            }
+            Catchup catchup = current.tryStart(route.application(), from, subscriber.catchupTarget(),
+                    host.settings().queueCapacity());
+            if (catchup == null) {
+                limits.release(request.getConnectionMetaData().getConnection().getEndPoint());
+                Refusals.refuseBusy(request, response, callback, host.metrics(), "too_many_replays",
+                        "too many replays at once: try again later", RETRY_AFTER_SECONDS, remote);
+                return null;
+            }
+            subscriber.catchUp(catchup);
+        }
+        log.debug("Accepting {} as {} for '{}'{}", remote, decision.principal(), route.application(),
+                from.replays() ? " from " + from : "");
+        return subscriber;
     }
 
     /**

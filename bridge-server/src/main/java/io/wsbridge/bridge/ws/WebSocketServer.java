@@ -7,6 +7,7 @@ import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.SessionAccess;
 import io.wsbridge.bridge.console.ConsoleHandler;
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.settings.BridgeSettings;
@@ -37,6 +38,10 @@ import org.slf4j.LoggerFactory;
  * {@link #start}. What a session may read over time is {@link SessionAccess}'s job. What clients may take is bounded:
  * WebSocket connections in all and per address ({@link ConnectionLimits}), the time to send a request head
  * ({@link HandshakeDeadlines}), and the bytes of unfinished client messages ({@link MessageBudget}).
+ *
+ * <p>Over 300 lines because it is where Jetty's lifecycle (listener, TLS, upgrade mappings, the console and plain HTTP
+ * handlers) meets the registry of open subscribers, their liveness and their messages, and what a reconfiguration
+ * hands over (access policy, replays); upgrades, limits, deadlines and access are classes of their own.
  */
 public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
@@ -54,6 +59,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     private final MessageBudget messageBudget = new MessageBudget(() -> this.settings.maxUnfinishedMessageBytes());
     private volatile BridgeSettings settings;
     private volatile AccessPolicy policy;
+    private volatile Replays replays;
     private Server server;
     private ServerConnector connector;
     private ScheduledThreadPoolExecutor scheduler;
@@ -97,7 +103,8 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         server.addConnector(connector);
 
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
-        upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits, router.filters()));
+        upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits, router.filters(),
+                () -> replays));
         mounts.forEach(upgrades::addMapping);
         upgrades.setHandler(new ConsoleHandler(() -> settings.console(), plainHttp));
         server.setHandler(deadlines.handler(upgrades));
@@ -143,6 +150,11 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
             newPolicy.checkSetupInBackground(newSettings.host() + ":" + port());
         }
         log.info("WebSocket server on {} reconfigured; {}", newSettings.address(), policy.describe());
+    }
+
+    /** Lets subscribers resume and replay ({@code ?from=}) with these replays; {@code null} refuses them. */
+    public void replays(Replays newReplays) {
+        this.replays = newReplays;
     }
 
     /** The access policy in force. */

@@ -21,6 +21,8 @@
   let wanted = null;       // the subscription the user asked for, while it lasts
   let opened = false;      // whether the current socket opened
   let wasLive = false;     // whether the subscription was live once: then a failed open is a drop, not a refusal
+  let resumeFailed = false; // a resume from the cursor already failed once since the last open
+  let gapWarning = false;   // the page gave up resuming: events between the drop and the reconnect may be missing
   let backoff = BACKOFF_MIN_MS;
   let retryTimer = null;
   let cursor = null;       // wsbridgecursor of the last event shown, to resume after a drop
@@ -81,6 +83,8 @@
     }
     cursor = null;
     wasLive = false;
+    resumeFailed = false;
+    gapWarning = false;
     clearView();
     history.replaceState(null, '', '?application=' + encodeURIComponent(wanted.application));
     $('disconnect').disabled = false;
@@ -98,9 +102,12 @@
       if (socket !== ws) return;
       opened = true;
       wasLive = true;
+      resumeFailed = false;
       backoff = BACKOFF_MIN_MS;
       setStatus('live', 'Live: ' + wanted.application + (wanted.channel ? '/' + wanted.channel : '')
-          + (wanted.filter ? ' where ' + wanted.filter : ''));
+          + (wanted.filter ? ' where ' + wanted.filter : '')
+          + (gapWarning ? ' (could not resume after the drop: events in between may be missing)' : ''));
+      gapWarning = false;
     };
     ws.onmessage = (message) => {
       if (socket !== ws) return;
@@ -134,6 +141,14 @@
         setStatus('refused', 'Closed by the bridge (' + close.code + '): ' + (close.reason || 'policy'));
         stopped();
         return;
+      }
+      if (!opened && cursor && !resumeFailed) {
+        // Resuming failed before the stream opened: the bridge may have no Kafka connection to replay from (it answers
+        // 501), or the position is gone. Try once more from the cursor, then from now.
+        resumeFailed = true;
+      } else if (!opened && cursor) {
+        cursor = null;
+        gapWarning = true;
       }
       const wait = backoff;
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);

@@ -17,7 +17,7 @@ class ForwardCodecTest {
 
     /** The two fragments a peer link sends: the header, then the event's own bytes. */
     static List<ByteBuffer> message(Event event, boolean plain, List<GroupKey> groups) {
-        return List.of(ForwardCodec.header(event, plain, groups), event.payload());
+        return List.of(ForwardCodec.header(event, plain, groups), event.body());
     }
 
     static ByteBuffer concat(List<ByteBuffer> fragments) {
@@ -46,12 +46,29 @@ class ForwardCodecTest {
     }
 
     @Test
+    void aStampedEventTravelsWithItsPositionAndWithoutTheSendersCursor() throws Exception {
+        Event event = Event.fromUtf8("app", "door", FRAME.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "events-app", 2, 1_234_567_890_123L).withCursor("AQsenders");
+        ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(1024);
+
+        ForwardCodec.Forwarded forwarded = decoder.feed(concat(message(event, true, List.of())), true);
+
+        assertThat(forwarded.event().text()).isEqualTo(FRAME);
+        assertThat(forwarded.event().topic()).isEqualTo("events-app");
+        assertThat(forwarded.event().partition()).isEqualTo(2);
+        assertThat(forwarded.event().offset()).isEqualTo(1_234_567_890_123L);
+        assertThat(ForwardCodec.header(event, true, List.of()).get(4)).as("version").isEqualTo((byte) 2);
+        assertThat(ForwardCodec.header(new Event("app", null, FRAME), true, List.of()).get(4))
+                .as("version without a position, which bridges before positions read").isEqualTo((byte) 1);
+    }
+
+    @Test
     void theEventBytesAreSentAsTheyAreNotReEncoded() {
         Event event = new Event("app", null, FRAME);
 
         List<ByteBuffer> fragments = message(event, false, List.of(GroupKey.anonymous("g", null)));
 
-        assertThat(fragments.get(1)).isEqualTo(event.payload());
+        assertThat(fragments.get(1)).isEqualTo(event.body());
         assertThat(fragments.get(0).remaining()).as("a small header").isLessThan(32);
     }
 

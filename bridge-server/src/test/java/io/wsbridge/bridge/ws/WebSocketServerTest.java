@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.Bridge;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.OverflowPolicy;
 import io.wsbridge.bridge.settings.BridgeSettings;
@@ -17,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -110,9 +113,32 @@ class WebSocketServerTest {
     @Test
     void parametersOfPlannedFeaturesAreRefusedSayingSoInsteadOfIgnored() throws Exception {
         startDefault();
-        assertThat(refusalBody("/pub?from=earliest")).startsWith("HTTP/1.1 400 ")
-                .contains("resuming or replaying a stream (from) is not implemented yet");
-        assertThat(TestClient.refusal(uri("/pub/channel?group_id=g&from=latest"))).isEqualTo(400);
+        assertThat(refusalBody("/pub?from=earliest&group_id=g")).startsWith("HTTP/1.1 400 ")
+                .contains("resuming or replaying a group (from with group_id) is not implemented yet");
+    }
+
+    @Test
+    void fromIsCheckedAfterTheCredentialsAndABadOneIsRefusedSayingWhatIsWrong() throws Exception {
+        startDefault();
+        assertThat(TestClient.refusal(uri("/private?from=nonsense"))).isEqualTo(404);
+        assertThat(refusalBody("/pub?from=yesterday")).startsWith("HTTP/1.1 400 ")
+                .contains("from must be earliest, latest, an RFC 3339 time");
+        assertThat(refusalBody("/pub?from=2026-12-32T00:00:00Z")).startsWith("HTTP/1.1 400 ")
+                .contains("from: not a valid RFC 3339 time");
+        assertThat(refusalBody("/pub?from=AQ_not_a_cursor")).startsWith("HTTP/1.1 400 ")
+                .contains("from: malformed cursor: ");
+        String other = Cursor.of("other", Map.of(new PartitionId("events-other", 0), 3L)).encode();
+        assertThat(refusalBody("/pub?from=" + other)).startsWith("HTTP/1.1 400 ")
+                .contains("from: the cursor belongs to another application than &apos;pub&apos;");
+        assertThat(refusalBody("/pub?from=latest&from=earliest")).startsWith("HTTP/1.1 400 ")
+                .contains("from is given more than once");
+        assertThat(refusalBody("/pub?from=earliest")).startsWith("HTTP/1.1 501 ")
+                .contains("resuming and replaying (from) need a Kafka connection that this bridge does not have");
+        try (TestClient client = TestClient.connect(uri("/pub?from=latest"))) {
+            await().atMost(Duration.ofSeconds(10)).until(() -> bridge.server().subscriberCount() == 1);
+            bridge.publish(new Event("pub", null, "{\"id\":\"1\"}"));
+            assertThat(client.take(1, Duration.ofSeconds(10))).containsExactly("{\"id\":\"1\"}");
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.wsbridge.connect.cluster;
 
 import io.wsbridge.connect.Version;
+import io.wsbridge.connect.replay.KafkaConnection;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.kafka.connect.health.ConnectClusterState;
@@ -38,6 +39,7 @@ public final class WsBridgeRestExtension implements ConnectRestExtension {
     public void configure(Map<String, ?> configs) {
         worker = WorkerSettings.from(configs);
         WorkerRegistry.install(worker);
+        KafkaConnection.installWorker(configs);
         resolver = ConfigResolver.fromWorkerProperties(configs);
         log.info("wsbridge cluster mode available on worker {}: bridges bind to {}, peers reach them at {}",
                 worker.workerId(), worker.bindHost() == null ? "each connector's websocket.host" : worker.bindHost(),

@@ -82,6 +82,14 @@ public final class ConnectorValidation {
                     + "empty to turn cluster mode off");
         }
 
+        boolean kafkaSettings = configs.keySet().stream().anyMatch(key -> key.startsWith("kafka.")
+                && !key.equals(WebSocketSinkConfig.KAFKA_BOOTSTRAP_SERVERS));
+        if (kafkaSettings && configs.getOrDefault(WebSocketSinkConfig.KAFKA_BOOTSTRAP_SERVERS, "").isBlank()) {
+            addError(values, WebSocketSinkConfig.KAFKA_BOOTSTRAP_SERVERS, null, "kafka.* settings are given but "
+                    + WebSocketSinkConfig.KAFKA_BOOTSTRAP_SERVERS + " is missing: the bridge's consumers (resume and "
+                    + "replay) need the brokers to connect to");
+        }
+
         if ("all".equalsIgnoreCase(configs.getOrDefault("errors.tolerance", "none").trim())
                 && configs.getOrDefault("errors.deadletterqueue.topic.name", "").isBlank()
                 && !"true".equalsIgnoreCase(configs.getOrDefault("errors.log.enable", "false").trim())) {

@@ -124,6 +124,13 @@ final class Validators {
                 text -> text.isEmpty() || text.matches("[^\\s/]+") ? null : "must not contain spaces or slashes");
     }
 
+    /** Kafka brokers as host:port[,host:port...], or empty. */
+    static ConfigDef.Validator optionalBrokers() {
+        return named("host:port[,host:port...], or empty", text -> text.isEmpty()
+                || text.matches("\\s*[^\\s,:]+:\\d{1,5}\\s*(,\\s*[^\\s,:]+:\\d{1,5}\\s*)*") ? null
+                : "must be brokers as host:port, separated by commas");
+    }
+
     /** A Keycloak group path such as /applications. */
     static ConfigDef.Validator groupPath() {
         return named("a group path such as /applications",

@@ -35,6 +35,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     static final String GROUP_KEYCLOAK = "Keycloak";
     static final String GROUP_CLUSTER = "Cluster";
     static final String GROUP_OPS = "Operations";
+    static final String GROUP_REPLAY = "Resume and replay";
 
     public static final String WEBSOCKET_HOST = "websocket.host";
     public static final String WEBSOCKET_PORT = "websocket.port";
@@ -76,6 +77,9 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String OPS_PORT = "ops.port";
     public static final String OPS_MAX_APPLICATIONS = "ops.metrics.applications.max";
     public static final String OPS_RETENTION = "ops.metrics.retention.ms";
+    public static final String KAFKA_BOOTSTRAP_SERVERS = "kafka.bootstrap.servers";
+    public static final String REPLAY_MAX_CONCURRENT = "replay.max.concurrent";
+    public static final int DEFAULT_REPLAY_MAX_CONCURRENT = 16;
     public static final String CLUSTER_SECRET = "cluster.secret";
     public static final int CLUSTER_SECRET_MIN_LENGTH = 16;
     /** The REST extension that cluster mode needs on every worker. */
@@ -95,6 +99,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
         keycloak(def);
         cluster(def);
         ops(def);
+        replay(def);
         return def;
     }
 
@@ -312,6 +317,24 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 GROUP_CLUSTER, 1, Width.MEDIUM, "Cluster secret");
     }
 
+    private static void replay(ConfigDef def) {
+        int order = 0;
+        def.define(KAFKA_BOOTSTRAP_SERVERS, Type.STRING, "", Validators.optionalBrokers(), Importance.MEDIUM, "Kafka brokers for the bridge's own "
+                        + "consumers, which read history for subscribers that resume or replay (?from=) and the "
+                        + "offsets each task starts from. Only used when the worker does not run the wsbridge REST "
+                        + "extension (its worker's Kafka settings are used then). Further client settings go in "
+                        + "kafka.* keys (kafka.security.protocol, kafka.sasl.jaas.config, kafka.ssl.truststore.location,"
+                        + " ...; secrets through a config provider). Neither this nor the extension: resuming is off "
+                        + "(?from= answers 501), and a cursor names a partition only from its first event on.",
+                GROUP_REPLAY, ++order, Width.LONG, "Kafka brokers for replay");
+        def.define(REPLAY_MAX_CONCURRENT, Type.INT, DEFAULT_REPLAY_MAX_CONCURRENT, Range.between(1, 10_000),
+                Importance.LOW, "Subscribers that may catch up from Kafka at once on one worker (each with a consumer "
+                        + "of its own, holding up to about 5 MB while it reads); further upgrades with ?from= answer "
+                        + "503 with Retry-After. A subscriber stops counting once it has caught up with the live "
+                        + "stream.",
+                GROUP_REPLAY, ++order, Width.SHORT, "Concurrent replays at most");
+    }
+
     private static void ops(ConfigDef def) {
         int order = 0;
         def.define(OPS_PORT, Type.INT, 0, Range.between(0, 65535), Importance.HIGH,
@@ -442,6 +465,10 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 .ops(ops())
                 .applicationSeries(getInt(OPS_MAX_APPLICATIONS), Duration.ofMillis(getLong(OPS_RETENTION)))
                 .build();
+    }
+
+    public int replayMaxConcurrent() {
+        return getInt(REPLAY_MAX_CONCURRENT);
     }
 
     public EventConverter eventConverter() {

@@ -117,7 +117,7 @@ public final class EventConverter {
         byte[] value = valueBytes(record);
         BinaryModeWriter.Result fast = binaryModeWriter.write(record, value);
         if (fast != null) {
-            return Event.fromUtf8(application(record, fast.application()), fast.subject(), fast.frame());
+            return positioned(record, application(record, fast.application()), fast.subject(), fast.frame());
         }
         return convertWithSdk(record, value);
     }
@@ -157,8 +157,27 @@ public final class EventConverter {
                     + NonCloudEventPolicy.WRAP.configValue());
         }
         Object extension = event.getExtension(ApplicationResolver.APPLICATION_EXTENSION);
-        return Event.fromUtf8(application(record, extension == null ? null : extension.toString()), event.getSubject(),
-                text);
+        return positioned(record, application(record, extension == null ? null : extension.toString()),
+                event.getSubject(), text);
+    }
+
+    /**
+     * The event with the position the record was consumed at (before any transformation): where the bridge places it
+     * in its application's stream, and where a resuming subscriber's replay finds it again.
+     */
+    private static Event positioned(SinkRecord record, String application, String subject, byte[] frame) {
+        Integer partition = record.originalKafkaPartition();
+        String topic = record.originalTopic();
+        long offset = record.originalKafkaOffset();
+        if (topic == null || partition == null || partition < 0 || offset < 0) {
+            return Event.fromUtf8(application, subject, frame);
+        }
+        return Event.fromUtf8(application, subject, frame, topic, partition, offset);
+    }
+
+    /** The application of the events of a topic that carry no {@code application} extension. */
+    public String topicApplication(String topic) {
+        return resolver.resolveFromExtension(null, topic);
     }
 
     /** Both paths resolve the application here, from the same extension text, so that they refuse alike. */

@@ -263,6 +263,32 @@ class EventConverterTest {
         assertThat(json(event)).isEqualTo(json(structured));
     }
 
+    @Test
+    void everyEventCarriesThePositionItsRecordWasConsumedAtOnBothPathsAndWhenWrapped() {
+        SinkRecord fast = record(TOPIC, "device-1", utf8("{\"temp\":21.5}"), drogueHeaders()
+                .addBytes("content-type", utf8("application/json")));
+        SinkRecord sdk = new SinkRecord(TOPIC, 0, null, null, null,
+                utf8("{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"s\",\"type\":\"t\"}"), 42, TIMESTAMP,
+                TimestampType.CREATE_TIME, new ConnectHeaders().addBytes("content-type",
+                        utf8("application/cloudevents+json")));
+        SinkRecord wrapped = new SinkRecord(TOPIC, 0, null, null, null, utf8("plain"), 42, TIMESTAMP,
+                TimestampType.CREATE_TIME, new ConnectHeaders());
+        for (SinkRecord record : new SinkRecord[] {fast, sdk, wrapped}) {
+            // a transformation renamed the topic and moved the partition; the position is where Kafka holds it
+            SinkRecord transformed = record.newRecord("renamed", 7, null, record.key(), null, record.value(),
+                    record.timestamp(), record.headers());
+
+            Event event = wrapping.convert(transformed);
+
+            assertThat(event.hasPosition()).isTrue();
+            assertThat(event.topic()).isEqualTo(TOPIC);
+            assertThat(event.partition()).isZero();
+            assertThat(event.offset()).isEqualTo(42);
+        }
+        assertThat(wrapping.topicApplication(TOPIC)).isEqualTo("my-app");
+        assertThat(wrapping.topicApplication("telemetry")).isEqualTo("telemetry");
+    }
+
     // --- not a CloudEvent --------------------------------------------------------------------------------------
 
     @Test

@@ -101,6 +101,8 @@ public final class Demo {
         Map<String, String> config = withKeycloak ? keycloakConnectorConfig(keycloak) : connectorConfig();
         step("Deploying the connector '" + config.get("name") + "' through " + worker.restUrl() + "/connectors");
         String name = config.remove("name");
+        // the bridge's own consumers, for subscribers (and the console) that resume or replay with ?from=
+        config.put("kafka.bootstrap.servers", kafka.bootstrapServers());
         worker.rest().createConnector(name, config);
         worker.rest().awaitRunning(name, 1);
 

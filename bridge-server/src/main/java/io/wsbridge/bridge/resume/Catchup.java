@@ -1,0 +1,299 @@
+package io.wsbridge.bridge.resume;
+
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.session.CloseCodes;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Brings one subscriber from a past position to the live stream, with no gap and no duplicate.
+ *
+ * <ol>
+ * <li>The subscriber joins the router first; from then on its live events are {@linkplain #offerLive buffered}
+ * (bounded) instead of sent.</li>
+ * <li>Attach: under the stream's lock the buffer is emptied and the live position {@code L} read. Every live event
+ * published later is in the buffer and lies at or after {@code L} in its partition.</li>
+ * <li>Replay: each partition is read from its start up to {@code L} (or, for a partition the live stream does not
+ * know, its log end offset read after attaching), only as fast as the subscriber's outbox has room. A partition is
+ * done when the reading's position reaches the target: offsets are not contiguous (transaction markers, compaction),
+ * so every comparison is {@code >=}, never {@code ==}.</li>
+ * <li>If the buffer overflowed meanwhile, it is dropped and the subscriber attaches again: a later {@code L}, more to
+ * replay. Otherwise, under the stream's lock, the buffered events at or after the subscriber's position are sent and
+ * the subscriber goes live.</li>
+ * <li>A subscriber further than the live stream somewhere stays <em>ahead</em> until the live stream catches up
+ * ({@link LiveJoin}).</li>
+ * </ol>
+ */
+public final class Catchup {
+
+    private static final Logger log = LoggerFactory.getLogger(Catchup.class);
+    static final int MAX_READ = 500; // records per read at most
+    /** How long one run of the pump keeps a replay thread before it lets another replay have it. */
+    private static final long SLICE_NANOS = 50_000_000L;
+
+    /** What the catch-up needs of its subscriber. */
+    public interface Target {
+
+        /** Queues the event for sending; {@code false} if the subscriber is gone. */
+        boolean deliver(Event event);
+
+        /** Events the subscriber's queue takes now without its overflow policy applying. */
+        int room();
+
+        /** Ends the subscriber, e.g. when the history cannot be read. */
+        void fail(int closeCode, String reason);
+
+        /** The subscriber is live: it may offer events to its queue directly from now on. */
+        void caughtUp();
+    }
+
+    private final String application;
+    private final From from;
+    private final LiveStream stream;
+    private final History history;
+    private final Executor executor;
+    private final Target target;
+    private final LiveJoin join;
+    private final Runnable release;
+    private final AtomicBoolean released = new AtomicBoolean();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+
+    // The pump's, guarded by pumpLock.
+    private final Object pumpLock = new Object();
+    private History.Reading reading;
+    private boolean begun;
+    private volatile boolean finished;
+    private final TreeMap<PartitionId, Long> next = new TreeMap<>();
+    private final Map<PartitionId, Long> targets = new HashMap<>();
+    private final Set<PartitionId> open = new HashSet<>();
+    private final Cursor.Writer writer = new Cursor.Writer();
+    private long replayed;
+    private long started;
+
+    /**
+     * @param release called once when the catch-up no longer reads history (a replay slot is free again)
+     */
+    public Catchup(String application, From from, LiveStream stream, History history, Executor executor,
+            Target target, int bufferCapacity, Runnable release) {
+        this.application = application;
+        this.from = from;
+        this.stream = stream;
+        this.history = history;
+        this.executor = executor;
+        this.target = target;
+        this.join = new LiveJoin(stream, target, bufferCapacity);
+        this.release = release;
+    }
+
+    /** Starts catching up; call once the subscriber receives live events ({@link #offerLive}). */
+    public void start() {
+        schedule();
+    }
+
+    /**
+     * A live event for the subscriber, offered by a publisher that holds the stream's lock.
+     *
+     * @return {@code false} if the subscriber is gone
+     */
+    public boolean offerLive(Event event) {
+        return join.offer(event);
+    }
+
+    /** The subscriber's queue has written a batch: there may be room for more history. */
+    public void drained() {
+        if (!finished && !scheduled.get()) {
+            schedule();
+        }
+    }
+
+    /** The subscriber is gone: stop reading and free the replay slot. */
+    public void close() {
+        join.close();
+        schedule();
+    }
+
+    /** Whether the subscriber still catches up from history (not live yet). */
+    public boolean replaying() {
+        return join.buffering();
+    }
+
+    /** Where the subscriber is further than the live stream (empty once it shares the live frames). */
+    public Map<PartitionId, Long> ahead() {
+        return join.ahead();
+    }
+
+    private boolean closed() {
+        return join.closed();
+    }
+
+    private void schedule() {
+        if (scheduled.compareAndSet(false, true)) {
+            try {
+                executor.execute(this::pump);
+            } catch (RejectedExecutionException e) {
+                scheduled.set(false);
+                join.close();
+                finish();
+            }
+        }
+    }
+
+    private void pump() {
+        synchronized (pumpLock) {
+            scheduled.set(false);
+            if (finished) {
+                return;
+            }
+            try {
+                if (!closed() && !begun) {
+                    begin();
+                }
+                long deadline = System.nanoTime() + SLICE_NANOS;
+                while (!closed()) {
+                    if (open.isEmpty()) {
+                        if (goLive()) {
+                            break; // live, or closed
+                        }
+                        if (open.isEmpty()) {
+                            return; // waits for room to send the buffer: drained() comes back
+                        }
+                        continue;
+                    }
+                    int room = target.room();
+                    if (room <= 0) {
+                        return; // drained() comes back
+                    }
+                    for (Event event : reading.read(Math.min(room, MAX_READ))) {
+                        replay(event);
+                    }
+                    checkDone();
+                    if (System.nanoTime() > deadline) {
+                        schedule();
+                        return;
+                    }
+                }
+            } catch (History.HistoryException | RuntimeException e) {
+                log.warn("Replaying '{}' for a subscriber failed: {}", application, e.toString());
+                target.fail(CloseCodes.SERVER_BUSY, "cannot read the history now: try again later");
+                join.close();
+            }
+            finish();
+        }
+    }
+
+    /** Attaches to the live stream and opens the reading. */
+    private void begin() throws History.HistoryException {
+        begun = true;
+        started = System.nanoTime();
+        Cursor live = join.attach();
+        // Only topics this bridge publishes from: a cursor is the client's, and naming a topic must not make the
+        // bridge read it.
+        Set<String> topics = stream.topics();
+        if (topics.isEmpty()) {
+            return; // nothing of the application here: straight to live
+        }
+        reading = history.open(application, topics, from);
+        Map<PartitionId, Long> ends = reading.ends();
+        for (Map.Entry<PartitionId, Long> start : reading.starts().entrySet()) {
+            PartitionId partition = start.getKey();
+            Long livePosition = live.positions().get(partition);
+            long until = livePosition != null ? livePosition : ends.getOrDefault(partition, start.getValue());
+            next.put(partition, start.getValue());
+            targets.put(partition, until);
+            if (start.getValue() < until) {
+                open.add(partition);
+            }
+        }
+        reading.only(Set.copyOf(open));
+        log.info("Replaying '{}' from {} for a subscriber: {} partitions, up to {}", application, describe(),
+                next.size(), targets);
+    }
+
+    private String describe() {
+        return from instanceof From.At at ? at.time().toString()
+                : from instanceof From.After ? "a cursor" : "the earliest record";
+    }
+
+    private void replay(Event event) {
+        PartitionId partition = new PartitionId(event.topic(), event.partition());
+        Long position = next.get(partition);
+        Long until = targets.get(partition);
+        if (position == null || until == null || event.offset() < position || event.offset() >= until) {
+            return;
+        }
+        next.put(partition, event.offset() + 1);
+        replayed++;
+        if (!target.deliver(event.withCursor(Cursor.encode(writer, stream.applicationHash(), next)))) {
+            join.close();
+        }
+    }
+
+    /** Partitions whose reading reached their target are done; the subscriber's position is the target there. */
+    private void checkDone() throws History.HistoryException {
+        boolean changed = false;
+        for (PartitionId partition : List.copyOf(open)) {
+            long until = targets.get(partition);
+            if (reading.position(partition) >= until || next.get(partition) >= until) {
+                open.remove(partition);
+                next.merge(partition, until, Math::max);
+                changed = true;
+            }
+        }
+        if (changed) {
+            reading.only(Set.copyOf(open));
+        }
+    }
+
+    /** @return {@code true} if live (or closed); {@code false} to replay further, or to wait for room */
+    private boolean goLive() {
+        LiveJoin.Outcome outcome = join.goLive(next, this::reattach);
+        if (outcome == LiveJoin.Outcome.LIVE) {
+            Map<PartitionId, Long> ahead = join.ahead();
+            log.info("Subscriber of '{}' is live after replaying {} events in {} ms{}", application, replayed,
+                    (System.nanoTime() - started) / 1_000_000,
+                    ahead.isEmpty() ? "" : "; ahead of the live stream in " + ahead);
+        }
+        return outcome == LiveJoin.Outcome.LIVE || outcome == LiveJoin.Outcome.CLOSED;
+    }
+
+    private void reattach(Cursor live) {
+        live.positions().forEach((partition, position) -> {
+            Long until = targets.get(partition);
+            if (until != null && position > until) {
+                targets.put(partition, position);
+                long from = next.get(partition);
+                if (from < position && open.add(partition) && reading != null) {
+                    reading.seek(partition, from); // it may have read past the old target already
+                }
+            }
+        });
+        if (reading != null) {
+            reading.only(Set.copyOf(open));
+        }
+        log.debug("Subscriber of '{}' replays further, up to {}: its live buffer overflowed", application, targets);
+    }
+
+    private void finish() {
+        finished = true;
+        if (reading != null) {
+            try {
+                reading.close();
+            } catch (RuntimeException e) {
+                log.debug("Closing a reading of '{}' failed", application, e);
+            }
+            reading = null;
+        }
+        if (released.compareAndSet(false, true)) {
+            release.run();
+        }
+    }
+}

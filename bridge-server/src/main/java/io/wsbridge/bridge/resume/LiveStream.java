@@ -1,0 +1,157 @@
+package io.wsbridge.bridge.resume;
+
+import io.wsbridge.bridge.bus.Event;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The live position of one application's stream on this bridge: for every partition it knows, the offset of the next
+ * record to publish. One per application, shared by all its subscribers: the cursor after an event is computed and
+ * encoded once, when the event is published, and every live subscriber gets the same stamped frame.
+ *
+ * <p>Whoever publishes holds this object's lock from {@link #advance} through the offers to subscribers, so that the
+ * events of one application reach every subscriber in the order of their cursors (two tasks publishing partitions of
+ * the same application take turns). A partition's position only grows: a record below it (a task redelivering what
+ * it published before a restart or rebalance) is refused by {@link #advance} and not published again.
+ *
+ * <p>A partition is known from the moment a task is assigned it ({@link #started}: the next offset that task reads),
+ * or else from its first event.
+ */
+public final class LiveStream {
+
+    private final String application;
+    private final int applicationHash;
+    private final TreeMap<String, Topic> topics = new TreeMap<>();
+    private final Cursor.Writer writer = new Cursor.Writer();
+    private String encoded;
+
+    LiveStream(String application) {
+        this.application = application;
+        this.applicationHash = Cursor.applicationHash(application);
+    }
+
+    public String application() {
+        return application;
+    }
+
+    /**
+     * Places the event in the stream: its partition's position moves past it.
+     *
+     * @return {@code false} if the event is below its partition's position (published before): drop it
+     */
+    public synchronized boolean advance(Event event) {
+        if (!event.hasPosition()) {
+            return true;
+        }
+        Topic topic = topic(event.topic());
+        long next = topic.next(event.partition());
+        if (event.offset() < next) {
+            return false;
+        }
+        topic.set(event.partition(), event.offset() + 1);
+        encoded = null;
+        return true;
+    }
+
+    /** A task was assigned the partition and reads it from {@code nextOffset}; a position never moves back. */
+    public synchronized void started(String topicName, int partition, long nextOffset) {
+        Topic topic = topic(topicName);
+        if (topic.next(partition) < nextOffset) {
+            topic.set(partition, nextOffset);
+            encoded = null;
+        }
+    }
+
+    /** The topics of the partitions the stream knows. */
+    public synchronized Set<String> topics() {
+        return Set.copyOf(topics.keySet());
+    }
+
+    int applicationHash() {
+        return applicationHash;
+    }
+
+    /** The offset of the next record of the partition to publish, or -1 if the partition is not known. */
+    public synchronized long next(PartitionId partition) {
+        Topic topic = topics.get(partition.topic());
+        return topic == null ? -1 : topic.next(partition.partition());
+    }
+
+    /** The event with the current position as its cursor: call right after {@link #advance}, under the lock. */
+    public synchronized Event stamp(Event event) {
+        return event.withCursor(encoded());
+    }
+
+    /** The current position, encoded. */
+    public synchronized String encoded() {
+        if (encoded == null) {
+            writer.begin(applicationHash, topics.size());
+            for (Topic topic : topics.values()) {
+                writer.topic(topic.name, topic.known);
+                for (int p = 0; p < topic.next.length; p++) {
+                    if (topic.next[p] >= 0) {
+                        writer.entry(p, topic.next[p]);
+                    }
+                }
+            }
+            encoded = writer.finish();
+        }
+        return encoded;
+    }
+
+    /** The current position, with {@code ahead}'s offsets where they are further. */
+    public synchronized Cursor snapshotWith(Map<PartitionId, Long> ahead) {
+        Map<PartitionId, Long> positions = new HashMap<>();
+        topics.values().forEach(topic -> {
+            for (int p = 0; p < topic.next.length; p++) {
+                if (topic.next[p] >= 0) {
+                    positions.put(new PartitionId(topic.topic, p), topic.next[p]);
+                }
+            }
+        });
+        ahead.forEach((partition, next) -> positions.merge(partition, next, Math::max));
+        return new Cursor(applicationHash, positions);
+    }
+
+    /** The current position. */
+    public Cursor snapshot() {
+        return snapshotWith(Map.of());
+    }
+
+    private Topic topic(String name) {
+        return topics.computeIfAbsent(name, Topic::new);
+    }
+
+    /** The positions of one topic's partitions, by partition number; -1 for a partition not known. */
+    private static final class Topic {
+        private final String topic;
+        private final byte[] name;
+        private long[] next = new long[0];
+        private int known;
+
+        Topic(String topic) {
+            this.topic = topic;
+            this.name = topic.getBytes(StandardCharsets.UTF_8);
+        }
+
+        long next(int partition) {
+            return partition < next.length ? next[partition] : -1;
+        }
+
+        void set(int partition, long offset) {
+            if (partition >= next.length) {
+                int old = next.length;
+                next = Arrays.copyOf(next, partition + 1);
+                Arrays.fill(next, old, next.length, -1L);
+            }
+            if (next[partition] < 0) {
+                known++;
+            }
+            next[partition] = offset;
+        }
+    }
+}

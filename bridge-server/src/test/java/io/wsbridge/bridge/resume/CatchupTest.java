@@ -1,0 +1,304 @@
+package io.wsbridge.bridge.resume;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.route.Router;
+import io.wsbridge.bridge.route.Subscription;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class CatchupTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration LIMIT = Duration.ofSeconds(10);
+
+    private final Router router = new Router();
+    private final FakeHistory history = new FakeHistory();
+    private final ExecutorService threads = Executors.newSingleThreadExecutor();
+    private final AtomicInteger released = new AtomicInteger();
+
+    @AfterEach
+    void stop() {
+        threads.shutdownNow();
+    }
+
+    /** A subscriber as the router sees it, whose queue takes {@code room} events until the test lets it drain. */
+    private final class Client implements Subscription, Catchup.Target {
+        final List<Event> received = new CopyOnWriteArrayList<>();
+        volatile int room = Integer.MAX_VALUE / 2;
+        volatile Catchup catchup;
+        volatile String failure;
+
+        @Override
+        public String application() {
+            return "app";
+        }
+
+        @Override
+        public String channel() {
+            return null;
+        }
+
+        @Override
+        public GroupKey group() {
+            return null;
+        }
+
+        @Override
+        public boolean offer(Event event) {
+            Catchup current = catchup;
+            return current == null ? deliver(event) : current.offerLive(event);
+        }
+
+        @Override
+        public boolean deliver(Event event) {
+            received.add(event);
+            return true;
+        }
+
+        @Override
+        public int room() {
+            return room;
+        }
+
+        @Override
+        public void fail(int closeCode, String reason) {
+            failure = closeCode + " " + reason;
+        }
+
+        @Override
+        public void caughtUp() {
+            catchup = null;
+        }
+
+        /** Joins the router, then starts catching up: what a subscriber does when its connection opens. */
+        Client join(From from, int bufferCapacity) {
+            catchup = new Catchup("app", from, router.streams().of("app"), history, threads, this, bufferCapacity,
+                    released::incrementAndGet);
+            router.add(this);
+            catchup.start();
+            return this;
+        }
+
+        void open() {
+            room = Integer.MAX_VALUE / 2;
+            Catchup current = catchup;
+            if (current != null) {
+                current.drained();
+            }
+        }
+    }
+
+    /** What the connector's task does: a record in Kafka, then published. */
+    private void produceAndPublish(int partition, long offset) {
+        router.publish(history.append(partition, offset));
+    }
+
+    private void publishLogged(int partition, long offset) {
+        router.publish(FakeHistory.record(partition, offset));
+    }
+
+    @Test
+    void replaysEverythingThenJoinsTheLiveStreamWithoutGapOrDuplicate() {
+        router.streams().of("app").started("events-app", 0, 0);
+        router.streams().of("app").started("events-app", 1, 0);
+        for (int i = 0; i < 30; i++) {
+            produceAndPublish(0, i);
+            produceAndPublish(1, i);
+        }
+        Client client = new Client();
+        client.room = 0; // the replay waits for room: live events pile up in the buffer meanwhile
+        client.join(From.EARLIEST, 1_000);
+        await().atMost(LIMIT).until(() -> history.openReadings.get() == 1);
+        for (int i = 30; i < 40; i++) {
+            produceAndPublish(0, i);
+            produceAndPublish(1, i);
+        }
+
+        client.open();
+        await().atMost(LIMIT).until(() -> client.catchup == null);
+        for (int i = 40; i < 50; i++) {
+            produceAndPublish(0, i);
+            produceAndPublish(1, i);
+        }
+
+        assertExactlyOnceInOrder(client.received, Map.of(0, 50L, 1, 50L), Map.of());
+        assertThat(released.get()).isEqualTo(1);
+        assertThat(history.openReadings.get()).isZero();
+    }
+
+    @Test
+    void aLiveBufferThatOverflowsIsDroppedAndReplayedInstead() {
+        router.streams().of("app").started("events-app", 0, 0);
+        for (int i = 0; i < 10; i++) {
+            produceAndPublish(0, i);
+        }
+        Client client = new Client();
+        client.room = 0;
+        client.join(From.EARLIEST, 3);
+        await().atMost(LIMIT).until(() -> history.openReadings.get() == 1);
+        for (int i = 10; i < 30; i++) {
+            produceAndPublish(0, i); // 20 live events for a buffer of 3
+        }
+
+        client.open();
+        await().atMost(LIMIT).until(() -> client.catchup == null);
+        produceAndPublish(0, 30);
+
+        assertExactlyOnceInOrder(client.received, Map.of(0, 31L), Map.of());
+    }
+
+    @Test
+    void aCursorResumesAfterItsEventAndAPartitionItDoesNotNameStartsAtTheBeginning() throws Exception {
+        router.streams().of("app").started("events-app", 0, 0);
+        router.streams().of("app").started("events-app", 1, 0);
+        for (int i = 0; i < 20; i++) {
+            produceAndPublish(0, i);
+            produceAndPublish(1, i);
+        }
+        Cursor cursor = Cursor.of("app", Map.of(new PartitionId("events-app", 0), 12L));
+
+        Client client = new Client().join(new From.After(cursor), 100);
+        await().atMost(LIMIT).until(() -> client.catchup == null);
+        produceAndPublish(1, 20);
+
+        assertExactlyOnceInOrder(client.received, Map.of(0, 20L, 1, 21L), Map.of(0, 12L));
+    }
+
+    @Test
+    void aSubscriberAheadOfTheLiveStreamSkipsWhatItHasAndKeepsCursorsOfItsOwnUntilTheStreamCatchesUp()
+            throws Exception {
+        for (int i = 0; i < 20; i++) {
+            history.append(0, i);
+            history.append(1, i);
+        }
+        // After a restart the task reads again from the committed offsets, behind what subscribers got before.
+        router.streams().of("app").started("events-app", 0, 10);
+        router.streams().of("app").started("events-app", 1, 5);
+        Cursor cursor = Cursor.of("app", Map.of(new PartitionId("events-app", 0), 15L,
+                new PartitionId("events-app", 1), 5L));
+
+        Client client = new Client().join(new From.After(cursor), 100);
+        await().atMost(LIMIT).until(() -> client.catchup == null || !client.catchup.replaying());
+        assertThat(client.catchup.ahead()).isEqualTo(Map.of(new PartitionId("events-app", 0), 15L));
+        publishLogged(1, 5);
+        for (int i = 10; i < 20; i++) {
+            publishLogged(0, i);
+        }
+        publishLogged(1, 6);
+
+        assertThat(client.catchup).isNull();
+        assertExactlyOnceInOrder(client.received, Map.of(0, 20L, 1, 7L), Map.of(0, 15L, 1, 5L));
+        assertThat(cursorOf(client.received.get(0)).positions())
+                .as("the first event's own cursor, not the live stream's (which is at 10 in partition 0)")
+                .isEqualTo(Map.of(new PartitionId("events-app", 0), 15L, new PartitionId("events-app", 1), 6L));
+    }
+
+    @Test
+    void aPartitionIsDoneWhenItsReadingPassesTheTargetThoughOffsetsHaveGaps() {
+        history.append(0, 0);
+        history.append(0, 2);
+        history.append(0, 5);
+        history.end(0, 8); // a transaction marker at 7, say
+        router.streams().of("app").started("events-app", 0, 8);
+
+        Client client = new Client().join(From.EARLIEST, 100);
+        await().atMost(LIMIT).until(() -> client.catchup == null);
+        produceAndPublish(0, 9);
+
+        assertThat(client.received).extracting(Event::offset).containsExactly(0L, 2L, 5L, 9L);
+        assertCursorsResumeExactly(client.received, Map.of());
+    }
+
+    @Test
+    void historyThatCannotBeReadClosesTheSubscriberWith1013AndFreesItsSlot() {
+        history.append(0, 0);
+        router.streams().of("app").started("events-app", 0, 1);
+        history.failure = new History.HistoryException("broker down", null);
+
+        Client client = new Client().join(From.EARLIEST, 100);
+
+        await().atMost(LIMIT).until(() -> client.failure != null);
+        assertThat(client.failure).isEqualTo("1013 cannot read the history now: try again later");
+        await().atMost(LIMIT).until(() -> released.get() == 1);
+    }
+
+    @Test
+    void aSubscriberThatLeavesWhileReplayingClosesItsReadingAndFreesItsSlot() {
+        for (int i = 0; i < 10; i++) {
+            history.append(0, i);
+        }
+        router.streams().of("app").started("events-app", 0, 10);
+        Client client = new Client();
+        client.room = 0;
+        client.join(From.EARLIEST, 100);
+        await().atMost(LIMIT).until(() -> history.openReadings.get() == 1);
+
+        client.catchup.close();
+
+        await().atMost(LIMIT).until(() -> history.openReadings.get() == 0 && released.get() == 1);
+        assertThat(client.received).isEmpty();
+    }
+
+    private static Cursor cursorOf(Event event) throws Exception {
+        return Cursor.decode(JSON.readTree(event.text()).path("wsbridgecursor").asText(), "app");
+    }
+
+    /**
+     * The client got each partition's records from its start ({@code from}, default 0) up to {@code until}, each once
+     * and in order, and each frame's cursor resumes exactly after it.
+     */
+    private static void assertExactlyOnceInOrder(List<Event> received, Map<Integer, Long> until,
+            Map<Integer, Long> from) {
+        Map<Integer, List<Long>> byPartition = new HashMap<>();
+        for (Event event : received) {
+            byPartition.computeIfAbsent(event.partition(), p -> new ArrayList<>()).add(event.offset());
+        }
+        until.forEach((partition, end) -> {
+            List<Long> expected = new ArrayList<>();
+            for (long o = from.getOrDefault(partition, 0L); o < end; o++) {
+                expected.add(o);
+            }
+            assertThat(byPartition.getOrDefault(partition, List.of())).as("partition %s", partition)
+                    .isEqualTo(expected);
+        });
+        assertCursorsResumeExactly(received, from);
+    }
+
+    /** Resuming from any frame's cursor gives exactly the frames after it: none before, none missing. */
+    private static void assertCursorsResumeExactly(List<Event> received, Map<Integer, Long> from) {
+        for (int i = 0; i < received.size(); i++) {
+            Cursor cursor;
+            try {
+                cursor = cursorOf(received.get(i));
+            } catch (Exception e) {
+                throw new AssertionError("frame " + i + " has no valid cursor: " + received.get(i).text(), e);
+            }
+            for (int j = 0; j < received.size(); j++) {
+                Event other = received.get(j);
+                long position = cursor.positions().getOrDefault(new PartitionId(other.topic(), other.partition()),
+                        0L);
+                if (j <= i) {
+                    assertThat(other.offset()).as("frame %s is before the cursor of frame %s", j, i)
+                            .isLessThan(position);
+                } else {
+                    assertThat(other.offset()).as("frame %s is after the cursor of frame %s", j, i)
+                            .isGreaterThanOrEqualTo(position);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+package io.wsbridge.bridge.resume;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.wsbridge.bridge.bus.Event;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class LiveStreamTest {
+
+    private static Event at(int partition, long offset) {
+        return Event.fromUtf8("app", null, "{\"id\":\"x\"}".getBytes(), "events-app", partition, offset);
+    }
+
+    @Test
+    void aPartitionStartsWhereItsTaskReadsAndMovesPastEachEvent() throws Exception {
+        LiveStream stream = new LiveStream("app");
+        stream.started("events-app", 0, 100);
+        stream.started("events-app", 1, 0);
+
+        assertThat(stream.advance(at(1, 4))).isTrue();
+        assertThat(stream.snapshot().positions()).isEqualTo(Map.of(new PartitionId("events-app", 0), 100L,
+                new PartitionId("events-app", 1), 5L));
+        assertThat(Cursor.decode(stream.encoded(), "app")).isEqualTo(stream.snapshot());
+    }
+
+    @Test
+    void anEventBelowItsPartitionsPositionIsRefusedAsPublishedBefore() {
+        LiveStream stream = new LiveStream("app");
+        assertThat(stream.advance(at(0, 10))).isTrue();
+
+        assertThat(stream.advance(at(0, 10))).isFalse();
+        assertThat(stream.advance(at(0, 3))).isFalse();
+        assertThat(stream.advance(at(0, 15))).isTrue(); // a gap (markers, compaction) is no duplicate
+        assertThat(stream.next(new PartitionId("events-app", 0))).isEqualTo(16);
+    }
+
+    @Test
+    void aReassignedPartitionNeverMovesBack() {
+        LiveStream stream = new LiveStream("app");
+        stream.advance(at(0, 49));
+        stream.started("events-app", 0, 40); // committed offsets lag what was published
+
+        assertThat(stream.next(new PartitionId("events-app", 0))).isEqualTo(50);
+        assertThat(stream.next(new PartitionId("events-app", 9))).isEqualTo(-1);
+    }
+
+    @Test
+    void theStampedFrameCarriesThePositionAfterTheEvent() throws Exception {
+        LiveStream stream = new LiveStream("app");
+        stream.advance(at(0, 7));
+
+        String frame = stream.stamp(at(0, 7)).text();
+
+        assertThat(frame).startsWith("{\"wsbridgecursor\":\"" + stream.encoded() + "\",");
+        assertThat(Cursor.decode(stream.encoded(), "app").positions())
+                .isEqualTo(Map.of(new PartitionId("events-app", 0), 8L));
+    }
+}

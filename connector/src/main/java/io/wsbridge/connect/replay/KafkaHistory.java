@@ -1,0 +1,241 @@
+package io.wsbridge.connect.replay;
+
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.resume.From;
+import io.wsbridge.bridge.resume.History;
+import io.wsbridge.bridge.resume.PartitionId;
+import io.wsbridge.connect.convert.EventConverter;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndTimestamp;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.connect.data.Schema;
+import org.apache.kafka.connect.data.SchemaAndValue;
+import org.apache.kafka.connect.errors.DataException;
+import org.apache.kafka.connect.header.ConnectHeaders;
+import org.apache.kafka.connect.sink.SinkRecord;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bridge's history in Kafka: each reading is a consumer of its own, assigned the partitions of the application's
+ * topics and positioned with {@code seek} (no consumer group, nothing committed), whose records are converted as the
+ * task converts them (transforms of the connector are not applied). Its memory is bounded by the fetch sizes set
+ * here, and it reads only when the bridge asks, as fast as the subscriber's queue drains.
+ */
+public final class KafkaHistory implements History {
+
+    private static final Logger log = LoggerFactory.getLogger(KafkaHistory.class);
+    private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration POLL = Duration.ofMillis(100);
+    /** Records fetched per poll, and bytes per fetch: what one reading holds at most, about. */
+    static final int MAX_POLL_RECORDS = 500;
+    static final int FETCH_MAX_BYTES = 4 * 1024 * 1024;
+    static final int PARTITION_FETCH_MAX_BYTES = 1024 * 1024;
+
+    private final Map<String, Object> settings;
+    private final EventConverter converter;
+
+    public KafkaHistory(Map<String, Object> consumerSettings, EventConverter converter) {
+        Map<String, Object> own = new HashMap<>(consumerSettings);
+        own.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        own.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        own.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_POLL_RECORDS);
+        own.put(ConsumerConfig.FETCH_MAX_BYTES_CONFIG, FETCH_MAX_BYTES);
+        own.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, PARTITION_FETCH_MAX_BYTES);
+        this.settings = Map.copyOf(own);
+        this.converter = converter;
+    }
+
+    @Override
+    public Reading open(String application, Set<String> topics, From from) throws HistoryException {
+        KafkaConsumer<byte[], byte[]> consumer = null;
+        try {
+            consumer = new KafkaConsumer<>(settings, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+            List<TopicPartition> partitions = new ArrayList<>();
+            for (String topic : topics) {
+                List<PartitionInfo> infos = consumer.partitionsFor(topic, TIMEOUT);
+                if (infos != null) {
+                    infos.forEach(info -> partitions.add(new TopicPartition(info.topic(), info.partition())));
+                }
+            }
+            consumer.assign(partitions);
+            Map<TopicPartition, Long> beginnings = consumer.beginningOffsets(partitions, TIMEOUT);
+            Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, TIMEOUT);
+            Map<TopicPartition, Long> starts = starts(consumer, partitions, from, beginnings, ends);
+            starts.forEach(consumer::seek);
+            return new KafkaReading(consumer, application, starts, ends);
+        } catch (KafkaException e) {
+            if (consumer != null) {
+                consumer.close(Duration.ZERO);
+            }
+            throw new HistoryException("cannot open a reading of " + topics + ": " + e, e);
+        }
+    }
+
+    private static Map<TopicPartition, Long> starts(KafkaConsumer<byte[], byte[]> consumer,
+            List<TopicPartition> partitions, From from, Map<TopicPartition, Long> beginnings,
+            Map<TopicPartition, Long> ends) {
+        Map<TopicPartition, Long> starts = new HashMap<>();
+        Map<TopicPartition, OffsetAndTimestamp> byTime = null;
+        if (from instanceof From.At at) {
+            Map<TopicPartition, Long> times = new HashMap<>();
+            partitions.forEach(partition -> times.put(partition, at.time().toEpochMilli()));
+            byTime = consumer.offsetsForTimes(times, TIMEOUT);
+        }
+        for (TopicPartition partition : partitions) {
+            long beginning = beginnings.getOrDefault(partition, 0L);
+            long end = ends.getOrDefault(partition, beginning);
+            long start = beginning;
+            if (byTime != null) {
+                OffsetAndTimestamp found = byTime.get(partition);
+                start = found == null ? end : found.offset();
+            } else if (from instanceof From.After after) {
+                Long position = after.cursor().positions()
+                        .get(new PartitionId(partition.topic(), partition.partition()));
+                start = position == null ? beginning : position;
+            }
+            if (start < beginning) {
+                // retention removed what the subscriber missed; announcing the gap is not implemented yet
+                log.info("Replay of {} starts at {}, the earliest offset still held, instead of {}", partition,
+                        beginning, start);
+                start = beginning;
+            }
+            starts.put(partition, Math.min(start, end));
+        }
+        return starts;
+    }
+
+    @Override
+    public void close() {
+        // every reading owns its consumer and is closed by its catch-up
+    }
+
+    private static PartitionId id(TopicPartition partition) {
+        return new PartitionId(partition.topic(), partition.partition());
+    }
+
+    private static TopicPartition tp(PartitionId partition) {
+        return new TopicPartition(partition.topic(), partition.partition());
+    }
+
+    /** One subscriber's reading: a consumer, and the records of its last poll not handed over yet. */
+    private final class KafkaReading implements Reading {
+
+        private final KafkaConsumer<byte[], byte[]> consumer;
+        private final String application;
+        private final Map<PartitionId, Long> starts = new HashMap<>();
+        private final Map<PartitionId, Long> ends = new HashMap<>();
+        private final ArrayDeque<ConsumerRecord<byte[], byte[]>> pending = new ArrayDeque<>();
+        private final Set<TopicPartition> assigned;
+
+        KafkaReading(KafkaConsumer<byte[], byte[]> consumer, String application, Map<TopicPartition, Long> starts,
+                Map<TopicPartition, Long> ends) {
+            this.consumer = consumer;
+            this.application = application;
+            starts.forEach((partition, offset) -> this.starts.put(id(partition), offset));
+            ends.forEach((partition, offset) -> this.ends.put(id(partition), offset));
+            this.assigned = Set.copyOf(starts.keySet());
+        }
+
+        @Override
+        public Map<PartitionId, Long> starts() {
+            return starts;
+        }
+
+        @Override
+        public Map<PartitionId, Long> ends() {
+            return ends;
+        }
+
+        @Override
+        public List<Event> read(int max) throws HistoryException {
+            try {
+                if (pending.isEmpty()) {
+                    consumer.poll(POLL).forEach(pending::add);
+                }
+                List<Event> events = new ArrayList<>(Math.min(max, pending.size()));
+                while (events.size() < max && !pending.isEmpty()) {
+                    ConsumerRecord<byte[], byte[]> record = pending.pollFirst();
+                    Event event = convert(record);
+                    if (event != null && event.application().equals(application)) {
+                        events.add(event);
+                    }
+                }
+                return events;
+            } catch (KafkaException e) {
+                throw new HistoryException("reading " + assigned + " failed: " + e, e);
+            }
+        }
+
+        private Event convert(ConsumerRecord<byte[], byte[]> record) {
+            ConnectHeaders headers = new ConnectHeaders();
+            for (Header header : record.headers()) {
+                headers.add(header.key(), new SchemaAndValue(Schema.OPTIONAL_BYTES_SCHEMA, header.value()));
+            }
+            SinkRecord sinkRecord = new SinkRecord(record.topic(), record.partition(), Schema.OPTIONAL_BYTES_SCHEMA,
+                    record.key(), Schema.OPTIONAL_BYTES_SCHEMA, record.value(), record.offset(), record.timestamp(),
+                    record.timestampType(), headers);
+            try {
+                return converter.convert(sinkRecord);
+            } catch (DataException | IllegalArgumentException e) {
+                log.debug("Replay skips a record that is no valid event: {}", e.getMessage());
+                return null;
+            }
+        }
+
+        @Override
+        public long position(PartitionId partition) throws HistoryException {
+            for (ConsumerRecord<byte[], byte[]> record : pending) {
+                if (record.partition() == partition.partition() && record.topic().equals(partition.topic())) {
+                    return record.offset(); // not handed over yet
+                }
+            }
+            try {
+                return consumer.position(tp(partition), TIMEOUT);
+            } catch (KafkaException e) {
+                throw new HistoryException("cannot read the position of " + partition + ": " + e, e);
+            }
+        }
+
+        @Override
+        public void only(Set<PartitionId> partitions) {
+            Set<TopicPartition> reading = new HashSet<>();
+            partitions.forEach(partition -> reading.add(tp(partition)));
+            Set<TopicPartition> paused = new HashSet<>(assigned);
+            paused.removeAll(reading);
+            consumer.pause(paused);
+            consumer.resume(reading);
+            pending.removeIf(record -> paused.contains(new TopicPartition(record.topic(), record.partition())));
+        }
+
+        @Override
+        public void seek(PartitionId partition, long offset) {
+            pending.removeIf(record -> record.partition() == partition.partition()
+                    && record.topic().equals(partition.topic()));
+            consumer.seek(tp(partition), offset);
+        }
+
+        @Override
+        public void close() {
+            try {
+                consumer.close(Duration.ofSeconds(5));
+            } catch (KafkaException e) {
+                log.debug("Closing a replay consumer failed", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,319 @@
+package io.wsbridge.it;
+
+import static io.wsbridge.it.ItSupport.json;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.wsbridge.it.harness.Events;
+import io.wsbridge.it.harness.KafkaBroker;
+import io.wsbridge.it.harness.RawWsClient;
+import io.wsbridge.it.harness.SinkConnector;
+import io.wsbridge.it.harness.Stack;
+import io.wsbridge.it.harness.StackExtension;
+import io.wsbridge.it.harness.WsClient;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Resume and replay on the real stack: a real broker, a real Connect worker loading the plugin archive, real WebSocket
+ * clients. Every frame carries a {@code wsbridgecursor}; a client whose connection is cut at random points and that
+ * reconnects with {@code ?from=<its last cursor>} gets every event exactly once, in per-partition order;
+ * {@code from=earliest} and {@code from=<time>} replay what the topics hold, then continue live; bad {@code from}
+ * values answer 400 saying which; replays beyond {@code replay.max.concurrent} answer 503 with {@code Retry-After}.
+ */
+@ExtendWith(StackExtension.class)
+class ResumeIT {
+
+    private static final String KILL_APP = "resume-kill";
+    private static final String REPLAY_APP = "resume-replay";
+    private static final String BULK_APP = "resume-bulk";
+    private static final int PARTITIONS = 3;
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private static SinkConnector sink;
+
+    @BeforeAll
+    static void startConnector(Stack stack) {
+        SinkConnector.createTopicIfAbsent(stack.kafka(), topic(KILL_APP), PARTITIONS);
+        SinkConnector.createTopicIfAbsent(stack.kafka(), topic(REPLAY_APP), PARTITIONS);
+        SinkConnector.createTopicIfAbsent(stack.kafka(), topic(BULK_APP), 1);
+        sink = SinkConnector.shipped(stack, "resume-it", Map.of(
+                "topics", topic(KILL_APP) + "," + topic(REPLAY_APP) + "," + topic(BULK_APP),
+                "auth.public.applications", KILL_APP + "," + REPLAY_APP + "," + BULK_APP,
+                "kafka.bootstrap.servers", stack.kafka().bootstrapServers(),
+                "replay.max.concurrent", "2",
+                "websocket.subscriber.queue.size", "64"));
+        sink.create().awaitRunning();
+        sink.awaitFlowing(KILL_APP, topic(KILL_APP), PARTITIONS);
+        sink.awaitFlowing(REPLAY_APP, topic(REPLAY_APP), PARTITIONS);
+        sink.awaitFlowing(BULK_APP, topic(BULK_APP), 1);
+    }
+
+    @AfterAll
+    static void deleteConnector() {
+        if (sink != null) {
+            sink.close();
+        }
+    }
+
+    private static String topic(String application) {
+        return "events-" + application;
+    }
+
+    @Test
+    void aClientCutOffAtRandomPointsResumesWithEveryEventExactlyOnceInPartitionOrder(Stack stack) throws Exception {
+        int perPartition = 1_000;
+        long seed = System.nanoTime();
+        Random random = new Random(seed);
+        Received received = new Received();
+        String cursor = null;
+        int connections = 0;
+        CompletableFuture<Void> producing = null;
+        long deadline = System.nanoTime() + Duration.ofSeconds(180).toNanos();
+        while (received.count() < PARTITIONS * perPartition && System.nanoTime() < deadline) {
+            String query = cursor == null ? "" : "?from=" + cursor;
+            try (WsClient ws = WsClient.awaitConnect(sink.uri("/" + KILL_APP + query), Map.of(), WAIT)) {
+                connections++;
+                if (producing == null) {
+                    sink.awaitSubscribers(KILL_APP, 1);
+                    producing = CompletableFuture.runAsync(() -> produce(stack, KILL_APP, perPartition));
+                }
+                int frames = random.nextInt(300); // cut off after this many frames, at once included
+                for (int i = 0; i < frames && received.count() < PARTITIONS * perPartition; i++) {
+                    Optional<String> frame = ws.nextFrame(Duration.ofSeconds(2));
+                    if (frame.isEmpty()) {
+                        if (ws.closeStatus().isPresent()) {
+                            break; // closed by the server (a slow consumer, say): resume too
+                        }
+                        continue;
+                    }
+                    cursor = received.take(frame.get(), "seed " + seed);
+                }
+                ws.abort();
+            }
+        }
+        producing.get();
+        assertThat(connections).as("connections (seed %s)", seed).isGreaterThan(5);
+        received.assertEveryEventOnceInOrder(perPartition, "seed " + seed);
+    }
+
+    @Test
+    void earliestReplaysWhatTheTopicsHoldThenLiveAndATimeReplaysFromThatTime(Stack stack) throws Exception {
+        produce(stack, REPLAY_APP, 50);
+        Instant between = Instant.now().plusMillis(2);
+        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(1)).until(() -> Instant.now()
+                .isAfter(between.plusMillis(1)));
+        produceFrom(stack, REPLAY_APP, 50, 100);
+
+        try (WsClient earliest = WsClient.connect(sink.uri("/" + REPLAY_APP + "?from=earliest"), Map.of());
+             WsClient fromTime = WsClient.connect(sink.uri("/" + REPLAY_APP + "?from="
+                     + URLEncoder.encode(between.toString(), StandardCharsets.UTF_8)), Map.of())) {
+            Received all = new Received();
+            Received later = new Received();
+            all.awaitCount(earliest, PARTITIONS * 100);
+            later.awaitCount(fromTime, PARTITIONS * 50);
+            produceFrom(stack, REPLAY_APP, 100, 110);
+            all.awaitCount(earliest, PARTITIONS * 110);
+            later.awaitCount(fromTime, PARTITIONS * 60);
+
+            all.assertEveryEventOnceInOrder(110, "from=earliest");
+            later.assertEveryEventOnceInOrder(50, 110, "from=" + between);
+            assertThat(earliest.nextFrame(Duration.ofMillis(500))).as("nothing more").isEmpty();
+
+            // the cursor of the last frame resumes after it: only what comes next
+            try (WsClient resumed = WsClient.connect(sink.uri("/" + REPLAY_APP + "?from=" + all.lastCursor),
+                    Map.of())) {
+                produceFrom(stack, REPLAY_APP, 110, 115);
+                Received next = new Received();
+                next.awaitCount(resumed, PARTITIONS * 5);
+                next.assertEveryEventOnceInOrder(110, 115, "from=<last cursor>");
+            }
+        }
+    }
+
+    @Test
+    void badFromValuesAreRefusedWith400SayingWhichAfterTheCredentials() throws Exception {
+        String cursorOfAnotherApplication;
+        try (WsClient ws = WsClient.connect(sink.uri("/" + KILL_APP + "?from=earliest"), Map.of())) {
+            cursorOfAnotherApplication = json(ws.awaitFrames(1, WAIT).get(0)).path("wsbridgecursor").asText();
+        }
+        assertRefused("/" + REPLAY_APP + "?from=yesterday", 400,
+                "from must be earliest, latest, an RFC 3339 time (such as 2026-12-02T15:04:05Z) or the "
+                        + "wsbridgecursor of an event");
+        assertRefused("/" + REPLAY_APP + "?from=2026-02-30T10:00:00Z", 400, "from: not a valid RFC 3339 time");
+        assertRefused("/" + REPLAY_APP + "?from=AQ-this-is-no-cursor", 400, "from: malformed cursor: ");
+        assertRefused("/" + REPLAY_APP + "?from=" + cursorOfAnotherApplication, 400,
+                "from: the cursor belongs to another application than &apos;" + REPLAY_APP + "&apos;");
+        assertRefused("/" + REPLAY_APP + "?from=earliest&group_id=g", 400,
+                "resuming or replaying a group (from with group_id) is not implemented yet");
+        assertRefused("/not-public?from=" + cursorOfAnotherApplication, 404, "");
+    }
+
+    @Test
+    void slowReplaysArePacedByTheirReaderHoldTheirSlotAndFurtherOnesAreRefusedWith503(Stack stack)
+            throws Exception {
+        bulkProduce(stack, BULK_APP, 20_000);
+        RawWsClient first = RawWsClient.connect(KafkaBroker.HOST, sink.port(), "/" + BULK_APP + "?from=earliest",
+                4096);
+        try (RawWsClient second = RawWsClient.connect(KafkaBroker.HOST, sink.port(), "/" + BULK_APP
+                     + "?from=earliest", 4096)) {
+            try (RawWsClient third = RawWsClient.attempt(KafkaBroker.HOST, sink.port(), "/" + BULK_APP
+                    + "?from=earliest", Map.of())) {
+                assertThat(third.handshake().status()).isEqualTo(503);
+                assertThat(third.handshake().headers()).containsKey("retry-after");
+            }
+
+            // The replays that nobody reads stall; a live event still reaches a live subscriber at once (a live
+            // subscriber that the bulk events the task may still publish overflowed connects again).
+            AtomicInteger sent = new AtomicInteger();
+            await("a live event").atMost(WAIT).pollInterval(Duration.ZERO).until(() -> {
+                try (WsClient live = WsClient.connect(sink.uri("/" + BULK_APP), Map.of())) {
+                    sink.awaitSubscribers(BULK_APP, 3); // with the two replaying ones
+                    String id = "live-" + sent.incrementAndGet();
+                    sink.sendTo(topic(BULK_APP), 0, Events.event(BULK_APP, "live").withId(id));
+                    long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+                    while (System.nanoTime() < until && live.closeStatus().isEmpty()) {
+                        if (live.nextFrame(Duration.ofMillis(200)).map(frame -> json(frame).path("id").asText())
+                                .filter(id::equals).isPresent()) {
+                            return true;
+                        }
+                    }
+                    return false;
+                }
+            });
+            assertThat(second.read(Duration.ofSeconds(10))).as("the stalled replay has sent what it could")
+                    .isPresent();
+
+            first.close();
+            await("a replay slot freed").atMost(WAIT).until(() -> {
+                try (RawWsClient again = RawWsClient.attempt(KafkaBroker.HOST, sink.port(), "/" + BULK_APP
+                        + "?from=earliest", Map.of())) {
+                    return again.handshake().status() == 101;
+                }
+            });
+        } finally {
+            first.close();
+        }
+    }
+
+    /** The upgrade is answered with {@code status} and a body that says {@code message}. */
+    private void assertRefused(String pathAndQuery, int status, String message) throws Exception {
+        try (Socket socket = RawWsClient.open(null, KafkaBroker.HOST, sink.port(), 0)) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(RawWsClient.upgradeRequest(KafkaBroker.HOST, sink.port(), pathAndQuery, "")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            ByteArrayOutputStream answer = new ByteArrayOutputStream();
+            InputStream in = socket.getInputStream();
+            byte[] buffer = new byte[4096];
+            int read;
+            while (!answer.toString(StandardCharsets.UTF_8).contains("</html>") && (read = in.read(buffer)) > 0) {
+                answer.write(buffer, 0, read);
+            }
+            assertThat(answer.toString(StandardCharsets.UTF_8)).as(pathAndQuery)
+                    .startsWith("HTTP/1.1 " + status + " ").contains(message);
+        }
+    }
+
+    /** {@code perPartition} events to each partition: ids {@code r-<partition>-<seq>}, seq from 0. */
+    private static void produce(Stack stack, String application, int perPartition) {
+        produceFrom(stack, application, 0, perPartition);
+    }
+
+    private static void produceFrom(Stack stack, String application, int from, int until) {
+        for (int seq = from; seq < until; seq++) {
+            for (int partition = 0; partition < PARTITIONS; partition++) {
+                sink.sendTo(topic(application), partition, Events.event(application, "d")
+                        .withId("r-" + partition + "-" + seq)
+                        .withData("{\"p\":" + partition + ",\"seq\":" + seq + "}"));
+            }
+        }
+    }
+
+    private static void bulkProduce(Stack stack, String application, int count) throws Exception {
+        String padding = "x".repeat(300);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
+                ProducerConfig.LINGER_MS_CONFIG, 20), new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < count; i++) {
+                ProducerRecord<byte[], byte[]> record = Events.binaryRecord(topic(application),
+                        Events.event(application, "bulk").withId("b-" + i).withData("{\"pad\":\"" + padding + "\"}"));
+                producer.send(new ProducerRecord<>(topic(application), 0, record.key(), record.value(),
+                        record.headers()));
+            }
+            producer.flush();
+        }
+    }
+
+    /** What a client got: events by id, and the order within each partition. */
+    private static final class Received {
+        final Map<String, Integer> counts = new ConcurrentHashMap<>();
+        final Map<Integer, List<Integer>> sequences = new HashMap<>();
+        String lastCursor;
+
+        int count() {
+            return counts.size();
+        }
+
+        /** Takes a frame: checks its cursor and records it if it is one of the test's events; returns the cursor. */
+        String take(String frame, String context) {
+            JsonNode event = json(frame);
+            String cursor = event.path("wsbridgecursor").asText();
+            assertThat(cursor).as("cursor of %s (%s)", frame, context).matches("[A-Za-z0-9_-]+");
+            lastCursor = cursor;
+            String id = event.path("id").asText();
+            if (id.startsWith("r-")) {
+                counts.merge(id, 1, Integer::sum);
+                sequences.computeIfAbsent(event.path("data").path("p").asInt(), p -> new ArrayList<>())
+                        .add(event.path("data").path("seq").asInt());
+            }
+            return cursor;
+        }
+
+        void awaitCount(WsClient ws, int count) {
+            await("events").atMost(WAIT).pollInterval(Duration.ZERO).until(() -> {
+                ws.nextFrame(Duration.ofMillis(200)).ifPresent(frame -> take(frame, ""));
+                return count() >= count;
+            });
+        }
+
+        void assertEveryEventOnceInOrder(int perPartition, String context) {
+            assertEveryEventOnceInOrder(0, perPartition, context);
+        }
+
+        void assertEveryEventOnceInOrder(int from, int until, String context) {
+            for (int partition = 0; partition < PARTITIONS; partition++) {
+                List<Integer> expected = new ArrayList<>();
+                for (int seq = from; seq < until; seq++) {
+                    expected.add(seq);
+                }
+                assertThat(sequences.getOrDefault(partition, List.of()))
+                        .as("partition %s, each event once and in order (%s)", partition, context)
+                        .isEqualTo(expected);
+            }
+            assertThat(counts.values()).as("no event twice (%s)", context).allMatch(n -> n == 1);
+        }
+    }
+}
