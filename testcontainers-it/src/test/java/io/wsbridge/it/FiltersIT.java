@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.awaitility.Awaitility;
@@ -42,7 +43,12 @@ class FiltersIT {
 
     @BeforeAll
     static void startConnector(Stack stack) {
-        sink = SinkConnector.startedForPublicApplication(stack, "filters-it", APP);
+        SinkConnector.createTopicIfAbsent(stack.kafka(), TOPIC, 1);
+        // with a Kafka connection of its own, for the replayed stream
+        sink = SinkConnector.shipped(stack, "filters-it", Map.of("topics.regex", TOPIC, "auth.public.applications", APP,
+                "kafka.bootstrap.servers", stack.kafka().bootstrapServers()));
+        sink.create().awaitRunning();
+        sink.awaitFlowing(APP, TOPIC, 1);
     }
 
     @AfterAll
@@ -130,6 +136,27 @@ class FiltersIT {
             assertThat(ids(filteredMember.awaitFrames(1, WAIT))).containsExactly(alarm.id());
             assertThat(filteredMember.nextFrame(QUIET)).isEmpty();
             assertThat(sink.metric("wsbridge_groups", "application", APP)).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void aReplayedStreamGetsOnlyWhatItsChannelAndFilterMatch(Stack stack) {
+        String device = "replay-" + UUID.randomUUID();
+        List<Events.CloudEvent> events = List.of(event(device, "alarm", "high"), event(device, "telemetry", null),
+                event("device-other", "alarm", "high"), event(device, "alarm", "low"));
+        sendAll(stack.events(), events.stream().map(event -> Events.binaryRecord(TOPIC, event)).toList());
+
+        String path = "/" + APP + "/alarm?from=earliest&filter="
+                + URLEncoder.encode("device = '" + device + "'", StandardCharsets.UTF_8).replace("+", "%20");
+        try (WsClient replaying = WsClient.connect(sink.uri(path), Map.of())) {
+            assertThat(ids(replaying.awaitFrames(2, WAIT))).as("history: the channel and the filter both apply")
+                    .containsExactly(events.get(0).id(), events.get(3).id());
+            assertThat(replaying.nextFrame(QUIET)).isEmpty();
+
+            Events.CloudEvent live = event(device, "alarm", "high");
+            sendAll(stack.events(), List.of(Events.binaryRecord(TOPIC, event("device-other", "alarm", null)),
+                    Events.binaryRecord(TOPIC, live)));
+            assertThat(ids(replaying.awaitFrames(1, WAIT))).as("then live, filtered as well").containsExactly(live.id());
         }
     }
 

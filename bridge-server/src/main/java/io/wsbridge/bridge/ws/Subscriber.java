@@ -6,6 +6,7 @@ import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.SessionAccess;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.WriteBatch;
+import io.wsbridge.bridge.filter.EventView;
 import io.wsbridge.bridge.filter.Filter;
 import io.wsbridge.bridge.filter.Filters;
 import io.wsbridge.bridge.filter.InvalidFilterException;
@@ -228,7 +229,9 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
         return new Catchup.Target() {
             @Override
             public boolean deliver(Event event) {
-                return Subscriber.this.deliver(event);
+                // History holds every event of the application: the route's channel and the filter apply here, as
+                // the router applies them to live events. A skipped event is taken: the position moves past it.
+                return !wants(event) || Subscriber.this.deliver(event);
             }
 
             @Override
@@ -252,6 +255,22 @@ public final class Subscriber implements FrameHandler, Subscription, AccessSessi
     public boolean offer(Event event) {
         Catchup current = catchup;
         return current == null ? deliver(event) : current.offerLive(event);
+    }
+
+    /** Whether a replayed event is for this subscriber: its channel, and its filter if it has one. */
+    private boolean wants(Event event) {
+        if (!accepts(event)) {
+            return false;
+        }
+        Filter current = filter;
+        if (current == null) {
+            return true;
+        }
+        try {
+            return current.matches(EventView.of(event.payload()));
+        } catch (IllegalArgumentException e) {
+            return current.failed();
+        }
     }
 
     private boolean deliver(Event event) {
