@@ -307,7 +307,8 @@ class MetricsAndHealthIT {
             plain.put("/metrics", 404);
             plain.put("/healthz", 200);
             plain.put("/readyz", 200);
-            plain.put("/", 426);
+            plain.put("/", 200); // the console page: static, it names no application and no address
+            plain.put("/_wsbridge/console/console.js", 200);
             plain.put("/made-up-application", 426);
             plain.put("/_wsbridge/peer", 426);
             plain.forEach((path, status) -> {

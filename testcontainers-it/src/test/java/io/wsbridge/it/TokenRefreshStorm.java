@@ -229,6 +229,9 @@ final class TokenRefreshStorm {
         config.put("auth.reauthorize.interval.ms", Long.toString(REAUTHORIZE.toMillis()));
         config.put("websocket.max.connections", Integer.toString(sessions + 100));
         config.put("websocket.max.connections.per.address", Integer.toString(sessions + 100));
+        // Twenty users connect at once: more distinct Keycloak lookups at a time than the default 8, over which an
+        // upgrade is refused with 503 and Retry-After (a real client retries; these do not).
+        config.put("auth.lookups.max.concurrent", "64");
         return SinkConnector.shipped(stack, app + "-it", config);
     }
 
