@@ -10,7 +10,6 @@ import io.wsbridge.it.harness.ClusterExamples;
 import io.wsbridge.it.harness.ConnectRest;
 import io.wsbridge.it.harness.ConnectWorker;
 import io.wsbridge.it.harness.Events;
-import io.wsbridge.it.harness.ItEnvironment;
 import io.wsbridge.it.harness.KafkaBroker;
 import io.wsbridge.it.harness.WsClient;
 import java.io.IOException;
@@ -26,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -90,25 +88,9 @@ class ClusterIT {
         do {
             opsPort = ClusterExamples.portFreeOnEvery(HOSTS);
         } while (opsPort == port);
-        Path secrets = ItEnvironment.newWorkDir("cluster-secrets").resolve("secrets.properties");
-        Files.writeString(secrets, "cluster.secret=" + SECRET + "\n");
-
-        Map<String, String> example = ClusterExamples.workerProperties();
-        List<CompletableFuture<Void>> starting = new ArrayList<>();
-        for (String host : HOSTS) {
-            Map<String, String> props = new HashMap<>(example);
-            props.put("wsbridge.websocket.host", host);
-            // each worker's operations listener on its own address, as the connector's ops.host would clash
-            props.put("wsbridge.ops.host", host);
-            // A crashed worker is noticed after the session timeout, and its tasks move after the scheduled delay.
-            props.put("session.timeout.ms", "6000");
-            props.put("heartbeat.interval.ms", "1000");
-            props.put("scheduled.rebalance.max.delay.ms", "4000");
-            ConnectWorker worker = new ConnectWorker(kafka, host, GROUP, props);
-            workers.put(host, worker);
-            starting.add(CompletableFuture.runAsync(worker::start));
-        }
-        CompletableFuture.allOf(starting.toArray(CompletableFuture[]::new)).join();
+        Path secrets = ClusterExamples.secretsFile("cluster-secrets", SECRET);
+        // A crashed worker is noticed after the session timeout, and its tasks move after the scheduled delay.
+        ClusterExamples.startWorkers(kafka, HOSTS, GROUP, Map.of("scheduled.rebalance.max.delay.ms", "4000"), workers);
         events = new Events(kafka.bootstrapServers());
 
         rest().createConnector(CONNECTOR,
@@ -130,9 +112,7 @@ class ClusterIT {
         if (events != null) {
             events.close();
         }
-        List<CompletableFuture<Void>> stopping = new ArrayList<>();
-        workers.values().forEach(worker -> stopping.add(CompletableFuture.runAsync(worker::close)));
-        CompletableFuture.allOf(stopping.toArray(CompletableFuture[]::new)).join();
+        ClusterExamples.stopWorkers(workers.values());
         if (kafka != null) {
             kafka.close();
         }

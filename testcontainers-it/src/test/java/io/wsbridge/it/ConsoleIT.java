@@ -197,6 +197,9 @@ class ConsoleIT {
                 .contains("default-src 'none'", "script-src 'self'", "connect-src 'self'"));
         assertThat(page.body()).contains("<script src=\"/_wsbridge/console/uPlot.iife.min.js\"></script>")
                 .doesNotContain("https://", "http://");
+        assertThat(http.send(HttpRequest.newBuilder(URI.create(console("/_wsbridge/console/features.json"))).build(),
+                HttpResponse.BodyHandlers.ofString()).body()).as("a Kafka connection: the page resumes after a drop")
+                .isEqualTo("{\"resume\":true}");
         for (String file : List.of("console.js", "console.css", "uPlot.iife.min.js", "uPlot.min.css")) {
             assertThat(http.send(HttpRequest.newBuilder(URI.create(console("/_wsbridge/console/" + file))).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode()).as(file).isEqualTo(200);

@@ -9,7 +9,6 @@ import io.wsbridge.it.harness.ClusterExamples;
 import io.wsbridge.it.harness.ConnectRest;
 import io.wsbridge.it.harness.ConnectWorker;
 import io.wsbridge.it.harness.Events;
-import io.wsbridge.it.harness.ItEnvironment;
 import io.wsbridge.it.harness.KafkaBroker;
 import io.wsbridge.it.harness.ManyWsClients;
 import io.wsbridge.it.harness.WsClient;
@@ -20,11 +19,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -107,24 +104,11 @@ class PeerInterestIT {
         do {
             opsPort = ClusterExamples.portFreeOnEvery(HOSTS);
         } while (opsPort == port);
-        Path secrets = ItEnvironment.newWorkDir("interest-secrets").resolve("secrets.properties");
-        Files.writeString(secrets, "cluster.secret=it-interest-secret-" + Long.toHexString(System.nanoTime()) + "\n");
-        Map<String, String> example = ClusterExamples.workerProperties();
-        List<CompletableFuture<Void>> starting = new ArrayList<>();
-        for (String host : HOSTS) {
-            Map<String, String> props = new HashMap<>(example);
-            props.put("wsbridge.websocket.host", host);
-            props.put("wsbridge.ops.host", host);
-            // A crashed worker is noticed soon, and its task waits for it to come back rather than moving.
-            props.put("session.timeout.ms", "6000");
-            props.put("heartbeat.interval.ms", "1000");
-            props.put("scheduled.rebalance.max.delay.ms", "90000");
-            props.put("offset.flush.interval.ms", "1000");
-            ConnectWorker worker = new ConnectWorker(kafka, host, GROUP, props);
-            workers.put(host, worker);
-            starting.add(CompletableFuture.runAsync(worker::start));
-        }
-        CompletableFuture.allOf(starting.toArray(CompletableFuture[]::new)).join();
+        Path secrets = ClusterExamples.secretsFile("interest-secrets",
+                "it-interest-secret-" + Long.toHexString(System.nanoTime()));
+        // A crashed worker is noticed soon, and its task waits for it to come back rather than moving.
+        ClusterExamples.startWorkers(kafka, HOSTS, GROUP, Map.of("scheduled.rebalance.max.delay.ms", "90000",
+                "offset.flush.interval.ms", "1000"), workers);
         events = new Events(kafka.bootstrapServers());
 
         Map<String, String> config = ClusterExamples.connectorConfig(TOPIC, 1, port, opsPort, APPLICATION, secrets);
@@ -152,9 +136,7 @@ class PeerInterestIT {
         if (events != null) {
             events.close();
         }
-        List<CompletableFuture<Void>> stopping = new ArrayList<>();
-        workers.values().forEach(worker -> stopping.add(CompletableFuture.runAsync(worker::close)));
-        CompletableFuture.allOf(stopping.toArray(CompletableFuture[]::new)).join();
+        ClusterExamples.stopWorkers(workers.values());
         if (kafka != null) {
             kafka.close();
         }

@@ -10,7 +10,6 @@ import io.wsbridge.it.harness.ConnectRest;
 import io.wsbridge.it.harness.ConnectWorker;
 import io.wsbridge.it.harness.Events;
 import io.wsbridge.it.harness.ImpostorPeer;
-import io.wsbridge.it.harness.ItEnvironment;
 import io.wsbridge.it.harness.KafkaBroker;
 import io.wsbridge.it.harness.PeerCredentials;
 import io.wsbridge.it.harness.RawWsClient;
@@ -22,11 +21,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -78,23 +75,9 @@ class PeerLinkSecurityIT {
         do {
             opsPort = ClusterExamples.portFreeOnEvery(HOSTS);
         } while (opsPort == port);
-        Path secrets = ItEnvironment.newWorkDir("peer-security-secrets").resolve("secrets.properties");
-        Files.writeString(secrets, "cluster.secret=" + SECRET + "\n");
-        Map<String, String> example = ClusterExamples.workerProperties();
-        List<CompletableFuture<Void>> starting = new ArrayList<>();
-        for (String host : HOSTS) {
-            Map<String, String> props = new HashMap<>(example);
-            props.put("wsbridge.websocket.host", host);
-            props.put("wsbridge.ops.host", host);
-            props.put("session.timeout.ms", "6000");
-            props.put("heartbeat.interval.ms", "1000");
-            // A dead worker keeps its task in Connect's view for the whole run: its peers keep linking to its address.
-            props.put("scheduled.rebalance.max.delay.ms", "600000");
-            ConnectWorker worker = new ConnectWorker(kafka, host, GROUP, props);
-            workers.put(host, worker);
-            starting.add(CompletableFuture.runAsync(worker::start));
-        }
-        CompletableFuture.allOf(starting.toArray(CompletableFuture[]::new)).join();
+        Path secrets = ClusterExamples.secretsFile("peer-security-secrets", SECRET);
+        // A dead worker keeps its task in Connect's view for the whole run: its peers keep linking to its address.
+        ClusterExamples.startWorkers(kafka, HOSTS, GROUP, Map.of("scheduled.rebalance.max.delay.ms", "600000"), workers);
         events = new Events(kafka.bootstrapServers());
 
         rest().createConnector(CONNECTOR, ClusterExamples.connectorConfig(TOPIC, 1, port, opsPort, APPLICATION,
@@ -125,9 +108,7 @@ class PeerLinkSecurityIT {
         if (events != null) {
             events.close();
         }
-        List<CompletableFuture<Void>> stopping = new ArrayList<>();
-        workers.values().forEach(worker -> stopping.add(CompletableFuture.runAsync(worker::close)));
-        CompletableFuture.allOf(stopping.toArray(CompletableFuture[]::new)).join();
+        ClusterExamples.stopWorkers(workers.values());
         if (kafka != null) {
             kafka.close();
         }

@@ -1,11 +1,8 @@
 package io.wsbridge.bench.jmh;
 
 import io.wsbridge.bridge.bus.Event;
-import io.wsbridge.bridge.filter.Filter;
 import io.wsbridge.bridge.filter.InvalidFilterException;
-import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Router;
-import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.connect.convert.ApplicationResolver;
 import io.wsbridge.connect.convert.EventConverter;
 import io.wsbridge.connect.convert.NonCloudEventPolicy;
@@ -58,9 +55,10 @@ public class FilterBenchmark {
         unfiltered = new Router();
         filtered = new Router();
         for (int i = 0; i < SUBSCRIBERS; i++) {
-            unfiltered.add(new Counting(null));
+            unfiltered.add(new RouteBenchmark.CountingSubscription(Records.APPLICATION));
             String expression = "device = 'device-" + (42 + i % FILTERS) + "'";
-            filtered.add(new Counting(filtered.filters().acquire(filtered.filters().validate(null, expression))));
+            filtered.add(new RouteBenchmark.CountingSubscription(Records.APPLICATION,
+                    filtered.filters().acquire(filtered.filters().validate(null, expression))));
         }
         if (filtered.filters().distinct() != FILTERS) {
             throw new IllegalStateException(filtered.filters().distinct() + " filters, expected " + FILTERS);
@@ -90,42 +88,5 @@ public class FilterBenchmark {
     /** A record at the next offset, as a task gets them: the pipeline's events have growing positions. */
     private SinkRecord next() {
         return Records.binary(offset++);
-    }
-
-    /** A plain subscription with a filter or without, that takes every event it is offered and counts it. */
-    static final class Counting implements Subscription {
-
-        private final Filter filter;
-        long offered;
-
-        Counting(Filter filter) {
-            this.filter = filter;
-        }
-
-        @Override
-        public String application() {
-            return Records.APPLICATION;
-        }
-
-        @Override
-        public String channel() {
-            return null;
-        }
-
-        @Override
-        public GroupKey group() {
-            return null;
-        }
-
-        @Override
-        public Filter filter() {
-            return filter;
-        }
-
-        @Override
-        public boolean offer(Event event) {
-            offered++;
-            return true;
-        }
     }
 }

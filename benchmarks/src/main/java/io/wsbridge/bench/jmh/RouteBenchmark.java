@@ -1,6 +1,7 @@
 package io.wsbridge.bench.jmh;
 
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.filter.Filter;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.route.Subscription;
@@ -92,14 +93,25 @@ public class RouteBenchmark {
         return Records.binary(offset++);
     }
 
-    /** A subscription that takes every event and only counts it. */
+    /** A plain subscription of every channel, with a filter or without, that takes what it is offered and counts it. */
     static final class CountingSubscription implements Subscription {
 
         private final String application;
+        private final Filter filter;
         long offered;
 
         CountingSubscription(String application) {
+            this(application, null);
+        }
+
+        CountingSubscription(String application, Filter filter) {
             this.application = application;
+            this.filter = filter;
+        }
+
+        @Override
+        public Filter filter() {
+            return filter;
         }
 
         @Override

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import org.eclipse.jetty.http.HttpHeader;
@@ -30,16 +31,22 @@ public final class ConsoleHandler extends Handler.Wrapper {
     private static final String CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             + "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+    /** What the page asks before it subscribes: whether it may resume with {@code ?from=<cursor>} after a drop. */
+    static final String FEATURES = PREFIX + "features.json";
+
     private final BooleanSupplier enabled;
+    private final BooleanSupplier resumable;
     private final Map<String, Asset> assets;
 
     /**
      * @param enabled read on each request, so that reconfiguring the bridge turns the console on or off
+     * @param resumable whether the bridge can replay from Kafka now (it has a Kafka connection)
      * @param next where every other request goes
      */
-    public ConsoleHandler(BooleanSupplier enabled, Handler next) {
+    public ConsoleHandler(BooleanSupplier enabled, BooleanSupplier resumable, Handler next) {
         super(next);
         this.enabled = enabled;
+        this.resumable = resumable;
         ClassLoader loader = ConsoleHandler.class.getClassLoader();
         this.assets = Map.of(
                 "/", Asset.load(loader, OWN + "index.html", "text/html;charset=utf-8"),
@@ -53,7 +60,11 @@ public final class ConsoleHandler extends Handler.Wrapper {
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
         String method = request.getMethod();
-        Asset asset = assets.get(request.getHttpURI().getPath());
+        String path = request.getHttpURI().getPath();
+        Asset asset = FEATURES.equals(path)
+                ? new Asset(("{\"resume\":" + resumable.getAsBoolean() + "}").getBytes(StandardCharsets.UTF_8),
+                        "application/json")
+                : assets.get(path);
         if (asset == null || !enabled.getAsBoolean()
                 || !(HttpMethod.GET.is(method) || HttpMethod.HEAD.is(method))) {
             return super.handle(request, response, callback);

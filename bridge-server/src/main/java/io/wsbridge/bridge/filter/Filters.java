@@ -63,10 +63,6 @@ public final class Filters {
      * @throws InvalidFilterException if it is not CloudEvents SQL (only if it was not validated)
      */
     public Filter acquire(String expression) throws InvalidFilterException {
-        return acquireChecked(expression);
-    }
-
-    private Filter acquireChecked(String expression) throws InvalidFilterException {
         Shared shared;
         while (true) {
             shared = compiled.get(expression);

@@ -25,11 +25,19 @@ final class ApplicationRoute {
     /** Plain subscribers with a filter, by filter: each filter is evaluated once per event. */
     private volatile Filtered[] filtered = NO_FILTERS;
     private final Map<GroupKey, GroupBalancer> groups = new ConcurrentHashMap<>();
+    /** Groups whose key has a filter. */
+    private int filteredGroups;
+    /** Whether any subscription here has a filter: only then does an event get its {@link FilterMatches}. */
+    private volatile boolean hasFilters;
 
     void add(Subscription subscription) {
         GroupKey key = subscription.group();
         if (key != null) {
-            groups.computeIfAbsent(key, k -> new GroupBalancer()).join(subscription);
+            groups.computeIfAbsent(key, k -> {
+                filteredGroups += k.filter() == null ? 0 : 1;
+                return new GroupBalancer();
+            }).join(subscription);
+            hasFilters = filteredGroups > 0 || filtered.length > 0;
             return;
         }
         Filter filter = subscription.filter();
@@ -49,6 +57,7 @@ final class ApplicationRoute {
         Filtered[] grown = Arrays.copyOf(current, current.length + 1);
         grown[current.length] = new Filtered(filter, new Subscription[] {subscription});
         filtered = grown;
+        hasFilters = true;
     }
 
     /** @return {@code true} if the application has no subscribers left */
@@ -58,6 +67,7 @@ final class ApplicationRoute {
             GroupBalancer group = groups.get(key);
             if (group != null && group.leave(subscription)) {
                 groups.remove(key);
+                filteredGroups -= key.filter() == null ? 0 : 1;
             }
         } else if (subscription.filter() == null) {
             plain = shrink(plain, subscription);
@@ -72,49 +82,47 @@ final class ApplicationRoute {
             }
             filtered = kept.toArray(NO_FILTERS);
         }
+        hasFilters = filteredGroups > 0 || filtered.length > 0;
         return plain.length == 0 && filtered.length == 0 && groups.isEmpty();
     }
 
     boolean deliver(Event event) {
-        return deliver(event, true, true, null);
+        FilterMatches matches = hasFilters ? new FilterMatches(event) : null;
+        boolean delivered = deliverToPlain(event, true, matches);
+        for (Map.Entry<GroupKey, GroupBalancer> group : groups.entrySet()) {
+            if (group.getKey().accepts(event.channel()) && passes(group.getValue().filter(), matches)) {
+                delivered |= group.getValue().deliver(event);
+            }
+        }
+        return delivered;
     }
 
     boolean deliverLocally(Event event, boolean toPlain, List<GroupKey> keys) {
-        boolean delivered = toPlain && deliver(event, false, false, null);
-        FilterMatches matches = null;
+        FilterMatches matches = hasFilters ? new FilterMatches(event) : null;
+        boolean delivered = toPlain && deliverToPlain(event, false, matches);
         for (GroupKey key : keys) {
             GroupBalancer group = groups.get(key);
-            if (group == null) {
-                continue;
+            if (group != null && passes(group.filter(), matches)) {
+                delivered |= group.deliverLocally(event);
             }
-            Filter filter = group.filter();
-            if (filter != null) {
-                matches = matches == null ? new FilterMatches(event) : matches;
-                if (!matches.matches(filter)) {
-                    continue;
-                }
-            }
-            delivered |= group.deliverLocally(event);
         }
         return delivered;
     }
 
     /**
-     * Offers the event to the plain subscribers whose channel and filter it matches ({@code remote}: proxies
-     * too) and, if {@code toGroups}, to one member of each group it matches.
+     * Offers the event to the plain subscribers whose channel and filter it matches; proxies of remote subscribers
+     * too if {@code remote}.
      */
-    private boolean deliver(Event event, boolean remote, boolean toGroups, FilterMatches known) {
+    private boolean deliverToPlain(Event event, boolean remote, FilterMatches matches) {
         boolean delivered = false;
         for (Subscription subscription : plain) {
             if ((remote || !subscription.remote()) && subscription.accepts(event)) {
                 delivered |= subscription.offer(event);
             }
         }
-        FilterMatches matches = known;
         for (Filtered entry : filtered) {
             for (Subscription subscription : entry.subscriptions) {
                 if ((remote || !subscription.remote()) && subscription.accepts(event)) {
-                    matches = matches == null ? new FilterMatches(event) : matches;
                     if (!matches.matches(entry.filter)) {
                         break; // the same filter for all of them
                     }
@@ -122,22 +130,12 @@ final class ApplicationRoute {
                 }
             }
         }
-        if (!toGroups) {
-            return delivered;
-        }
-        for (Map.Entry<GroupKey, GroupBalancer> group : groups.entrySet()) {
-            if (group.getKey().accepts(event.channel())) {
-                Filter filter = group.getValue().filter();
-                if (filter != null) {
-                    matches = matches == null ? new FilterMatches(event) : matches;
-                    if (!matches.matches(filter)) {
-                        continue;
-                    }
-                }
-                delivered |= group.getValue().deliver(event);
-            }
-        }
         return delivered;
+    }
+
+    /** Whether the event passes {@code filter} ({@code null}: no filter); {@code matches} exists when filters do. */
+    private static boolean passes(Filter filter, FilterMatches matches) {
+        return filter == null || matches.matches(filter);
     }
 
     Interest.Application localInterest() {

@@ -9,7 +9,8 @@ import java.util.Map;
 /**
  * The filters' verdicts on one event, while the router delivers it: the event's attributes are read once, on the
  * first filter, and each distinct filter is evaluated once, whatever the number of subscriptions and groups that
- * share it. Created only for events of an application with a filtered subscription.
+ * share it. Created only for events of an application with a filtered subscription; it reads nothing until a filter
+ * asks.
  */
 final class FilterMatches {
 

@@ -111,10 +111,11 @@ public final class Router implements EventBus {
     public boolean deliverLocally(Event event, boolean plain, List<GroupKey> groups) {
         LiveStream stream = streams.of(event.application());
         synchronized (stream) {
-            if (!stream.advance(event)) {
-                repeated.increment();
-                return false;
-            }
+            // Delivered even when its position was passed: one event may reach this bridge in several forwarded
+            // messages, each naming other groups (the peer merges the offers of one event into one message only
+            // while they wait in its queue, and a write may take the message in between). Dropping the later ones
+            // lost events; a peer that restarts may so repeat some, as cluster mode allows.
+            stream.advance(event);
             ApplicationRoute route = routes.get(event.application());
             boolean delivered = route != null
                     && route.deliverLocally(event.hasPosition() ? stream.stamp(event) : event, plain, groups);

@@ -106,7 +106,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits, router.filters(),
                 () -> replays));
         mounts.forEach(upgrades::addMapping);
-        upgrades.setHandler(new ConsoleHandler(() -> settings.console(), plainHttp));
+        upgrades.setHandler(new ConsoleHandler(() -> settings.console(), () -> replays != null, plainHttp));
         server.setHandler(deadlines.handler(upgrades));
         server.setStopTimeout(2_000);
 

@@ -21,8 +21,8 @@
   let wanted = null;       // the subscription the user asked for, while it lasts
   let opened = false;      // whether the current socket opened
   let wasLive = false;     // whether the subscription was live once: then a failed open is a drop, not a refusal
-  let resumeFailed = false; // a resume from the cursor already failed once since the last open
-  let gapWarning = false;   // the page gave up resuming: events between the drop and the reconnect may be missing
+  let resumable = false;   // whether this bridge can replay from Kafka: then a reconnect resumes after the last row
+  let gapWarning = false;  // reconnected without resuming: events between the drop and the reconnect may be missing
   let backoff = BACKOFF_MIN_MS;
   let retryTimer = null;
   let cursor = null;       // wsbridgecursor of the last event shown, to resume after a drop
@@ -58,7 +58,7 @@
       query.set('username', subscription.username);
       query.set('api_key', subscription.apiKey);
     }
-    if (cursor) query.set('from', cursor);
+    if (cursor && resumable) query.set('from', cursor);
     const text = query.toString();
     return scheme + '//' + location.host + path + (text ? '?' + text.replace(/\+/g, '%20') : '');
   }
@@ -83,13 +83,18 @@
     }
     cursor = null;
     wasLive = false;
-    resumeFailed = false;
     gapWarning = false;
     clearView();
     history.replaceState(null, '', '?application=' + encodeURIComponent(wanted.application));
     $('disconnect').disabled = false;
     $('pause').disabled = false;
-    open();
+    fetch('/_wsbridge/console/features.json', { cache: 'no-store' })
+      .then((answer) => (answer.ok ? answer.json() : { resume: false }))
+      .catch(() => ({ resume: false }))
+      .then((features) => {
+        resumable = features.resume === true;
+        open();
+      });
   }
 
   function open() {
@@ -102,7 +107,6 @@
       if (socket !== ws) return;
       opened = true;
       wasLive = true;
-      resumeFailed = false;
       backoff = BACKOFF_MIN_MS;
       setStatus('live', 'Live: ' + wanted.application + (wanted.channel ? '/' + wanted.channel : '')
           + (wanted.filter ? ' where ' + wanted.filter : '')
@@ -142,20 +146,13 @@
         stopped();
         return;
       }
-      if (!opened && cursor && !resumeFailed) {
-        // Resuming failed before the stream opened: the bridge may have no Kafka connection to replay from (it answers
-        // 501), or the position is gone. Try once more from the cursor, then from now.
-        resumeFailed = true;
-      } else if (!opened && cursor) {
-        cursor = null;
-        gapWarning = true;
-      }
+      gapWarning = !resumable;
       const wait = backoff;
       backoff = Math.min(backoff * 2, BACKOFF_MAX_MS);
       const why = opened ? 'Connection dropped (' + close.code + (close.reason ? ': ' + close.reason : '') + ')'
           : 'The bridge does not answer (or refuses)';
       setStatus('reconnecting', why + '; reconnecting in ' + (wait / 1000) + ' s'
-          + (cursor ? ', resuming after the last event' : '') + '.');
+          + (cursor && resumable ? ', resuming after the last event' : '') + '.');
       retryTimer = setTimeout(open, wait);
     };
   }

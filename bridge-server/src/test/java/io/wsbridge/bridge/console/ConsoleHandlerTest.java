@@ -42,6 +42,8 @@ class ConsoleHandlerTest {
         assertThat(page.body()).contains("<title>wsbridge console</title>");
         assertThat(get("/_wsbridge/console/console.js").body()).contains("new WebSocket(streamUrl(wanted))");
         assertThat(get("/_wsbridge/console/uPlot.iife.min.js").statusCode()).isEqualTo(200);
+        assertThat(get("/_wsbridge/console/features.json").body()).as("no Kafka connection: no replay")
+                .isEqualTo("{\"resume\":false}");
         assertThat(get("/_wsbridge/console/missing.js").statusCode()).as("not a file of the console").isEqualTo(426);
         assertThat(get("/pub").statusCode()).as("a route without an upgrade, as before").isEqualTo(426);
     }

@@ -3,6 +3,7 @@ package io.wsbridge.bridge.route;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wsbridge.bridge.bus.Event;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -236,6 +237,24 @@ class RouterClusterTest {
         assertThat(alice.received).containsExactly("for-alice");
         assertThat(anonymous.received).containsExactly("for-anonymous");
         assertThat(bob.received).isEmpty();
+    }
+
+    @Test
+    void oneEventForwardedInTwoMessagesForOtherGroupsReachesBoth() {
+        Router router = new Router();
+        Sub alice = Sub.member("alice", "g", false);
+        Sub bob = Sub.member("bob", "g", false);
+        List.of(alice, bob).forEach(router::add);
+        byte[] frame = "{\"id\":\"split\"}".getBytes(StandardCharsets.UTF_8);
+
+        // the peer's outbox wrote the message while the offers of this event were still being merged into it
+        assertThat(router.deliverLocally(Event.fromUtf8("a", null, frame, "events-a", 0, 41), false,
+                List.of(new GroupKey("alice", "g", null)))).isTrue();
+        assertThat(router.deliverLocally(Event.fromUtf8("a", null, frame, "events-a", 0, 41), false,
+                List.of(new GroupKey("bob", "g", null)))).as("the same position, for another group").isTrue();
+
+        assertThat(alice.received).hasSize(1);
+        assertThat(bob.received).hasSize(1);
     }
 
     @Test

@@ -11,11 +11,14 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The shipped cluster examples ({@code connect-distributed-cluster.properties}, {@code websocket-sink-cluster.json},
@@ -92,5 +95,43 @@ public final class ClusterExamples {
         } catch (IOException e) {
             return false;
         }
+    }
+
+    /**
+     * Starts a worker of the example properties on each of {@code hosts}, in parallel, into {@code workers} (put there
+     * before it starts, so that a caller's clean-up stops it even if starting fails): each bridge and its operations
+     * listener on its host's address, a crashed worker noticed after 6 s, and {@code overrides}.
+     */
+    public static void startWorkers(KafkaBroker kafka, List<String> hosts, String group, Map<String, String> overrides,
+            Map<String, ConnectWorker> workers) throws IOException {
+        Map<String, String> example = workerProperties();
+        List<CompletableFuture<Void>> starting = new ArrayList<>();
+        for (String host : hosts) {
+            Map<String, String> props = new HashMap<>(example);
+            props.put("wsbridge.websocket.host", host);
+            // each worker's operations listener on its own address, as the connector's ops.host would clash
+            props.put("wsbridge.ops.host", host);
+            props.put("session.timeout.ms", "6000");
+            props.put("heartbeat.interval.ms", "1000");
+            props.putAll(overrides);
+            ConnectWorker worker = new ConnectWorker(kafka, host, group, props);
+            workers.put(host, worker);
+            starting.add(CompletableFuture.runAsync(worker::start));
+        }
+        CompletableFuture.allOf(starting.toArray(CompletableFuture[]::new)).join();
+    }
+
+    /** Stops the workers in parallel. */
+    public static void stopWorkers(Collection<ConnectWorker> workers) {
+        List<CompletableFuture<Void>> stopping = new ArrayList<>();
+        workers.forEach(worker -> stopping.add(CompletableFuture.runAsync(worker::close)));
+        CompletableFuture.allOf(stopping.toArray(CompletableFuture[]::new)).join();
+    }
+
+    /** A new properties file with {@code cluster.secret}, which the example connector reads through a config provider. */
+    public static Path secretsFile(String name, String secret) throws IOException {
+        Path secrets = ItEnvironment.newWorkDir(name).resolve("secrets.properties");
+        Files.writeString(secrets, "cluster.secret=" + secret + "\n");
+        return secrets;
     }
 }
