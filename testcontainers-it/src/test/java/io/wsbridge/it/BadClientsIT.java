@@ -472,10 +472,11 @@ class BadClientsIT {
                 .getBytes(StandardCharsets.ISO_8859_1);
         AtomicInteger written = new AtomicInteger();
         ScheduledExecutorService dribbler = Executors.newSingleThreadScheduledExecutor();
+        // started before the connection is: the bridge's deadline starts when it accepts it, after this
+        long start = System.nanoTime();
         try (Socket socket = RawWsClient.open(null, HOST, port, 0)) {
             socket.setSoTimeout((int) WAIT.toMillis());
             OutputStream out = socket.getOutputStream();
-            long start = System.nanoTime();
             dribbler.scheduleAtFixedRate(() -> {
                 int next = written.get();
                 if (next < request.length - 1) {
