@@ -20,6 +20,7 @@ import io.wsbridge.bridge.settings.ClusterSettings;
 import io.wsbridge.bridge.util.DaemonThreads;
 import io.wsbridge.bridge.ws.WebSocketServer;
 import java.io.IOException;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
@@ -61,6 +62,7 @@ public final class Bridge implements EventBus, AutoCloseable {
         metrics.filters(router.filters());
         this.server = new WebSocketServer(settings, accessPolicy(settings, metrics), router, metrics,
                 metrics::application);
+        metrics.transports(List.of("websocket", "sse"), server::subscriberCount);
         this.housekeeping = new ScheduledThreadPoolExecutor(1,
                 DaemonThreads.named("wsbridge-" + settings.port() + "-metrics"));
         housekeeping.setRemoveOnCancelPolicy(true);

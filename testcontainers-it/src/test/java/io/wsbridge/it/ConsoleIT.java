@@ -152,6 +152,9 @@ class ConsoleIT {
         awaitState("refused");
         assertThat(browser.findElement(By.id("status")).getText())
                 .startsWith("Refused: the bridge did not open the stream of acme-private");
+        await("the exact refusal shown").atMost(Duration.ofSeconds(20)).untilAsserted(() ->
+                assertThat(browser.findElement(By.id("status")).getText())
+                        .startsWith("Refused: the bridge did not open the stream of acme-private: 401 "));
         assertThat(rowIds()).isEmpty();
         assertThat(sink.metric("wsbridge_upgrades_refused_total", "status", "401")).isPositive();
     }

@@ -8,6 +8,7 @@ import io.wsbridge.bridge.session.OverflowPolicy;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.ws.MessageBudget;
 import io.wsbridge.bridge.ws.Subscriber;
+import io.wsbridge.bridge.ws.ClientSubscriber;
 import io.wsbridge.bridge.ws.SubscriberHost;
 import java.util.concurrent.atomic.LongAdder;
 import org.eclipse.jetty.util.Callback;
@@ -57,12 +58,12 @@ public final class BenchSubscribers implements SubscriberHost {
     }
 
     @Override
-    public void opened(Subscriber subscriber) {
+    public void opened(ClientSubscriber subscriber) {
         router.add(subscriber);
     }
 
     @Override
-    public void closed(Subscriber subscriber) {
+    public void closed(ClientSubscriber subscriber) {
         router.remove(subscriber);
     }
 

@@ -32,6 +32,8 @@ public final class Event {
     private final int partition;
     private final long offset;
     private final long publishedNanos;
+    /** The stream position after the event, once stamped; else {@code null}. */
+    private final String cursor;
 
     /**
      * @param application the application whose subscribers receive the event
@@ -45,6 +47,11 @@ public final class Event {
 
     private Event(String application, String channel, byte[] utf8, String topic, int partition, long offset,
             byte[] frame, long publishedNanos) {
+        this(application, channel, utf8, topic, partition, offset, frame, publishedNanos, null);
+    }
+
+    private Event(String application, String channel, byte[] utf8, String topic, int partition, long offset,
+            byte[] frame, long publishedNanos, String cursor) {
         this.application = Objects.requireNonNull(application, "application");
         this.channel = channel;
         this.utf8 = Objects.requireNonNull(utf8, "utf8");
@@ -53,6 +60,7 @@ public final class Event {
         this.offset = topic == null ? -1 : offset;
         this.frame = frame == null ? utf8 : frame;
         this.publishedNanos = publishedNanos;
+        this.cursor = cursor;
     }
 
     /**
@@ -110,11 +118,19 @@ public final class Event {
             stamped[at++] = ',';
         }
         System.arraycopy(utf8, 1, stamped, at, utf8.length - 1);
-        return new Event(application, channel, utf8, topic, partition, offset, stamped, publishedNanos);
+        return new Event(application, channel, utf8, topic, partition, offset, stamped, publishedNanos, cursor);
     }
 
     private static boolean isJsonSpace(byte b) {
         return b == ' ' || b == '\n' || b == '\r' || b == '\t';
+    }
+
+    /**
+     * The stream position after the event, as its {@value #CURSOR_ATTRIBUTE} attribute carries it (what a Server-Sent
+     * Events message's {@code id} is), or {@code null} if it was not stamped.
+     */
+    public String cursor() {
+        return cursor;
     }
 
     public String application() {

@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
 import java.util.function.Supplier;
+import java.util.function.ToIntFunction;
 
 /**
  * The metrics of one bridge, in a Micrometer registry of its own that the operations listener's {@code /metrics}
@@ -46,7 +47,7 @@ public final class BridgeMetrics {
     private final ApplicationMeters otherApplications;
     private final Map<String, DoubleAdder> retired = new ConcurrentHashMap<>();
     private final Map<String, Counter> refusals = new ConcurrentHashMap<>();
-    private final Map<Integer, Counter> closes = new ConcurrentHashMap<>();
+    private final Map<String, Counter> closes = new ConcurrentHashMap<>();
     private final Map<String, Counter> lookups = new ConcurrentHashMap<>();
     private final Map<String, PeerMeters> peers = new ConcurrentHashMap<>();
     private final Map<String, InterestMeters> interest = new ConcurrentHashMap<>();
@@ -209,7 +210,7 @@ public final class BridgeMetrics {
             Routing routing, int maxApplications, Duration retention) {
         this.routing = routing;
         applicationSeries(maxApplications, retention);
-        Gauge.builder("wsbridge.connections", connections).description("Open WebSocket connections")
+        Gauge.builder("wsbridge.connections", connections).description("Open subscriber connections")
                 .register(registry);
         Gauge.builder("wsbridge.queue.depth", queued).description("Events queued over all subscribers")
                 .baseUnit("events").register(registry);
@@ -428,10 +429,28 @@ public final class BridgeMetrics {
         handshakeTimeouts.increment();
     }
 
-    /** Counts a connection closed by the server with the close code. */
+    /** Counts a WebSocket connection closed by the server with the close code. */
     public void closed(int code) {
-        closes.computeIfAbsent(code, c -> Counter.builder("wsbridge.closes").tag("code", String.valueOf(c))
-                .description("Connections closed by the server, by close code").register(registry)).increment();
+        closed(code, "websocket");
+    }
+
+    /**
+     * Counts a connection closed by the server with the close code, by transport ({@code websocket}, {@code sse}: a
+     * Server-Sent Events stream gets the same codes in its last message).
+     */
+    public void closed(int code, String transport) {
+        closes.computeIfAbsent(code + " " + transport, key -> Counter.builder("wsbridge.closes")
+                .tag("code", String.valueOf(code)).tag("transport", transport)
+                .description("Connections closed by the server, by close code and transport").register(registry))
+                .increment();
+    }
+
+    /** Registers {@code wsbridge_sessions{transport}}: the subscribers connected over each transport. */
+    public void transports(List<String> transports, ToIntFunction<String> open) {
+        for (String transport : transports) {
+            Gauge.builder("wsbridge.sessions", () -> open.applyAsInt(transport)).tag("transport", transport)
+                    .description("Subscribers connected to this bridge, by transport").register(registry);
+        }
     }
 
     public void recordDispatch(ApplicationMeters meters, long publishedNanos) {

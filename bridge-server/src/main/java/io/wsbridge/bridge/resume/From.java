@@ -74,4 +74,18 @@ public sealed interface From {
         throw new CursorException("from must be earliest, latest, an RFC 3339 time (such as 2026-12-02T15:04:05Z) "
                 + "or the wsbridgecursor of an event");
     }
+
+    /**
+     * Reads a Server-Sent Events client's {@code Last-Event-ID}: the {@code id} of a message of its stream, which is
+     * always a cursor.
+     *
+     * @throws CursorException with a message for the client that names the header
+     */
+    static From afterLastEventId(String value, String application) throws CursorException {
+        try {
+            return new After(Cursor.decode(value, application));
+        } catch (CursorException e) {
+            throw new CursorException("Last-Event-ID: " + e.getMessage());
+        }
+    }
 }

@@ -185,6 +185,26 @@ public final class Outbox<T> {
         }
     }
 
+    /**
+     * Takes no more items, forgets the queued ones and queues {@code last} in their place, written after the write in
+     * flight if there is one: a transport without a close frame of its own (Server-Sent Events) ends with a message
+     * that says why.
+     *
+     * @return {@code true} if this call closed it, {@code false} if it was closed already ({@code last} not queued)
+     */
+    public boolean closeWith(T last) {
+        synchronized (queue) {
+            if (closed) {
+                return false;
+            }
+            closed = true;
+            queue.clear();
+            queue.addLast(last);
+        }
+        flusher.iterate();
+        return true;
+    }
+
     public boolean isClosed() {
         synchronized (queue) {
             return closed;

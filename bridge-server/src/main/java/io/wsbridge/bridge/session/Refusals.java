@@ -1,6 +1,9 @@
 package io.wsbridge.bridge.session;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -29,7 +32,7 @@ public final class Refusals {
         if (status == 401 && wwwAuthenticate != null) {
             response.getHeaders().put(HttpHeader.WWW_AUTHENTICATE, wwwAuthenticate);
         }
-        Response.writeError(request, response, callback, status, reason);
+        writeError(request, response, callback, status, reason);
     }
 
     /**
@@ -55,7 +58,26 @@ public final class Refusals {
         metrics.refused(status, metricReason);
         response.getHeaders().put(HttpHeader.RETRY_AFTER, Integer.toString(retryAfterSeconds));
         response.getHeaders().put(HttpHeader.CONNECTION, "close");
-        Response.writeError(request, response, callback, status, reason);
+        writeError(request, response, callback, status, reason);
+    }
+
+    /**
+     * Jetty's error page, in the form the client accepts; a Server-Sent Events client (which accepts only
+     * {@code text/event-stream}, a form no error page has) gets the reason as plain text, not an empty body.
+     */
+    private static void writeError(Request request, Response response, Callback callback, int status,
+            String reason) {
+        String accept = request.getHeaders().get(HttpHeader.ACCEPT);
+        if (accept == null || !accept.toLowerCase(Locale.ROOT).contains("text/event-stream")) {
+            Response.writeError(request, response, callback, status, reason);
+            return;
+        }
+        byte[] body = (reason + "\n").getBytes(StandardCharsets.UTF_8);
+        response.setStatus(status);
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "text/plain;charset=utf-8");
+        response.getHeaders().put(HttpHeader.CONTENT_LENGTH, body.length);
+        response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+        response.write(true, ByteBuffer.wrap(body), callback);
     }
 
     /** The remote address of a request as {@code host:port}, for logs. */

@@ -15,9 +15,11 @@ public interface SubscriberHost {
 
     BridgeMetrics.ApplicationMeters meters(String application);
 
-    void opened(Subscriber subscriber);
+    /** A subscriber of any transport is open: it joins the router. */
+    void opened(ClientSubscriber subscriber);
 
-    void closed(Subscriber subscriber);
+    /** A subscriber is closing or closed (called at least once, maybe more): it leaves the router. */
+    void closed(ClientSubscriber subscriber);
 
     /** A complete text message from the client. */
     void message(Subscriber subscriber, String text);

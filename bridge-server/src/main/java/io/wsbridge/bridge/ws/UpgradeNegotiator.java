@@ -1,32 +1,11 @@
 package io.wsbridge.bridge.ws;
 
-import io.wsbridge.bridge.auth.AccessDecision;
-import io.wsbridge.bridge.auth.AccessPolicy;
-import io.wsbridge.bridge.auth.Credentials;
-import io.wsbridge.bridge.auth.CredentialsException;
-import io.wsbridge.bridge.auth.CredentialsParser;
-import io.wsbridge.bridge.auth.LookupOrigin;
-import io.wsbridge.bridge.auth.LookupRefusedException;
-import io.wsbridge.bridge.filter.Filters;
-import io.wsbridge.bridge.filter.InvalidFilterException;
-import io.wsbridge.bridge.resume.Catchup;
-import io.wsbridge.bridge.resume.CursorException;
-import io.wsbridge.bridge.resume.From;
-import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.session.Refusals;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.Base64;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.function.Supplier;
 import org.eclipse.jetty.http.HttpHeader;
-import org.eclipse.jetty.io.EndPoint;
-import org.eclipse.jetty.server.Request;
-import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.util.Fields;
 import org.eclipse.jetty.websocket.core.Configuration;
 import org.eclipse.jetty.websocket.core.FrameHandler;
 import org.eclipse.jetty.websocket.core.server.ServerUpgradeRequest;
@@ -36,39 +15,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Accepts or refuses an upgrade: first takes a connection slot ({@link ConnectionLimits}; none left = 503 with
- * {@code Retry-After}, before any other work), then parses the route, the query and the credentials, asks the access
- * policy, checks the subscriber's filter, and either creates the {@link Subscriber} or answers with 400, 401 (with
- * {@code WWW-Authenticate}), 403 (an {@code Origin} outside the allow-list), 404, 429 or 503 (with {@code Retry-After}
- * where trying later may help: a limit on identity provider lookups, the provider unavailable), giving the slot back. A
- * subscriber with {@code ?from=} (other than {@code latest}) also takes a replay slot ({@link Replays}; none left = 503
- * with {@code Retry-After}), checked after its credentials: a cursor grants nothing.
+ * Accepts or refuses a WebSocket upgrade: the {@link Admission} (connection slot, route, query, credentials, access,
+ * filter, starting position) that every transport shares, plus what only WebSocket asks: a valid
+ * {@code Sec-WebSocket-Key}. An admitted upgrade becomes a {@link Subscriber}.
  */
 final class UpgradeNegotiator implements WebSocketNegotiator {
 
     private static final Logger log = LoggerFactory.getLogger(UpgradeNegotiator.class);
-    static final String WWW_AUTHENTICATE = "Bearer realm=\"wsbridge\", Basic realm=\"wsbridge\"";
-    static final int MAX_GROUP_ID_LENGTH = 255;
-    /** Longest name of a principal whose clients may form groups (cluster peers announce groups with it). */
-    static final int MAX_PRINCIPAL_LENGTH = 255;
-    /** Query parameters of features that are planned but not there yet: refused rather than silently ignored. */
-    static final Map<String, String> NOT_IMPLEMENTED = Map.of();
-    /** What a client refused for want of a connection slot is told to wait before it tries again. */
-    static final int RETRY_AFTER_SECONDS = 10;
 
     private final SubscriberHost host;
-    private final Supplier<AccessPolicy> policy;
-    private final ConnectionLimits limits;
-    private final Filters filters;
-    private final Supplier<Replays> replays;
+    private final Admission admission;
 
-    UpgradeNegotiator(SubscriberHost host, Supplier<AccessPolicy> policy, ConnectionLimits limits, Filters filters,
-            Supplier<Replays> replays) {
+    UpgradeNegotiator(SubscriberHost host, Admission admission) {
         this.host = host;
-        this.policy = policy;
-        this.limits = limits;
-        this.filters = filters;
-        this.replays = replays;
+        this.admission = admission;
     }
 
     @Override
@@ -88,24 +48,10 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
     @Override
     public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
         String remote = Refusals.remote(request);
-        EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
-        var settings = host.settings();
         InetAddress address = ((InetSocketAddress) request.getConnectionMetaData().getRemoteSocketAddress())
                 .getAddress();
-        switch (limits.acquire(endPoint, address, settings.maxConnections(), settings.maxConnectionsPerAddress())) {
-            case TOO_MANY_CONNECTIONS -> {
-                Refusals.refuseBusy(request, response, callback, host.metrics(), "too_many_connections",
-                        "too many connections: try again later", RETRY_AFTER_SECONDS, remote);
-                return null;
-            }
-            case TOO_MANY_FROM_ADDRESS -> {
-                Refusals.refuseBusy(request, response, callback, host.metrics(), "too_many_from_address",
-                        "too many connections from your address: try again later", RETRY_AFTER_SECONDS, remote);
-                return null;
-            }
-            default -> {
-                // a slot is ours until the connection ends, or the upgrade is refused below
-            }
+        if (!admission.takeSlot(request, response, callback, remote, address)) {
+            return null;
         }
         FrameHandler handler = null;
         try {
@@ -113,7 +59,7 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
             return handler;
         } finally {
             if (handler == null) {
-                limits.release(endPoint); // refused (done already) or failed
+                admission.releaseSlot(request); // refused (done already) or failed
             }
         }
     }
@@ -123,133 +69,22 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         String key = request.getHeaders().get(HttpHeader.SEC_WEBSOCKET_KEY);
         if (key != null && !isValidKey(key)) {
             // Jetty answers any key; RFC 6455 (4.2.1) wants 16 random bytes in base64, else 400.
-            return refuse(request, response, callback, 400,
+            admission.refuse(request, response, callback, 400,
                     "Sec-WebSocket-Key must be 16 bytes in base64 (RFC 6455)", remote);
+            return null;
         }
-        String origin = request.getHeaders().get(HttpHeader.ORIGIN);
-        var origins = host.settings().allowedOrigins();
-        if (origin != null && !origins.isEmpty() && !origins.contains(origin) && !isOwnOrigin(request, origin)) {
-            return refuse(request, response, callback, 403, "origin not allowed", remote);
+        Admission.Ticket ticket = admission.admit(request, response, callback, remote, address, null);
+        if (ticket == null) {
+            return null;
         }
-        Route route = Route.parse(request.getHttpURI().getPath());
-        if (route == null) {
-            return refuse(request, response, callback, 404,
-                    "no such route: connect to /{application} or /{application}/{channel}", remote);
+        Subscriber subscriber = new Subscriber(host, ticket.route().application(), ticket.route().channel(),
+                ticket.groupId(), ticket.filter(), ticket.credentials(), ticket.decision(), remote);
+        if (!admission.startReplay(ticket, subscriber, request, response, callback, remote)) {
+            return null;
         }
-        Map<String, List<String>> query;
-        try {
-            query = query(request);
-        } catch (RuntimeException e) {
-            return refuse(request, response, callback, 400, "the query string cannot be decoded", remote);
-        }
-        for (Map.Entry<String, String> planned : NOT_IMPLEMENTED.entrySet()) {
-            if (query.containsKey(planned.getKey())) {
-                return refuse(request, response, callback, 400, planned.getValue(), remote);
-            }
-        }
-        List<String> groups = query.getOrDefault("group_id", List.of());
-        if (groups.size() > 1) {
-            return refuse(request, response, callback, 400, "group_id is given more than once", remote);
-        }
-        String groupId = groups.isEmpty() ? null : groups.get(0);
-        if (groupId != null && (groupId.isBlank() || groupId.length() > MAX_GROUP_ID_LENGTH
-                || groupId.chars().anyMatch(c -> c < 0x20 || c == 0x7f))) {
-            return refuse(request, response, callback, 400,
-                    "group_id must be 1 to " + MAX_GROUP_ID_LENGTH + " printable characters", remote);
-        }
-        List<String> asked = query.getOrDefault("filter", List.of());
-        if (asked.size() > 1) {
-            return refuse(request, response, callback, 400, "filter is given more than once", remote);
-        }
-        if (!asked.isEmpty() && groupId != null && host.settings().cluster() != null) {
-            return refuse(request, response, callback, 400,
-                    "a group with a filter (group_id and filter together) is not implemented yet in cluster mode",
-                    remote);
-        }
-        Credentials credentials;
-        try {
-            credentials = CredentialsParser.parse(request.getHeaders().getValuesList(HttpHeader.AUTHORIZATION), query);
-        } catch (CredentialsException e) {
-            return refuse(request, response, callback, e.status(), e.getMessage(), remote);
-        }
-        AccessDecision decision = policy.get().check(credentials, route.application(), LookupOrigin.client(address));
-        if (decision.status() == 503 && !isLookupLimit(decision)) {
-            // The detail names internal addresses: it goes to the log, the client learns only to retry.
-            log.warn("Refusing upgrade from {} with 503: {}", remote, decision.reason());
-            return refuseForNow(request, response, callback, new AccessDecision(503, null, false, null,
-                    "identity provider unavailable: try again later",
-                    decision.refusal() == null ? AccessDecision.UNAVAILABLE : decision.refusal(),
-                    decision.retryAfterSeconds()), remote);
-        }
-        if (decision.retryAfterSeconds() > 0) {
-            return refuseForNow(request, response, callback, decision, remote);
-        }
-        if (!decision.allowed()) {
-            return refuse(request, response, callback, decision.status(), decision.reason(), remote);
-        }
-        if (groupId != null && !decision.anonymous() && decision.principal().length() > MAX_PRINCIPAL_LENGTH) {
-            // the group belongs to the principal, and peers learn groups with their principal (names of bounded length)
-            return refuse(request, response, callback, 400, "group_id needs a user name of at most "
-                    + MAX_PRINCIPAL_LENGTH + " characters; connect without group_id", remote);
-        }
-        String filter;
-        try {
-            filter = filters.validate(null, asked.isEmpty() ? null : asked.get(0));
-        } catch (InvalidFilterException e) {
-            return refuse(request, response, callback, 400, e.getMessage(), remote);
-        }
-        List<String> froms = query.getOrDefault("from", List.of());
-        if (froms.size() > 1) {
-            return refuse(request, response, callback, 400, "from is given more than once", remote);
-        }
-        From from;
-        try {
-            from = froms.isEmpty() ? From.LATEST : From.parse(froms.get(0), route.application());
-        } catch (CursorException e) {
-            return refuse(request, response, callback, 400, e.getMessage(), remote);
-        }
-        Subscriber subscriber = new Subscriber(host, route.application(), route.channel(), groupId, filter,
-                credentials, decision, remote);
-        if (from.replays()) {
-            String unsupported = groupId != null ? "resuming or replaying a group (from with group_id) is not "
-                    + "implemented yet"
-                    : host.settings().cluster() != null ? "resuming or replaying (from) in cluster mode is not "
-                    + "implemented yet" : null;
-            if (unsupported != null) {
-                return refuse(request, response, callback, 400, unsupported, remote);
-            }
-            Replays current = replays.get();
-            if (current == null) {
-                return refuse(request, response, callback, 501, "resuming and replaying (from) need a Kafka "
-                        + "connection that this bridge does not have", remote);
-            }
-            Catchup catchup = current.tryStart(route.application(), from, subscriber.catchupTarget(),
-                    host.settings().queueCapacity());
-            if (catchup == null) {
-                limits.release(request.getConnectionMetaData().getConnection().getEndPoint());
-                Refusals.refuseBusy(request, response, callback, host.metrics(), "too_many_replays",
-                        "too many replays at once: try again later", RETRY_AFTER_SECONDS, remote);
-                return null;
-            }
-            subscriber.catchUp(catchup);
-        }
-        log.debug("Accepting {} as {} for '{}'{}", remote, decision.principal(), route.application(),
-                from.replays() ? " from " + from : "");
+        log.debug("Accepting {} as {} for '{}'{}", remote, ticket.decision().principal(), ticket.route().application(),
+                ticket.from().replays() ? " from " + ticket.from() : "");
         return subscriber;
-    }
-
-    /**
-     * Whether a browser's {@code Origin} is the bridge itself, as the request reached it: the console page it serves.
-     * A page of another origin cannot claim it (browsers set {@code Origin}).
-     */
-    static boolean isOwnOrigin(Request request, String origin) {
-        String host = request.getHeaders().get(HttpHeader.HOST);
-        return host != null && origin.equalsIgnoreCase((request.isSecure() ? "https://" : "http://") + host);
-    }
-
-    private static boolean isLookupLimit(AccessDecision decision) {
-        return LookupRefusedException.TOO_MANY.equals(decision.refusal())
-                || LookupRefusedException.TOO_MANY_FROM_ADDRESS.equals(decision.refusal());
     }
 
     /** Whether an HTTP/1.1 upgrade's key is what RFC 6455 asks for: base64 of 16 bytes (24 characters). */
@@ -263,31 +98,5 @@ final class UpgradeNegotiator implements WebSocketNegotiator {
         } catch (IllegalArgumentException e) {
             return false;
         }
-    }
-
-    private static Map<String, List<String>> query(Request request) {
-        Fields fields = Request.extractQueryParameters(request);
-        Map<String, List<String>> query = new LinkedHashMap<>();
-        for (Fields.Field field : fields) {
-            query.put(field.getName(), field.getValues());
-        }
-        return query;
-    }
-
-    private FrameHandler refuseForNow(Request request, Response response, Callback callback, AccessDecision decision,
-            String remote) {
-        limits.release(request.getConnectionMetaData().getConnection().getEndPoint());
-        Refusals.refuseForNow(request, response, callback, host.metrics(), decision.status(),
-                decision.refusal() == null ? "other" : decision.refusal(), decision.reason(),
-                Math.max(1, decision.retryAfterSeconds()), remote);
-        return null;
-    }
-
-    private FrameHandler refuse(Request request, Response response, Callback callback, int status,
-            String reason, String remote) {
-        // before the answer: a client that reads it may try again at once
-        limits.release(request.getConnectionMetaData().getConnection().getEndPoint());
-        Refusals.refuse(request, response, callback, host.metrics(), status, reason, WWW_AUTHENTICATE, remote);
-        return null;
     }
 }

@@ -52,7 +52,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     private final Router router;
     private final BridgeMetrics metrics;
     private final Function<String, BridgeMetrics.ApplicationMeters> meters;
-    private final Set<Subscriber> subscribers = ConcurrentHashMap.newKeySet();
+    private final Set<ClientSubscriber> subscribers = ConcurrentHashMap.newKeySet();
     private final Map<String, WebSocketNegotiator> mounts = new LinkedHashMap<>();
     private final SessionAccess access;
     private final ConnectionLimits limits = new ConnectionLimits();
@@ -103,10 +103,11 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         server.addConnector(connector);
 
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
-        upgrades.addMapping("/*", new UpgradeNegotiator(this, () -> policy, limits, router.filters(),
-                () -> replays));
+        Admission admission = new Admission(this, () -> policy, limits, router.filters(), () -> replays);
+        upgrades.addMapping("/*", new UpgradeNegotiator(this, admission));
         mounts.forEach(upgrades::addMapping);
-        upgrades.setHandler(new ConsoleHandler(() -> settings.console(), () -> replays != null, plainHttp));
+        upgrades.setHandler(new SseHandler(this, admission,
+                new ConsoleHandler(() -> settings.console(), () -> replays != null, plainHttp)));
         server.setHandler(deadlines.handler(upgrades));
         server.setStopTimeout(2_000);
 
@@ -166,8 +167,14 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         return subscribers.size();
     }
 
-    public Set<Subscriber> subscribers() {
+    /** The subscribers connected here, of every transport. */
+    public Set<ClientSubscriber> subscribers() {
         return Set.copyOf(subscribers);
+    }
+
+    /** Subscribers connected here over {@code transport} ({@code websocket} or {@code sse}). */
+    public int subscriberCount(String transport) {
+        return (int) subscribers.stream().filter(subscriber -> subscriber.transport().equals(transport)).count();
     }
 
     /** Open WebSocket connections counted against {@code maxConnections}. */
@@ -182,17 +189,17 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
     /** Events queued over all subscribers. */
     public long queued() {
-        return subscribers.stream().mapToLong(Subscriber::queued).sum();
+        return subscribers.stream().mapToLong(ClientSubscriber::queued).sum();
     }
 
     /** The longest subscriber queue. */
     public int maxQueued() {
-        return subscribers.stream().mapToInt(Subscriber::queued).max().orElse(0);
+        return subscribers.stream().mapToInt(ClientSubscriber::queued).max().orElse(0);
     }
 
     /** Closes every subscriber connected here, e.g. with 1013 when events meant for them were lost. */
     public void closeAll(int code, String reason) {
-        for (Subscriber subscriber : subscribers) {
+        for (ClientSubscriber subscriber : subscribers) {
             subscriber.close(code, reason);
         }
     }
@@ -213,7 +220,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     }
 
     @Override
-    public void opened(Subscriber subscriber) {
+    public void opened(ClientSubscriber subscriber) {
         if (!subscriber.acquireFilter(router.filters())) {
             return;
         }
@@ -224,7 +231,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     }
 
     @Override
-    public void closed(Subscriber subscriber) {
+    public void closed(ClientSubscriber subscriber) {
         if (subscribers.remove(subscriber)) {
             router.remove(subscriber);
             access.closed(subscriber);
@@ -270,7 +277,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         try {
             long now = System.nanoTime();
             long timeout = settings.pongTimeout().toNanos();
-            for (Subscriber subscriber : subscribers) {
+            for (ClientSubscriber subscriber : subscribers) {
                 subscriber.checkLiveness(now, timeout);
             }
         } catch (RuntimeException e) {

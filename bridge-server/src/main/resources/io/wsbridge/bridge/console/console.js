@@ -134,11 +134,16 @@
       socket = null;
       if (!wanted) return;
       if (!opened && !wasLive) {
-        // A browser does not expose the HTTP answer to a refused upgrade: say what it can mean.
-        setStatus('refused', 'Refused: the bridge did not open the stream of ' + wanted.application
-            + ' (no such application, not allowed to read it with these credentials, or a bad channel, group or'
-            + ' filter).');
+        // A browser does not expose the HTTP answer to a refused upgrade: say what it can mean, then ask the same
+        // route as a Server-Sent Events request, whose refusal a page can read (status and reason).
+        const refused = wanted;
+        const prefix = 'Refused: the bridge did not open the stream of ' + refused.application;
+        setStatus('refused', prefix + ' (no such application, not allowed to read it with these credentials, or a'
+            + ' bad channel, group or filter).');
         stopped();
+        explainRefusal(refused).then((why) => {
+          if (why && status.dataset.state === 'refused') setStatus('refused', prefix + ': ' + why);
+        });
         return;
       }
       if (close.code === 1008 || close.code === 1002 || close.code === 1003) {
@@ -155,6 +160,20 @@
           + (cursor && resumable ? ', resuming after the last event' : '') + '.');
       retryTimer = setTimeout(open, wait);
     };
+  }
+
+  /** The status and reason of the bridge's answer to the subscription as a plain request, or null. */
+  function explainRefusal(target) {
+    const controller = new AbortController();
+    return fetch(streamUrl(target).replace(/^ws/, 'http'), {
+      headers: { Accept: 'text/event-stream' }, cache: 'no-store', credentials: 'omit', signal: controller.signal,
+    }).then((answer) => {
+      if (answer.ok) {
+        controller.abort(); // allowed after all (access changed meanwhile): not a refusal to explain
+        return null;
+      }
+      return answer.text().then((text) => answer.status + ' ' + text.trim());
+    }).catch(() => null);
   }
 
   function stop() {

@@ -11,7 +11,7 @@ import io.wsbridge.bridge.auth.Identity;
 import io.wsbridge.bridge.auth.IdentityProvider;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.settings.BridgeSettings;
-import io.wsbridge.bridge.ws.Subscriber;
+import io.wsbridge.bridge.ws.ClientSubscriber;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -184,7 +184,7 @@ class StreamCommandTest {
         env.put("WSBRIDGE_API_KEY", GOOD_KEY);
         Future<Integer> stream = start("stream", "acme", "--count", "1");
         awaitSubscriber("acme");
-        assertThat(bridge.server().subscribers()).extracting(Subscriber::principal).containsExactly("alice");
+        assertThat(bridge.server().subscribers()).extracting(ClientSubscriber::principal).containsExactly("alice");
         bridge.publish(new Event("acme", null, "{\"private\":true}"));
 
         assertThat(stream.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isZero();
@@ -211,7 +211,7 @@ class StreamCommandTest {
     void theChannelAndTheGroupIdAreSent() throws Exception {
         Future<Integer> stream = start("stream", "pub", "--channel", "dev/1", "--group-id", "team a", "-n", "1");
         awaitSubscriber("pub");
-        Subscriber subscriber = bridge.server().subscribers().iterator().next();
+        ClientSubscriber subscriber = bridge.server().subscribers().iterator().next();
         assertThat(subscriber.channel()).isEqualTo("dev/1");
         assertThat(subscriber.groupId()).isEqualTo("team a");
         assertThat(bridge.router().groups("pub")).isEqualTo(1);

@@ -2,6 +2,8 @@ package io.wsbridge.bridge.ws;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.bridge.auth.AccessDecision;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.Identity;
@@ -21,6 +23,8 @@ import org.junit.jupiter.api.Test;
 
 /** A subscriber on a session without a network, hosted by the test: how it uses its outbox. */
 class SubscriberTest {
+
+    static final ObjectMapper JSON = new ObjectMapper();
 
     /** A session whose writes complete only when the test says so; records frames and the close. */
     static final class StalledSession extends CoreSession.Empty {
@@ -55,7 +59,7 @@ class SubscriberTest {
         final BridgeSettings settings;
         final BridgeMetrics metrics = new BridgeMetrics(() -> 0, () -> 0, () -> 0, BridgeMetrics.Routing.none(),
                 BridgeSettings.DEFAULT_MAX_APPLICATION_SERIES, BridgeSettings.DEFAULT_SERIES_RETENTION);
-        final List<Subscriber> open = new ArrayList<>();
+        final List<ClientSubscriber> open = new ArrayList<>();
         final MessageBudget messageBudget = new MessageBudget(() -> Long.MAX_VALUE);
 
         Host(int capacity, OverflowPolicy policy) {
@@ -78,12 +82,12 @@ class SubscriberTest {
         }
 
         @Override
-        public void opened(Subscriber subscriber) {
+        public void opened(ClientSubscriber subscriber) {
             open.add(subscriber);
         }
 
         @Override
-        public void closed(Subscriber subscriber) {
+        public void closed(ClientSubscriber subscriber) {
             open.remove(subscriber);
         }
 
@@ -154,7 +158,7 @@ class SubscriberTest {
     }
 
     @Test
-    void dropOldestKeepsTheSubscriberAndCountsWhatItDropped() {
+    void dropOldestKeepsTheSubscriberCountsWhatItDroppedAndAnnouncesTheGapInItsStream() throws Exception {
         Host host = new Host(4, OverflowPolicy.DROP_OLDEST);
         Subscriber subscriber = open(host);
         for (int i = 0; i < 8; i++) {
@@ -166,7 +170,22 @@ class SubscriberTest {
         assertThat(session.closeCode).isZero();
 
         session.pending.remove(0).succeeded();
-        assertThat(session.frames).containsExactly("e0", "e4", "e5", "e6", "e7");
-        assertThat(subscriber.sent()).isEqualTo(5);
+        assertThat(session.frames).hasSize(6);
+        assertThat(session.frames.get(0)).isEqualTo("e0");
+        assertThat(session.frames.subList(2, 6)).containsExactly("e4", "e5", "e6", "e7");
+        JsonNode gap = JSON.readTree(session.frames.get(1));
+        assertThat(gap.path("type").asText()).as("the gap is announced where it is").isEqualTo("io.wsbridge.gap");
+        assertThat(gap.path("source").asText()).isEqualTo("/wsbridge");
+        assertThat(gap.path("data").path("reason").asText()).isEqualTo("overflow");
+        assertThat(gap.path("data").path("dropped").asLong()).isEqualTo(3);
+        assertThat(gap.has("wsbridgecursor")).as("a notice is no position").isFalse();
+        assertThat(subscriber.sent()).as("events, not notices").isEqualTo(5);
+
+        for (int i = 8; i < 10; i++) {
+            assertThat(subscriber.offer(event(i))).isTrue();
+        }
+        session.pending.remove(0).succeeded();
+        assertThat(session.frames.subList(6, session.frames.size())).as("nothing dropped since: no notice")
+                .containsExactly("e8", "e9");
     }
 }

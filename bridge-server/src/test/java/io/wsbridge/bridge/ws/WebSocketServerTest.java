@@ -250,7 +250,7 @@ class WebSocketServerTest {
         try (RawWebSocket stalled = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 4096);
                 TestClient reader = TestClient.connect(uri("/pub"))) {
             awaitSubscribers("pub", 2);
-            Subscriber slow = bridge.server().subscribers().stream()
+            ClientSubscriber slow = bridge.server().subscribers().stream()
                     .filter(s -> s.toString().contains(":" + stalled.localPort() + " ")).findFirst()
                     .orElseThrow();
 

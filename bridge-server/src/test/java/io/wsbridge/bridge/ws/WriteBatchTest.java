@@ -51,7 +51,7 @@ class WriteBatchTest {
         bridge = Bridge.start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub")).build());
         try (TestClient client = TestClient.connect(URI.create("ws://127.0.0.1:" + bridge.port() + "/pub"))) {
             await().atMost(WAIT).until(() -> bridge.router().subscribers("pub") == 1);
-            Subscriber subscriber = bridge.server().subscribers().iterator().next();
+            ClientSubscriber subscriber = bridge.server().subscribers().iterator().next();
 
             WriteBatch.run(() -> {
                 publish(0, 10);

@@ -181,10 +181,18 @@ public final class Bench {
             Rate bare10 = bareRun(10, options.backlogEvents);
             report.throughput("10 subscribers", bridge10, kafka300, bare10, 10);
         }
+        Rate bridge100 = null;
         if (options.runs.contains("100")) {
-            Rate bridge100 = bridgeRun("100 subscribers", BACKLOG_100, 100, null, options.backlog100Events);
+            bridge100 = bridgeRun("100 subscribers", BACKLOG_100, 100, null, options.backlog100Events);
             Rate bare100 = bareRun(100, options.backlog100Events);
             report.throughput("100 subscribers", bridge100, kafka100, bare100, 100);
+        }
+        if (options.runs.contains("sse100")) {
+            if (bridge100 == null) {
+                bridge100 = bridgeRun("100 subscribers", BACKLOG_100, 100, null, options.backlog100Events);
+            }
+            Rate sse100 = sseRun("100 SSE subscribers", BACKLOG_100, 100, options.backlog100Events);
+            report.sse("100 subscribers", sse100, bridge100, kafka100, 100);
         }
         if (options.runs.contains("group")) {
             Rate bridgeGroup = bridgeRun("group of 4", BACKLOG, 4, "g4", options.backlogEvents);
@@ -242,6 +250,34 @@ public final class Bench {
                     // the bare Jetty runs push frames of the size the bridge's first run had
                     frameBytes = rate.framePayloadBytes();
                 }
+                return rate;
+            } finally {
+                worker.rest().delete(name);
+            }
+        }
+    }
+
+    /** As {@link #bridgeRun}, with Server-Sent Events clients of the same routes. */
+    private Rate sseRun(String label, String app, int clients, long events) throws Exception {
+        try (SseLoad load = new SseLoad()) {
+            InetSocketAddress server = new InetSocketAddress(HOST, bridgePort);
+            for (int i = 0; i < clients; i++) {
+                load.connect(server, sourceAddress(i), "/" + app);
+            }
+            long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (load.opened() + load.failed() < clients && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+            if (load.opened() < clients) {
+                throw new IllegalStateException(load.opened() + " of " + clients + " SSE clients connected, "
+                        + load.failed() + " failed");
+            }
+            String name = createConnector("tp", topic(app), Map.of());
+            try {
+                Rate rate = measure("wsbridge, " + label, load::messages, events * clients, options.runTimeout,
+                        () -> cpuTicks(workerPid));
+                rate.bytes = load.bytes();
+                rate.frames = load.messages();
                 return rate;
             } finally {
                 worker.rest().delete(name);
@@ -920,8 +956,11 @@ public final class Bench {
         final int latencyWarmupSeconds = Integer.getInteger("bench.latency.warmup.seconds", 40);
         final Map<String, String> latencyConsumer = pairs(System.getProperty("bench.latency.consumer",
                 "fetch.min.bytes=65536,fetch.max.wait.ms=10,max.poll.records=500"));
-        /** Which throughput runs: any of null (the sink that does nothing), 1, 10, 100, group. */
-        final Set<String> runs = Set.of(System.getProperty("bench.throughput.runs", "null,1,10,100,group")
+        /**
+         * Which throughput runs: any of null (the sink that does nothing), 1, 10, 100, group, sse100 (100 Server-Sent
+         * Events subscribers beside 100 WebSocket ones).
+         */
+        final Set<String> runs = Set.of(System.getProperty("bench.throughput.runs", "null,1,10,100,sse100,group")
                 .split(","));
         /**
          * JVM options of the Connect worker, space-separated: by default what Kafka's {@code connect-distributed.sh}
@@ -1025,6 +1064,17 @@ public final class Bench {
                     bridge.complete && bridge.closed == 0 ? ""
                             : " (incomplete: " + bridge.received + " of " + bridge.expected + " frames, "
                                     + bridge.closed + " closed)"));
+        }
+
+        /** Server-Sent Events subscribers beside WebSocket ones of the same backlog in the same run. */
+        void sse(String label, Rate sse, Rate webSocket, Rate kafka, int subscribersPerEvent) {
+            rows.add(String.format(Locale.ROOT, "| throughput, %s, Server-Sent Events | %s; %.1f µs CPU/frame | %s |"
+                            + " WebSocket: %s; %.1f µs CPU/frame | %.2f of WebSocket%s |", label,
+                    events(sse.perSecond / subscribersPerEvent, sse.perSecond, subscribersPerEvent),
+                    sse.cpuMicrosPerFrame, events(kafka.perSecond, 0, 1),
+                    events(webSocket.perSecond / subscribersPerEvent, webSocket.perSecond, subscribersPerEvent),
+                    webSocket.cpuMicrosPerFrame, sse.perSecond / webSocket.perSecond,
+                    sse.complete ? "" : " (incomplete: " + sse.received + " of " + sse.expected + " messages)"));
         }
 
         void nullSink(Rate nullSink, Rate kafka) {

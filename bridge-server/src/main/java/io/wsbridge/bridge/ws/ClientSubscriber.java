@@ -1,0 +1,347 @@
+package io.wsbridge.bridge.ws;
+
+import io.wsbridge.bridge.auth.AccessDecision;
+import io.wsbridge.bridge.auth.AccessSession;
+import io.wsbridge.bridge.auth.Credentials;
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.filter.EventView;
+import io.wsbridge.bridge.filter.Filter;
+import io.wsbridge.bridge.filter.Filters;
+import io.wsbridge.bridge.filter.InvalidFilterException;
+import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.resume.Catchup;
+import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.route.Subscription;
+import io.wsbridge.bridge.session.CloseCodes;
+import io.wsbridge.bridge.session.Outbox;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A client that reads an application's events, whatever carries them: a WebSocket ({@link Subscriber}) or a
+ * Server-Sent Events stream ({@link SseSubscriber}). What both share lives here: the route, group and filter it was
+ * admitted with, its access (kept up by the server's {@code SessionAccess}), the catch-up from history
+ * ({@code ?from=}), and its {@link Outbox} (bounded queue, overflow policy, batched writes, one in flight), so that
+ * {@link #offer(Event)} never blocks the publisher. A transport supplies how a batch is written, how the client is
+ * kept alive and how it is closed.
+ *
+ * <p>Over 300 lines because it is everything the two transports share (what a session was admitted with, its access,
+ * its filter, the hand-over between catch-up and live events, the outbox and its writer), kept in one place so that
+ * neither transport repeats it.
+ */
+public abstract class ClientSubscriber implements Subscription, AccessSession {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientSubscriber.class);
+    /** Events written per network write at most; bounds the transport's own queue too. */
+    static final int MAX_BATCH = 64;
+
+    final SubscriberHost host;
+    final String remote;
+    final BridgeMetrics.ApplicationMeters meters;
+    final Outbox<Event> outbox;
+    private final String application;
+    private final String channel;
+    private final GroupKey group;
+    private final String filterExpression;
+    private volatile Filter filter;
+    private final LongAdder sent = new LongAdder();
+    private volatile Credentials credentials;
+    private volatile AccessDecision access;
+    /** Events the {@code drop-oldest} policy dropped since the last gap notice was written. */
+    private final AtomicLong droppedUnannounced = new AtomicLong();
+    /** The gap notice of the batch being written, if it has one. */
+    private volatile Event gapNotice;
+    /** Set while the subscriber catches up from history ({@code ?from=}); its live events go there first. */
+    private volatile Catchup catchup;
+
+    /**
+     * A subscriber of {@code application} (and {@code channel}, group {@code groupId} and {@code filterExpression},
+     * each may be {@code null}), admitted with {@code access}: its group is {@code access}'s principal's, and of its
+     * filter.
+     */
+    ClientSubscriber(SubscriberHost host, String application, String channel, String groupId,
+            String filterExpression, Credentials credentials, AccessDecision access, String remote) {
+        this.host = host;
+        this.application = application;
+        this.channel = channel;
+        this.filterExpression = filterExpression;
+        this.group = groupId == null ? null
+                : new GroupKey(access.anonymous() ? null : access.principal(), groupId, channel, filterExpression);
+        this.credentials = credentials;
+        this.access = access;
+        this.remote = remote;
+        this.meters = host.meters(application);
+        this.outbox = new Outbox<>(host.settings().queueCapacity(), host.settings().overflowPolicy(), MAX_BATCH,
+                Outbox.FlushMode.ON_OFFER, null, new BatchWriter());
+    }
+
+    /** The transport's name, as metrics label it: {@code websocket} or {@code sse}. */
+    public abstract String transport();
+
+    /** Whether the transport takes writes yet; until it does, events wait in the queue. */
+    abstract boolean writable();
+
+    /**
+     * Starts writing {@code batch} (never empty) and completes {@code done} once the connection took it all. The list
+     * is reused once this returns.
+     */
+    abstract void writeBatch(List<Event> batch, Callback done);
+
+    /**
+     * Whether an item of a batch is a message of the bridge's own (a gap notice; a transport's keep-alive or closing
+     * notice) rather than an event: not counted as sent, and no dispatch latency.
+     */
+    boolean control(Event item) {
+        return item == gapNotice;
+    }
+
+    /** A write failed: the outbox is closed; a transport whose connection does not report its own end ends here. */
+    void writeFailed(Throwable cause) {
+    }
+
+    /** Keeps the connection alive, or closes it if the client has gone quiet for {@code timeoutNanos}. */
+    abstract void checkLiveness(long nowNanos, long timeoutNanos);
+
+    @Override
+    public String application() {
+        return application;
+    }
+
+    @Override
+    public String channel() {
+        return channel;
+    }
+
+    @Override
+    public GroupKey group() {
+        return group;
+    }
+
+    @Override
+    public Filter filter() {
+        return filter;
+    }
+
+    /** The expression of its filter, or {@code null}; its compiled form is {@link #filter()} once it is open. */
+    public String filterExpression() {
+        return filterExpression;
+    }
+
+    /**
+     * Compiles its filter when it opens, before the router sees it (or shares the compiled form of the same text).
+     *
+     * @return {@code false} if it could not, and the subscriber is closing
+     */
+    boolean acquireFilter(Filters filters) {
+        if (filterExpression != null) {
+            try {
+                filter = filters.acquire(filterExpression);
+            } catch (InvalidFilterException e) {
+                // validated at admission: compiling the same text again does not fail
+                close(CloseCodes.INTERNAL_ERROR, "the filter could not be compiled");
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Gives its filter back when it closes, after the router forgot it. */
+    void releaseFilter(Filters filters) {
+        if (filter != null) {
+            filters.release(filter);
+        }
+    }
+
+    /** The {@code group_id} it was opened with, or {@code null}. */
+    public String groupId() {
+        return group == null ? null : group.groupId();
+    }
+
+    @Override
+    public Credentials credentials() {
+        return credentials;
+    }
+
+    @Override
+    public AccessDecision access() {
+        return access;
+    }
+
+    /** Who it was admitted as ({@code anonymous} or a user's or service account's name). */
+    public String principal() {
+        return access.principal();
+    }
+
+    /** Swaps in refreshed credentials; {@code SessionAccess} only calls this for the same principal. */
+    @Override
+    public void refreshed(Credentials newCredentials, AccessDecision newAccess) {
+        this.credentials = newCredentials;
+        this.access = newAccess;
+    }
+
+    /** Events handed to the network. */
+    public long sent() {
+        return sent.sum();
+    }
+
+    /** Events dropped by the {@code drop-oldest} overflow policy. */
+    public long dropped() {
+        return outbox.dropped();
+    }
+
+    public int queued() {
+        return outbox.size();
+    }
+
+    /** Catches up with {@code catchup} before going live; call before the connection opens. */
+    void catchUp(Catchup newCatchup) {
+        this.catchup = newCatchup;
+    }
+
+    /** Starts the catch-up, if any, once the subscriber has joined the router. */
+    void startCatchup() {
+        Catchup current = catchup;
+        if (current != null) {
+            current.start(); // after joining the router: the live events it buffers start before its attach point
+        }
+    }
+
+    /** Ends the catch-up, if any: the subscriber is closing. */
+    void endCatchup() {
+        Catchup current = catchup;
+        if (current != null) {
+            catchup = null;
+            current.close();
+        }
+    }
+
+    /** What a {@link Catchup} needs of this subscriber. */
+    Catchup.Target catchupTarget() {
+        return new Catchup.Target() {
+            @Override
+            public boolean deliver(Event event) {
+                // History holds every event of the application: the route's channel and the filter apply here, as
+                // the router applies them to live events. A skipped event is taken: the position moves past it.
+                return !wants(event) || ClientSubscriber.this.deliver(event);
+            }
+
+            @Override
+            public int room() {
+                return outbox.capacity() - outbox.size();
+            }
+
+            @Override
+            public void fail(int closeCode, String reason) {
+                close(closeCode, reason);
+            }
+
+            @Override
+            public void caughtUp() {
+                catchup = null;
+            }
+        };
+    }
+
+    @Override
+    public boolean offer(Event event) {
+        Catchup current = catchup;
+        return current == null ? deliver(event) : current.offerLive(event);
+    }
+
+    /** Whether a replayed event is for this subscriber: its channel, and its filter if it has one. */
+    private boolean wants(Event event) {
+        if (!accepts(event)) {
+            return false;
+        }
+        Filter current = filter;
+        if (current == null) {
+            return true;
+        }
+        try {
+            return current.matches(EventView.of(event.payload()));
+        } catch (IllegalArgumentException e) {
+            return current.failed();
+        }
+    }
+
+    private boolean deliver(Event event) {
+        switch (outbox.offer(event)) {
+            case CLOSED -> {
+                return false;
+            }
+            case OVERFLOWED -> {
+                meters.slowConsumerCloses().increment();
+                log.info("Closing slow {} subscriber {} of '{}': {} events queued, overflow policy '{}'", transport(),
+                        remote, application, outbox.capacity(), host.settings().overflowPolicy().configValue());
+                close(CloseCodes.SLOW_CONSUMER, "subscriber too slow: " + outbox.capacity() + " events queued");
+                return false;
+            }
+            case QUEUED_DROPPING_OLDEST -> {
+                meters.dropped().increment();
+                droppedUnannounced.incrementAndGet();
+            }
+            default -> {
+                // queued; the outbox writes it, now or at the end of the batch
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Hands the outbox's batches to the transport and, when one is written, records the dispatch latency and lets a
+     * catch-up read on.
+     */
+    private final class BatchWriter implements Outbox.Writer<Event> {
+
+        private long lastPublishedNanos;
+
+        @Override
+        public boolean ready() {
+            return writable();
+        }
+
+        @Override
+        public void write(List<Event> batch, Callback done) {
+            long dropped = droppedUnannounced.getAndSet(0);
+            if (dropped > 0) {
+                // the dropped events were the oldest queued: the gap is just before this batch
+                gapNotice = Notices.overflowGap(application, dropped);
+                batch.add(0, gapNotice);
+            }
+            lastPublishedNanos = 0;
+            int count = 0;
+            for (Event item : batch) {
+                if (!control(item)) {
+                    lastPublishedNanos = item.publishedNanos();
+                    count++;
+                }
+            }
+            writeBatch(batch, done);
+            if (count > 0) {
+                sent.add(count);
+                meters.eventsOut().increment(count);
+            }
+        }
+
+        @Override
+        public void written() {
+            if (lastPublishedNanos != 0) {
+                host.metrics().recordDispatch(meters, lastPublishedNanos);
+            }
+            Catchup current = catchup;
+            if (current != null) {
+                current.drained();
+            }
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            log.debug("Writing to {} subscriber {} failed", transport(), remote, cause);
+            writeFailed(cause);
+        }
+    }
+}
