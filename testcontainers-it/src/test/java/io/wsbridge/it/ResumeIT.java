@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.it.harness.Events;
 import io.wsbridge.it.harness.KafkaBroker;
 import io.wsbridge.it.harness.RawWsClient;
@@ -28,9 +30,14 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -50,6 +57,7 @@ class ResumeIT {
     private static final String KILL_APP = "resume-kill";
     private static final String REPLAY_APP = "resume-replay";
     private static final String BULK_APP = "resume-bulk";
+    private static final String GAP_APP = "resume-gap";
     private static final int PARTITIONS = 3;
     private static final Duration WAIT = Duration.ofSeconds(60);
 
@@ -60,9 +68,10 @@ class ResumeIT {
         SinkConnector.createTopicIfAbsent(stack.kafka(), topic(KILL_APP), PARTITIONS);
         SinkConnector.createTopicIfAbsent(stack.kafka(), topic(REPLAY_APP), PARTITIONS);
         SinkConnector.createTopicIfAbsent(stack.kafka(), topic(BULK_APP), 1);
+        SinkConnector.createTopicIfAbsent(stack.kafka(), topic(GAP_APP), 1);
         sink = SinkConnector.shipped(stack, "resume-it", Map.of(
-                "topics", topic(KILL_APP) + "," + topic(REPLAY_APP) + "," + topic(BULK_APP),
-                "auth.public.applications", KILL_APP + "," + REPLAY_APP + "," + BULK_APP,
+                "topics", topic(KILL_APP) + "," + topic(REPLAY_APP) + "," + topic(BULK_APP) + "," + topic(GAP_APP),
+                "auth.public.applications", KILL_APP + "," + REPLAY_APP + "," + BULK_APP + "," + GAP_APP,
                 "kafka.bootstrap.servers", stack.kafka().bootstrapServers(),
                 "replay.max.concurrent", "2",
                 "websocket.subscriber.queue.size", "64"));
@@ -70,6 +79,7 @@ class ResumeIT {
         sink.awaitFlowing(KILL_APP, topic(KILL_APP), PARTITIONS);
         sink.awaitFlowing(REPLAY_APP, topic(REPLAY_APP), PARTITIONS);
         sink.awaitFlowing(BULK_APP, topic(BULK_APP), 1);
+        sink.awaitFlowing(GAP_APP, topic(GAP_APP), 1);
     }
 
     @AfterAll
@@ -150,6 +160,74 @@ class ResumeIT {
                 Received next = new Received();
                 next.awaitCount(resumed, PARTITIONS * 5);
                 next.assertEveryEventOnceInOrder(110, 115, "from=<last cursor>");
+            }
+        }
+    }
+
+    /**
+     * Real retention: the topic's segments roll every 100 ms, events g-0 to g-19 are written, 6 s later g-20 to g-29
+     * (in a segment of their own), and retention drops to 3 s until the broker (which checks every second in these
+     * tests) removed the first segment, into which the cursor points; it is restored before the second one ages.
+     */
+    @Test
+    void aCursorOlderThanRetentionGetsTheGapEventFirstThenEverythingStillHeld(Stack stack) throws Exception {
+        String topic = topic(GAP_APP);
+        String cursor;
+        try (WsClient ws = WsClient.connect(sink.uri("/" + GAP_APP), Map.of())) {
+            sink.awaitSubscribers(GAP_APP, 1);
+            produceTo(GAP_APP, 0, 20);
+            List<String> frames = ws.awaitFrames(20, WAIT);
+            cursor = json(frames.get(4)).path("wsbridgecursor").asText(); // after g-4: 15 events missed from here
+        }
+        PartitionId partition0 = new PartitionId(topic, 0);
+        long offsetAfterCursor = Cursor.decode(cursor, GAP_APP).positions().get(partition0);
+        alterTopic(stack, topic, Map.of("segment.ms", "100"));
+        Thread.sleep(6_000);
+        produceTo(GAP_APP, 20, 30); // the first of them rolls a new segment: the first 20 are in an old one
+        alterTopic(stack, topic, Map.of("retention.ms", "3000"));
+        try {
+            await("retention removes the first segment").atMost(WAIT).pollInterval(Duration.ofMillis(200))
+                    .until(() -> earliestOffset(stack, topic) > 0);
+        } finally {
+            alterTopic(stack, topic, Map.of("retention.ms", "-1", "segment.ms", "604800000"));
+        }
+        long earliest = earliestOffset(stack, topic);
+        assertThat(earliest).as("what retention kept starts with g-20, 15 offsets after the cursor")
+                .isEqualTo(offsetAfterCursor + 15);
+
+        // a cursor also naming a partition the topic does not have (any more)
+        String withGone = Cursor.of(GAP_APP, Map.of(partition0, offsetAfterCursor, new PartitionId(topic, 7), 3L))
+                .encode();
+        for (String from : List.of(cursor, withGone)) {
+            try (WsClient ws = WsClient.connect(sink.uri("/" + GAP_APP + "?from=" + from), Map.of())) {
+                List<String> frames = ws.awaitFrames(11, WAIT);
+                JsonNode gap = json(frames.get(0));
+                assertThat(gap.path("type").asText()).isEqualTo("io.wsbridge.gap");
+                assertThat(gap.path("source").asText()).isEqualTo("/wsbridge");
+                assertThat(gap.path("data").path("reason").asText()).isEqualTo("retention");
+                assertThat(gap.path("data").path("lost").asLong()).isEqualTo(earliest - offsetAfterCursor);
+                JsonNode partitions = gap.path("data").path("partitions");
+                assertThat(partitions.get(0).path("topic").asText()).isEqualTo(topic);
+                assertThat(partitions.get(0).path("partition").asInt()).isZero();
+                assertThat(partitions.get(0).path("lost").asLong()).isEqualTo(15);
+                if (from.equals(withGone)) {
+                    assertThat(partitions).hasSize(2);
+                    assertThat(partitions.get(1).path("partition").asInt()).isEqualTo(7);
+                    assertThat(partitions.get(1).path("gone").asBoolean()).isTrue();
+                    assertThat(partitions.get(1).path("lost").isNull()).isTrue();
+                } else {
+                    assertThat(partitions).hasSize(1);
+                }
+                List<String> ids = new ArrayList<>();
+                for (String frame : frames.subList(1, frames.size())) {
+                    ids.add(json(frame).path("id").asText());
+                }
+                List<String> expected = new ArrayList<>();
+                for (int seq = 20; seq < 30; seq++) {
+                    expected.add("g-" + seq);
+                }
+                assertThat(ids).as("everything still held, once, in order (from=%s)", from).isEqualTo(expected);
+                assertThat(ws.nextFrame(Duration.ofMillis(300))).as("nothing more").isEmpty();
             }
         }
     }
@@ -235,6 +313,28 @@ class ResumeIT {
             assertThat(answer.toString(StandardCharsets.UTF_8)).as(pathAndQuery)
                     .startsWith("HTTP/1.1 " + status + " ").contains(message);
         }
+    }
+
+    /** Events {@code g-<seq>} for seq in [from, until) to partition 0 of the application's topic, then flushed. */
+    private static void produceTo(String application, int from, int until) {
+        for (int seq = from; seq < until; seq++) {
+            sink.sendTo(topic(application), 0, Events.event(application, "d").withId("g-" + seq)
+                    .withData("{\"seq\":" + seq + "}"));
+        }
+    }
+
+    private static long earliestOffset(Stack stack, String topic) throws Exception {
+        TopicPartition partition = new TopicPartition(topic, 0);
+        return stack.kafka().admin().listOffsets(Map.of(partition, OffsetSpec.earliest())).partitionResult(partition)
+                .get().offset();
+    }
+
+    private static void alterTopic(Stack stack, String topic, Map<String, String> settings) throws Exception {
+        List<AlterConfigOp> ops = new ArrayList<>();
+        settings.forEach((key, value) -> ops.add(new AlterConfigOp(new ConfigEntry(key, value),
+                AlterConfigOp.OpType.SET)));
+        stack.kafka().admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic),
+                ops)).all().get();
     }
 
     /** {@code perPartition} events to each partition: ids {@code r-<partition>-<seq>}, seq from 0. */

@@ -18,7 +18,7 @@ final class CommandLine {
     static final Set<String> KEYS_OPTIONS = Set.of("keycloak-url", "realm", "client-id", "client-secret", "user");
 
     /** The options of {@code wsbridge stream}. */
-    static final Set<String> STREAM_OPTIONS = Set.of("url", "channel", "group-id", "filter", "count", "token",
+    static final Set<String> STREAM_OPTIONS = Set.of("url", "channel", "group-id", "filter", "from", "count", "token",
             "username", "api-key", "token-command");
 
     /** Every option that takes a value. */

@@ -46,14 +46,21 @@ public final class Main {
               in JSON): indented and coloured on a terminal (no colours if NO_COLOR is set), one compact
               JSON document per line, exactly as received, when standard output is a pipe or a file.
               Status lines go to standard error. Reconnects with backoff (0.5 s doubling to 30 s) when the
-              connection drops or the bridge closes it with 1001, 1006, 1011, 1012 or 1013.
+              connection drops or the bridge closes it with 1001, 1006, 1011, 1012 or 1013, and resumes
+              after the last event it printed (?from=<its wsbridgecursor>): nothing is lost or printed twice
+              (not with --group-id: a group's other members had those events). On exit the last cursor is
+              printed to standard error ("wsbridge: last cursor: ..."), for a later --from.
 
               --url URL              WSBRIDGE_URL       the bridge, default ws://localhost:8085 (wss:// for TLS)
               --channel CHANNEL                         only events whose subject is CHANNEL
               --group-id GROUP                          share the stream round-robin with GROUP's other members
               --filter EXPRESSION                       only events that match the CloudEvents SQL EXPRESSION,
                                                         e.g. "device = 'device-1' AND subject = 'alarm'"
-              -n, --count N                             exit after N events (counted across reconnects)
+              --from FROM                               where to start: earliest (all the topics still hold),
+                                                        latest (default: from now), an RFC 3339 time such as
+                                                        2026-12-02T15:04:05Z, or a cursor printed before
+              -n, --count N                             exit after N events (counted across reconnects; the
+                                                        bridge's own notices, such as a gap, are not counted)
             Credentials, one kind (an option overrides the environment; none = anonymous):
               --token TOKEN          WSBRIDGE_TOKEN     an OIDC access token (Authorization: Bearer)
               --token-command CMD                       a shell command that prints a fresh access token (or a

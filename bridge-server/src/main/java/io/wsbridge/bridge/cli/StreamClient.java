@@ -1,11 +1,13 @@
 package io.wsbridge.bridge.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ConnectException;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpTimeoutException;
@@ -39,6 +41,11 @@ import java.util.regex.Pattern;
  * (400, 401, 403, 404) and ended access (1008) end the command with their own exit status. With
  * {@code --token-command} the token is fetched again at 80 % of its lifetime and sent as
  * {@code {"RefreshAccessToken":"..."}}. Status lines go to standard error and never show a secret.
+ *
+ * <p>A reconnect resumes after the last event printed ({@code ?from=} its {@code wsbridgecursor}), so nothing is lost
+ * or printed twice; not for a group member (the group's other members got what it missed), and not where the bridge
+ * says it cannot resume (then it says that events may be missing and streams from now on). The last cursor is printed
+ * on exit, for a later {@code --from}.
  *
  * <p>Over 300 lines because the reconnect loop, the token refresh and the exit-status rules decide
  * together what happens after each outcome of a connection, and read best in one place; the parts that stand alone
@@ -93,6 +100,10 @@ final class StreamClient implements AutoCloseable {
     private Instant refreshAt;
     private ScheduledFuture<?> pendingRefresh;
     private volatile Connection current;
+    /** The {@code wsbridgecursor} of the last event printed, or {@code null}. */
+    private volatile String cursor;
+    /** Set once the bridge refused to resume from a cursor: reconnects start from now. */
+    private boolean resumeRefused;
 
     /** @param tokenCommand the refresh source, for {@link StreamSettings.Credentials.TokenCommand} only */
     StreamClient(StreamSettings settings, EventPrinter printer, PrintStream err, Backoff backoff,
@@ -104,8 +115,30 @@ final class StreamClient implements AutoCloseable {
         this.tokenCommand = tokenCommand;
     }
 
-    /** Streams until done; returns the exit status, having said why on standard error unless it is 0. */
+    /**
+     * Streams until done; returns the exit status, having said why on standard error unless it is 0, and the last
+     * cursor if there was one.
+     */
     int run() throws InterruptedException {
+        try {
+            return stream();
+        } finally {
+            String last = cursor;
+            if (last != null) {
+                status("last cursor: " + last + " (continue after it with --from " + last + ")");
+            }
+        }
+    }
+
+    /** Where the next connection starts: after the last event printed, if it can. */
+    private String nextFrom(boolean connectedBefore) {
+        if (settings.groupId() == null && cursor != null && !resumeRefused) {
+            return cursor;
+        }
+        return connectedBefore && resumeRefused ? null : settings.from();
+    }
+
+    private int stream() throws InterruptedException {
         scheduler = Executors.newScheduledThreadPool(2, runnable -> {
             Thread thread = new Thread(runnable, "wsbridge-stream");
             thread.setDaemon(true);
@@ -132,23 +165,35 @@ final class StreamClient implements AutoCloseable {
             }
             Connection connection = new Connection();
             AccessToken upgradeToken = token;
+            String from = nextFrom(connectedBefore);
+            boolean resuming = from != null && from.equals(cursor);
+            URI uri = settings.uri(from);
+            String shown = resuming ? settings.uri(null) + " (resuming after the last event printed)" : uri.toString();
             WebSocket socket;
             try {
-                socket = connect(http, connection, upgradeToken);
+                socket = connect(http, connection, upgradeToken, uri);
             } catch (ExecutionException | TimeoutException e) {
                 Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
                 if (cause instanceof WebSocketHandshakeException refused) {
-                    Integer exit = refused(refused.getResponse().statusCode(), reason(refused.getResponse().body()));
+                    int code = refused.getResponse().statusCode();
+                    String reason = reason(refused.getResponse().body());
+                    if (resuming && (code == 400 || code == 501)) {
+                        resumeRefused = true;
+                        status("cannot resume here (" + code + (reason == null ? "" : ": " + reason)
+                                + "); streaming from now on: events in between may be missing");
+                        continue;
+                    }
+                    Integer exit = refused(code, reason);
                     if (exit != null) {
                         return exit;
                     }
                 } else {
-                    retry("cannot connect to " + settings.uri() + ": " + describe(cause));
+                    retry("cannot connect to " + shown + ": " + describe(cause));
                 }
                 continue;
             }
             current = connection;
-            status((connectedBefore ? "reconnected to " : "connected to ") + settings.uri());
+            status((connectedBefore ? "reconnected to " : "connected to ") + shown);
             connectedBefore = true;
             backoff.reset();
             if (token != upgradeToken) {
@@ -187,7 +232,7 @@ final class StreamClient implements AutoCloseable {
         }
     }
 
-    private WebSocket connect(HttpClient http, Connection connection, AccessToken upgradeToken)
+    private WebSocket connect(HttpClient http, Connection connection, AccessToken upgradeToken, URI uri)
             throws ExecutionException, TimeoutException, InterruptedException {
         // JSON error bodies carry the refusal's reason without HTML around it.
         WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(CONNECT_TIMEOUT)
@@ -196,7 +241,7 @@ final class StreamClient implements AutoCloseable {
         if (authorization != null) {
             builder.header("Authorization", authorization);
         }
-        CompletableFuture<WebSocket> opening = builder.buildAsync(settings.uri(), connection);
+        CompletableFuture<WebSocket> opening = builder.buildAsync(uri, connection);
         try {
             return opening.get(CONNECT_TIMEOUT.multipliedBy(2).toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException | InterruptedException e) {
@@ -216,6 +261,7 @@ final class StreamClient implements AutoCloseable {
                     + (settings.credentials() instanceof StreamSettings.Credentials.Anonymous
                             ? " (connected anonymously: give --token, --token-command or --username with --api-key)"
                             : ""));
+            case 501 -> fail(Main.FAILED, "the bridge cannot do this (501): " + orElse(reason, "not implemented"));
             default -> {
                 if (status >= 500) {
                     retry("the bridge answered " + status + (reason == null ? "" : " (" + reason + ")"));
@@ -347,6 +393,32 @@ final class StreamClient implements AutoCloseable {
         return null;
     }
 
+    /**
+     * The {@code wsbridgecursor} of an event frame: the bridge puts it first, {@code {"wsbridgecursor":"...",}; a
+     * frame without it (a notice, or a bridge that does not know positions) has none.
+     */
+    static String cursorOf(String frame) {
+        String prefix = "{\"wsbridgecursor\":\"";
+        if (!frame.startsWith(prefix)) {
+            return null;
+        }
+        int end = frame.indexOf('"', prefix.length());
+        return end < 0 ? null : frame.substring(prefix.length(), end);
+    }
+
+    /** A message of the bridge's own (source {@code /wsbridge}, such as a gap notice), not an event. */
+    static boolean isNotice(String frame) {
+        return frame.contains("\"source\":\"/wsbridge\"") && frame.contains("\"type\":\"io.wsbridge.");
+    }
+
+    private static String dataOf(String frame) {
+        try {
+            return JSON.readTree(frame).path("data").toString();
+        } catch (JsonProcessingException e) {
+            return frame;
+        }
+    }
+
     private static String describe(Closed closed) {
         String name = CODE_NAMES.getOrDefault(closed.code(), "close code");
         return closed.code() + " " + name + (closed.reason() == null || closed.reason().isBlank() ? ""
@@ -416,11 +488,23 @@ final class StreamClient implements AutoCloseable {
             if (last) {
                 String event = text.toString();
                 text.setLength(0);
-                long count = printed.incrementAndGet();
+                String position = cursorOf(event);
+                boolean notice = position == null && isNotice(event);
                 if (!printer.print(event)) {
                     outcome.complete(new OutputClosed());
                     return null;
                 }
+                if (position != null) {
+                    cursor = position;
+                }
+                if (notice) {
+                    if (event.contains("\"type\":\"io.wsbridge.gap\"")) {
+                        status("the bridge reports a gap in the stream: " + dataOf(event));
+                    }
+                    webSocket.request(1);
+                    return null;
+                }
+                long count = printed.incrementAndGet();
                 if (settings.count() > 0 && count >= settings.count()) {
                     outcome.complete(new Done());
                     return null;

@@ -18,15 +18,17 @@ import java.util.Objects;
  * @param channel the channel (CloudEvent subject) to filter on, or {@code null}
  * @param groupId the consumer group to share the stream with, or {@code null}
  * @param filter a CloudEvents SQL expression the events must match, or {@code null}
+ * @param from where the stream starts ({@code earliest}, {@code latest}, an RFC 3339 time or a cursor), or
+ *     {@code null} for the bridge's default (now)
  * @param count how many events to print before exiting, or 0 for no limit
  * @param credentials what to present on upgrade
  */
-record StreamSettings(URI base, String application, String channel, String groupId, String filter, long count,
-        Credentials credentials) {
+record StreamSettings(URI base, String application, String channel, String groupId, String filter, String from,
+        long count, Credentials credentials) {
 
     static final String DEFAULT_URL = "ws://localhost:8085";
     static final String USAGE = "stream APPLICATION [--url URL] [--channel C] [--group-id G] [--filter EXPR] "
-            + "[--count N]";
+            + "[--from earliest|latest|TIME|CURSOR] [--count N]";
 
     /** The credentials of a stream; {@code toString()} never shows a secret. */
     sealed interface Credentials {
@@ -78,11 +80,16 @@ record StreamSettings(URI base, String application, String channel, String group
         }
     }
 
-    /**
-     * The URL of the upgrade: {@code <base>/<application>[/<channel>][?group_id=<group>][&filter=<expression>]},
-     * percent-encoded.
-     */
+    /** The URL of the first upgrade: {@link #uri(String)} from {@link #from()}. */
     URI uri() {
+        return uri(from);
+    }
+
+    /**
+     * The URL of an upgrade: {@code <base>/<application>[/<channel>][?group_id=<group>][&filter=<expression>]
+     * [&from=<from>]}, percent-encoded; {@code from} may be {@code null}.
+     */
+    URI uri(String from) {
         StringBuilder uri = new StringBuilder(base.toString()).append('/').append(encode(application));
         if (channel != null) {
             uri.append('/').append(encode(channel));
@@ -94,6 +101,10 @@ record StreamSettings(URI base, String application, String channel, String group
         }
         if (filter != null) {
             uri.append(separator).append("filter=").append(encode(filter));
+            separator = '&';
+        }
+        if (from != null) {
+            uri.append(separator).append("from=").append(encode(from));
         }
         return URI.create(uri.toString());
     }
@@ -127,8 +138,7 @@ record StreamSettings(URI base, String application, String channel, String group
         }
         URI base = base(url.isBlank() ? DEFAULT_URL : url);
         return new StreamSettings(base, application, line.option("channel"), line.option("group-id"),
-                line.option("filter"),
-                count(line.option("count")), credentials(line, env));
+                line.option("filter"), from(line.option("from")), count(line.option("count")), credentials(line, env));
     }
 
     private static URI base(String url) throws UsageException {
@@ -152,6 +162,14 @@ record StreamSettings(URI base, String application, String channel, String group
         }
         String path = uri.getRawPath() == null ? "" : uri.getRawPath().replaceAll("/+$", "");
         return URI.create(scheme + "://" + uri.getRawAuthority() + path);
+    }
+
+    private static String from(String value) throws UsageException {
+        if (value != null && value.isBlank()) {
+            throw new UsageException("--from must be earliest, latest, an RFC 3339 time or the wsbridgecursor of an"
+                    + " event");
+        }
+        return value; // the bridge checks the rest and says what is wrong with it
     }
 
     private static long count(String value) throws UsageException {

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -32,6 +33,11 @@ import org.slf4j.LoggerFactory;
  * <li>A subscriber further than the live stream somewhere stays <em>ahead</em> until the live stream catches up
  * ({@link LiveJoin}).</li>
  * </ol>
+ * A cursor that points where retention already removed records, or names partitions that are gone, is first
+ * announced to the subscriber as a {@link Gap}.
+ *
+ * <p>Over 300 lines because the pump's states (begin, replay, done partitions, going live, re-attaching) share the
+ * reading, the per-partition positions and targets under one lock; split, they would hand those around.
  */
 public final class Catchup {
 
@@ -48,6 +54,12 @@ public final class Catchup {
 
         /** Events the subscriber's queue takes now without its overflow policy applying. */
         int room();
+
+        /**
+         * Announces what the subscriber's cursor pointed at and cannot be replayed (retention removed it, or its
+         * partition is gone); called at most once, before the first replayed event.
+         */
+        void gap(Gap gap);
 
         /** Ends the subscriber, e.g. when the history cannot be read. */
         void fail(int closeCode, String reason);
@@ -202,6 +214,7 @@ public final class Catchup {
             return; // nothing of the application here: straight to live
         }
         reading = history.open(application, topics, from);
+        announceGap();
         Map<PartitionId, Long> ends = reading.ends();
         for (Map.Entry<PartitionId, Long> start : reading.starts().entrySet()) {
             PartitionId partition = start.getKey();
@@ -216,6 +229,21 @@ public final class Catchup {
         reading.only(Set.copyOf(open));
         log.info("Replaying '{}' from {} for a subscriber: {} partitions, up to {}", application, describe(),
                 next.size(), targets);
+    }
+
+    /** A cursor's position that retention removed, or a partition of it that is gone, is announced first. */
+    private void announceGap() {
+        if (!(from instanceof From.After after)) {
+            return;
+        }
+        TreeSet<PartitionId> gone = new TreeSet<>(after.cursor().positions().keySet());
+        gone.removeAll(reading.starts().keySet());
+        Gap gap = new Gap(new TreeMap<>(reading.lost()), gone);
+        if (!gap.isEmpty()) {
+            log.info("Subscriber of '{}' resumes past a gap: offsets removed by retention {}, partitions gone {}",
+                    application, gap.removed(), gap.gone());
+            target.gap(gap);
+        }
     }
 
     private String describe() {

@@ -34,6 +34,14 @@ public interface History extends AutoCloseable {
         Map<PartitionId, Long> ends();
 
         /**
+         * Partitions whose requested start (a cursor's position) is no longer held, retention having removed it: how
+         * many offsets lie between it and where the reading starts instead (the earliest offset still held). As many
+         * events were lost at most (transaction markers and compaction take offsets too). Empty for a reading of
+         * everything or from a time.
+         */
+        Map<PartitionId, Long> lost();
+
+        /**
          * The next events of the application, at most {@code max}, in order per partition, each with its position;
          * records of other applications and records that are no valid event are skipped. Waits a short while at most
          * when there are none.

@@ -10,6 +10,7 @@ import io.wsbridge.bridge.filter.Filters;
 import io.wsbridge.bridge.filter.InvalidFilterException;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.resume.Catchup;
+import io.wsbridge.bridge.resume.Gap;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.session.CloseCodes;
@@ -55,6 +56,8 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
     private final AtomicLong droppedUnannounced = new AtomicLong();
     /** The gap notice of the batch being written, if it has one. */
     private volatile Event gapNotice;
+    /** The notice of what a resumed cursor pointed at and is no longer in Kafka, if there was one. */
+    private volatile Event retentionNotice;
     /** Set while the subscriber catches up from history ({@code ?from=}); its live events go there first. */
     private volatile Catchup catchup;
 
@@ -96,7 +99,7 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
      * notice) rather than an event: not counted as sent, and no dispatch latency.
      */
     boolean control(Event item) {
-        return item == gapNotice;
+        return item == gapNotice || item == retentionNotice;
     }
 
     /** A write failed: the outbox is closed; a transport whose connection does not report its own end ends here. */
@@ -232,6 +235,13 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
             @Override
             public int room() {
                 return outbox.capacity() - outbox.size();
+            }
+
+            @Override
+            public void gap(Gap gap) {
+                Event notice = Notices.retentionGap(application, gap);
+                retentionNotice = notice;
+                ClientSubscriber.this.deliver(notice);
             }
 
             @Override

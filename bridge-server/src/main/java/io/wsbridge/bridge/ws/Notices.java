@@ -1,8 +1,10 @@
 package io.wsbridge.bridge.ws;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.resume.Gap;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -14,7 +16,10 @@ import java.util.UUID;
 final class Notices {
 
     static final String SOURCE = "/wsbridge";
-    /** Events are missing here: {@code data.reason} says why ({@code overflow}), {@code data.dropped} how many. */
+    /**
+     * Events are missing here: {@code data.reason} says why ({@code overflow}: {@code data.dropped} how many;
+     * {@code retention}: {@code data.lost} and {@code data.partitions} which).
+     */
     static final String GAP_TYPE = "io.wsbridge.gap";
     /** The bridge ended the stream: {@code data.code} and {@code data.reason} as a WebSocket close would give. */
     static final String CLOSED_TYPE = "io.wsbridge.closed";
@@ -33,6 +38,26 @@ final class Notices {
         ObjectNode data = event.putObject("data");
         data.put("reason", "overflow");
         data.put("dropped", dropped);
+        return new Event(application, null, event.toString());
+    }
+
+    /**
+     * The notice, first in a resumed stream, of what its cursor pointed at and Kafka no longer holds: for each
+     * partition, {@code lost} offsets removed by retention (at most as many events), or {@code lost: null} and
+     * {@code gone: true} for a partition the application's stream no longer has; {@code data.lost} is the sum of the
+     * known counts.
+     */
+    static Event retentionGap(String application, Gap gap) {
+        ObjectNode event = notice(application, GAP_TYPE);
+        ObjectNode data = event.putObject("data");
+        data.put("reason", "retention");
+        data.put("lost", gap.removed().values().stream().mapToLong(Long::longValue).sum());
+        ArrayNode partitions = data.putArray("partitions");
+        gap.removed().forEach((partition, lost) -> partitions.addObject()
+                .put("topic", partition.topic()).put("partition", partition.partition()).put("lost", lost));
+        gap.gone().forEach(partition -> partitions.addObject()
+                .put("topic", partition.topic()).put("partition", partition.partition()).putNull("lost")
+                .put("gone", true));
         return new Event(application, null, event.toString());
     }
 

@@ -279,6 +279,63 @@ class StreamCommandTest {
     }
 
     @Test
+    void aReconnectResumesAfterTheLastEventPrintedAndTheLastCursorIsPrintedOnExit() throws Exception {
+        ListHistory history = new ListHistory();
+        bridge.started("pub", ListHistory.PARTITION.topic(), 0, 0);
+        bridge.history(history, 2);
+        Future<Integer> stream = start("stream", "pub", "-n", "4");
+        awaitSubscriber("pub");
+        bridge.publish(history.append(0));
+        bridge.publish(history.append(1));
+        await().atMost(WAIT).until(() -> out().lines().count() == 2);
+
+        int port = bridge.port();
+        bridge.close();
+        history.append(2); // in Kafka while the bridge was away: only a resume gets them
+        history.append(3);
+        bridge = startBridge(port);
+        bridge.started("pub", ListHistory.PARTITION.topic(), 0, 4);
+        bridge.history(history, 2);
+
+        assertThat(stream.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isZero();
+        assertThat(out().lines().map(line -> line.replaceAll("^\\{\"wsbridgecursor\":\"[^\"]+\",", "{")))
+                .containsExactly("{\"n\":0}", "{\"n\":1}", "{\"n\":2}", "{\"n\":3}");
+        String lastCursor = StreamClient.cursorOf(out().lines().reduce((a, b) -> b).orElseThrow());
+        assertThat(err()).contains("wsbridge: reconnected to ws://127.0.0.1:" + port
+                        + "/pub (resuming after the last event printed)" + NL)
+                .endsWith("wsbridge: last cursor: " + lastCursor + " (continue after it with --from " + lastCursor
+                        + ")" + NL);
+    }
+
+    @Test
+    void fromIsSentAndABridgeThatCannotResumeIsSaidSoThenTheStreamGoesOnFromNow() throws Exception {
+        bridge.started("pub", ListHistory.PARTITION.topic(), 0, 0);
+        ListHistory history = new ListHistory();
+        Future<Integer> stream = start("stream", "pub", "-n", "2");
+        awaitSubscriber("pub");
+        bridge.publish(history.append(0));
+        await().atMost(WAIT).until(() -> out().lines().count() == 1);
+
+        int port = bridge.port();
+        bridge.close();
+        bridge = startBridge(port); // no history: from answers 501
+        bridge.started("pub", ListHistory.PARTITION.topic(), 0, 1);
+        awaitSubscriber("pub");
+        bridge.publish(history.append(1));
+
+        assertThat(stream.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isZero();
+        assertThat(out().lines().count()).isEqualTo(2);
+        assertThat(err()).contains("wsbridge: cannot resume here (501: ")
+                .contains("); streaming from now on: events in between may be missing" + NL)
+                .contains("wsbridge: reconnected to ws://127.0.0.1:" + port + "/pub" + NL);
+
+        err.reset();
+        assertThat(run("stream", "pub", "--from", "earliest")).isEqualTo(Main.FAILED);
+        assertThat(err()).startsWith("wsbridge: the bridge cannot do this (501): resuming and replaying (from)")
+                .doesNotContain("last cursor");
+    }
+
+    @Test
     void theTokenCommandsFreshTokenIsSentBeforeTheFirstOneExpires(@TempDir Path dir) throws Exception {
         Instant firstExpiry = Instant.now().plusSeconds(4);
         String first = jwt("alice", firstExpiry);

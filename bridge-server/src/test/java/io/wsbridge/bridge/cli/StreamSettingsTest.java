@@ -34,6 +34,17 @@ class StreamSettingsTest {
     }
 
     @Test
+    void fromComesLastPercentEncoded() throws UsageException {
+        assertThat(parse(Map.of(), "stream", "app", "--filter", "a = 'b'", "--from", "2026-12-02T16:04:05+01:00")
+                .uri()).isEqualTo(URI.create(
+                        "ws://localhost:8085/app?filter=a%20%3D%20%27b%27&from=2026-12-02T16%3A04%3A05%2B01%3A00"));
+        StreamSettings settings = parse(Map.of(), "stream", "app", "--from", "earliest");
+        assertThat(settings.uri()).isEqualTo(URI.create("ws://localhost:8085/app?from=earliest"));
+        assertThat(settings.uri("AUya_-x")).isEqualTo(URI.create("ws://localhost:8085/app?from=AUya_-x"));
+        assertThat(settings.uri(null)).isEqualTo(URI.create("ws://localhost:8085/app"));
+    }
+
+    @Test
     void aBlankFilterIsAUsageError() {
         assertThatThrownBy(() -> parse(Map.of(), "stream", "app", "--filter", " "))
                 .isInstanceOf(UsageException.class)

@@ -13,6 +13,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -41,6 +44,7 @@ class CatchupTest {
         volatile int room = Integer.MAX_VALUE / 2;
         volatile Catchup catchup;
         volatile String failure;
+        final List<Gap> gaps = new CopyOnWriteArrayList<>();
 
         @Override
         public String application() {
@@ -72,6 +76,12 @@ class CatchupTest {
         @Override
         public int room() {
             return room;
+        }
+
+        @Override
+        public void gap(Gap gap) {
+            assertThat(received).as("the gap comes before any replayed event").isEmpty();
+            gaps.add(gap);
         }
 
         @Override
@@ -176,6 +186,44 @@ class CatchupTest {
         produceAndPublish(1, 20);
 
         assertExactlyOnceInOrder(client.received, Map.of(0, 20L, 1, 21L), Map.of(0, 12L));
+    }
+
+    @Test
+    void aCursorWhosePositionRetentionRemovedAnnouncesTheGapFirstThenResumesAtTheEarliestOffsetHeld() {
+        router.streams().of("app").started("events-app", 0, 0);
+        router.streams().of("app").started("events-app", 1, 0);
+        for (int i = 0; i < 20; i++) {
+            produceAndPublish(0, i);
+            produceAndPublish(1, i);
+        }
+        history.truncate(0, 15); // retention removed offsets 0 to 14 of partition 0
+        PartitionId p0 = new PartitionId("events-app", 0);
+        PartitionId p1 = new PartitionId("events-app", 1);
+        PartitionId deleted = new PartitionId("events-deleted", 4);
+        Cursor cursor = Cursor.of("app", Map.of(p0, 6L, p1, 17L, deleted, 3L));
+
+        Client client = new Client().join(new From.After(cursor), 100);
+        await().atMost(LIMIT).until(() -> client.catchup == null);
+        produceAndPublish(0, 20);
+
+        assertThat(client.gaps).containsExactly(new Gap(new TreeMap<>(Map.of(p0, 9L)),
+                new TreeSet<>(Set.of(deleted))));
+        assertExactlyOnceInOrder(client.received, Map.of(0, 21L, 1, 20L), Map.of(0, 15L, 1, 17L));
+    }
+
+    @Test
+    void aCursorStillHeldAnnouncesNoGap() {
+        router.streams().of("app").started("events-app", 0, 0);
+        for (int i = 0; i < 10; i++) {
+            produceAndPublish(0, i);
+        }
+        history.truncate(0, 4);
+        Client client = new Client().join(new From.After(Cursor.of("app",
+                Map.of(new PartitionId("events-app", 0), 4L))), 100);
+        await().atMost(LIMIT).until(() -> client.catchup == null);
+
+        assertThat(client.gaps).isEmpty();
+        assertExactlyOnceInOrder(client.received, Map.of(0, 10L), Map.of(0, 4L));
     }
 
     @Test

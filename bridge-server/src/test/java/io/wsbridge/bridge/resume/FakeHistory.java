@@ -20,6 +20,8 @@ final class FakeHistory implements History {
 
     final Map<PartitionId, TreeMap<Long, Event>> log = new ConcurrentHashMap<>();
     final Map<PartitionId, Long> logEnd = new ConcurrentHashMap<>();
+    /** The earliest offset still held, where retention moved it. */
+    final Map<PartitionId, Long> logStart = new ConcurrentHashMap<>();
     final AtomicInteger openReadings = new AtomicInteger();
     volatile HistoryException failure;
 
@@ -37,6 +39,14 @@ final class FakeHistory implements History {
         return event;
     }
 
+    /** Removes the records before {@code start}, as retention does. */
+    synchronized void truncate(int partition, long start) {
+        PartitionId id = new PartitionId("events-app", partition);
+        log.computeIfAbsent(id, p -> new TreeMap<>()).headMap(start).clear();
+        logStart.put(id, start);
+        logEnd.merge(id, start, Math::max);
+    }
+
     synchronized void end(int partition, long end) {
         logEnd.put(new PartitionId("events-app", partition), end);
     }
@@ -47,18 +57,24 @@ final class FakeHistory implements History {
             throw failure;
         }
         Map<PartitionId, Long> starts = new HashMap<>();
+        Map<PartitionId, Long> lost = new HashMap<>();
         for (PartitionId partition : logEnd.keySet()) {
             if (!topics.contains(partition.topic())) {
                 continue;
             }
-            long start = 0;
+            long beginning = logStart.getOrDefault(partition, 0L);
+            long start = beginning;
             if (from instanceof From.After after) {
-                start = after.cursor().positions().getOrDefault(partition, 0L);
+                start = after.cursor().positions().getOrDefault(partition, beginning);
+            }
+            if (start < beginning) {
+                lost.put(partition, beginning - start);
+                start = beginning;
             }
             starts.put(partition, start);
         }
         openReadings.incrementAndGet();
-        return new FakeReading(starts, Map.copyOf(logEnd));
+        return new FakeReading(starts, Map.copyOf(logEnd), lost);
     }
 
     @Override
@@ -70,10 +86,12 @@ final class FakeHistory implements History {
         private final Map<PartitionId, Long> starts;
         private final Map<PartitionId, Long> ends;
         private final Map<PartitionId, Long> positions;
+        private final Map<PartitionId, Long> lost;
         private Set<PartitionId> only;
         private boolean closed;
 
-        FakeReading(Map<PartitionId, Long> starts, Map<PartitionId, Long> ends) {
+        FakeReading(Map<PartitionId, Long> starts, Map<PartitionId, Long> ends, Map<PartitionId, Long> lost) {
+            this.lost = Map.copyOf(lost);
             this.starts = Map.copyOf(starts);
             this.ends = ends;
             this.positions = new HashMap<>(starts);
@@ -88,6 +106,11 @@ final class FakeHistory implements History {
         @Override
         public Map<PartitionId, Long> ends() {
             return ends;
+        }
+
+        @Override
+        public Map<PartitionId, Long> lost() {
+            return lost;
         }
 
         @Override

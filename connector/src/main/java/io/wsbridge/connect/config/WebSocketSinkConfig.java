@@ -119,7 +119,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
         def.define(OVERFLOW_POLICY, Type.STRING, OverflowPolicy.CLOSE.configValue(), Validators.overflowPolicy(),
                 Importance.MEDIUM, "What happens to a subscriber whose queue is full: 'close' closes it with code "
                         + "1013 (try again later) so it can reconnect; 'drop-oldest' drops its oldest queued event, "
-                        + "counts it, and keeps it connected.",
+                        + "counts it, keeps it connected and sends it an io.wsbridge.gap notice saying how many.",
                 GROUP_SERVER, ++order, Width.SHORT, "Overflow policy");
         def.define(PING_INTERVAL, Type.LONG, BridgeSettings.DEFAULT_PING_INTERVAL.toMillis(),
                 Range.between(100, 3_600_000), Importance.LOW, "How often the server pings every subscriber.",

@@ -75,9 +75,10 @@ public final class KafkaHistory implements History {
             consumer.assign(partitions);
             Map<TopicPartition, Long> beginnings = consumer.beginningOffsets(partitions, TIMEOUT);
             Map<TopicPartition, Long> ends = consumer.endOffsets(partitions, TIMEOUT);
-            Map<TopicPartition, Long> starts = starts(consumer, partitions, from, beginnings, ends);
+            Map<PartitionId, Long> lost = new HashMap<>();
+            Map<TopicPartition, Long> starts = starts(consumer, partitions, from, beginnings, ends, lost);
             starts.forEach(consumer::seek);
-            return new KafkaReading(consumer, application, starts, ends);
+            return new KafkaReading(consumer, application, starts, ends, lost);
         } catch (KafkaException e) {
             if (consumer != null) {
                 consumer.close(Duration.ZERO);
@@ -88,7 +89,7 @@ public final class KafkaHistory implements History {
 
     private static Map<TopicPartition, Long> starts(KafkaConsumer<byte[], byte[]> consumer,
             List<TopicPartition> partitions, From from, Map<TopicPartition, Long> beginnings,
-            Map<TopicPartition, Long> ends) {
+            Map<TopicPartition, Long> ends, Map<PartitionId, Long> lost) {
         Map<TopicPartition, Long> starts = new HashMap<>();
         Map<TopicPartition, OffsetAndTimestamp> byTime = null;
         if (from instanceof From.At at) {
@@ -109,9 +110,10 @@ public final class KafkaHistory implements History {
                 start = position == null ? beginning : position;
             }
             if (start < beginning) {
-                // retention removed what the subscriber missed; announcing the gap is not implemented yet
+                // retention removed what the subscriber missed: the catch-up announces the gap
                 log.info("Replay of {} starts at {}, the earliest offset still held, instead of {}", partition,
                         beginning, start);
+                lost.put(id(partition), beginning - start);
                 start = beginning;
             }
             starts.put(partition, Math.min(start, end));
@@ -139,12 +141,14 @@ public final class KafkaHistory implements History {
         private final String application;
         private final Map<PartitionId, Long> starts = new HashMap<>();
         private final Map<PartitionId, Long> ends = new HashMap<>();
+        private final Map<PartitionId, Long> lost;
         private final ArrayDeque<ConsumerRecord<byte[], byte[]>> pending = new ArrayDeque<>();
         private final Set<TopicPartition> assigned;
 
         KafkaReading(KafkaConsumer<byte[], byte[]> consumer, String application, Map<TopicPartition, Long> starts,
-                Map<TopicPartition, Long> ends) {
+                Map<TopicPartition, Long> ends, Map<PartitionId, Long> lost) {
             this.consumer = consumer;
+            this.lost = Map.copyOf(lost);
             this.application = application;
             starts.forEach((partition, offset) -> this.starts.put(id(partition), offset));
             ends.forEach((partition, offset) -> this.ends.put(id(partition), offset));
@@ -159,6 +163,11 @@ public final class KafkaHistory implements History {
         @Override
         public Map<PartitionId, Long> ends() {
             return ends;
+        }
+
+        @Override
+        public Map<PartitionId, Long> lost() {
+            return lost;
         }
 
         @Override

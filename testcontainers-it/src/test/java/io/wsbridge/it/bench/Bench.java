@@ -72,6 +72,8 @@ public final class Bench {
     private long workerPid;
     private int jmxPort;
     private int bridgePort;
+    /** The connector that holds the bridge up between runs. */
+    private String holder;
     private int barePort;
     private int frameBytes;
     private int connectorSerial;
@@ -120,7 +122,7 @@ public final class Bench {
         bare = startBareJetty(barePort);
 
         // Holds the bridge up between runs, so that clients can connect before a run's connector starts reading.
-        String holder = createConnector("holder", topic(IDLE), Map.of());
+        holder = createConnector("holder", topic(IDLE), Map.of());
         worker.rest().awaitRunning(holder, 1);
         awaitPort(bridgePort);
 
@@ -232,9 +234,31 @@ public final class Bench {
         }
     }
 
-    /** N clients of the bridge; a connector created after they connected reads the backlog from earliest. */
+    /**
+     * Stops the bridge and starts a new one on the same port. A bridge never publishes a record of an application
+     * below the position it has published up to (exactly once across task restarts): a run that reads a backlog
+     * another run read before on the same bridge would get nothing.
+     */
+    private void freshBridge() throws Exception {
+        worker.rest().delete(holder);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (accepts(bridgePort)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the bridge on " + HOST + ":" + bridgePort + " did not stop");
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+        }
+        holder = createConnector("holder", topic(IDLE), Map.of());
+        worker.rest().awaitRunning(holder, 1);
+        awaitPort(bridgePort);
+    }
+
+    /**
+     * N clients of a fresh bridge; a connector created after they connected reads the backlog from earliest.
+     */
     private Rate bridgeRun(String label, String app, int clients, String groupId, long events) throws Exception {
         long expected = groupId == null ? events * clients : events;
+        freshBridge();
         try (WsLoad load = new WsLoad(options.clientThreads, 0)) {
             String path = "/" + app + (groupId == null ? "" : "?group_id=" + groupId);
             InetSocketAddress server = new InetSocketAddress(HOST, bridgePort);
@@ -259,6 +283,7 @@ public final class Bench {
 
     /** As {@link #bridgeRun}, with Server-Sent Events clients of the same routes. */
     private Rate sseRun(String label, String app, int clients, long events) throws Exception {
+        freshBridge();
         try (SseLoad load = new SseLoad()) {
             InetSocketAddress server = new InetSocketAddress(HOST, bridgePort);
             for (int i = 0; i < clients; i++) {
