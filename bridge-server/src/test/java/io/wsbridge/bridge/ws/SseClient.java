@@ -60,7 +60,15 @@ final class SseClient implements AutoCloseable {
 
     /** Opens {@code pathAndQuery} with {@code Accept: text/event-stream} and the extra headers (name, value...). */
     static SseClient open(int port, String pathAndQuery, String... extraHeaders) throws IOException {
-        Socket socket = new Socket("127.0.0.1", port);
+        return read(request(new Socket("127.0.0.1", port), pathAndQuery, extraHeaders));
+    }
+
+    /**
+     * Sends the request of {@link #open} on {@code socket} (connected, or connected here to {@code port}) and reads
+     * nothing: {@link #read} starts reading the answer when the test wants.
+     */
+    static Socket request(Socket socket, String pathAndQuery, String... extraHeaders) throws IOException {
+        int port = socket.getPort();
         socket.setSoTimeout(20_000);
         StringBuilder request = new StringBuilder("GET " + pathAndQuery + " HTTP/1.1\r\nHost: 127.0.0.1:" + port
                 + "\r\nAccept: text/event-stream\r\n");
@@ -68,6 +76,11 @@ final class SseClient implements AutoCloseable {
             request.append(extraHeaders[i]).append(": ").append(extraHeaders[i + 1]).append("\r\n");
         }
         socket.getOutputStream().write(request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII));
+        return socket;
+    }
+
+    /** Reads the answer to the request sent on {@code socket}: its head now, its messages from now on. */
+    static SseClient read(Socket socket) throws IOException {
         InputStream in = socket.getInputStream();
         String statusLine = line(in);
         int status = Integer.parseInt(statusLine.split(" ")[1]);

@@ -232,6 +232,46 @@ class SseTest {
     }
 
     @Test
+    void aClientThatStopsReadingUnderDropOldestGetsGapNoticesThatCountEveryDroppedEvent() throws Exception {
+        start(BridgeSettings.builder("127.0.0.1", 0).queue(50, OverflowPolicy.DROP_OLDEST));
+        Socket socket = new Socket();
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", bridge.port()));
+        SseClient.request(socket, "/app"); // nothing is read until the events are published
+        awaitSubscribers(1);
+        int events = 3000;
+        String data = "x".repeat(4000);
+        for (long offset = 0; offset < events; offset++) {
+            bridge.publish(Event.fromUtf8("app", null, ("{\"id\":\"" + offset + "\",\"data\":\"" + data
+                    + "\"}").getBytes(StandardCharsets.UTF_8), "events-app", 0, offset));
+        }
+        double dropped = bridge.metrics().registry().find("wsbridge.events.dropped").tag("application", "app")
+                .counter().count();
+        assertThat(dropped).as("dropped while the client did not read").isGreaterThan(0);
+
+        try (SseClient client = SseClient.read(socket)) {
+            long announced = 0;
+            int received = 0;
+            String lastId = null;
+            while (!String.valueOf(events - 1).equals(lastId)) {
+                SseClient.Message message = client.take(WAIT);
+                assertThat(message).as("message after %s events", received).isNotNull();
+                if (message.data().contains("\"type\":\"io.wsbridge.gap\"")) {
+                    assertThat(message.id()).as("a notice is no position").isNull();
+                    assertThat(message.data()).contains("\"source\":\"/wsbridge\"", "\"reason\":\"overflow\"");
+                    announced += Long.parseLong(message.data().replaceAll(".*\"dropped\":(\\d+).*", "$1"));
+                } else {
+                    received++;
+                    lastId = message.data().replaceAll("^.*?\"id\":\"(\\d+)\".*", "$1");
+                }
+            }
+            assertThat(announced).as("every dropped event is announced").isEqualTo((long) dropped);
+            assertThat(received + announced).as("each event either received or announced").isEqualTo(events);
+            assertThat(bridge.router().subscribers("app")).as("still connected").isEqualTo(1);
+        }
+    }
+
+    @Test
     void dataWithLineBreaksBecomesSeveralDataLines() {
         SseFormat.Bytes out = new SseFormat.Bytes(16);
         SseFormat.appendData(ByteBuffer.wrap("{\n \"a\": 1,\r\n \"b\": 2\r}".getBytes(StandardCharsets.UTF_8))
