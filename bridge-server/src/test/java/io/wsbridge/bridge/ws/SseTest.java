@@ -89,6 +89,32 @@ class SseTest {
     }
 
     @Test
+    void groupMembersShareTheStreamRoundRobinAndAFilterApplies() throws Exception {
+        startDefault();
+        try (SseClient first = open("/app?group_id=g");
+             SseClient second = open("/app?group_id=g");
+             SseClient filtered = open("/app?filter=" + java.net.URLEncoder.encode("subject = 'door'",
+                     StandardCharsets.UTF_8))) {
+            awaitSubscribers(3);
+            for (long offset = 0; offset < 20; offset++) {
+                bridge.publish(record(offset, offset % 2 == 0 ? "door" : "window"));
+            }
+            java.util.Set<String> ids = new java.util.TreeSet<>();
+            for (SseClient member : List.of(first, second)) {
+                for (SseClient.Message message : member.take(10, WAIT)) {
+                    assertThat(ids.add(JSON.readTree(message.data()).path("id").asText())).as("once").isTrue();
+                }
+            }
+            assertThat(ids).hasSize(20);
+            assertThat(filtered.take(10, WAIT)).allSatisfy(message -> assertThat(JSON.readTree(message.data())
+                    .path("subject").asText()).isEqualTo("door"));
+            assertThat(first.messages).isEmpty();
+            assertThat(second.messages).isEmpty();
+            assertThat(filtered.messages).isEmpty();
+        }
+    }
+
+    @Test
     void refusalsHaveTheSameStatusesAsWebSocketUpgrades() throws Exception {
         // a client that goes away is noticed when a keep-alive cannot be written: every 200 ms here
         start(BridgeSettings.builder("127.0.0.1", 0).liveness(Duration.ofMillis(200), Duration.ofMillis(1000)));
