@@ -15,6 +15,8 @@ import io.wsbridge.it.harness.WsClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -78,6 +80,9 @@ class ClusterIT {
     /** Plain subscribers and group members, by the host of the worker they are connected to. */
     private final Map<String, List<WsClient>> plain = new HashMap<>();
     private final Map<String, List<WsClient>> members = new HashMap<>();
+    /** Members of a group with a filter (the first test only). */
+    private final Map<String, List<WsClient>> filtered = new HashMap<>();
+    private static final String FILTER = "device IN ('device-1', 'device-2')";
 
     @BeforeAll
     void startCluster() throws Exception {
@@ -109,6 +114,7 @@ class ClusterIT {
     void stopCluster() {
         plain.values().forEach(clients -> clients.forEach(WsClient::close));
         members.values().forEach(clients -> clients.forEach(WsClient::close));
+        filtered.values().forEach(clients -> clients.forEach(WsClient::close));
         if (events != null) {
             events.close();
         }
@@ -126,6 +132,9 @@ class ClusterIT {
         for (String host : HOSTS) {
             plain.computeIfAbsent(host, h -> new ArrayList<>()).add(connect(host, ""));
             members.computeIfAbsent(host, h -> new ArrayList<>()).add(connect(host, "?group_id=billing"));
+            // the same group id with a filter: another group, whose round-robin spans the workers too
+            filtered.computeIfAbsent(host, h -> new ArrayList<>()).add(connect(host, "?group_id=billing&filter="
+                    + URLEncoder.encode(FILTER, StandardCharsets.UTF_8).replace("+", "%20")));
         }
         awaitConvergence();
 
@@ -149,6 +158,20 @@ class ClusterIT {
         for (String host : HOSTS) {
             assertThat(plain.get(host).get(0).pendingFrames()).as("nothing twice on " + host).isZero();
         }
+        List<String> matching = sent.keySet().stream()
+                .filter(id -> List.of(1, 2).contains(Integer.parseInt(id.substring(id.indexOf('-') + 1)) % 12))
+                .toList();
+        List<WsClient> filteredMembers = filtered.values().stream().flatMap(List::stream).toList();
+        Map<String, List<String>> filteredShares = collect(filteredMembers, "b1", matching.size());
+        assertThat(filteredShares.values().stream().flatMap(List::stream).toList())
+                .as("each event the filter matches to exactly one member of the filtered group, nothing else")
+                .doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(matching);
+        LOG.info("filtered group shares of {} events: {}", matching.size(),
+                filteredShares.values().stream().map(List::size).toList());
+        assertThat(filteredShares.values()).as("the filtered group's members on every worker get a share")
+                .allMatch(share -> !share.isEmpty());
+        filteredMembers.forEach(WsClient::close);
+        filtered.clear();
         for (ConnectWorker worker : workers.values()) {
             assertThat(Files.readString(worker.logFile())).as("tasks and the extension share one bridge on %s",
                     worker.host()).doesNotContain("Restarting the bridge").doesNotContain("Cannot start the bridge of connector")
@@ -243,7 +266,8 @@ class ClusterIT {
             int expected = 0;
             for (String host : alive) {
                 if (!host.equals(consumer)) {
-                    expected += (plain.get(host).isEmpty() ? 0 : 1) + members.get(host).size();
+                    expected += (plain.get(host).isEmpty() ? 0 : 1) + members.get(host).size()
+                            + filtered.getOrDefault(host, List.of()).size();
                 }
             }
             int wanted = expected;

@@ -18,7 +18,8 @@ import java.util.List;
  * header  := u8 version (1 or 2), u8 flags (1 = plain, 2 = has channel, 8 = has position), u32 payloadLength,
  *            str application, [str channel], [position], u16 groupCount, group*
  * position := str topic, u32 partition, u64 offset        (version 2 only)
- * group   := u8 flags (2 = has channel, 4 = has principal), [str principal], str groupId, [str channel]
+ * group   := u8 flags (2 = has channel, 4 = has principal, 8 = has filter), [str principal], str groupId,
+ *            [str channel], [str filter]
  * str     := u16 byteLength, UTF-8 bytes
  * </pre>
  *
@@ -27,7 +28,8 @@ import java.util.List;
  * which bridges before positions read too.
  *
  * <p>A group names its principal (the user or service account of its members, never a credential), so a peer hands
- * the event to a member of the same principal's group; a group without one is anonymous members'.
+ * the event to a member of the same principal's group; a group without one is anonymous members'. A group with a
+ * filter names its expression: it is part of the group's key.
  */
 final class ForwardCodec {
 
@@ -37,6 +39,7 @@ final class ForwardCodec {
     private static final int PLAIN = 1;
     private static final int HAS_CHANNEL = 2;
     private static final int HAS_PRINCIPAL = 4;
+    private static final int HAS_FILTER = 8;
     private static final int MAX_HEADER_BYTES = 1024 * 1024;
 
     private ForwardCodec() {
@@ -54,16 +57,18 @@ final class ForwardCodec {
         byte[] topic = event.hasPosition() ? utf8(event.topic()) : null;
         int size = 1 + 1 + 4 + 2 + application.length + (channel == null ? 0 : 2 + channel.length)
                 + (topic == null ? 0 : 2 + topic.length + 4 + 8) + 2;
-        List<byte[]> names = new ArrayList<>(groups.size() * 3);
+        List<byte[]> names = new ArrayList<>(groups.size() * 4);
         for (GroupKey group : groups) {
             byte[] principal = group.principal() == null ? null : utf8(group.principal());
             byte[] id = utf8(group.groupId());
             byte[] groupChannel = group.channel() == null ? null : utf8(group.channel());
+            byte[] filter = group.filter() == null ? null : utf8(group.filter());
             names.add(principal);
             names.add(id);
             names.add(groupChannel);
+            names.add(filter);
             size += 1 + (principal == null ? 0 : 2 + principal.length) + 2 + id.length
-                    + (groupChannel == null ? 0 : 2 + groupChannel.length);
+                    + (groupChannel == null ? 0 : 2 + groupChannel.length) + (filter == null ? 0 : 2 + filter.length);
         }
         if (groups.size() > 0xFFFF) {
             throw new IllegalArgumentException("too many groups: " + groups.size());
@@ -84,16 +89,21 @@ final class ForwardCodec {
             header.putLong(event.offset());
         }
         header.putShort((short) groups.size());
-        for (int i = 0; i < names.size(); i += 3) {
+        for (int i = 0; i < names.size(); i += 4) {
             byte[] principal = names.get(i);
             byte[] groupChannel = names.get(i + 2);
-            header.put((byte) ((principal == null ? 0 : HAS_PRINCIPAL) | (groupChannel == null ? 0 : HAS_CHANNEL)));
+            byte[] filter = names.get(i + 3);
+            header.put((byte) ((principal == null ? 0 : HAS_PRINCIPAL) | (groupChannel == null ? 0 : HAS_CHANNEL)
+                    | (filter == null ? 0 : HAS_FILTER)));
             if (principal != null) {
                 putString(header, principal);
             }
             putString(header, names.get(i + 1));
             if (groupChannel != null) {
                 putString(header, groupChannel);
+            }
+            if (filter != null) {
+                putString(header, filter);
             }
         }
         return header.flip();
@@ -225,7 +235,9 @@ final class ForwardCodec {
                     int groupFlags = buffer.get() & 0xFF;
                     String principal = (groupFlags & HAS_PRINCIPAL) != 0 ? getString(buffer) : null;
                     String id = getString(buffer);
-                    keys.add(new GroupKey(principal, id, (groupFlags & HAS_CHANNEL) != 0 ? getString(buffer) : null));
+                    String groupChannel = (groupFlags & HAS_CHANNEL) != 0 ? getString(buffer) : null;
+                    String filter = (groupFlags & HAS_FILTER) != 0 ? getString(buffer) : null;
+                    keys.add(new GroupKey(principal, id, groupChannel, filter));
                 }
                 if (buffer.hasRemaining()) {
                     throw new MalformedException("header longer than its fields");

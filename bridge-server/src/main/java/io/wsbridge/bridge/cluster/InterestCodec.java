@@ -21,19 +21,23 @@ import java.util.Set;
  * <pre>{@code
  * {"v":2,"type":"snapshot","seq":0,"part":0,"last":true,"entries":[{"application":"app"},
  *     {"application":"app","channel":"door"},{"application":"app","group":"billing","members":2},
- *     {"application":"app","group":"g","principal":"alice","channel":"door","members":1}]}
+ *     {"application":"app","group":"g","principal":"alice","channel":"door","members":1},
+ *     {"application":"app","group":"alarms","filter":"type = 'alarm'","members":1}]}
  * {"v":2,"type":"delta","seq":1,"set":[{"application":"app","group":"billing","members":3}],
  *     "remove":[{"application":"app","channel":"door"}]}
  * {"v":2,"type":"resync","reason":"sequence 7 expected, 9 received"}
  * }</pre>
  *
  * A group's {@code principal} is the user or service account its members are (a name, never a credential); a group
- * without one is anonymous members'. Decoding is strict: an unknown version, type or field is an error that says so.
+ * without one is anonymous members'. A group's {@code filter} (a CloudEvents SQL expression, part of its key) lets the
+ * consuming bridge hand the group only the events that match it. Decoding is strict: an unknown version, type or field is an error that says so.
  */
 final class InterestCodec {
 
     static final int VERSION = 2;
     static final int MAX_NAME_LENGTH = 255;
+    /** A filter is at most 1 KB as asked, and a pinned one as much again, combined: room to spare. */
+    static final int MAX_FILTER_LENGTH = 16 * 1024;
     static final int MAX_MEMBERS = 1_000_000;
     static final int MAX_REASON_LENGTH = 200;
     /** Room for a message's own fields around its entries: the longest header and list brackets fit easily. */
@@ -137,6 +141,9 @@ final class InterestCodec {
         if (group.channel() != null) {
             node.put("channel", name(group.channel(), "channel"));
         }
+        if (group.filter() != null) {
+            node.put("filter", filter(group.filter()));
+        }
         if (members > 0) {
             node.put("members", members(members));
         }
@@ -189,6 +196,13 @@ final class InterestCodec {
         } catch (IllegalArgumentException e) {
             return e.getMessage();
         }
+    }
+
+    static String filter(String value) {
+        if (value == null || value.isEmpty() || value.length() > MAX_FILTER_LENGTH) {
+            throw new IllegalArgumentException("a filter must be 1 to " + MAX_FILTER_LENGTH + " characters");
+        }
+        return value;
     }
 
     static String name(String value, String what) {

@@ -19,7 +19,8 @@ import java.util.Set;
 final class InterestDecoder {
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> ENTRY_FIELDS = Set.of("application", "channel", "group", "principal", "members");
+    private static final Set<String> ENTRY_FIELDS = Set.of("application", "channel", "group", "principal", "filter",
+            "members");
 
     private InterestDecoder() {
     }
@@ -137,16 +138,19 @@ final class InterestDecoder {
         String channel = optional(node, "channel");
         String groupId = optional(node, "group");
         String principal = optional(node, "principal");
+        JsonNode filterNode = node.path("filter");
+        String filter = filterNode.isMissingNode() ? null
+                : InterestCodec.filter(filterNode.isTextual() ? filterNode.asText() : null);
         JsonNode members = node.path("members");
         InterestEntry entry;
         int count = 1;
         if (groupId == null) {
-            if (principal != null || !members.isMissingNode()) {
-                throw new IllegalArgumentException("only a group entry has a principal or members");
+            if (principal != null || filter != null || !members.isMissingNode()) {
+                throw new IllegalArgumentException("only a group entry has a principal, a filter or members");
             }
             entry = channel == null ? InterestEntry.all(application) : InterestEntry.channel(application, channel);
         } else {
-            entry = InterestEntry.group(application, new GroupKey(principal, groupId, channel));
+            entry = InterestEntry.group(application, new GroupKey(principal, groupId, channel, filter));
             if (withMembers) {
                 count = members(members.isInt() ? members.intValue() : 0);
             } else if (!members.isMissingNode()) {

@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.filter.Filter;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Interest;
 import io.wsbridge.bridge.route.Subscription;
@@ -8,9 +9,10 @@ import io.wsbridge.bridge.route.Subscription;
 /**
  * Stands in, in a consuming bridge's router, for subscribers connected to a peer: one plain proxy per application
  * with plain subscribers there (filtering on their channels), and one member proxy per group member there, in the
- * group of the same key (principal, group id, channel), so that the group's round-robin spreads the stream over all
- * members of the cluster and no other principal's group. Offering an event queues it on the link to
- * that peer.
+ * group of the same key (principal, group id, channel, filter), so that the group's round-robin spreads the stream
+ * over all members of the cluster and no other principal's group. A member proxy of a group with a filter has the
+ * compiled filter, so the group's round-robin here hands the group only matching events, as it does for local
+ * members. Offering an event queues it on the link to that peer.
  */
 final class PeerProxy implements Subscription {
 
@@ -24,21 +26,30 @@ final class PeerProxy implements Subscription {
     private final Forwarder forwarder;
     private final String application;
     private final GroupKey group;
+    private final Filter filter;
     private volatile Interest.Application plainFilter;
 
-    private PeerProxy(Forwarder forwarder, String application, GroupKey group, Interest.Application plainFilter) {
+    private PeerProxy(Forwarder forwarder, String application, GroupKey group, Filter filter,
+            Interest.Application plainFilter) {
         this.forwarder = forwarder;
         this.application = application;
         this.group = group;
+        this.filter = filter;
         this.plainFilter = plainFilter;
     }
 
     static PeerProxy plain(Forwarder forwarder, String application, Interest.Application interest) {
-        return new PeerProxy(forwarder, application, null, interest);
+        return new PeerProxy(forwarder, application, null, null, interest);
     }
 
-    static PeerProxy member(Forwarder forwarder, String application, GroupKey group) {
-        return new PeerProxy(forwarder, application, group, null);
+    /** @param filter the compiled filter of the group's key, or {@code null} if it has none */
+    static PeerProxy member(Forwarder forwarder, String application, GroupKey group, Filter filter) {
+        return new PeerProxy(forwarder, application, group, filter, null);
+    }
+
+    @Override
+    public Filter filter() {
+        return filter;
     }
 
     /** The peer's plain subscribers changed their channels; applies from the next event. */

@@ -1,5 +1,7 @@
 package io.wsbridge.bridge.cluster;
 
+import io.wsbridge.bridge.filter.Filter;
+import io.wsbridge.bridge.filter.InvalidFilterException;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Interest;
 import io.wsbridge.bridge.route.Router;
@@ -10,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The proxies one peer's interest puts into this bridge's router. Each change of the interest is applied as a
@@ -17,6 +21,8 @@ import java.util.function.Consumer;
  * round-robin.
  */
 final class ProxySet {
+
+    private static final Logger log = LoggerFactory.getLogger(ProxySet.class);
 
     private final Router router;
     private final PeerProxy.Forwarder forwarder;
@@ -87,12 +93,24 @@ final class ProxySet {
             int count = wanted.getOrDefault(key, 0);
             List<PeerProxy> proxies = current.computeIfAbsent(key, k -> new ArrayList<>());
             while (proxies.size() < count) {
-                PeerProxy proxy = PeerProxy.member(forwarder, application, key);
+                Filter filter = null;
+                if (key.filter() != null) {
+                    try {
+                        filter = router.filters().acquire(key.filter());
+                    } catch (InvalidFilterException e) {
+                        // the peer validated it; a bridge of another version may not read it: its members get none
+                        log.warn("Group '{}' of application '{}' has a filter this bridge cannot read ({}); its"
+                                + " members on {} get no events from here", key.groupId(), application,
+                                e.getMessage(), forwarder);
+                        break;
+                    }
+                }
+                PeerProxy proxy = PeerProxy.member(forwarder, application, key, filter);
                 proxies.add(proxy);
                 router.add(proxy);
             }
             while (proxies.size() > count) {
-                router.remove(proxies.remove(proxies.size() - 1));
+                remove(proxies.remove(proxies.size() - 1));
             }
             if (proxies.isEmpty()) {
                 current.remove(key);
@@ -108,8 +126,16 @@ final class ProxySet {
         cleared = true;
         plain.values().forEach(router::remove);
         plain.clear();
-        members.values().forEach(groups -> groups.values().forEach(list -> list.forEach(router::remove)));
+        members.values().forEach(groups -> groups.values().forEach(list -> list.forEach(this::remove)));
         members.clear();
+    }
+
+    /** Takes a member proxy out of the router and gives back its filter. */
+    private void remove(PeerProxy proxy) {
+        router.remove(proxy);
+        if (proxy.filter() != null) {
+            router.filters().release(proxy.filter());
+        }
     }
 
     /** Proxies currently in the router. */

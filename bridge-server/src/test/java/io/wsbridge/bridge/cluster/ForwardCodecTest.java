@@ -31,7 +31,9 @@ class ForwardCodecTest {
     void headerAndEventBytesDecodeToTheSameEventAndRecipients() throws Exception {
         Event event = new Event("app", "door", FRAME);
         List<GroupKey> groups = List.of(GroupKey.anonymous("billing", null), GroupKey.anonymous("alarms", "door"),
-                new GroupKey("alice", "billing", null), new GroupKey("jürgen", "alarms", "door"));
+                new GroupKey("alice", "billing", null), new GroupKey("jürgen", "alarms", "door"),
+                new GroupKey("alice", "alarms", null, "type = 'alarm' AND device IN ('d1', 'd2')"),
+                new GroupKey(null, "g", "door", "EXISTS device"));
         ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(1024);
         List<ByteBuffer> fragments = message(event, true, groups);
 

@@ -49,7 +49,9 @@ class InterestCodecTest {
                 InterestEntry.group("a", GroupKey.anonymous("g", null)), 2,
                 InterestEntry.group("a", new GroupKey("alice", "g", null)), 1,
                 InterestEntry.group("b", new GroupKey("bob", "g", "door")), 4,
-                InterestEntry.group("c", new GroupKey("anonymous", "only", null)), 1);
+                InterestEntry.group("c", new GroupKey("anonymous", "only", null)), 1,
+                InterestEntry.group("c", new GroupKey("alice", "only", null, "subject = 'alarm'")), 3,
+                InterestEntry.group("c", new GroupKey(null, "only", "door", "device IN ('a', \"b\")")), 1);
 
         List<String> messages = InterestCodec.snapshot(entries, 0, MAX);
 
@@ -124,6 +126,16 @@ class InterestCodecTest {
     }
 
     @Test
+    void aFilterIsPartOfAGroupEntryOnlyAndBounded() {
+        assertThat(InterestCodec.problem(InterestEntry.group("app", new GroupKey(null, "g", null,
+                "x".repeat(InterestCodec.MAX_FILTER_LENGTH + 1)))))
+                .isEqualTo("a filter must be 1 to " + InterestCodec.MAX_FILTER_LENGTH + " characters");
+        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"snapshot\",\"seq\":0,\"part\":0,"
+                + "\"last\":true,\"entries\":[{\"application\":\"app\",\"filter\":\"a = 'b'\"}]}"))
+                .hasMessage("only a group entry has a principal, a filter or members");
+    }
+
+    @Test
     void anEntryWithANameLongerThanTheLimitIsNotEncoded() {
         InterestEntry tooLong = InterestEntry.group("app", new GroupKey("p".repeat(256), "g", null));
 
@@ -167,7 +179,7 @@ class InterestCodecTest {
         assertThatThrownBy(() -> InterestCodec.decode(head + "[{\"application\":\"" + "a".repeat(256) + "\"}]}"))
                 .hasMessage("a application must be 1 to 255 characters");
         assertThatThrownBy(() -> InterestCodec.decode(head + "[{\"application\":\"a\",\"members\":1}]}"))
-                .hasMessage("only a group entry has a principal or members");
+                .hasMessage("only a group entry has a principal, a filter or members");
         assertThatThrownBy(() -> InterestCodec.decode(head + "[{\"application\":\"a\",\"group\":\"g\"}]}"))
                 .hasMessage("a group needs 1 to 1000000 members");
         assertThatThrownBy(() -> InterestCodec.decode(

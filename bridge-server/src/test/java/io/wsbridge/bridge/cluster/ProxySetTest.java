@@ -120,6 +120,58 @@ class ProxySetTest {
     }
 
     @Test
+    void aFilteredGroupIsHandedOnlyMatchingEventsSpreadOverLocalAndRemoteMembers() throws Exception {
+        Router router = new Router();
+        Link link = new Link();
+        ProxySet proxies = new ProxySet(router, link, app -> { });
+        GroupKey alarms = new GroupKey(null, "g", null, "subject = 'alarm'");
+        FilteredMember local = new FilteredMember(alarms, router.filters().acquire(alarms.filter()));
+        router.add(local);
+        proxies.apply(interest(false, Set.of(), Map.of(alarms, 1)));
+
+        for (int i = 0; i < 8; i++) {
+            router.publish(new Event("app", null, "{\"id\":\"e" + i + "\",\"subject\":\""
+                    + (i % 2 == 0 ? "alarm" : "other") + "\"}"));
+        }
+
+        List<String> all = new ArrayList<>(local.received);
+        link.forwarded.forEach(line -> all.add(line.substring(0, line.lastIndexOf(' '))));
+        assertThat(all).as("each alarm once, nothing else").hasSize(4).allMatch(e -> e.contains("\"alarm\""))
+                .doesNotHaveDuplicates();
+        assertThat(local.received).hasSize(2);
+        assertThat(router.filters().distinct()).isEqualTo(1);
+
+        proxies.apply(interest(false, Set.of(), Map.of()));
+        router.remove(local);
+        router.filters().release(local.filter());
+        assertThat(router.filters().distinct()).as("the proxy gave its filter back").isZero();
+    }
+
+    /** A local member of a group with a filter. */
+    record FilteredMember(GroupKey group, io.wsbridge.bridge.filter.Filter filter, List<String> received)
+            implements Subscription {
+        FilteredMember(GroupKey group, io.wsbridge.bridge.filter.Filter filter) {
+            this(group, filter, new ArrayList<>());
+        }
+
+        @Override
+        public String application() {
+            return "app";
+        }
+
+        @Override
+        public String channel() {
+            return null;
+        }
+
+        @Override
+        public boolean offer(Event event) {
+            received.add(event.text());
+            return true;
+        }
+    }
+
+    @Test
     void remoteMembersJoinTheGroupOfTheirOwnPrincipalOnly() {
         Router router = new Router();
         Link link = new Link();
