@@ -155,6 +155,12 @@ public final class Router implements EventBus {
         return routes.containsKey(application);
     }
 
+    /** Members of the group connected to this bridge (proxies of remote members not counted). */
+    public int groupMembers(String application, GroupKey group) {
+        ApplicationRoute route = routes.get(application);
+        return route == null ? 0 : route.localGroupSize(group);
+    }
+
     /** Groups of the application with at least one member connected to this bridge. */
     public int groups(String application) {
         ApplicationRoute route = routes.get(application);

@@ -39,6 +39,8 @@ import java.util.Set;
  *     are counted in series without an application
  * @param seriesRetention how long an application's series outlive its last subscriber
  * @param console whether the bridge serves its console page at {@code /}
+ * @param groupRetention how long a group whose last member left keeps its place in the stream, so that the next
+ *     member to join gets what the group missed; zero keeps none
  */
 public record BridgeSettings(
         String host,
@@ -63,7 +65,8 @@ public record BridgeSettings(
         Ops ops,
         int maxApplicationSeries,
         Duration seriesRetention,
-        boolean console) {
+        boolean console,
+        Duration groupRetention) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8085;
@@ -84,6 +87,7 @@ public record BridgeSettings(
     public static final String DEFAULT_OPS_HOST = "127.0.0.1";
     public static final int DEFAULT_MAX_APPLICATION_SERIES = 100;
     public static final Duration DEFAULT_SERIES_RETENTION = Duration.ofMinutes(5);
+    public static final Duration DEFAULT_GROUP_RETENTION = Duration.ofMinutes(5);
 
     /**
      * The operations listener: plain HTTP with {@code /metrics} and the detailed {@code /healthz} and {@code /readyz},
@@ -184,6 +188,10 @@ public record BridgeSettings(
         if (seriesRetention.isNegative() || seriesRetention.isZero()) {
             throw new IllegalArgumentException("seriesRetention must be positive, was " + seriesRetention);
         }
+        Objects.requireNonNull(groupRetention, "groupRetention");
+        if (groupRetention.isNegative()) {
+            throw new IllegalArgumentException("groupRetention must not be negative, was " + groupRetention);
+        }
     }
 
     /** Defaults for everything, listening on {@code host:port}. */
@@ -202,7 +210,8 @@ public record BridgeSettings(
                 .unfinishedMessages(unfinishedMessageTimeout, maxUnfinishedMessageBytes)
                 .publicApplications(publicApplications)
                 .allowedOrigins(allowedOrigins).reauthorizeInterval(reauthorizeInterval).tls(tls).identity(identity)
-                .cluster(cluster).ops(ops).applicationSeries(maxApplicationSeries, seriesRetention).console(console);
+                .cluster(cluster).ops(ops).applicationSeries(maxApplicationSeries, seriesRetention).console(console)
+                .groupRetention(groupRetention);
     }
 
     /** The address as a user would write it, for messages. */
@@ -239,6 +248,7 @@ public record BridgeSettings(
         private int maxApplicationSeries = DEFAULT_MAX_APPLICATION_SERIES;
         private Duration seriesRetention = DEFAULT_SERIES_RETENTION;
         private boolean console = true;
+        private Duration groupRetention = DEFAULT_GROUP_RETENTION;
 
         private Builder(String host, int port) {
             this.host = host;
@@ -341,12 +351,18 @@ public record BridgeSettings(
             return this;
         }
 
+        /** How long a group whose last member left keeps its place; zero keeps none. */
+        public Builder groupRetention(Duration retention) {
+            this.groupRetention = retention;
+            return this;
+        }
+
         public BridgeSettings build() {
             return new BridgeSettings(host, port, queueCapacity, overflowPolicy, pingInterval, pongTimeout,
                     shutdownGrace, maxMessageBytes, maxConnections, maxConnectionsPerAddress, handshakeTimeout,
                     unfinishedMessageTimeout, maxUnfinishedMessageBytes, publicApplications, allowedOrigins,
                     reauthorizeInterval, tls, identity, cluster, ops, maxApplicationSeries, seriesRetention,
-                    console);
+                    console, groupRetention);
         }
     }
 }

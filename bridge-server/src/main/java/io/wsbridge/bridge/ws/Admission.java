@@ -10,15 +10,18 @@ import io.wsbridge.bridge.auth.LookupRefusedException;
 import io.wsbridge.bridge.filter.Filters;
 import io.wsbridge.bridge.filter.InvalidFilterException;
 import io.wsbridge.bridge.resume.Catchup;
+import io.wsbridge.bridge.resume.Cursor;
 import io.wsbridge.bridge.resume.CursorException;
 import io.wsbridge.bridge.resume.From;
 import io.wsbridge.bridge.resume.Replays;
+import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.session.Refusals;
 import java.net.InetAddress;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
+import java.util.function.ToIntBiFunction;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.server.Request;
@@ -36,7 +39,11 @@ import org.slf4j.LoggerFactory;
  * 503 (with {@code Retry-After} where trying later may help: a limit on identity provider lookups, the provider
  * unavailable). A subscriber with {@code ?from=} (other than {@code latest}) also takes a replay slot
  * ({@link Replays}; none left = 503 with {@code Retry-After}), checked after its credentials: a cursor grants nothing.
- * A refused request gives its connection slot back before the answer.
+ * A refused request gives its connection slot back before the answer. The first member of a group whose last member
+ * left within the group retention time starts from the group's place ({@link GroupPlaces}), as if it had asked for it.
+ *
+ * <p>Over 300 lines because every check of a request, in the order the statuses depend on, reads best in one place;
+ * each check itself is small.
  */
 final class Admission {
 
@@ -55,9 +62,11 @@ final class Admission {
      *
      * @param groupId the {@code group_id}, or {@code null}
      * @param filter the validated filter expression, or {@code null}
+     * @param groupPlace where the subscriber's group stood when its last member left, if the subscriber is the first
+     *     to join it again within the retention time (then {@code from} starts there); {@code null} otherwise
      */
     record Ticket(Route route, String groupId, String filter, Credentials credentials, AccessDecision decision,
-            From from) {
+            From from, Cursor groupPlace) {
     }
 
     private final SubscriberHost host;
@@ -65,14 +74,22 @@ final class Admission {
     private final ConnectionLimits limits;
     private final Filters filters;
     private final Supplier<Replays> replays;
+    private final GroupPlaces places;
+    private final ToIntBiFunction<String, GroupKey> groupMembers;
 
+    /**
+     * @param places where groups whose last member left stand
+     * @param groupMembers the members of a group connected to this bridge
+     */
     Admission(SubscriberHost host, Supplier<AccessPolicy> policy, ConnectionLimits limits, Filters filters,
-            Supplier<Replays> replays) {
+            Supplier<Replays> replays, GroupPlaces places, ToIntBiFunction<String, GroupKey> groupMembers) {
         this.host = host;
         this.policy = policy;
         this.limits = limits;
         this.filters = filters;
         this.replays = replays;
+        this.places = places;
+        this.groupMembers = groupMembers;
     }
 
     /**
@@ -149,11 +166,6 @@ final class Admission {
         if (asked.size() > 1) {
             return refuse(request, response, callback, 400, "filter is given more than once", remote);
         }
-        if (!asked.isEmpty() && groupId != null && host.settings().cluster() != null) {
-            return refuse(request, response, callback, 400,
-                    "a group with a filter (group_id and filter together) is not implemented yet in cluster mode",
-                    remote);
-        }
         Credentials credentials;
         try {
             credentials = CredentialsParser.parse(request.getHeaders().getValuesList(HttpHeader.AUTHORIZATION), query);
@@ -213,7 +225,20 @@ final class Admission {
                         + "connection that this bridge does not have", remote);
             }
         }
-        return new Ticket(route, groupId, filter, credentials, decision, from);
+        Cursor groupPlace = null;
+        if (groupId != null && !from.replays() && places.enabled() && host.settings().cluster() == null
+                && replays.get() != null) {
+            // the first member of a group whose last member left within the retention time: what the group missed
+            GroupKey key = new GroupKey(decision.anonymous() ? null : decision.principal(), groupId,
+                    route.channel(), filter);
+            if (groupMembers.applyAsInt(route.application(), key) == 0) {
+                groupPlace = places.take(route.application(), key);
+                if (groupPlace != null) {
+                    from = new From.After(groupPlace);
+                }
+            }
+        }
+        return new Ticket(route, groupId, filter, credentials, decision, from, groupPlace);
     }
 
     /**
@@ -230,12 +255,21 @@ final class Admission {
         Catchup catchup = current == null ? null : current.tryStart(ticket.route().application(), ticket.from(),
                 subscriber.catchupTarget(), host.settings().queueCapacity());
         if (catchup == null) {
+            if (ticket.groupPlace() != null) {
+                // the group keeps its place for its next member
+                places.keep(ticket.route().application(), new GroupKey(ticket.decision().anonymous() ? null
+                        : ticket.decision().principal(), ticket.groupId(), ticket.route().channel(), ticket.filter()),
+                        ticket.groupPlace());
+            }
             releaseSlot(request);
             Refusals.refuseBusy(request, response, callback, host.metrics(), "too_many_replays",
                     "too many replays at once: try again later", RETRY_AFTER_SECONDS, remote);
             return false;
         }
         subscriber.catchUp(catchup);
+        if (ticket.groupPlace() != null) {
+            subscriber.resumesGroupAt(ticket.groupPlace());
+        }
         return true;
     }
 

@@ -10,7 +10,10 @@ import io.wsbridge.bridge.filter.Filters;
 import io.wsbridge.bridge.filter.InvalidFilterException;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.resume.Catchup;
+import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.resume.CursorException;
 import io.wsbridge.bridge.resume.Gap;
+import io.wsbridge.bridge.resume.LiveStream;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.session.CloseCodes;
@@ -60,6 +63,14 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
     private volatile Event retentionNotice;
     /** Set while the subscriber catches up from history ({@code ?from=}); its live events go there first. */
     private volatile Catchup catchup;
+    /**
+     * Group members only: the cursor of the last event queued, of the last event written, and where the member
+     * started (the place of its group it resumed from, or the live position when it joined): what the group's place
+     * is when the member leaves last.
+     */
+    private volatile String lastQueuedCursor;
+    private volatile String lastWrittenCursor;
+    private volatile Cursor startedAt;
 
     /**
      * A subscriber of {@code application} (and {@code channel}, group {@code groupId} and {@code filterExpression},
@@ -205,6 +216,40 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
         this.catchup = newCatchup;
     }
 
+    /** A group member resumes its group's place: if it leaves before it wrote anything, the place is still that. */
+    void resumesGroupAt(Cursor place) {
+        this.startedAt = place;
+    }
+
+    /** A group member joins the router at the live position {@code live}, unless it resumed its group's place. */
+    void joinedAt(Cursor live) {
+        if (startedAt == null) {
+            startedAt = live;
+        }
+    }
+
+    /**
+     * Where this member's group stands if it leaves as its last member, called under the application's stream
+     * lock once it left the router: after the last event it wrote if events it was handed were not written (they are
+     * lost with its connection; a later member gets them again, and may so get again events that other members
+     * wrote meanwhile: at least once), otherwise the live position.
+     */
+    Cursor groupPlace(LiveStream stream) {
+        String queued = lastQueuedCursor;
+        String written = lastWrittenCursor;
+        if (queued == null || queued.equals(written)) {
+            return stream.snapshot(); // everything handed to it was written
+        }
+        if (written == null) {
+            return startedAt != null ? startedAt : stream.snapshot();
+        }
+        try {
+            return Cursor.decode(written, application);
+        } catch (CursorException e) {
+            return stream.snapshot(); // its own stream's cursor: does not happen
+        }
+    }
+
     /** Starts the catch-up, if any, once the subscriber has joined the router. */
     void startCatchup() {
         Catchup current = catchup;
@@ -279,6 +324,9 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
     }
 
     private boolean deliver(Event event) {
+        if (group != null && event.cursor() != null) {
+            lastQueuedCursor = event.cursor();
+        }
         switch (outbox.offer(event)) {
             case CLOSED -> {
                 return false;
@@ -308,6 +356,7 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
     private final class BatchWriter implements Outbox.Writer<Event> {
 
         private long lastPublishedNanos;
+        private String batchCursor;
 
         @Override
         public boolean ready() {
@@ -323,10 +372,14 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
                 batch.add(0, gapNotice);
             }
             lastPublishedNanos = 0;
+            batchCursor = null;
             int count = 0;
             for (Event item : batch) {
                 if (!control(item)) {
                     lastPublishedNanos = item.publishedNanos();
+                    if (item.cursor() != null) {
+                        batchCursor = item.cursor();
+                    }
                     count++;
                 }
             }
@@ -339,6 +392,9 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
 
         @Override
         public void written() {
+            if (group != null && batchCursor != null) {
+                lastWrittenCursor = batchCursor;
+            }
             if (lastPublishedNanos != 0) {
                 host.metrics().recordDispatch(meters, lastPublishedNanos);
             }

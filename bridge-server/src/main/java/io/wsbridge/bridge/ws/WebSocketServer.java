@@ -7,7 +7,10 @@ import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.SessionAccess;
 import io.wsbridge.bridge.console.ConsoleHandler;
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.resume.LiveStream;
 import io.wsbridge.bridge.resume.Replays;
+import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.settings.BridgeSettings;
@@ -56,6 +59,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     private final Map<String, WebSocketNegotiator> mounts = new LinkedHashMap<>();
     private final SessionAccess access;
     private final ConnectionLimits limits = new ConnectionLimits();
+    private final GroupPlaces groupPlaces;
     private final MessageBudget messageBudget = new MessageBudget(() -> this.settings.maxUnfinishedMessageBytes());
     private volatile BridgeSettings settings;
     private volatile AccessPolicy policy;
@@ -73,6 +77,7 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         this.settings = settings;
         this.policy = policy;
         this.router = router;
+        this.groupPlaces = new GroupPlaces(() -> this.settings.groupRetention(), System::nanoTime);
         this.metrics = metrics;
         this.meters = meters;
         this.access = new SessionAccess(() -> this.policy, () -> subscribers);
@@ -103,7 +108,8 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
         server.addConnector(connector);
 
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
-        Admission admission = new Admission(this, () -> policy, limits, router.filters(), () -> replays);
+        Admission admission = new Admission(this, () -> policy, limits, router.filters(), () -> replays, groupPlaces,
+                router::groupMembers);
         upgrades.addMapping("/*", new UpgradeNegotiator(this, admission));
         mounts.forEach(upgrades::addMapping);
         upgrades.setHandler(new SseHandler(this, admission,
@@ -225,7 +231,16 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
             return;
         }
         subscribers.add(subscriber);
-        router.add(subscriber);
+        if (keepsGroupPlaces(subscriber)) {
+            // where a member that leaves before it wrote anything leaves its group, unless it resumed a place
+            LiveStream stream = router.streams().of(subscriber.application());
+            synchronized (stream) {
+                subscriber.joinedAt(stream.snapshot());
+                router.add(subscriber);
+            }
+        } else {
+            router.add(subscriber);
+        }
         access.opened(subscriber);
         log.debug("Opened {}", subscriber);
     }
@@ -233,10 +248,37 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     @Override
     public void closed(ClientSubscriber subscriber) {
         if (subscribers.remove(subscriber)) {
-            router.remove(subscriber);
+            GroupKey group = subscriber.group();
+            if (keepsGroupPlaces(subscriber)) {
+                // The last member of a group leaves: the group keeps its place for its next member. Under the
+                // stream's lock, so that no event is published between leaving and taking the place.
+                LiveStream stream = router.streams().of(subscriber.application());
+                Cursor place = null;
+                synchronized (stream) {
+                    router.remove(subscriber);
+                    if (router.groupMembers(subscriber.application(), group) == 0) {
+                        place = subscriber.groupPlace(stream);
+                    }
+                }
+                if (place != null) {
+                    groupPlaces.keep(subscriber.application(), group, place);
+                }
+            } else {
+                router.remove(subscriber);
+            }
             access.closed(subscriber);
             subscriber.releaseFilter(router.filters());
         }
+    }
+
+    /** Whether the subscriber is a member of a group whose place is kept when its last member leaves. */
+    private boolean keepsGroupPlaces(ClientSubscriber subscriber) {
+        return subscriber.group() != null && groupPlaces.enabled() && replays != null && settings.cluster() == null;
+    }
+
+    /** Groups whose last member left, keeping their place: how many now. */
+    public int retainedGroups() {
+        return groupPlaces.size();
     }
 
     @Override

@@ -80,6 +80,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String KAFKA_BOOTSTRAP_SERVERS = "kafka.bootstrap.servers";
     public static final String REPLAY_MAX_CONCURRENT = "replay.max.concurrent";
     public static final int DEFAULT_REPLAY_MAX_CONCURRENT = 16;
+    public static final String GROUP_RETENTION = "websocket.group.retention.ms";
     public static final String CLUSTER_SECRET = "cluster.secret";
     public static final int CLUSTER_SECRET_MIN_LENGTH = 16;
     /** The REST extension that cluster mode needs on every worker. */
@@ -333,6 +334,12 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                         + "503 with Retry-After. A subscriber stops counting once it has caught up with the live "
                         + "stream.",
                 GROUP_REPLAY, ++order, Width.SHORT, "Concurrent replays at most");
+        def.define(GROUP_RETENTION, Type.LONG, BridgeSettings.DEFAULT_GROUP_RETENTION.toMillis(),
+                Range.between(0, 7L * 24 * 3_600_000), Importance.LOW, "How long a consumer group (?group_id=) whose "
+                        + "last member left keeps its place in the stream: the next member to join within it first "
+                        + "gets what the group missed, replayed from Kafka (it takes a replay slot), then the live "
+                        + "stream. 0 keeps no place. Needs the Kafka settings of replays; not in cluster mode yet.",
+                GROUP_REPLAY, ++order, Width.SHORT, "Group retention (ms)");
     }
 
     private static void ops(ConfigDef def) {
@@ -464,6 +471,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 .cluster(clusterSecret() == null ? null : ClusterSettings.of(clusterSecret(), null))
                 .ops(ops())
                 .applicationSeries(getInt(OPS_MAX_APPLICATIONS), Duration.ofMillis(getLong(OPS_RETENTION)))
+                .groupRetention(Duration.ofMillis(getLong(GROUP_RETENTION)))
                 .build();
     }
 

@@ -1,0 +1,84 @@
+package io.wsbridge.bridge.ws;
+
+import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.route.GroupKey;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
+
+/**
+ * Where consumer groups whose last member left stand in their application's stream, kept for the group retention
+ * time: the next member to join within it catches up from there. At most {@link #MAX_PLACES} places are kept; past
+ * that the oldest is forgotten first (its group's next member starts live, as without retention).
+ */
+final class GroupPlaces {
+
+    static final int MAX_PLACES = 10_000;
+
+    private record Key(String application, GroupKey group) {
+    }
+
+    private record Place(Cursor cursor, long expiresAtNanos) {
+    }
+
+    private final Supplier<Duration> retention;
+    private final LongSupplier clock;
+    /** In the order the places were kept: the oldest first. */
+    private final LinkedHashMap<Key, Place> places = new LinkedHashMap<>();
+
+    /** @param retention the retention time, as the bridge's settings have it now */
+    GroupPlaces(Supplier<Duration> retention, LongSupplier nanoClock) {
+        this.retention = retention;
+        this.clock = nanoClock;
+    }
+
+    /** Whether places are kept at all. */
+    boolean enabled() {
+        return !retention.get().isZero();
+    }
+
+    /** The group of {@code application} has no member left, at {@code cursor}. */
+    synchronized void keep(String application, GroupKey group, Cursor cursor) {
+        long retentionNanos = retention.get().toNanos();
+        if (retentionNanos <= 0) {
+            return;
+        }
+        long now = clock.getAsLong();
+        expire(now);
+        Key key = new Key(application, group);
+        places.remove(key);
+        places.put(key, new Place(cursor, now + retentionNanos));
+        Iterator<Map.Entry<Key, Place>> oldest = places.entrySet().iterator();
+        while (places.size() > MAX_PLACES) {
+            oldest.next();
+            oldest.remove();
+        }
+    }
+
+    /** Takes the place of the group, if it has one that has not expired: only one joining member gets it. */
+    synchronized Cursor take(String application, GroupKey group) {
+        expire(clock.getAsLong());
+        Place place = places.remove(new Key(application, group));
+        return place == null ? null : place.cursor();
+    }
+
+    synchronized int size() {
+        expire(clock.getAsLong());
+        return places.size();
+    }
+
+    private void expire(long now) {
+        // kept in order of expiry (one retention for all, as long as it is not changed): stop at the first that has
+        // not expired
+        Iterator<Place> iterator = places.values().iterator();
+        while (iterator.hasNext()) {
+            if (iterator.next().expiresAtNanos() - now > 0) {
+                return;
+            }
+            iterator.remove();
+        }
+    }
+}
