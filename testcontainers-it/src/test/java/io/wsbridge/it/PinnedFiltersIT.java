@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.wsbridge.it.harness.Events;
 import io.wsbridge.it.harness.ItEnvironment;
+import io.wsbridge.it.harness.KafkaBroker;
 import io.wsbridge.it.harness.KeycloakExtension;
 import io.wsbridge.it.harness.KeycloakServer;
 import io.wsbridge.it.harness.SinkConnector;
@@ -123,7 +124,7 @@ class PinnedFiltersIT {
              WsClient pinnedWidening = WsClient.connect(uri("/" + app + filter("true OR site = 'south'")),
                      bearer(carol));
              WsClient pinnedSouth = WsClient.connect(uri("/" + app + filter("site = 'south'")), bearer(carol));
-             SseStream pinnedStream = SseStream.open(uri("/" + app), bearer(carol))) {
+             SseStream pinnedStream = SseStream.open(http("/" + app), bearer(carol))) {
             assertThat(pinnedStream.status()).isEqualTo(200);
             sink.awaitSubscribers(app, 6);
             double membershipLookups = sink.metric("wsbridge_identity_lookups_total", "kind", "membership");
@@ -167,7 +168,7 @@ class PinnedFiltersIT {
         assertThat(status(uri("/" + app), bearer(dave))).isEqualTo(404);
         assertThat(status(uri("/" + app + filter(NORTH)), bearer(dave))).as("asking for the pin grants nothing")
                 .isEqualTo(404);
-        assertThat(SseStream.open(uri("/" + app), bearer(dave)).status()).isEqualTo(404);
+        assertThat(SseStream.open(http("/" + app), bearer(dave)).status()).isEqualTo(404);
         assertThat(status(uri("/" + app), Map.of())).as("anonymous").isEqualTo(404);
     }
 
@@ -176,7 +177,7 @@ class PinnedFiltersIT {
     void narrowingThePinEndsTheSessionWith1012AndTheNextSessionGetsOnlyWhatTheNewPinMatches() {
         try (WsClient everything = WsClient.connect(uri("/" + app), bearer(erin));
              WsClient pinned = WsClient.connect(uri("/" + app), bearer(carol));
-             SseStream pinnedStream = SseStream.open(uri("/" + app), bearer(carol))) {
+             SseStream pinnedStream = SseStream.open(http("/" + app), bearer(carol))) {
             awaitEventArriving(pinned, this::northTelemetry);
             long changed = System.nanoTime();
             keycloak.setGroupAttribute(northGroup, "filter", NORTH_ALARMS);
@@ -251,6 +252,11 @@ class PinnedFiltersIT {
 
     private URI uri(String pathAndQuery) {
         return sink.uri(pathAndQuery);
+    }
+
+    /** The same route over plain HTTP, for Server-Sent Events. */
+    private URI http(String pathAndQuery) {
+        return URI.create("http://" + KafkaBroker.HOST + ":" + sink.port() + pathAndQuery);
     }
 
     private Map<String, String> bearer(String user) {
