@@ -6,6 +6,7 @@ import io.wsbridge.bridge.route.Router;
 import io.wsbridge.connect.convert.ApplicationResolver;
 import io.wsbridge.connect.convert.EventConverter;
 import io.wsbridge.connect.convert.NonCloudEventPolicy;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.connect.sink.SinkRecord;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -58,7 +59,7 @@ public class FilterBenchmark {
             unfiltered.add(new RouteBenchmark.CountingSubscription(Records.APPLICATION));
             String expression = "device = 'device-" + (42 + i % FILTERS) + "'";
             filtered.add(new RouteBenchmark.CountingSubscription(Records.APPLICATION,
-                    filtered.filters().acquire(filtered.filters().validate(null, expression))));
+                    filtered.filters().acquire(filtered.filters().validate(List.of(), expression))));
         }
         if (filtered.filters().distinct() != FILTERS) {
             throw new IllegalStateException(filtered.filters().distinct() + " filters, expected " + FILTERS);

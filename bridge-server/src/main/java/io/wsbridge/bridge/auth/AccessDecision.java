@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.auth;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -17,9 +18,11 @@ import java.util.Objects;
  * @param refusal the fixed word that tags a refusal that is no fault of the client's in the metrics (e.g.
  *     {@link #ANSWERS_TOO_OLD}), or {@code null}: then the status tags it
  * @param retryAfterSeconds for a refusal that may pass later, when to try again ({@code Retry-After}); else 0
+ * @param pinnedFilters for an allowed user whose access control pins filters (see {@link Membership}), the filters;
+ *     the session reads only events that match one of them (and the filter it asks for). Empty: every event.
  */
 public record AccessDecision(int status, String principal, boolean anonymous, Instant expiresAt, String reason,
-        String refusal, int retryAfterSeconds) {
+        String refusal, int retryAfterSeconds, List<String> pinnedFilters) {
 
     public static final AccessDecision ANONYMOUS = new AccessDecision(200, "anonymous", true, null, null);
 
@@ -28,13 +31,29 @@ public record AccessDecision(int status, String principal, boolean anonymous, In
     /** The refusal word of a decision that needed an answer the identity provider cannot give now. */
     public static final String UNAVAILABLE = "identity_provider_unavailable";
 
-    /** A decision without refusal word or {@code Retry-After}. */
+    public AccessDecision {
+        pinnedFilters = pinnedFilters == null ? List.of() : List.copyOf(pinnedFilters);
+    }
+
+    /** A decision without pinned filters. */
+    public AccessDecision(int status, String principal, boolean anonymous, Instant expiresAt, String reason,
+            String refusal, int retryAfterSeconds) {
+        this(status, principal, anonymous, expiresAt, reason, refusal, retryAfterSeconds, List.of());
+    }
+
+    /** A decision without refusal word, {@code Retry-After} or pinned filters. */
     public AccessDecision(int status, String principal, boolean anonymous, Instant expiresAt, String reason) {
         this(status, principal, anonymous, expiresAt, reason, null, 0);
     }
 
     public static AccessDecision allow(Identity identity) {
         return new AccessDecision(200, identity.username(), false, identity.expiresAt(), null);
+    }
+
+    /** Allowed as a member: restricted to the membership's pinned filters, if it has any. */
+    public static AccessDecision allow(Identity identity, Membership membership) {
+        return new AccessDecision(200, identity.username(), false, identity.expiresAt(), null, null, 0,
+                membership.pinnedFilters());
     }
 
     /** Bad, expired or unverifiable credentials. */
@@ -75,5 +94,10 @@ public record AccessDecision(int status, String principal, boolean anonymous, In
     /** Whether {@code other} admits the same principal as this decision (both anonymous, or the same name). */
     public boolean samePrincipal(AccessDecision other) {
         return anonymous == other.anonymous && Objects.equals(principal, other.principal);
+    }
+
+    /** Whether access control pins a filter: the session reads only what {@link #pinnedFilters()} lets through. */
+    public boolean pinned() {
+        return !pinnedFilters.isEmpty();
     }
 }

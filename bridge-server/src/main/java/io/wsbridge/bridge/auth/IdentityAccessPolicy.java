@@ -5,8 +5,9 @@ import java.util.function.Consumer;
 
 /**
  * Access through an identity provider: tokens and API keys are verified, and the application directory says which
- * applications exist, which are public and who their members are. The static list of public applications still
- * applies on top. Unknown answers while the provider is unreachable fail closed (503, with {@code Retry-After}), and so
+ * applications exist, which are public and who their members are, and which filters a membership pins (a pin applies
+ * to private applications only: whoever may read a public one reads all of it, as anonymous clients do). The static
+ * list of public applications still applies on top. Unknown answers while the provider is unreachable fail closed (503, with {@code Retry-After}), and so
  * do answers older than the maximum staleness; a lookup a limit refuses is 429 or 503 with {@code Retry-After}.
  */
 public final class IdentityAccessPolicy implements AccessPolicy {
@@ -83,8 +84,10 @@ public final class IdentityAccessPolicy implements AccessPolicy {
         return switch (directory.visibility(application, origin)) {
             case UNKNOWN -> AccessDecision.notFound();
             case PUBLIC -> AccessDecision.allow(identity);
-            case PRIVATE -> directory.isMember(identity.userId(), application, origin)
-                    ? AccessDecision.allow(identity) : AccessDecision.notFound();
+            case PRIVATE -> {
+                Membership membership = directory.membership(identity.userId(), application, origin);
+                yield membership.member() ? AccessDecision.allow(identity, membership) : AccessDecision.notFound();
+            }
         };
     }
 

@@ -23,14 +23,20 @@ import org.slf4j.LoggerFactory;
  * checks every open session again periodically, so that a revoked membership, key or public flag ends it. While the
  * identity provider cannot answer (503), sessions stay open on its cached answers, but not longer than the answers'
  * maximum staleness: a session whose check needs an answer older than that ends with 1008
- * ({@link #ANSWERS_TOO_OLD}), so a revoked user does not keep access through a long outage. These checks are the
- * bridge's own: the limits on clients' lookups do not hold them.
+ * ({@link #ANSWERS_TOO_OLD}), so a revoked user does not keep access through a long outage. A session whose pinned
+ * filters changed ({@link AccessDecision#pinnedFilters()}: narrowed, widened or lifted) ends with 1012
+ * ({@link #PINNED_FILTER_CHANGED}): a session's filter is part of how it is routed and grouped, so it is not swapped
+ * under it; the client connects again and gets the filter it has now. These checks are the bridge's own: the limits
+ * on clients' lookups do not hold them.
  *
  * <p>Nothing is dropped under load. A session has at most one refresh waiting (a newer token replaces a waiting one:
  * the newest wins), so the refresh queue is bounded by the number of sessions. A re-authorization round is one task
  * that walks every open session in turn, on a thread of its own so that refreshes never wait behind it; a round that
  * is still running when the next is due makes the next one wait, it is not queued twice. Checks that may ask the
  * identity provider never run on the caller's or the scheduler's thread.
+ *
+ * <p>Over 300 lines because every rule of a session's access over time (expiry, refresh, re-authorization, a changed
+ * pin, an outage) and the threads that apply them are kept in one place, where their order can be read.
  */
 public final class SessionAccess implements AutoCloseable {
 
@@ -38,6 +44,10 @@ public final class SessionAccess implements AutoCloseable {
     /** The close reason of a refresh with a token for another user or service account than the session's. */
     public static final String REFRESH_FOR_ANOTHER_PRINCIPAL =
             "token refresh refused: the token is for another user than the session's; connect again to change users";
+
+    /** The close reason of a session whose pinned filter changed: connecting again gives it the new one. */
+    public static final String PINNED_FILTER_CHANGED =
+            "access changed: the filter your access is restricted to changed; connect again";
 
     /** The close reason of a session whose access could only be answered by an answer older than allowed. */
     public static final String ANSWERS_TOO_OLD =
@@ -152,9 +162,23 @@ public final class SessionAccess implements AutoCloseable {
             session.close(CloseCodes.POLICY_VIOLATION, REFRESH_FOR_ANOTHER_PRINCIPAL);
             return;
         }
+        if (pinChanged(session, decision)) {
+            return;
+        }
         session.refreshed(credentials, decision);
         scheduleExpiry(session);
         log.debug("Refreshed the token of {}; it expires at {}", session, decision.expiresAt());
+    }
+
+    /** Ends the session if {@code decision} pins other filters than the session was admitted with. */
+    private static boolean pinChanged(AccessSession session, AccessDecision decision) {
+        if (decision.pinnedFilters().equals(session.access().pinnedFilters())) {
+            return false;
+        }
+        log.info("Closing {}: the filters its access is restricted to changed from {} to {}", session,
+                session.access().pinnedFilters(), decision.pinnedFilters());
+        session.close(CloseCodes.ACCESS_CHANGED, PINNED_FILTER_CHANGED);
+        return true;
     }
 
     private void scheduleExpiry(AccessSession session) {
@@ -222,6 +246,8 @@ public final class SessionAccess implements AutoCloseable {
                 } else if (AccessDecision.ANSWERS_TOO_OLD.equals(decision.refusal())) {
                     log.info("Closing {}: its access cannot be checked again ({})", session, decision.reason());
                     session.close(CloseCodes.POLICY_VIOLATION, ANSWERS_TOO_OLD);
+                } else if (decision.allowed()) {
+                    pinChanged(session, decision);
                 }
             } catch (RuntimeException e) {
                 log.warn("Access check for {} failed", session, e);

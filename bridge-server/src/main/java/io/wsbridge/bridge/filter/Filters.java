@@ -4,6 +4,7 @@ import io.cloudevents.sql.Expression;
 import io.cloudevents.sql.ParseException;
 import io.cloudevents.sql.Parser;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,31 +31,63 @@ public final class Filters {
 
     /**
      * Checks a subscriber's filter before it is admitted, and gives the expression its subscription will
-     * {@link #acquire}: what it {@code asked} for, restricted to what access control {@code pinned} (either may be
-     * {@code null}; both: events must match both).
+     * {@link #acquire}: what it {@code asked} for, restricted to what access control {@code pinned} (events must match
+     * one of the pinned filters, and the one asked for). Each part is validated on its own before they are joined, in
+     * parentheses, so no part can change how another is read: a request cannot widen a pin (an {@code OR} of its own
+     * stays inside its parentheses, and {@code true) OR (true} is not an expression).
      *
+     * @param pinned the filters access control pins, any of which lets an event through; empty for none
+     * @param asked the filter the subscriber asks for, or {@code null}
      * @return the expression, or {@code null} if there is no filter
      * @throws InvalidFilterException if an expression is too long, nested too deep or not CloudEvents SQL; the
-     *     message says which, and where
+     *     message says which, and where; {@link InvalidFilterException#pinned()} says whether a pinned one is at fault
      */
-    public String validate(String pinned, String asked) throws InvalidFilterException {
-        if (pinned != null && !compiled.containsKey(pinned)) {
-            try {
-                check(pinned);
-                parse(pinned);
-            } catch (InvalidFilterException e) {
-                throw new InvalidFilterException("the filter your access is restricted to is not valid: "
-                        + e.getMessage());
+    public String validate(List<String> pinned, String asked) throws InvalidFilterException {
+        for (String pin : pinned) {
+            if (!compiled.containsKey(pin)) {
+                try {
+                    checkSyntax(pin);
+                } catch (InvalidFilterException e) {
+                    throw new InvalidFilterException("the filter your access is restricted to is not valid: "
+                            + e.getMessage(), true);
+                }
             }
         }
         if (asked != null && !compiled.containsKey(asked)) {
-            check(asked);
-            parse(asked);
+            checkSyntax(asked);
         }
-        if (pinned == null) {
+        if (pinned.isEmpty()) {
             return asked;
         }
-        return asked == null ? pinned : "(" + pinned + ") AND (" + asked + ")";
+        String pin = join(pinned, " OR ");
+        return asked == null ? pin : "(" + pin + ") AND (" + asked + ")";
+    }
+
+    /**
+     * Checks one expression as {@link #validate} does, without a subscriber: for what is checked before it pins
+     * anything (a group attribute).
+     *
+     * @throws InvalidFilterException if it is empty, too long, nested too deep or not CloudEvents SQL
+     */
+    public static void checkSyntax(String expression) throws InvalidFilterException {
+        check(expression);
+        parse(expression);
+    }
+
+    /** Valid expressions joined with {@code AND}, each in parentheses: the result is valid too. */
+    public static String allOf(List<String> expressions) {
+        return join(expressions, " AND ");
+    }
+
+    private static String join(List<String> expressions, String operator) {
+        if (expressions.size() == 1) {
+            return expressions.get(0);
+        }
+        StringBuilder joined = new StringBuilder();
+        for (String expression : expressions) {
+            joined.append(joined.length() == 0 ? "(" : operator + "(").append(expression).append(')');
+        }
+        return joined.toString();
     }
 
     /**

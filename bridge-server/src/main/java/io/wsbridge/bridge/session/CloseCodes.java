@@ -22,6 +22,13 @@ public final class CloseCodes {
      */
     public static final int POLICY_VIOLATION = 1008;
 
+    /**
+     * The filter access control pins on the session's user changed (a group's {@code filter} attribute, a membership of
+     * a group with one): the session ends so that the client connects again and gets the filter it has now. It is
+     * the registered code "service restart", which clients treat as "reconnect".
+     */
+    public static final int ACCESS_CHANGED = 1012;
+
     /** The client sent a message larger than the configured limit. */
     public static final int MESSAGE_TOO_BIG = 1009;
 

@@ -34,9 +34,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Who may read what, the same for every transport (a WebSocket upgrade, a Server-Sent Events request): first a
  * connection slot ({@link ConnectionLimits}; none left = 503 with {@code Retry-After}, before any other work), then
- * the route, the query, the credentials, the access policy, the filter and the starting position, each refusal with
- * its status: 400, 401 (with {@code WWW-Authenticate}), 403 (an {@code Origin} outside the allow-list), 404, 429 or
- * 503 (with {@code Retry-After} where trying later may help: a limit on identity provider lookups, the provider
+ * the route, the query, the credentials, the access policy, the filter (what the client asks for, restricted to what
+ * access control pins on its user) and the starting position, each refusal with its status: 400, 401 (with
+ * {@code WWW-Authenticate}), 403 (an {@code Origin} outside the allow-list, a pinned filter that is not valid), 404,
+ * 429 or 503 (with {@code Retry-After} where trying later may help: a limit on identity provider lookups, the provider
  * unavailable). A subscriber with {@code ?from=} (other than {@code latest}) also takes a replay slot
  * ({@link Replays}; none left = 503 with {@code Retry-After}), checked after its credentials: a cursor grants nothing.
  * A refused request gives its connection slot back before the answer. The first member of a group whose last member
@@ -54,6 +55,9 @@ final class Admission {
     static final int MAX_PRINCIPAL_LENGTH = 255;
     /** Query parameters of features that are planned but not there yet: refused rather than silently ignored. */
     static final Map<String, String> NOT_IMPLEMENTED = Map.of();
+    /** The refusal (403) of a user whose access control pins a filter that is not valid. */
+    static final String PINNED_FILTER_INVALID = "your access is restricted to a filter that is not valid: ask an"
+            + " administrator to correct it";
     /** What a client refused for want of a connection slot or a replay slot is told to wait before it tries again. */
     static final int RETRY_AFTER_SECONDS = 10;
 
@@ -61,7 +65,7 @@ final class Admission {
      * What an admitted request asked for and was allowed.
      *
      * @param groupId the {@code group_id}, or {@code null}
-     * @param filter the validated filter expression, or {@code null}
+     * @param filter the validated filter expression (with the pinned filters, if any), or {@code null}
      * @param groupPlace where the subscriber's group stood when its last member left, if the subscriber is the first
      *     to join it again within the retention time (then {@code from} starts there); {@code null} otherwise
      */
@@ -194,8 +198,14 @@ final class Admission {
         }
         String filter;
         try {
-            filter = filters.validate(null, asked.isEmpty() ? null : asked.get(0));
+            filter = filters.validate(decision.pinnedFilters(), asked.isEmpty() ? null : asked.get(0));
         } catch (InvalidFilterException e) {
+            if (e.pinned()) {
+                // An administrator's mistake: the detail may quote the pinned expression, which the client is not told.
+                log.warn("Refusing {} ({} on '{}') with 403: {}", remote, decision.principal(), route.application(),
+                        e.getMessage());
+                return refuse(request, response, callback, 403, PINNED_FILTER_INVALID, remote);
+            }
             return refuse(request, response, callback, 400, e.getMessage(), remote);
         }
         List<String> froms = query.getOrDefault("from", List.of());

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.InetAddress;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -21,6 +22,7 @@ class IdentityAccessPolicyTest {
         return switch (token) {
             case "alice", "cached" -> new Identity("id-alice", "alice", EXPIRY);
             case "bob" -> new Identity("id-bob", "bob", EXPIRY);
+            case "carol" -> new Identity("id-carol", "carol", EXPIRY);
             default -> throw new InvalidCredentialsException("token signature is not valid");
         };
     };
@@ -44,8 +46,15 @@ class IdentityAccessPolicyTest {
         }
 
         @Override
-        public boolean isMember(String userId, String application) {
-            return userId.equals("id-alice") && application.equals("private-app");
+        public Membership membership(String userId, String application) {
+            if (!application.equals("private-app")) {
+                return Membership.NONE;
+            }
+            return switch (userId) {
+                case "id-alice" -> Membership.FULL;
+                case "id-carol" -> Membership.pinned("site = 'north'");
+                default -> Membership.NONE;
+            };
         }
     };
 
@@ -72,6 +81,23 @@ class IdentityAccessPolicyTest {
         assertThat(byToken).isEqualTo(new AccessDecision(200, "alice", false, EXPIRY, null));
         assertThat(status(new Credentials.ApiKey("alice", "good"), "private-app")).isEqualTo(200);
         assertThat(policy.check(new Credentials.ApiKey("alice", "good"), "private-app").expiresAt()).isNull();
+    }
+
+    @Test
+    void aMemberOfAGroupThatPinsAFilterIsAllowedWithThatFilterAndAFullMemberWithout() {
+        AccessDecision carol = policy.check(new Credentials.Bearer("carol"), "private-app");
+        assertThat(carol).isEqualTo(new AccessDecision(200, "carol", false, EXPIRY, null, null, 0,
+                List.of("site = 'north'")));
+        assertThat(carol.pinned()).isTrue();
+        AccessDecision alice = policy.check(new Credentials.Bearer("alice"), "private-app");
+        assertThat(alice.pinnedFilters()).isEmpty();
+        assertThat(alice.pinned()).isFalse();
+    }
+
+    @Test
+    void aPinAppliesToPrivateApplicationsOnlyWhoMayReadAPublicOneReadsAllOfIt() {
+        assertThat(policy.check(new Credentials.Bearer("carol"), "public-app").pinnedFilters()).isEmpty();
+        assertThat(policy.check(new Credentials.Bearer("carol"), "static-app").pinnedFilters()).isEmpty();
     }
 
     @Test
@@ -122,8 +148,8 @@ class IdentityAccessPolicyTest {
             }
 
             @Override
-            public boolean isMember(String userId, String application) {
-                return false;
+            public Membership membership(String userId, String application) {
+                return Membership.NONE;
             }
         };
         IdentityAccessPolicy policy = new IdentityAccessPolicy(Set.of(), tokens, keys, limited, "test");

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -81,9 +82,13 @@ class SessionAccessRulesTest {
         }
     }
 
-    /** Allows every bearer token except "revoked"; counts its checks; can be held up by a latch. */
+    /**
+     * Allows every bearer token except "revoked", with the filter {@code pins} has for it pinned; counts its checks;
+     * can be held up by a latch.
+     */
     static final class CountingPolicy implements AccessPolicy {
         final AtomicInteger checks = new AtomicInteger();
+        final Map<String, String> pins = new ConcurrentHashMap<>();
         final Set<String> checkedTokens = ConcurrentHashMap.newKeySet();
         volatile CountDownLatch hold = new CountDownLatch(0);
 
@@ -102,7 +107,8 @@ class SessionAccessRulesTest {
                 case "unavailable" -> AccessDecision.unavailable("Keycloak at http://kc cannot be reached", 5);
                 case "too-old" -> AccessDecision.answersTooOld("Keycloak at http://kc cannot be reached; the cached"
                         + " answer is 301 s old, older than the maximum staleness of 300 s", 5);
-                default -> AccessDecision.allow(new Identity("user", "user", Instant.now().plusSeconds(3600)));
+                default -> AccessDecision.allow(new Identity("user", "user", Instant.now().plusSeconds(3600)),
+                        pins.containsKey(token) ? Membership.pinned(pins.get(token)) : Membership.FULL);
             };
         }
 
@@ -192,6 +198,56 @@ class SessionAccessRulesTest {
                 "access could not be checked again: the identity provider has been unreachable too long");
         assertThat(unavailable.isOpen()).isTrue();
         assertThat(fine.isOpen()).isTrue();
+    }
+
+    /** A session admitted with what the policy decides for its token now. */
+    FakeSession admitted(String token) {
+        FakeSession session = new FakeSession(token, new Credentials.Bearer(token));
+        session.access = policy.check(session.credentials, "app");
+        sessions.add(session);
+        return session;
+    }
+
+    @Test
+    void aSessionWhosePinnedFilterChangedEndsWith1012AndOnesWhosePinIsTheSameStay() {
+        policy.pins.putAll(Map.of("narrowed", "site = 'north'", "same", "site = 'north'", "lifted", "site = 'north'"));
+        FakeSession narrowed = admitted("narrowed");
+        FakeSession same = admitted("same");
+        FakeSession lifted = admitted("lifted");
+        FakeSession newlyPinned = admitted("newly-pinned");
+        FakeSession unpinned = admitted("unpinned");
+        access.start(timer, Duration.ofHours(1), "test-auth");
+        assertThat(narrowed.access.pinnedFilters()).containsExactly("site = 'north'");
+
+        policy.pins.put("narrowed", "site = 'north' AND subject = 'alarm'");
+        policy.pins.remove("lifted");
+        policy.pins.put("newly-pinned", "site = 'south'");
+        access.reauthorizeAll();
+
+        for (FakeSession changed : List.of(narrowed, lifted, newlyPinned)) {
+            assertThat(changed.closeCode).as(changed.name).isEqualTo(CloseCodes.ACCESS_CHANGED);
+            assertThat(changed.closeReason).isEqualTo(SessionAccess.PINNED_FILTER_CHANGED)
+                    .isEqualTo("access changed: the filter your access is restricted to changed; connect again");
+        }
+        assertThat(same.isOpen()).isTrue();
+        assertThat(unpinned.isOpen()).isTrue();
+        assertThat(CloseCodes.ACCESS_CHANGED).isEqualTo(1012);
+    }
+
+    @Test
+    void aRefreshWhosePinnedFilterChangedEndsTheSessionWith1012AndOneWithTheSamePinIsSwappedIn() {
+        policy.pins.putAll(Map.of("north", "site = 'north'", "north-again", "site = 'north'", "south", "site = 'south'"));
+        FakeSession kept = admitted("north");
+        FakeSession changed = admitted("north");
+        access.start(timer, Duration.ofHours(1), "test-auth");
+
+        access.refresh(kept, new Credentials.Bearer("north-again"));
+        access.refresh(changed, new Credentials.Bearer("south"));
+
+        await().atMost(WAIT).until(() -> changed.closeCode == CloseCodes.ACCESS_CHANGED);
+        await().atMost(WAIT).until(() -> kept.refreshedWith.contains("north-again"));
+        assertThat(kept.isOpen()).isTrue();
+        assertThat(changed.refreshedWith).isEmpty();
     }
 
     @Test

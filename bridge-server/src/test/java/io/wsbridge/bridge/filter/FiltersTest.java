@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class FiltersTest {
@@ -17,7 +18,7 @@ class FiltersTest {
 
     /** Validates what a subscriber asks for and acquires it, as the upgrade and the subscription do. */
     private Filter filter(String expression) throws InvalidFilterException {
-        return filters.acquire(filters.validate(null, expression));
+        return filters.acquire(filters.validate(List.of(), expression));
     }
 
     @Test
@@ -66,15 +67,79 @@ class FiltersTest {
         assertThat(filter("device").matches(ALARM)).isFalse();
     }
 
+    /** Validates what a subscriber asks for under the pins of its access, and acquires it. */
+    private Filter pinned(List<String> pins, String asked) throws InvalidFilterException {
+        return filters.acquire(filters.validate(pins, asked));
+    }
+
     @Test
     void combinesAPinnedFilterWithTheOneAskedFor() throws Exception {
-        Filter combined = filters.acquire(filters.validate("device = 'device-1'", "subject = 'alarm'"));
+        Filter combined = pinned(List.of("device = 'device-1'"), "subject = 'alarm'");
         assertThat(combined.expression()).isEqualTo("(device = 'device-1') AND (subject = 'alarm')");
         assertThat(combined.matches(ALARM)).isTrue();
-        assertThat(filters.acquire(filters.validate("device = 'device-2'", "subject = 'alarm'")).matches(ALARM)).isFalse();
-        assertThat(filters.validate("device = 'device-1'", null)).isEqualTo("device = 'device-1'");
+        assertThat(pinned(List.of("device = 'device-2'"), "subject = 'alarm'").matches(ALARM)).isFalse();
+        assertThat(pinned(List.of("device = 'device-1'"), "subject = 'telemetry'").matches(ALARM))
+                .as("both must match: the pin does not replace what was asked").isFalse();
+        assertThat(filters.validate(List.of("device = 'device-1'"), null)).isEqualTo("device = 'device-1'");
+        assertThat(filters.validate(List.of(), null)).isNull();
         // An OR in the request cannot widen the pinned filter.
-        assertThat(filters.acquire(filters.validate("device = 'device-2'", "true OR true")).matches(ALARM)).isFalse();
+        assertThat(pinned(List.of("device = 'device-2'"), "true OR true").matches(ALARM)).isFalse();
+        assertThat(pinned(List.of("device = 'device-2'"), "subject = 'alarm' OR device = 'device-1'").matches(ALARM))
+                .isFalse();
+    }
+
+    @Test
+    void aRequestCannotBreakOutOfItsParenthesesToWidenThePin() throws Exception {
+        for (String escape : new String[] {"true) OR (true", "true)) OR ((true", "device = 'x') OR (TRUE",
+                "true) OR NOT (false", "'a' = 'a') OR ('b' = 'b'"}) {
+            assertThatThrownBy(() -> filters.validate(List.of("device = 'device-2'"), escape)).as(escape)
+                    .isInstanceOf(InvalidFilterException.class)
+                    .hasMessageStartingWith("the filter is not valid CloudEvents SQL")
+                    .satisfies(e -> assertThat(((InvalidFilterException) e).pinned()).isFalse());
+        }
+        // A parenthesis inside a string literal stays in the literal.
+        Filter quoted = pinned(List.of("device = 'device-2'"), "subject = ') OR (true'");
+        assertThat(quoted.expression()).isEqualTo("(device = 'device-2') AND (subject = ') OR (true')");
+        assertThat(quoted.matches(ALARM)).isFalse();
+        assertThat(filters.failures()).isZero();
+    }
+
+    @Test
+    void severalPinsLetThroughWhatAnyOfThemMatchesAndTheRequestStillNarrowsIt() throws Exception {
+        List<String> sites = List.of("device = 'device-1'", "device = 'device-9'");
+        Filter either = pinned(sites, null);
+        assertThat(either.expression()).isEqualTo("(device = 'device-1') OR (device = 'device-9')");
+        assertThat(either.matches(ALARM)).isTrue();
+        assertThat(pinned(List.of("device = 'device-8'", "device = 'device-9'"), null).matches(ALARM)).isFalse();
+
+        Filter narrowed = pinned(sites, "subject = 'telemetry'");
+        assertThat(narrowed.expression())
+                .isEqualTo("((device = 'device-1') OR (device = 'device-9')) AND (subject = 'telemetry')");
+        assertThat(narrowed.matches(ALARM)).isFalse();
+        assertThat(pinned(sites, "subject = 'alarm'").matches(ALARM)).isTrue();
+    }
+
+    @Test
+    void aPinnedSessionAndAnUnpinnedOneAskingTheSameShareNothingAndEachPinIsValidatedOnItsOwn() throws Exception {
+        Filter asked = filter("subject = 'alarm'");
+        Filter pinnedToo = pinned(List.of("device = 'device-2'"), "subject = 'alarm'");
+        assertThat(pinnedToo).isNotSameAs(asked);
+        assertThat(asked.matches(ALARM)).isTrue();
+        assertThat(pinnedToo.matches(ALARM)).isFalse();
+        // Each pin on its own: two halves that would make an expression together are refused.
+        assertThatThrownBy(() -> filters.validate(List.of("device = 'device-2') OR (true", "true"), null))
+                .isInstanceOf(InvalidFilterException.class)
+                .satisfies(e -> assertThat(((InvalidFilterException) e).pinned()).isTrue());
+    }
+
+    @Test
+    void allOfJoinsValidExpressionsThatAllMustMatch() throws Exception {
+        assertThat(Filters.allOf(List.of("device = 'device-1'"))).isEqualTo("device = 'device-1'");
+        String both = Filters.allOf(List.of("device = 'device-1'", "subject = 'alarm' OR subject = 'x'"));
+        assertThat(both).isEqualTo("(device = 'device-1') AND (subject = 'alarm' OR subject = 'x')");
+        assertThat(filter(both).matches(ALARM)).isTrue();
+        assertThat(filter(Filters.allOf(List.of("device = 'device-2'", "subject = 'alarm' OR true"))).matches(ALARM))
+                .isFalse();
     }
 
     @Test
@@ -92,7 +157,8 @@ class FiltersTest {
 
     @Test
     void refusesAPinnedFilterThatIsNotValidSayingSo() {
-        assertThatThrownBy(() -> filters.validate("device = ", "subject = 'alarm'"))
+        assertThatThrownBy(() -> filters.validate(List.of("device = "), "subject = 'alarm'"))
+                .satisfies(e -> assertThat(((InvalidFilterException) e).pinned()).isTrue())
                 .hasMessage("the filter your access is restricted to is not valid: the filter is not valid "
                         + "CloudEvents SQL at character 10: Cannot parse: mismatched input '<EOF>' expecting {'(', "
                         + "'NOT', '-', 'EXISTS', 'TRUE', 'FALSE', DQUOTED_STRING_LITERAL, SQUOTED_STRING_LITERAL, "

@@ -31,7 +31,7 @@ class RouterFiltersTest {
     }
 
     private Sub subscribe(String groupId, String filter) throws InvalidFilterException {
-        Filter compiled = filter == null ? null : router.filters().acquire(router.filters().validate(null, filter));
+        Filter compiled = filter == null ? null : router.filters().acquire(router.filters().validate(List.of(), filter));
         GroupKey group = groupId == null ? null : new GroupKey(null, groupId, null, filter);
         Sub sub = new Sub("acme", null, group, compiled, new ArrayList<>());
         router.add(sub);

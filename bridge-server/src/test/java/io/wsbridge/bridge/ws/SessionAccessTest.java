@@ -9,6 +9,7 @@ import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.Identity;
 import io.wsbridge.bridge.auth.IdentityProvider;
+import io.wsbridge.bridge.auth.Membership;
 import io.wsbridge.bridge.auth.SessionAccess;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.session.CloseCodes;
@@ -18,6 +19,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -40,6 +43,8 @@ class SessionAccessTest {
      */
     static final class FakePolicy implements AccessPolicy {
         final Set<String> members = ConcurrentHashMap.newKeySet();
+        /** The filters access control pins on a member, by name; a member not listed reads everything. */
+        final Map<String, List<String>> pins = new ConcurrentHashMap<>();
         volatile boolean unavailable;
         /** Whether anonymous clients may read "app". */
         volatile boolean publicApplication;
@@ -62,7 +67,9 @@ class SessionAccessTest {
             if (!members.contains(parts[1])) {
                 return AccessDecision.notFound();
             }
-            return AccessDecision.allow(new Identity(parts[1], parts[1], expiresAt));
+            List<String> pinned = pins.get(parts[1]);
+            return AccessDecision.allow(new Identity(parts[1], parts[1], expiresAt),
+                    pinned == null ? Membership.FULL : new Membership(true, pinned));
         }
 
         @Override

@@ -223,7 +223,8 @@ public final class WebSocketSinkConfig extends AbstractConfig {
         def.define(REAUTHORIZE_INTERVAL, Type.LONG, BridgeSettings.DEFAULT_REAUTHORIZE_INTERVAL.toMillis(),
                 Range.between(100, 86_400_000), Importance.LOW, "How often every open session, anonymous and "
                         + "API-key ones included, is authorized again, so that a revoked membership, key or public "
-                        + "flag ends it (close code 1008). While the identity provider is unreachable, open sessions "
+                        + "flag ends it (close code 1008), and so that a changed pinned filter does too (close code "
+                        + "1012: connect again). While the identity provider is unreachable, open sessions "
                         + "stay on its cached answers, until they are older than " + CACHE_MAX_STALE + ".",
                 GROUP_ACCESS, ++order, Width.SHORT, "Re-authorization interval (ms)");
     }
@@ -250,7 +251,8 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Service account client secret");
         def.define(APPLICATIONS_GROUP, Type.STRING, "/applications", Validators.groupPath(), Importance.MEDIUM,
                 "The Keycloak group whose subgroups are the applications: its members may read an application, "
-                        + "and its attribute public=true lets anonymous clients read it.",
+                        + "and its attribute public=true lets anonymous clients read it. The attribute filter of a "
+                        + "subgroup of an application restricts that subgroup's members to the events it matches.",
                 GROUP_KEYCLOAK, ++order, Width.MEDIUM, "Applications group");
         def.define(TOKEN_AUDIENCE, Type.STRING, "", Validators.optionalName(), Importance.LOW,
                 "If set, tokens must carry this audience (aud) or have been issued to this client (azp). Set it to "

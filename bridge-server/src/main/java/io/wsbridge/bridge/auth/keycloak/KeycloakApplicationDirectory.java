@@ -4,7 +4,9 @@ import io.wsbridge.bridge.auth.ApplicationDirectory;
 import io.wsbridge.bridge.auth.IdentityUnavailableException;
 import io.wsbridge.bridge.auth.LookupListener;
 import io.wsbridge.bridge.auth.LookupOrigin;
+import io.wsbridge.bridge.auth.Membership;
 import jakarta.ws.rs.NotFoundException;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
@@ -17,14 +19,17 @@ import org.slf4j.LoggerFactory;
  * Applications as Keycloak groups: application {@code app} is the group {@code <applicationsGroup>/app}; it is
  * {@link Visibility#PUBLIC} if the group attribute {@code public} is {@code true}, {@link Visibility#PRIVATE}
  * otherwise, {@link Visibility#UNKNOWN} if there is no such group. Members of the group, or of one of its subgroups,
- * may read the application.
+ * may read the application; a subgroup's attribute {@code filter} pins a filter on its members ({@link GroupPins}).
  *
  * <p>Keycloak refusing a lookup (a 4xx answer) means no such application, or no membership: never access, and not an
  * outage either.
  *
  * <p>One cached answer per application and per (user, application), for the settings' TTL (negative ones for their
- * shorter TTL), served beyond it while Keycloak cannot answer, up to the maximum staleness. Misses of clients' upgrades
- * are held by the {@link LookupLimiter}. Does not own the {@link KeycloakAdmin}.
+ * shorter TTL), served beyond it while Keycloak cannot answer, up to the maximum staleness: a membership's answer holds
+ * its pinned filters, so routing never asks Keycloak, and a changed pin is seen once the answer expires. A membership
+ * lookup is one question (its pages of the user's groups, with their attributes), and for a membership of a nested
+ * subgroup one read of each group between it and the application's group. Misses of clients' upgrades are held by the
+ * {@link LookupLimiter}. Does not own the {@link KeycloakAdmin}.
  */
 public final class KeycloakApplicationDirectory implements ApplicationDirectory {
 
@@ -41,7 +46,7 @@ public final class KeycloakApplicationDirectory implements ApplicationDirectory 
         Visibility visibility(String groupPath) throws KeycloakUnavailableException;
 
         /** A refusal (4xx) of the lookup is no membership. */
-        boolean isMember(String userId, String groupPath) throws KeycloakUnavailableException;
+        Membership membership(String userId, String groupPath) throws KeycloakUnavailableException;
 
         /** Whether Keycloak answered the last question (of any kind: API keys share the Admin client). */
         boolean reachable();
@@ -50,7 +55,7 @@ public final class KeycloakApplicationDirectory implements ApplicationDirectory 
     private final Groups groups;
     private final KeycloakSettings settings;
     private final AnswerCache<String, Visibility> visibilities;
-    private final AnswerCache<String, Boolean> memberships;
+    private final AnswerCache<String, Membership> memberships;
 
     /** The {@code kind} of application lookups, for {@link LookupListener}. */
     public static final String APPLICATION_LOOKUP = "application";
@@ -67,7 +72,7 @@ public final class KeycloakApplicationDirectory implements ApplicationDirectory 
         this.settings = settings;
         this.visibilities = new AnswerCache<>(settings, visibility -> visibility == Visibility.UNKNOWN, limiter,
                 () -> listener.lookedUp(APPLICATION_LOOKUP), nanoClock);
-        this.memberships = new AnswerCache<>(settings, member -> !member, limiter,
+        this.memberships = new AnswerCache<>(settings, membership -> !membership.member(), limiter,
                 () -> listener.lookedUp(MEMBERSHIP_LOOKUP), nanoClock);
     }
 
@@ -86,18 +91,18 @@ public final class KeycloakApplicationDirectory implements ApplicationDirectory 
     }
 
     @Override
-    public boolean isMember(String userId, String application) throws IdentityUnavailableException {
-        return isMember(userId, application, LookupOrigin.SESSION);
+    public Membership membership(String userId, String application) throws IdentityUnavailableException {
+        return membership(userId, application, LookupOrigin.SESSION);
     }
 
     @Override
-    public boolean isMember(String userId, String application, LookupOrigin origin)
+    public Membership membership(String userId, String application, LookupOrigin origin)
             throws IdentityUnavailableException {
         if (userId == null || userId.isBlank() || !isApplicationName(application)) {
-            return false;
+            return Membership.NONE;
         }
         String path = settings.applicationGroupPath(application);
-        return memberships.get(userId + '\n' + application, origin, () -> groups.isMember(userId, path));
+        return memberships.get(userId + '\n' + application, origin, () -> groups.membership(userId, path));
     }
 
     /** Whether Keycloak answered the last time the Admin client asked it: {@code /readyz} says 503 otherwise. */
@@ -155,36 +160,52 @@ public final class KeycloakApplicationDirectory implements ApplicationDirectory 
         }
 
         @Override
-        public boolean isMember(String userId, String groupPath) throws KeycloakUnavailableException {
+        public Membership membership(String userId, String groupPath) throws KeycloakUnavailableException {
             try {
-                return memberOf(userId, groupPath);
+                return membershipOf(userId, groupPath);
             } catch (KeycloakRefusedException e) {
                 LOG.debug("Membership lookup refused, answering 'no member': {}", e.getMessage());
-                return false;
+                return Membership.NONE;
             }
         }
 
-        private boolean memberOf(String userId, String groupPath)
+        /**
+         * Reads every page of the user's groups (a membership without a pin may come after one with a pin), with
+         * their attributes, and the groups between the application's group and a nested membership.
+         */
+        private Membership membershipOf(String userId, String groupPath)
                 throws KeycloakUnavailableException, KeycloakRefusedException {
             return admin.call("read the groups of user " + userId, realm -> {
                 UserResource user = realm.users().get(userId);
                 String subgroups = groupPath + "/";
+                Map<String, Map<String, List<String>>> within = new LinkedHashMap<>();
                 try {
                     for (int first = 0; ; first += PAGE) {
-                        List<GroupRepresentation> page = user.groups(first, PAGE, true);
+                        List<GroupRepresentation> page = user.groups(first, PAGE, false);
                         for (GroupRepresentation group : page) {
                             String path = group.getPath();
                             if (path != null && (path.equals(groupPath) || path.startsWith(subgroups))) {
-                                return true;
+                                within.put(path, group.getAttributes() == null ? Map.of() : group.getAttributes());
                             }
                         }
                         if (page.size() < PAGE) {
-                            return false;
+                            break;
                         }
                     }
                 } catch (NotFoundException e) {
-                    return false;
+                    return Membership.NONE;
                 }
+                if (within.containsKey(groupPath)) {
+                    return Membership.FULL; // the application's own group: everything, whatever else
+                }
+                return GroupPins.membership(groupPath, within, path -> {
+                    try {
+                        Map<String, List<String>> attributes = realm.getGroupByPath(path).getAttributes();
+                        return attributes == null ? Map.of() : attributes;
+                    } catch (NotFoundException e) {
+                        return null; // removed meanwhile: its subgroups' memberships grant nothing
+                    }
+                });
             });
         }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.wsbridge.bridge.auth.ApplicationDirectory.Visibility;
 import io.wsbridge.bridge.auth.IdentityUnavailableException;
 import io.wsbridge.bridge.auth.LookupListener;
+import io.wsbridge.bridge.auth.Membership;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,6 +23,8 @@ class KeycloakApplicationDirectoryTest {
     static final class FakeGroups implements KeycloakApplicationDirectory.Groups {
         final Map<String, Visibility> groups = new HashMap<>();
         final Map<String, Set<String>> members = new HashMap<>();
+        /** Memberships with pins, by group path and user id. */
+        final Map<String, Map<String, Membership>> pinned = new HashMap<>();
         final List<String> asked = new ArrayList<>();
         boolean down;
         boolean answeredLast = true;
@@ -33,9 +36,12 @@ class KeycloakApplicationDirectoryTest {
         }
 
         @Override
-        public boolean isMember(String userId, String groupPath) throws KeycloakUnavailableException {
+        public Membership membership(String userId, String groupPath) throws KeycloakUnavailableException {
             ask("member " + userId + " " + groupPath);
-            return members.getOrDefault(groupPath, Set.of()).contains(userId);
+            if (members.getOrDefault(groupPath, Set.of()).contains(userId)) {
+                return Membership.FULL;
+            }
+            return pinned.getOrDefault(groupPath, Map.of()).getOrDefault(userId, Membership.NONE);
         }
 
         @Override
@@ -88,7 +94,7 @@ class KeycloakApplicationDirectoryTest {
     void aMadeUpNameIsAskedOnceWithinTheNegativeTimeToLiveAndEachQuestionIsCountedByKind() throws Exception {
         for (int i = 0; i < 5; i++) {
             assertThat(directory.visibility("made-up")).isEqualTo(Visibility.UNKNOWN);
-            assertThat(directory.isMember("id-bob", "acme-private")).isFalse();
+            assertThat(directory.membership("id-bob", "acme-private").member()).isFalse();
         }
         assertThat(lookups).containsExactly("application", "membership");
 
@@ -120,19 +126,19 @@ class KeycloakApplicationDirectoryTest {
 
     @Test
     void membersOfTheGroupAreMembersOfTheApplication() throws Exception {
-        assertThat(directory.isMember("id-alice", "acme-private")).isTrue();
-        assertThat(directory.isMember("id-bob", "acme-private")).isFalse();
-        assertThat(directory.isMember("id-alice", "drogue-public-temperature")).isFalse();
+        assertThat(directory.membership("id-alice", "acme-private").member()).isTrue();
+        assertThat(directory.membership("id-bob", "acme-private").member()).isFalse();
+        assertThat(directory.membership("id-alice", "drogue-public-temperature").member()).isFalse();
     }
 
     @Test
     void namesThatAreNotOneGroupNameAreUnknownWithoutAskingKeycloak() throws Exception {
         for (String name : new String[] {"", " ", "..", ".", "a/b", "../acme-private", "tab\there", "x".repeat(256)}) {
             assertThat(directory.visibility(name)).as(name).isEqualTo(Visibility.UNKNOWN);
-            assertThat(directory.isMember("id-alice", name)).as(name).isFalse();
+            assertThat(directory.membership("id-alice", name).member()).as(name).isFalse();
         }
         assertThat(directory.visibility(null)).isEqualTo(Visibility.UNKNOWN);
-        assertThat(directory.isMember(null, "acme-private")).isFalse();
+        assertThat(directory.membership(null, "acme-private").member()).isFalse();
         assertThat(groups.asked).isEmpty();
     }
 
@@ -147,8 +153,8 @@ class KeycloakApplicationDirectoryTest {
     void oneAnswerPerApplicationAndPerUserAndApplicationIsCached() throws Exception {
         for (int i = 0; i < 3; i++) {
             directory.visibility("acme-private");
-            directory.isMember("id-alice", "acme-private");
-            directory.isMember("id-bob", "acme-private");
+            directory.membership("id-alice", "acme-private").member();
+            directory.membership("id-bob", "acme-private").member();
         }
 
         assertThat(groups.asked).hasSize(3);
@@ -157,31 +163,31 @@ class KeycloakApplicationDirectoryTest {
     @Test
     void aChangeIsSeenOnceTheTimeToLivePassed() throws Exception {
         directory.visibility("acme-private");
-        directory.isMember("id-alice", "acme-private");
+        directory.membership("id-alice", "acme-private").member();
         groups.groups.put("/applications/acme-private", Visibility.PUBLIC);
         groups.members.put("/applications/acme-private", Set.of());
 
         nanos.advance(TTL);
 
         assertThat(directory.visibility("acme-private")).isEqualTo(Visibility.PUBLIC);
-        assertThat(directory.isMember("id-alice", "acme-private")).isFalse();
+        assertThat(directory.membership("id-alice", "acme-private").member()).isFalse();
     }
 
     @Test
     void whileKeycloakIsDownCachedAnswersServeAndUnknownOnesFailClosed() throws Exception {
         directory.visibility("acme-private");
         directory.visibility("nope");
-        directory.isMember("id-alice", "acme-private");
+        directory.membership("id-alice", "acme-private").member();
         groups.down = true;
         nanos.advance(TTL.multipliedBy(10));
 
         assertThat(directory.visibility("acme-private")).isEqualTo(Visibility.PRIVATE);
         assertThat(directory.visibility("nope")).isEqualTo(Visibility.UNKNOWN);
-        assertThat(directory.isMember("id-alice", "acme-private")).isTrue();
+        assertThat(directory.membership("id-alice", "acme-private").member()).isTrue();
         assertThatThrownBy(() -> directory.visibility("drogue-public-temperature"))
                 .isInstanceOf(IdentityUnavailableException.class)
                 .hasMessage("Keycloak at http://kc did not answer within 5 s");
-        assertThatThrownBy(() -> directory.isMember("id-bob", "acme-private"))
+        assertThatThrownBy(() -> directory.membership("id-bob", "acme-private").member())
                 .isInstanceOf(IdentityUnavailableException.class)
                 .hasMessage("Keycloak at http://kc did not answer within 5 s");
 
@@ -198,7 +204,7 @@ class KeycloakApplicationDirectoryTest {
             keycloak.answer(400, null);
 
             assertThat(real.visibility("acme-private")).isEqualTo(Visibility.UNKNOWN);
-            assertThat(real.isMember("id-alice", "acme-private")).isFalse();
+            assertThat(real.membership("id-alice", "acme-private").member()).isFalse();
             assertThat(real.reachable()).isTrue();
             assertThat(keycloak.calls()).isEqualTo(2);
         }
@@ -217,6 +223,61 @@ class KeycloakApplicationDirectoryTest {
                     .hasMessage("Keycloak at " + keycloak.settings().url() + " answered HTTP 503 to read group"
                             + " /applications/acme-private");
             assertThat(real.reachable()).isFalse();
+        }
+    }
+
+    @Test
+    void aPinnedMembershipIsOneCachedAnswerCountedAsAMembershipLookupAndAChangedPinIsSeenAfterTheTimeToLive()
+            throws Exception {
+        groups.pinned.put("/applications/acme-private", Map.of("id-carol", Membership.pinned("site = 'north'")));
+        for (int i = 0; i < 5; i++) {
+            assertThat(directory.membership("id-carol", "acme-private")).isEqualTo(Membership.pinned("site = 'north'"));
+        }
+        assertThat(lookups).containsExactly("membership");
+
+        groups.pinned.put("/applications/acme-private", Map.of("id-carol", Membership.pinned("site = 'south'")));
+        assertThat(directory.membership("id-carol", "acme-private").pinnedFilters()).as("cached")
+                .containsExactly("site = 'north'");
+        nanos.advance(TTL);
+        assertThat(directory.membership("id-carol", "acme-private").pinnedFilters()).containsExactly("site = 'south'");
+        assertThat(lookups).containsExactly("membership", "membership");
+    }
+
+    @Test
+    void whileKeycloakIsDownACachedPinKeepsServing() throws Exception {
+        groups.pinned.put("/applications/acme-private", Map.of("id-carol", Membership.pinned("site = 'north'")));
+        directory.membership("id-carol", "acme-private");
+        groups.down = true;
+        nanos.advance(TTL.multipliedBy(2));
+
+        assertThat(directory.membership("id-carol", "acme-private")).isEqualTo(Membership.pinned("site = 'north'"));
+    }
+
+    @Test
+    void theUsersGroupsAreReadWithTheirAttributesAndTheParentsOfANestedMembership() throws Exception {
+        try (KeycloakStub keycloak = KeycloakStub.start();
+             KeycloakAdmin admin = new KeycloakAdmin(keycloak.settings())) {
+            KeycloakApplicationDirectory real = new KeycloakApplicationDirectory(admin,
+                    new LookupLimiter(admin.settings().lookups(), System::nanoTime), LookupListener.NONE);
+            keycloak.answer("/users/id-carol/groups", "[{\"id\":\"g1\",\"name\":\"north\","
+                    + "\"path\":\"/applications/acme/north\",\"attributes\":{\"filter\":[\"site = 'north'\"]}},"
+                    + "{\"id\":\"g2\",\"name\":\"team\",\"path\":\"/applications/acme/south/team\"},"
+                    + "{\"id\":\"g3\",\"name\":\"other\",\"path\":\"/applications/other\"}]");
+            keycloak.answer("/group-by-path/applications/acme/south", "{\"id\":\"g4\",\"name\":\"south\","
+                    + "\"path\":\"/applications/acme/south\",\"attributes\":{\"filter\":[\"site = 'south'\"]}}");
+            keycloak.answer("/users/id-dave/groups", "[{\"id\":\"g1\",\"name\":\"north\","
+                    + "\"path\":\"/applications/acme/north\",\"attributes\":{\"filter\":[\"site = 'north'\"]}},"
+                    + "{\"id\":\"g5\",\"name\":\"acme\",\"path\":\"/applications/acme\"}]");
+
+            assertThat(real.membership("id-carol", "acme").pinnedFilters())
+                    .containsExactly("site = 'north'", "site = 'south'");
+            assertThat(real.membership("id-dave", "acme")).as("the application's group itself: everything")
+                    .isEqualTo(Membership.FULL);
+            assertThat(real.membership("id-carol", "other")).isEqualTo(Membership.FULL);
+            assertThat(keycloak.requests()).filteredOn(request -> request.startsWith("/users/"))
+                    .allSatisfy(request -> assertThat(request).contains("briefRepresentation=false"));
+            assertThat(keycloak.requests()).filteredOn(request -> request.startsWith("/group-by-path/"))
+                    .containsExactly("/group-by-path/applications/acme/south");
         }
     }
 

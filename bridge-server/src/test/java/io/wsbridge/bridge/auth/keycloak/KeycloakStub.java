@@ -8,6 +8,10 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -25,6 +29,10 @@ final class KeycloakStub implements AutoCloseable {
     private final Deque<Integer> once = new ArrayDeque<>();
     private volatile int status = 200;
     private volatile String body = "[]";
+    /** Answers (200) by the Admin API path they are for, below the realm, e.g. {@code /group-by-path/a/b}. */
+    private final Map<String, String> byPath = new ConcurrentHashMap<>();
+    /** What the Admin API was asked: path below the realm and query. */
+    private final List<String> requests = new CopyOnWriteArrayList<>();
 
     private KeycloakStub(HttpServer server) {
         this.server = server;
@@ -49,6 +57,16 @@ final class KeycloakStub implements AutoCloseable {
         body = json;
     }
 
+    /** Calls of {@code path} (below the realm, e.g. {@code /users/id-1/groups}) get {@code json} with 200. */
+    void answer(String path, String json) {
+        byPath.put(path, json);
+    }
+
+    /** The Admin API calls so far: their path below the realm, and {@code ?query} if they have one. */
+    List<String> requests() {
+        return List.copyOf(requests);
+    }
+
     /** The next Admin API call gets this status (with an error body), before the usual answer resumes. */
     synchronized void answerOnce(int httpStatus) {
         once.add(httpStatus);
@@ -69,6 +87,14 @@ final class KeycloakStub implements AutoCloseable {
 
     private void admin(HttpExchange exchange) throws IOException {
         calls.incrementAndGet();
+        String path = exchange.getRequestURI().getPath().substring(("/admin/realms/" + REALM).length());
+        String query = exchange.getRequestURI().getQuery();
+        requests.add(query == null ? path : path + "?" + query);
+        String answer = byPath.get(path);
+        if (answer != null) {
+            respond(exchange, 200, answer);
+            return;
+        }
         Integer first;
         synchronized (this) {
             first = once.poll();
