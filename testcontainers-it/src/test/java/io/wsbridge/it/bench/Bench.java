@@ -196,6 +196,10 @@ public final class Bench {
             Rate sse100 = sseRun("100 SSE subscribers", BACKLOG_100, 100, options.backlog100Events);
             report.sse("100 subscribers", sse100, bridge100, kafka100, 100);
         }
+        if (options.runs.contains("replay")) {
+            Rate replay = replayRun(BACKLOG, options.backlogEvents);
+            report.replay("1 subscriber with from=earliest, replayed from Kafka", replay, kafka300);
+        }
         if (options.runs.contains("group")) {
             Rate bridgeGroup = bridgeRun("group of 4", BACKLOG, 4, "g4", options.backlogEvents);
             Rate bareGroup = bareRun(4, options.backlogEvents / 4);
@@ -279,6 +283,43 @@ public final class Bench {
                 worker.rest().delete(name);
             }
         }
+    }
+
+    /**
+     * Replay: the connector reads only what comes next ({@code latest}), and one client asks for {@code from=earliest}:
+     * the bridge's own consumer reads the backlog, paced by the client's socket.
+     */
+    private Rate replayRun(String app, long events) throws Exception {
+        freshBridge();
+        String name = createConnector("replay", topic(app), Map.of(
+                "consumer.override.auto.offset.reset", "latest",
+                "kafka.bootstrap.servers", kafka.bootstrapServers()));
+        try {
+            worker.rest().awaitRunning(name, 1);
+            awaitAssigned("connect-" + name);
+            try (WsLoad load = new WsLoad(options.clientThreads, 0)) {
+                load.connect(new InetSocketAddress(HOST, bridgePort), sourceAddress(0), "/" + app + "?from=earliest");
+                return measure("wsbridge, replay of " + app + " from earliest", load, events, workerPid);
+            }
+        } finally {
+            worker.rest().delete(name);
+        }
+    }
+
+    /** Waits until the consumer group has a member with partitions: the task has opened them, the bridge knows them. */
+    private void awaitAssigned(String group) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (System.nanoTime() < deadline) {
+            var description = kafka.admin().describeConsumerGroups(List.of(group)).all().get(10, TimeUnit.SECONDS)
+                    .get(group);
+            if (description.members().stream().anyMatch(member -> !member.assignment().topicPartitions()
+                    .isEmpty())) {
+                LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1)); // open() runs as the assignment is taken
+                return;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200));
+        }
+        throw new IllegalStateException("the task of " + group + " got no partitions");
     }
 
     /** As {@link #bridgeRun}, with Server-Sent Events clients of the same routes. */
@@ -983,9 +1024,10 @@ public final class Bench {
                 "fetch.min.bytes=65536,fetch.max.wait.ms=10,max.poll.records=500"));
         /**
          * Which throughput runs: any of null (the sink that does nothing), 1, 10, 100, group, sse100 (100 Server-Sent
-         * Events subscribers beside 100 WebSocket ones).
+         * Events subscribers beside 100 WebSocket ones), replay (one subscriber with from=earliest).
          */
-        final Set<String> runs = Set.of(System.getProperty("bench.throughput.runs", "null,1,10,100,sse100,group")
+        final Set<String> runs = Set.of(System.getProperty("bench.throughput.runs",
+                        "null,1,10,100,sse100,replay,group")
                 .split(","));
         /**
          * JVM options of the Connect worker, space-separated: by default what Kafka's {@code connect-distributed.sh}
@@ -1100,6 +1142,14 @@ public final class Bench {
                     events(webSocket.perSecond / subscribersPerEvent, webSocket.perSecond, subscribersPerEvent),
                     webSocket.cpuMicrosPerFrame, sse.perSecond / webSocket.perSecond,
                     sse.complete ? "" : " (incomplete: " + sse.received + " of " + sse.expected + " messages)"));
+        }
+
+        /** A replay from Kafka by the bridge's own consumer, against the bare consumer of the same backlog. */
+        void replay(String label, Rate replay, Rate kafka) {
+            rows.add(String.format(Locale.ROOT, "| throughput, %s | %,.0f events/s; %.1f µs CPU/event | %s | | %.2f of"
+                            + " (a)%s |", label, replay.perSecond, replay.cpuMicrosPerFrame, events(kafka.perSecond, 0,
+                            1), replay.perSecond / kafka.perSecond,
+                    replay.complete ? "" : " (incomplete: " + replay.received + " of " + replay.expected + " frames)"));
         }
 
         void nullSink(Rate nullSink, Rate kafka) {
