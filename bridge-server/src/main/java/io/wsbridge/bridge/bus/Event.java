@@ -14,6 +14,9 @@ import java.util.Objects;
  * stream position after it: the frame subscribers get is then the event's JSON object with the extension attribute
  * {@value #CURSOR_ATTRIBUTE} first, made with one copy per event, never per subscriber. The bare {@link #body()} is
  * what peers get (they stamp their own).
+ *
+ * <p>An event from a binary-mode record may carry its {@link #attributes()} as the connector read them, for filters;
+ * any other is read from its frame when a filter needs it.
  */
 public final class Event {
 
@@ -34,6 +37,8 @@ public final class Event {
     private final long publishedNanos;
     /** The stream position after the event, once stamped; else {@code null}. */
     private final String cursor;
+    /** The attributes the frame holds, as the connector read them; {@code null} if it did not say. */
+    private final EventAttributes attributes;
 
     /**
      * @param application the application whose subscribers receive the event
@@ -42,16 +47,11 @@ public final class Event {
      */
     public Event(String application, String channel, String text) {
         this(application, channel, Objects.requireNonNull(text, "text").getBytes(StandardCharsets.UTF_8), null,
-                NO_PARTITION, -1, null, System.nanoTime());
+                NO_PARTITION, -1, null, System.nanoTime(), null, null);
     }
 
     private Event(String application, String channel, byte[] utf8, String topic, int partition, long offset,
-            byte[] frame, long publishedNanos) {
-        this(application, channel, utf8, topic, partition, offset, frame, publishedNanos, null);
-    }
-
-    private Event(String application, String channel, byte[] utf8, String topic, int partition, long offset,
-            byte[] frame, long publishedNanos, String cursor) {
+            byte[] frame, long publishedNanos, String cursor, EventAttributes attributes) {
         this.application = Objects.requireNonNull(application, "application");
         this.channel = channel;
         this.utf8 = Objects.requireNonNull(utf8, "utf8");
@@ -61,6 +61,7 @@ public final class Event {
         this.frame = frame == null ? utf8 : frame;
         this.publishedNanos = publishedNanos;
         this.cursor = cursor;
+        this.attributes = attributes;
     }
 
     /**
@@ -70,7 +71,17 @@ public final class Event {
      * @param utf8 the complete text frame as UTF-8, as another bridge encoded it
      */
     public static Event fromUtf8(String application, String channel, byte[] utf8) {
-        return new Event(application, channel, utf8, null, NO_PARTITION, -1, null, System.nanoTime());
+        return fromUtf8(application, channel, utf8, null);
+    }
+
+    /**
+     * An event without a Kafka position, with the attributes its frame holds as the connector read them.
+     *
+     * @param attributes exactly the members of the frame besides the data, or {@code null}: filters read the frame
+     */
+    public static Event fromUtf8(String application, String channel, byte[] utf8, EventAttributes attributes) {
+        return new Event(application, channel, utf8, null, NO_PARTITION, -1, null, System.nanoTime(), null,
+                attributes);
     }
 
     /**
@@ -83,12 +94,24 @@ public final class Event {
      */
     public static Event fromUtf8(String application, String channel, byte[] utf8, String topic, int partition,
             long offset) {
+        return fromUtf8(application, channel, utf8, topic, partition, offset, null);
+    }
+
+    /**
+     * An event from a Kafka record, with the attributes its frame holds as the connector read them.
+     *
+     * @param attributes exactly the members of the frame besides the data, or {@code null}: filters read the frame
+     * @see #fromUtf8(String, String, byte[], String, int, long)
+     */
+    public static Event fromUtf8(String application, String channel, byte[] utf8, String topic, int partition,
+            long offset, EventAttributes attributes) {
         Objects.requireNonNull(topic, "topic");
         if (partition < 0 || offset < 0) {
             throw new IllegalArgumentException("a position needs a partition and an offset of at least 0, was "
                     + partition + "/" + offset);
         }
-        return new Event(application, channel, utf8, topic, partition, offset, null, System.nanoTime());
+        return new Event(application, channel, utf8, topic, partition, offset, null, System.nanoTime(), null,
+                attributes);
     }
 
     /**
@@ -118,7 +141,8 @@ public final class Event {
             stamped[at++] = ',';
         }
         System.arraycopy(utf8, 1, stamped, at, utf8.length - 1);
-        return new Event(application, channel, utf8, topic, partition, offset, stamped, publishedNanos, cursor);
+        return new Event(application, channel, utf8, topic, partition, offset, stamped, publishedNanos, cursor,
+                attributes);
     }
 
     private static boolean isJsonSpace(byte b) {
@@ -131,6 +155,14 @@ public final class Event {
      */
     public String cursor() {
         return cursor;
+    }
+
+    /**
+     * The context attributes and extensions of the event's JSON object as the connector read them, without the
+     * {@linkplain #cursor() cursor}; {@code null} if it did not say (read them from the frame).
+     */
+    public EventAttributes attributes() {
+        return attributes;
     }
 
     public String application() {

@@ -317,7 +317,7 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
             return true;
         }
         try {
-            return current.matches(EventView.of(event.payload()));
+            return current.matches(EventView.of(event));
         } catch (IllegalArgumentException e) {
             return current.failed();
         }

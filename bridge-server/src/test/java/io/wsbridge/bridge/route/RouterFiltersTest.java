@@ -3,8 +3,10 @@ package io.wsbridge.bridge.route;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.bus.EventAttributes;
 import io.wsbridge.bridge.filter.Filter;
 import io.wsbridge.bridge.filter.InvalidFilterException;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.IntStream;
@@ -95,6 +97,26 @@ class RouterFiltersTest {
 
         assertThat(sub.received()).isEmpty();
         assertThat(router.filters().failures()).isEqualTo(1);
+    }
+
+    @Test
+    void readsTheAttributesTheConnectorAttachedWithoutParsingTheFrameAndSeesTheCursor() throws Exception {
+        Sub sub = subscribe("device = 'device-1' AND EXISTS wsbridgecursor");
+        Sub other = subscribe("device = 'device-2'");
+        EventAttributes attributes = EventAttributes.ofUtf8(new String[] {"specversion", "id", "device"},
+                new byte[][] {utf8("1.0"), utf8("e-1"), utf8("device-1")});
+
+        // Not JSON: read from the frame, every evaluation would fail.
+        router.publish(Event.fromUtf8("acme", null, utf8("{not json"), "events", 0, 5, attributes));
+
+        assertThat(sub.received()).hasSize(1);
+        assertThat(other.received()).isEmpty();
+        assertThat(router.filters().failures()).isZero();
+        assertThat(router.filters().evaluations()).isEqualTo(2);
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
     }
 
     @Test

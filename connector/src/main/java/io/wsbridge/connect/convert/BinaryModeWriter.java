@@ -1,5 +1,6 @@
 package io.wsbridge.connect.convert;
 
+import io.wsbridge.bridge.bus.EventAttributes;
 import org.apache.kafka.connect.header.Header;
 import org.apache.kafka.connect.sink.SinkRecord;
 
@@ -31,9 +32,10 @@ final class BinaryModeWriter {
     /**
      * What the fast path found; {@code null} from {@link #write} means: use the SDK path. {@code application} is the
      * {@code application} extension as the SDK would read it, or {@code null}: the converter resolves and checks it
-     * against the topic on both paths alike.
+     * against the topic on both paths alike. {@code attributes} are the members of the frame besides the data, for
+     * filters: the header bytes the frame was written from, without a copy.
      */
-    record Result(byte[] frame, String subject, String application) {
+    record Result(byte[] frame, String subject, String application, EventAttributes attributes) {
     }
 
     private static final int MAX_EXTENSIONS = 32;
@@ -120,7 +122,7 @@ final class BinaryModeWriter {
         }
         out.raw("}");
         String subject = s.subject == null ? null : new String(s.subject, StandardCharsets.UTF_8);
-        return new Result(out.toByteArray(), subject, application);
+        return new Result(out.toByteArray(), subject, application, s.attributes(time));
     }
 
     private static final int DATA_NONE = 0;
@@ -196,6 +198,39 @@ final class BinaryModeWriter {
             Arrays.fill(extensionValues, 0, extensions, null);
             extensions = 0;
             out.reset();
+        }
+
+        /** The members the frame was written with, besides the data, in the frame's order; {@code time} normalized. */
+        EventAttributes attributes(byte[] time) {
+            int size = 4 + (contentType == null ? 0 : 1) + (dataSchema == null ? 0 : 1) + (subject == null ? 0 : 1)
+                    + (time == null ? 0 : 1) + extensions;
+            String[] names = new String[size];
+            byte[][] values = new byte[size][];
+            int i = 0;
+            names[i] = "specversion";
+            values[i++] = SPEC_VERSION_1;
+            names[i] = "id";
+            values[i++] = id;
+            names[i] = "source";
+            values[i++] = source;
+            names[i] = "type";
+            values[i++] = type;
+            i = optional(names, values, i, "datacontenttype", contentType);
+            i = optional(names, values, i, "dataschema", dataSchema);
+            i = optional(names, values, i, "subject", subject);
+            i = optional(names, values, i, "time", time);
+            System.arraycopy(extensionNames, 0, names, i, extensions);
+            System.arraycopy(extensionValues, 0, values, i, extensions);
+            return EventAttributes.ofUtf8(names, values);
+        }
+
+        private static int optional(String[] names, byte[][] values, int at, String name, byte[] value) {
+            if (value == null) {
+                return at;
+            }
+            names[at] = name;
+            values[at] = value;
+            return at + 1;
         }
 
         /** Takes one {@code ce_} header; {@code false} if the record needs the SDK path. */

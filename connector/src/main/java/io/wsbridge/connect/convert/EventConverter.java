@@ -17,6 +17,7 @@ import io.cloudevents.jackson.JsonFormatOptions;
 import io.cloudevents.kafka.KafkaMessageFactory;
 import io.cloudevents.rw.CloudEventRWException;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.bus.EventAttributes;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.connect.data.Values;
@@ -117,7 +118,8 @@ public final class EventConverter {
         byte[] value = valueBytes(record);
         BinaryModeWriter.Result fast = binaryModeWriter.write(record, value);
         if (fast != null) {
-            return positioned(record, application(record, fast.application()), fast.subject(), fast.frame());
+            return positioned(record, application(record, fast.application()), fast.subject(), fast.frame(),
+                    fast.attributes());
         }
         return convertWithSdk(record, value);
     }
@@ -158,21 +160,23 @@ public final class EventConverter {
         }
         Object extension = event.getExtension(ApplicationResolver.APPLICATION_EXTENSION);
         return positioned(record, application(record, extension == null ? null : extension.toString()),
-                event.getSubject(), text);
+                event.getSubject(), text, null);
     }
 
     /**
      * The event with the position the record was consumed at (before any transformation): where the bridge places it
-     * in its application's stream, and where a resuming subscriber's replay finds it again.
+     * in its application's stream, and where a resuming subscriber's replay finds it again. {@code attributes}, if
+     * not {@code null}, are the frame's members for filters (the fast path has them at hand).
      */
-    private static Event positioned(SinkRecord record, String application, String subject, byte[] frame) {
+    private static Event positioned(SinkRecord record, String application, String subject, byte[] frame,
+            EventAttributes attributes) {
         Integer partition = record.originalKafkaPartition();
         String topic = record.originalTopic();
         long offset = record.originalKafkaOffset();
         if (topic == null || partition == null || partition < 0 || offset < 0) {
-            return Event.fromUtf8(application, subject, frame);
+            return Event.fromUtf8(application, subject, frame, attributes);
         }
-        return Event.fromUtf8(application, subject, frame, topic, partition, offset);
+        return Event.fromUtf8(application, subject, frame, topic, partition, offset, attributes);
     }
 
     /** The application of the events of a topic that carry no {@code application} extension. */

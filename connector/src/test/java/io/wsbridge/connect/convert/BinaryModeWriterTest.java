@@ -3,6 +3,7 @@ package io.wsbridge.connect.convert;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.filter.EventView;
 import org.apache.kafka.common.record.TimestampType;
 import org.apache.kafka.connect.data.Schema;
 import org.apache.kafka.connect.errors.DataException;
@@ -76,6 +77,11 @@ class BinaryModeWriterTest {
             Event converted = converter.convert(record);
             assertThat(converted.application()).as(context).isEqualTo(reference.application());
             assertThat(converted.text()).as(context).isEqualTo(new String(result.frame(), StandardCharsets.UTF_8));
+            // What filters read: the attributes the fast path attached must be what reading the frame gives.
+            assertThat(converted.attributes()).as(context).isNotNull();
+            assertSameView(EventView.of(converted), EventView.of(converted.payload()), context);
+            Event stamped = converted.withCursor("c-" + i);
+            assertSameView(EventView.of(stamped), EventView.of(stamped.payload()), context);
         }
         // the generator must exercise every side, or the comparison proves nothing
         assertThat(fast).as("records written by the fast path").isGreaterThan(RECORDS / 5);
@@ -84,6 +90,17 @@ class BinaryModeWriterTest {
                 .isGreaterThan(RECORDS / 50);
         assertThat(mismatched).as("records on an application's topic whose extension names another one, refused"
                 + " after the fast path wrote them").isGreaterThan(RECORDS / 100);
+    }
+
+    private static void assertSameView(EventView attached, EventView read, String context) {
+        assertThat(attached.getAttributeNames()).as(context).isEqualTo(read.getAttributeNames());
+        assertThat(attached.getExtensionNames()).as(context).isEqualTo(read.getExtensionNames());
+        for (String name : read.getAttributeNames()) {
+            assertThat(attached.value(name)).as(context + " " + name).isEqualTo(read.value(name));
+        }
+        for (String name : read.getExtensionNames()) {
+            assertThat(attached.value(name)).as(context + " " + name).isEqualTo(read.value(name));
+        }
     }
 
     @Test
