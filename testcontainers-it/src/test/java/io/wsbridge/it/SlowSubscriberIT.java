@@ -118,12 +118,21 @@ class SlowSubscriberIT {
 
             slow.startReading();
             List<String> received = new ArrayList<>();
+            long[] announced = {0};
             String last = sent.get(BURST - 1);
             await("the slow subscriber reading up to the last event of the burst").atMost(WAIT).pollInterval(Duration.ZERO)
                     .until(() -> {
                         for (Optional<String> frame = slow.nextFrame(Duration.ofMillis(200)); frame.isPresent();
                              frame = slow.nextFrame(Duration.ofMillis(200))) {
-                            received.add(json(frame.get()).path("id").asText());
+                            var event = json(frame.get());
+                            if (event.path("type").asText().equals("io.wsbridge.gap")) {
+                                // the bridge's notice of the events dropped just before what follows
+                                assertThat(event.path("source").asText()).isEqualTo("/wsbridge");
+                                assertThat(event.path("data").path("reason").asText()).isEqualTo("overflow");
+                                announced[0] += event.path("data").path("dropped").asLong();
+                                continue;
+                            }
+                            received.add(event.path("id").asText());
                         }
                         return !received.isEmpty() && received.get(received.size() - 1).equals(last);
                     });
@@ -134,6 +143,8 @@ class SlowSubscriberIT {
                     .endsWith(sent.subList(BURST - QUEUE_SIZE, BURST).toArray(String[]::new));
             assertThat(dropping.metric("wsbridge_events_dropped_total", "application", DROP_APP))
                     .as("every event not received was counted as dropped").isEqualTo((double) (BURST - received.size()));
+            assertThat(announced[0]).as("and announced to the subscriber in gap notices")
+                    .isEqualTo(BURST - received.size());
 
             Events.CloudEvent after = Events.event(DROP_APP, "device-1");
             stack.events().sendBinary("events-" + DROP_APP, after);
