@@ -20,6 +20,7 @@ import io.wsbridge.bridge.settings.ClusterSettings;
 import io.wsbridge.bridge.util.DaemonThreads;
 import io.wsbridge.bridge.ws.WebSocketServer;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -42,6 +43,8 @@ import org.slf4j.LoggerFactory;
 public final class Bridge implements EventBus, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(Bridge.class);
+    /** How long a subscriber resuming in cluster mode waits for the consuming peers to apply its interest. */
+    static final Duration BARRIER_TIMEOUT = Duration.ofSeconds(10);
 
     private final Router router = new Router();
     private final BridgeMetrics metrics;
@@ -216,7 +219,11 @@ public final class Bridge implements EventBus, AutoCloseable {
         if (replays != null) {
             return false;
         }
-        replays = new Replays(history, router.streams(), maxConcurrent, "wsbridge-" + settings.port() + "-replay");
+        replays = new Replays(history, router.streams(), maxConcurrent, "wsbridge-" + settings.port() + "-replay",
+                () -> {
+                    ClusterNode node = cluster;
+                    return node == null ? null : () -> node.interestApplied(BARRIER_TIMEOUT);
+                });
         server.replays(replays);
         return true;
     }

@@ -14,6 +14,7 @@ import io.wsbridge.connect.ops.TaskMetrics;
 import io.wsbridge.connect.replay.KafkaConnection;
 import io.wsbridge.connect.replay.KafkaHistory;
 import io.wsbridge.connect.replay.StartPositions;
+import io.wsbridge.connect.replay.TopicSelection;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
@@ -109,7 +110,7 @@ public final class WebSocketSinkTask extends SinkTask {
         try {
             startPositions = new StartPositions(kafka, KafkaConnection.groupId(props),
                     KafkaConnection.resetPolicy(props));
-            KafkaHistory history = new KafkaHistory(kafka, converter);
+            KafkaHistory history = new KafkaHistory(kafka, converter, TopicSelection.from(props));
             if (!bridge.history(history, config.replayMaxConcurrent())) {
                 history.close();
             }

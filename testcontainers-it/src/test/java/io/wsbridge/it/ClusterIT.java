@@ -27,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -51,8 +52,8 @@ import org.slf4j.LoggerFactory;
  * .properties}, {@code websocket-sink-cluster.json}, its secret through the file config provider). The connector has
  * two tasks, so one worker consumes nothing, yet every worker serves the whole stream on the same port.
  *
- * <p>The tests run in order on the same cluster: the stream and the groups, then a worker is killed, then the
- * connector is deleted.
+ * <p>The tests run in order on the same cluster: the stream and the groups, then a subscriber resumes on another
+ * worker, then a worker is killed, then the connector is deleted.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -181,6 +182,63 @@ class ClusterIT {
 
     @Test
     @Order(2)
+    void aCursorFromOneWorkerResumesOnTheWorkerWithoutATaskWithEveryEventOnceThenLive() throws Exception {
+        String consuming = consumingHosts().iterator().next();
+        String idle = HOSTS.stream().filter(host -> !consumingHosts().contains(host)).findFirst().orElseThrow();
+        // Nobody on the worker without a task asks for the whole stream: only what its group member gets reaches it.
+        plain.get(idle).forEach(WsClient::close);
+        plain.put(idle, new ArrayList<>());
+        Map<String, Long[]> first;
+        List<String> before;
+        String cursor;
+        try (WsClient leaving = connect(consuming, "")) {
+            awaitConvergence();
+            first = produce("r1", 120);
+            List<String> frames = leaving.awaitFrames(first.size(), RECEIVE);
+            before = ids(frames.subList(0, 60));
+            cursor = JSON.readTree(frames.get(59)).path("wsbridgecursor").asText();
+            assertThat(cursor).as("the 60th frame's cursor").isNotEmpty();
+        }
+        Map<String, Long[]> missed = produce("r2", 120); // while nobody is connected
+
+        Map<String, Long[]> all = new LinkedHashMap<>(first);
+        all.putAll(missed);
+        // On a channel (every event's subject is "telemetry") that nobody subscribed to before: an interest that
+        // the consuming workers learn only now, while the events at the switch flow.
+        // Events flow all along: before it connects, while its interest spreads, while it replays, at the switch.
+        CompletableFuture<Map<String, Long[]>> flowing = CompletableFuture.supplyAsync(() -> producePaced("r3", 200));
+        Thread.sleep(200);
+        try (WsClient resumed = connect(idle, "/telemetry?from="
+                + URLEncoder.encode(cursor, StandardCharsets.UTF_8))) {
+            Map<String, Long[]> atTheSwitch = flowing.get(60, TimeUnit.SECONDS);
+            all.putAll(atTheSwitch);
+            int expected = first.size() - before.size() + missed.size() + atTheSwitch.size();
+            List<String> after = new ArrayList<>(ids(resumed.awaitFrames(expected, RECEIVE)));
+            Map<String, Long[]> live = produce("r4", 40);
+            all.putAll(live);
+            after.addAll(ids(resumed.awaitFrames(live.size(), RECEIVE)));
+            assertThat(resumed.nextFrame(Duration.ofSeconds(1))).as("nothing more, nothing twice").isEmpty();
+
+            assertThat(concat(before, after)).as("the frames before the cursor on %s and after it on %s",
+                    consuming, idle).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(all.keySet());
+            assertPartitionOrder(after, all, idle + " after resuming");
+        }
+
+        // everything the topic holds, on the worker without a task
+        try (WsClient replaying = connect(idle, "?from=earliest")) {
+            List<String> everything = ids(replaying.awaitFrames(240 + all.size(), RECEIVE));
+            assertThat(everything).as("every event the topic holds, once").doesNotHaveDuplicates();
+            assertThat(everything.stream().filter(id -> id.startsWith("b1-")).count()).isEqualTo(240);
+            assertThat(everything.stream().filter(id -> !id.startsWith("b1-")).toList())
+                    .containsExactlyInAnyOrderElementsOf(all.keySet());
+            assertThat(replaying.nextFrame(Duration.ofSeconds(1))).as("nothing more").isEmpty();
+        }
+        plain.get(idle).add(connect(idle, ""));
+        awaitConvergence();
+    }
+
+    @Test
+    @Order(3)
     void whenAWorkerDiesTheOthersMissNothingAfterTheRebalanceAndItsSubscribersMoveOn() throws Exception {
         String victim = consumingHosts().iterator().next();
         String refuge = HOSTS.stream().filter(host -> !host.equals(victim)).findFirst().orElseThrow();
@@ -224,7 +282,7 @@ class ClusterIT {
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void deletingTheConnectorFreesThePortOnEveryWorker() {
         assertThat(rest().delete(CONNECTOR)).isTrue();
 
@@ -333,6 +391,24 @@ class ClusterIT {
         for (Map.Entry<String, Future<RecordMetadata>> entry : pending.entrySet()) {
             RecordMetadata metadata = entry.getValue().get();
             sent.put(entry.getKey(), new Long[] {(long) metadata.partition(), metadata.offset()});
+        }
+        return sent;
+    }
+
+    /** Produces {@code count} events one at a time, a few milliseconds apart (about a second in all). */
+    private Map<String, Long[]> producePaced(String batch, int count) {
+        Map<String, Long[]> sent = new LinkedHashMap<>();
+        try {
+            for (int i = 0; i < count; i++) {
+                Events.CloudEvent event = Events.event(APPLICATION, "device-" + (i % 12)).withId(batch + "-" + i);
+                ProducerRecord<byte[], byte[]> record = Events.binaryRecord(TOPIC, event);
+                RecordMetadata metadata = events.producer().send(new ProducerRecord<>(TOPIC, i % PARTITIONS,
+                        record.key(), record.value(), record.headers())).get();
+                sent.put(event.id(), new Long[] {(long) metadata.partition(), metadata.offset()});
+                Thread.sleep(4);
+            }
+        } catch (Exception e) {
+            throw new IllegalStateException("producing " + batch + " failed", e);
         }
         return sent;
     }

@@ -7,11 +7,14 @@ import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import io.wsbridge.bridge.util.DaemonThreads;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -162,6 +165,32 @@ public final class ClusterNode implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * Completes once every consuming peer has applied this bridge's interest as it is now: every event a peer
+     * publishes after that reaches the local subscribers in the router now. Fails when a consuming peer has no open
+     * link (its events would not reach them), or after {@code timeout}.
+     */
+    public CompletableFuture<Void> interestApplied(Duration timeout) {
+        CompletableFuture<Void> applied = new CompletableFuture<>();
+        // After the interest announcements already queued on the cluster thread: the sync follows them on each link.
+        execute(() -> {
+            List<CompletableFuture<Void>> answers = new ArrayList<>();
+            for (PeerAddress peer : peers) {
+                PeerLink link = links.get(peer);
+                answers.add(link == null ? CompletableFuture.failedFuture(
+                        new IllegalStateException("no link to peer " + peer)) : link.sync());
+            }
+            CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).whenComplete((done, failure) -> {
+                if (failure == null) {
+                    applied.complete(null);
+                } else {
+                    applied.completeExceptionally(failure);
+                }
+            });
+        });
+        return applied.orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     // ---- for links, sessions and the negotiator

@@ -26,7 +26,13 @@ import java.util.Set;
  * {"v":2,"type":"delta","seq":1,"set":[{"application":"app","group":"billing","members":3}],
  *     "remove":[{"application":"app","channel":"door"}]}
  * {"v":2,"type":"resync","reason":"sequence 7 expected, 9 received"}
+ * {"v":2,"type":"sync","id":4}
+ * {"v":2,"type":"synced","id":4}
  * }</pre>
+ *
+ * A {@code sync} asks the receiver to answer {@code synced} with the same id once it has applied every interest
+ * message sent before it: from then on, every event the receiver publishes reaches the sender's subscribers that
+ * were in that interest (a subscriber resuming in cluster mode waits for it before it reads the history).
  *
  * A group's {@code principal} is the user or service account its members are (a name, never a credential); a group
  * without one is anonymous members'. A group's {@code filter} (a CloudEvents SQL expression, part of its key) lets the
@@ -49,7 +55,7 @@ final class InterestCodec {
     }
 
     /** An interest message, decoded. */
-    sealed interface Message permits Snapshot, Delta, Resync {
+    sealed interface Message permits Snapshot, Delta, Resync, Sync, Synced {
     }
 
     /**
@@ -66,6 +72,14 @@ final class InterestCodec {
 
     /** The receiver's request for a fresh snapshot, with why. */
     record Resync(String reason) implements Message {
+    }
+
+    /** The sender asks to be told when everything it sent before is applied. */
+    record Sync(long id) implements Message {
+    }
+
+    /** The receiver's answer to {@link Sync}: everything sent before the sync with this id is applied. */
+    record Synced(long id) implements Message {
     }
 
     /**
@@ -115,6 +129,14 @@ final class InterestCodec {
     static String resync(String reason) {
         String bounded = reason.length() > MAX_REASON_LENGTH ? reason.substring(0, MAX_REASON_LENGTH) : reason;
         return JSON.createObjectNode().put("v", VERSION).put("type", "resync").put("reason", bounded).toString();
+    }
+
+    static String sync(long id) {
+        return "{\"v\":" + VERSION + ",\"type\":\"sync\",\"id\":" + id + "}";
+    }
+
+    static String synced(long id) {
+        return "{\"v\":" + VERSION + ",\"type\":\"synced\",\"id\":" + id + "}";
     }
 
     /** Encodes each entry, sorted so that the same interest always gives the same messages. */

@@ -90,6 +90,14 @@ final class InterestDecoder {
                 }
                 yield new InterestCodec.Resync(reason.asText());
             }
+            case "sync" -> {
+                fields(root, "sync", Set.of("v", "type", "id"));
+                yield new InterestCodec.Sync(id(root));
+            }
+            case "synced" -> {
+                fields(root, "synced", Set.of("v", "type", "id"));
+                yield new InterestCodec.Synced(id(root));
+            }
             default -> throw new IllegalArgumentException("unknown interest message type "
                     + quote(type.length() > 40 ? type.substring(0, 40) + "..." : type));
         };
@@ -104,6 +112,14 @@ final class InterestDecoder {
                         + " message");
             }
         }
+    }
+
+    private static long id(JsonNode root) {
+        JsonNode id = root.path("id");
+        if (!id.isIntegralNumber() || !id.canConvertToLong() || id.longValue() < 0) {
+            throw new IllegalArgumentException("a sync message needs an id (0 or more)");
+        }
+        return id.longValue();
     }
 
     private static long seq(JsonNode root) {

@@ -6,7 +6,10 @@ import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.settings.ClusterSettings;
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.util.Callback;
@@ -47,6 +50,9 @@ final class PeerLink implements AutoCloseable {
     private volatile boolean up;
     private volatile long downSinceNanos;
     private volatile String lastFailure = "not linked yet";
+    /** Syncs sent and not answered yet, by id; guarded by {@code lock}. */
+    private final TreeMap<Long, CompletableFuture<Void>> syncs = new TreeMap<>();
+    private long nextSyncId;
 
     PeerLink(ClusterNode node, PeerAddress address) {
         this.node = node;
@@ -145,7 +151,60 @@ final class PeerLink implements AutoCloseable {
         CoreSession session = connection == null ? null : connection.session;
         if (session != null && up) {
             connection.interest.write(session, entries, snapshot);
+            connection.interestSent = true;
         }
+    }
+
+    /**
+     * Asks the peer to tell when it has applied every interest message sent so far ({@link InterestCodec.Sync}); called
+     * on the node's cluster thread, after the interest it must cover was sent. The answer completes the future; the
+     * link going down fails it.
+     */
+    CompletableFuture<Void> sync() {
+        CompletableFuture<Void> answered = new CompletableFuture<>();
+        Connection connection;
+        long id;
+        synchronized (lock) {
+            connection = current;
+            id = nextSyncId++;
+            if (connection != null && connection.session != null && up && connection.interestSent) {
+                syncs.put(id, answered);
+            }
+        }
+        if (!syncs(id)) {
+            answered.completeExceptionally(new IllegalStateException("no link to peer " + name + " ("
+                    + lastFailure + ")"));
+            return answered;
+        }
+        connection.session.sendFrame(new Frame(OpCode.TEXT, InterestCodec.sync(id)), Callback.NOOP, false);
+        return answered;
+    }
+
+    private boolean syncs(long id) {
+        synchronized (lock) {
+            return syncs.containsKey(id);
+        }
+    }
+
+    /** The peer applied everything sent before the sync with {@code id} (and so before every earlier sync). */
+    private void synced(long id) {
+        List<CompletableFuture<Void>> done;
+        synchronized (lock) {
+            Map<Long, CompletableFuture<Void>> head = syncs.headMap(id, true);
+            done = List.copyOf(head.values());
+            head.clear();
+        }
+        done.forEach(future -> future.complete(null));
+    }
+
+    private void failSyncs(String reason) {
+        List<CompletableFuture<Void>> failed;
+        synchronized (lock) {
+            failed = List.copyOf(syncs.values());
+            syncs.clear();
+        }
+        IllegalStateException cause = new IllegalStateException("link to peer " + name + " lost: " + reason);
+        failed.forEach(future -> future.completeExceptionally(cause));
     }
 
     /** Pings the peer; the idle timeout (the pong timeout) closes a link that stops answering. */
@@ -170,6 +229,7 @@ final class PeerLink implements AutoCloseable {
             current = null;
         }
         up = false;
+        failSyncs("the link is closed");
         node.metrics().removePeerLink(name);
         CoreSession session = connection == null ? null : connection.session;
         if (session != null) {
@@ -207,6 +267,8 @@ final class PeerLink implements AutoCloseable {
         private final LinkHandshake handshake;
         private final InterestWriter interest = new InterestWriter(name, node.metrics().peerInterest(name));
         private volatile CoreSession session;
+        /** Whether this connection carried an interest snapshot: before it, a sync would prove nothing. */
+        private volatile boolean interestSent;
 
         private Connection(LinkHandshake handshake) {
             this.handshake = handshake;
@@ -278,12 +340,16 @@ final class PeerLink implements AutoCloseable {
             String reason = "a resync request comes in one frame";
             try {
                 InterestCodec.Message message = frame.isFin() ? InterestCodec.decode(frame.getPayloadAsUTF8()) : null;
+                if (message instanceof InterestCodec.Synced synced) {
+                    synced(synced.id());
+                    return;
+                }
                 if (message instanceof InterestCodec.Resync resync) {
                     log.info("Peer {} asks for a fresh interest snapshot: {}", name, resync.reason());
                     node.resync(PeerLink.this);
                     return;
                 }
-                reason = message == null ? reason : "a peer sends only resync requests as text";
+                reason = message == null ? reason : "a peer sends only resync requests and sync answers as text";
             } catch (IllegalArgumentException e) {
                 reason = e.getMessage();
             }
@@ -311,6 +377,7 @@ final class PeerLink implements AutoCloseable {
             up = false;
             downSinceNanos = node.nanoTime();
             lastFailure = "link closed: " + closeStatus;
+            failSyncs(lastFailure);
             log.info("Link to peer {} closed: {}; reconnecting", name, closeStatus);
             if (closeStatus.getCode() == CloseCodes.SLOW_CONSUMER) {
                 node.linkOverflowed(PeerLink.this);

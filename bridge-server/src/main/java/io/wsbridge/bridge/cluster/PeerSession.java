@@ -142,6 +142,14 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         InterestReceiver.Outcome outcome;
         try {
             InterestCodec.Message message = InterestCodec.decode(text);
+            if (message instanceof InterestCodec.Sync sync) {
+                // everything before it is applied: messages are handled one at a time, in order
+                CoreSession current = session;
+                if (current != null) {
+                    current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.synced(sync.id())), Callback.NOOP, false);
+                }
+                return;
+            }
             if (message instanceof InterestCodec.Delta) {
                 interestMeters.deltasReceived().increment();
             } else if (message instanceof InterestCodec.Snapshot) {

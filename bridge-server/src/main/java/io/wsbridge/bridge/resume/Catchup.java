@@ -9,6 +9,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -35,6 +38,12 @@ import org.slf4j.LoggerFactory;
  * </ol>
  * A cursor that points where retention already removed records, or names partitions that are gone, is first
  * announced to the subscriber as a {@link Gap}.
+ *
+ * <p>In cluster mode ({@link LiveBarrier}) other bridges publish most events, and forward only what this bridge's
+ * interest asks for: the live position of this bridge says nothing of what they published. So the catch-up first
+ * waits until every consuming peer has applied the interest that includes the subscriber, then attaches, and replays
+ * every partition up to its log end offset read after attaching (and read again after an overflow): every record
+ * past it reaches Kafka, and so a peer, after the subscriber's interest did.
  *
  * <p>Over 300 lines because the pump's states (begin, replay, done partitions, going live, re-attaching) share the
  * reading, the per-partition positions and targets under one lock; split, they would hand those around.
@@ -76,6 +85,7 @@ public final class Catchup {
     private final Target target;
     private final LiveJoin join;
     private final Runnable release;
+    private final LiveBarrier barrier;
     private final AtomicBoolean released = new AtomicBoolean();
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
@@ -90,12 +100,23 @@ public final class Catchup {
     private final Cursor.Writer writer = new Cursor.Writer();
     private long replayed;
     private long started;
+    private CompletableFuture<Void> barrierPassed;
+    private boolean retarget;
 
     /**
      * @param release called once when the catch-up no longer reads history (a replay slot is free again)
      */
     public Catchup(String application, From from, LiveStream stream, History history, Executor executor,
             Target target, int bufferCapacity, Runnable release) {
+        this(application, from, stream, history, executor, target, bufferCapacity, release, null);
+    }
+
+    /**
+     * @param release called once when the catch-up no longer reads history (a replay slot is free again)
+     * @param barrier in cluster mode, what the catch-up waits for before it attaches; {@code null} otherwise
+     */
+    public Catchup(String application, From from, LiveStream stream, History history, Executor executor,
+            Target target, int bufferCapacity, Runnable release, LiveBarrier barrier) {
         this.application = application;
         this.from = from;
         this.stream = stream;
@@ -104,6 +125,7 @@ public final class Catchup {
         this.target = target;
         this.join = new LiveJoin(stream, target, bufferCapacity);
         this.release = release;
+        this.barrier = barrier;
     }
 
     /** Starts catching up; call once the subscriber receives live events ({@link #offerLive}). */
@@ -167,6 +189,9 @@ public final class Catchup {
             }
             try {
                 if (!closed() && !begun) {
+                    if (!barrierPassed()) {
+                        return; // the barrier's completion comes back
+                    }
                     begin();
                 }
                 long deadline = System.nanoTime() + SLICE_NANOS;
@@ -202,14 +227,38 @@ public final class Catchup {
         }
     }
 
+    /** Whether the catch-up may attach: outside cluster mode at once, in it once the barrier passed. */
+    private boolean barrierPassed() throws History.HistoryException {
+        if (barrier == null) {
+            return true;
+        }
+        if (barrierPassed == null) {
+            barrierPassed = barrier.await();
+            barrierPassed.whenComplete((done, failure) -> schedule());
+        }
+        if (!barrierPassed.isDone()) {
+            return false;
+        }
+        try {
+            barrierPassed.join();
+            return true;
+        } catch (CompletionException | CancellationException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new History.HistoryException("the cluster's consuming workers did not confirm the subscriber's "
+                    + "interest: " + cause, cause);
+        }
+    }
+
     /** Attaches to the live stream and opens the reading. */
     private void begin() throws History.HistoryException {
         begun = true;
         started = System.nanoTime();
         Cursor live = join.attach();
-        // Only topics this bridge publishes from: a cursor is the client's, and naming a topic must not make the
-        // bridge read it.
-        Set<String> topics = stream.topics();
+        // Only topics this bridge publishes from and those the connector's configuration names for the application
+        // (in cluster mode other bridges publish them): a cursor is the client's, and naming a topic must not make
+        // the bridge read it.
+        Set<String> topics = new TreeSet<>(stream.topics());
+        topics.addAll(history.topics(application));
         if (topics.isEmpty()) {
             return; // nothing of the application here: straight to live
         }
@@ -218,7 +267,7 @@ public final class Catchup {
         Map<PartitionId, Long> ends = reading.ends();
         for (Map.Entry<PartitionId, Long> start : reading.starts().entrySet()) {
             PartitionId partition = start.getKey();
-            Long livePosition = live.positions().get(partition);
+            Long livePosition = barrier == null ? live.positions().get(partition) : null;
             long until = livePosition != null ? livePosition : ends.getOrDefault(partition, start.getValue());
             next.put(partition, start.getValue());
             targets.put(partition, until);
@@ -282,8 +331,15 @@ public final class Catchup {
     }
 
     /** @return {@code true} if live (or closed); {@code false} to replay further, or to wait for room */
-    private boolean goLive() {
+    private boolean goLive() throws History.HistoryException {
         LiveJoin.Outcome outcome = join.goLive(next, this::reattach);
+        if (outcome == LiveJoin.Outcome.REPLAY_FURTHER && retarget) {
+            // cluster mode: the new attach point is where the log ends now, read after the buffer was reset
+            retarget = false;
+            if (reading != null) {
+                extendTargets(reading.endsNow());
+            }
+        }
         if (outcome == LiveJoin.Outcome.LIVE) {
             Map<PartitionId, Long> ahead = join.ahead();
             log.info("Subscriber of '{}' is live after replaying {} events in {} ms{}", application, replayed,
@@ -294,19 +350,28 @@ public final class Catchup {
     }
 
     private void reattach(Cursor live) {
-        live.positions().forEach((partition, position) -> {
+        if (barrier != null) {
+            retarget = true; // under the stream's lock: Kafka is asked once it is released
+            return;
+        }
+        extendTargets(live.positions());
+    }
+
+    private void extendTargets(Map<PartitionId, Long> positions) {
+        if (reading == null) {
+            return;
+        }
+        positions.forEach((partition, position) -> {
             Long until = targets.get(partition);
             if (until != null && position > until) {
                 targets.put(partition, position);
                 long from = next.get(partition);
-                if (from < position && open.add(partition) && reading != null) {
+                if (from < position && open.add(partition)) {
                     reading.seek(partition, from); // it may have read past the old target already
                 }
             }
         });
-        if (reading != null) {
-            reading.only(Set.copyOf(open));
-        }
+        reading.only(Set.copyOf(open));
         log.debug("Subscriber of '{}' replays further, up to {}: its live buffer overflowed", application, targets);
     }
 

@@ -21,6 +21,15 @@ public interface History extends AutoCloseable {
      */
     Reading open(String application, Set<String> topics, From from) throws HistoryException;
 
+    /**
+     * The topics the connector reads that may hold the application's events, as its configuration names them (never
+     * as a client does); empty if this history cannot tell. A bridge without a task of its own (cluster mode) reads
+     * these: its live stream knows only the topics of events that reached it.
+     */
+    default Set<String> topics(String application) throws HistoryException {
+        return Set.of();
+    }
+
     @Override
     void close();
 
@@ -32,6 +41,9 @@ public interface History extends AutoCloseable {
 
         /** The log end offset of every partition read, as read after the reading was opened. */
         Map<PartitionId, Long> ends();
+
+        /** The log end offset of every partition read, read again now. */
+        Map<PartitionId, Long> endsNow() throws HistoryException;
 
         /**
          * Partitions whose requested start (a cursor's position) is no longer held, retention having removed it: how

@@ -5,6 +5,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * The replays of one bridge: the {@link History} they read, a slot per replay ({@code maxConcurrent} at most), and
@@ -16,16 +17,24 @@ public final class Replays implements AutoCloseable {
     private final History history;
     private final LiveStreams streams;
     private final int maxConcurrent;
+    private final Supplier<LiveBarrier> barrier;
     private final Semaphore slots;
     private final ThreadPoolExecutor threads;
 
     public Replays(History history, LiveStreams streams, int maxConcurrent, String name) {
+        this(history, streams, maxConcurrent, name, () -> null);
+    }
+
+    /** @param barrier cluster mode's barrier (see {@link Catchup}) when the bridge is in cluster mode, else {@code null} */
+    public Replays(History history, LiveStreams streams, int maxConcurrent, String name,
+            Supplier<LiveBarrier> barrier) {
         if (maxConcurrent < 1) {
             throw new IllegalArgumentException("maxConcurrent must be at least 1, was " + maxConcurrent);
         }
         this.history = history;
         this.streams = streams;
         this.maxConcurrent = maxConcurrent;
+        this.barrier = barrier;
         this.slots = new Semaphore(maxConcurrent);
         this.threads = new ThreadPoolExecutor(maxConcurrent, maxConcurrent, 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), DaemonThreads.named(name));
@@ -44,7 +53,7 @@ public final class Replays implements AutoCloseable {
             return null;
         }
         return new Catchup(application, from, streams.of(application), history, threads, target, bufferCapacity,
-                slots::release);
+                slots::release, barrier.get());
     }
 
     /** Replays running now. */

@@ -223,12 +223,9 @@ final class Admission {
             return refuse(request, response, callback, 400, e.getMessage(), remote);
         }
         if (from.replays()) {
-            String unsupported = groupId != null ? "resuming or replaying a group (from with group_id) is not "
-                    + "implemented yet"
-                    : host.settings().cluster() != null ? "resuming or replaying (from) in cluster mode is not "
-                    + "implemented yet" : null;
-            if (unsupported != null) {
-                return refuse(request, response, callback, 400, unsupported, remote);
+            if (groupId != null) {
+                return refuse(request, response, callback, 400, "resuming or replaying a group (from with group_id) "
+                        + "is not implemented yet", remote);
             }
             if (replays.get() == null) {
                 return refuse(request, response, callback, 501, "resuming and replaying (from) need a Kafka "

@@ -52,6 +52,11 @@ public final class ListHistory implements History {
             }
 
             @Override
+            public Map<PartitionId, Long> endsNow() {
+                return Map.of(PARTITION, (long) records.size());
+            }
+
+            @Override
             public Map<PartitionId, Long> lost() {
                 return Map.of();
             }

@@ -209,4 +209,15 @@ class InterestCodecTest {
                 InterestEntry.group("a", GroupKey.anonymous("g", null)), 3,
                 InterestEntry.group("a", new GroupKey("anonymous", "g", null)), 4));
     }
+
+    @Test
+    void syncAndItsAnswerCarryAnId() {
+        assertThat(InterestCodec.sync(4)).isEqualTo("{\"v\":2,\"type\":\"sync\",\"id\":4}");
+        assertThat(InterestCodec.decode(InterestCodec.sync(4))).isEqualTo(new InterestCodec.Sync(4));
+        assertThat(InterestCodec.decode(InterestCodec.synced(7))).isEqualTo(new InterestCodec.Synced(7));
+        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"sync\",\"id\":-1}"))
+                .hasMessage("a sync message needs an id (0 or more)");
+        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"synced\",\"id\":1,\"x\":2}"))
+                .hasMessageContaining("unknown field");
+    }
 }

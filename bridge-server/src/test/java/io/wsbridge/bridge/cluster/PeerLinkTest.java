@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.cluster;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.Bridge;
@@ -28,6 +29,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -132,6 +135,42 @@ class PeerLinkTest {
                 assertThat(sample(consumer, "wsbridge_peer_subscriptions", "application=\"pub\"")).isEqualTo(1);
                 assertThat(sample(consumer, "wsbridge_subscribers", "application=\"pub\"")).isEqualTo(1);
             }
+        }
+    }
+
+    @Test
+    void interestAppliedCompletesOnceTheConsumingPeerHasTheNewSubscribersInterest() throws Exception {
+        try (Bridge consumer = bridge(SECRET); Bridge puller = bridge(SECRET)) {
+            puller.peers(Set.of(address(consumer)));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(address(consumer)));
+            for (int round = 0; round < 20; round++) {
+                try (TestClient door = TestClient.connect(uri(puller, "/pub/door-" + round))) {
+                    // the server adds the subscriber to its router just after its answer to the upgrade
+                    await().atMost(WAIT).until(() -> puller.router().subscribers("pub") == 1);
+                    puller.cluster().interestApplied(WAIT).get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                    // no waiting here: the answer came after the consumer had applied the interest
+                    assertThat(consumer.router().remoteSubscriptions("pub")).as("round %s", round).isEqualTo(1);
+                    consumer.publish(new Event("pub", "door-" + round, "{\"n\":" + round + "}"));
+                    assertThat(door.take(1, WAIT)).containsExactly("{\"n\":" + round + "}");
+                }
+                await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 0
+                        && puller.router().subscribers("pub") == 0);
+            }
+        }
+    }
+
+    @Test
+    void interestAppliedFailsWhenAConsumingPeerHasNoLink() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closedPort = socket.getLocalPort();
+        }
+        try (Bridge puller = bridge(SECRET)) {
+            puller.peers(Set.of(new PeerAddress("127.0.0.1", closedPort)));
+            await().atMost(WAIT).until(() -> puller.cluster().peers().size() == 1);
+            assertThatThrownBy(() -> puller.cluster().interestApplied(WAIT).get(WAIT.toMillis(),
+                    TimeUnit.MILLISECONDS)).isInstanceOf(ExecutionException.class)
+                    .hasMessageContaining("no link to peer 127.0.0.1:" + closedPort);
         }
     }
 

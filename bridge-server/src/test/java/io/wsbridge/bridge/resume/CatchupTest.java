@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -98,6 +99,15 @@ class CatchupTest {
         Client join(From from, int bufferCapacity) {
             catchup = new Catchup("app", from, router.streams().of("app"), history, threads, this, bufferCapacity,
                     released::incrementAndGet);
+            router.add(this);
+            catchup.start();
+            return this;
+        }
+
+        /** As {@link #join}, for a bridge in cluster mode whose interest the peers apply when {@code barrier} passes. */
+        Client joinClustered(From from, int bufferCapacity, LiveBarrier barrier) {
+            catchup = new Catchup("app", from, router.streams().of("app"), history, threads, this, bufferCapacity,
+                    released::incrementAndGet, barrier);
             router.add(this);
             catchup.start();
             return this;
@@ -299,6 +309,95 @@ class CatchupTest {
 
         await().atMost(LIMIT).until(() -> history.openReadings.get() == 0 && released.get() == 1);
         assertThat(client.received).isEmpty();
+    }
+
+    /**
+     * Cluster mode: a peer consumes the partitions; this bridge gets an event only once the peer has applied its
+     * interest ({@code forwarding}), as a forwarded event.
+     */
+    private final class Peer {
+        volatile boolean forwarding;
+
+        void produce(int partition, long offset) {
+            Event event = history.append(partition, offset);
+            if (forwarding) {
+                router.deliverLocally(event, true, List.of());
+            }
+        }
+    }
+
+    @Test
+    void inClusterModeTheReplayWaitsForThePeersToApplyTheInterestThenReadsUpToTheLogEnd() {
+        history.configuredTopics = Set.of("events-app");
+        Peer peer = new Peer();
+        for (int i = 0; i < 30; i++) {
+            peer.produce(0, i);
+            peer.produce(1, i);
+        }
+        // What this bridge's stream knows of partition 0 is old: an event forwarded for an earlier subscriber.
+        router.deliverLocally(FakeHistory.record(0, 5), true, List.of());
+        CompletableFuture<Void> applied = new CompletableFuture<>();
+        Client client = new Client();
+        client.room = 0;
+        client.joinClustered(From.EARLIEST, 1_000, () -> applied);
+        for (int i = 30; i < 40; i++) {
+            peer.produce(0, i); // published by the peer before it applied the interest: not forwarded
+            peer.produce(1, i);
+        }
+        await().during(Duration.ofMillis(300)).atMost(LIMIT).until(() -> history.openReadings.get() == 0);
+
+        peer.forwarding = true;
+        applied.complete(null);
+        await().atMost(LIMIT).until(() -> history.openReadings.get() == 1);
+        for (int i = 40; i < 50; i++) {
+            peer.produce(0, i); // forwarded while the subscriber replays: buffered
+            peer.produce(1, i);
+        }
+        client.open();
+        await().atMost(LIMIT).until(() -> client.catchup == null);
+        for (int i = 50; i < 60; i++) {
+            peer.produce(0, i);
+            peer.produce(1, i);
+        }
+
+        assertExactlyOnceInOrder(client.received, Map.of(0, 60L, 1, 60L), Map.of());
+        assertThat(released.get()).isEqualTo(1);
+    }
+
+    @Test
+    void inClusterModeAnOverflowedBufferIsReplayedUpToWhereTheLogEndsAfterIt() {
+        history.configuredTopics = Set.of("events-app");
+        Peer peer = new Peer();
+        for (int i = 0; i < 10; i++) {
+            peer.produce(0, i);
+        }
+        peer.forwarding = true;
+        Client client = new Client();
+        client.room = 0;
+        client.joinClustered(From.EARLIEST, 3, () -> CompletableFuture.completedFuture(null));
+        await().atMost(LIMIT).until(() -> history.openReadings.get() == 1);
+        for (int i = 10; i < 30; i++) {
+            peer.produce(0, i); // 20 forwarded events for a buffer of 3
+        }
+
+        client.open();
+        await().atMost(LIMIT).until(() -> client.catchup == null);
+        peer.produce(0, 30);
+
+        assertExactlyOnceInOrder(client.received, Map.of(0, 31L), Map.of());
+    }
+
+    @Test
+    void inClusterModeAnInterestThePeersDoNotConfirmClosesTheSubscriberWith1013() {
+        history.configuredTopics = Set.of("events-app");
+        history.append(0, 0);
+        Client client = new Client().joinClustered(From.EARLIEST, 100,
+                () -> CompletableFuture.failedFuture(new IllegalStateException("no link to peer 127.0.0.2:9")));
+
+        await().atMost(LIMIT).until(() -> client.failure != null);
+        assertThat(client.failure).isEqualTo("1013 cannot read the history now: try again later");
+        assertThat(history.openReadings.get()).isZero();
+        await().atMost(LIMIT).until(() -> released.get() == 1);
     }
 
     private static Cursor cursorOf(Event event) throws Exception {

@@ -24,6 +24,8 @@ final class FakeHistory implements History {
     final Map<PartitionId, Long> logStart = new ConcurrentHashMap<>();
     final AtomicInteger openReadings = new AtomicInteger();
     volatile HistoryException failure;
+    /** What {@link #topics} answers. */
+    volatile Set<String> configuredTopics = Set.of();
 
     static Event record(int partition, long offset) {
         return Event.fromUtf8("app", null, ("{\"n\":\"" + partition + "/" + offset + "\"}")
@@ -78,6 +80,11 @@ final class FakeHistory implements History {
     }
 
     @Override
+    public Set<String> topics(String application) {
+        return configuredTopics;
+    }
+
+    @Override
     public void close() {
     }
 
@@ -106,6 +113,15 @@ final class FakeHistory implements History {
         @Override
         public Map<PartitionId, Long> ends() {
             return ends;
+        }
+
+        @Override
+        public Map<PartitionId, Long> endsNow() {
+            synchronized (FakeHistory.this) {
+                Map<PartitionId, Long> now = new HashMap<>();
+                starts.keySet().forEach(partition -> now.put(partition, logEnd.get(partition)));
+                return now;
+            }
         }
 
         @Override

@@ -1,17 +1,23 @@
 package io.wsbridge.connect.cluster;
 
+import io.wsbridge.bridge.Bridge;
 import io.wsbridge.bridge.BridgeException;
 import io.wsbridge.bridge.Bridges;
 import io.wsbridge.bridge.cluster.PeerAddress;
+import io.wsbridge.bridge.resume.History;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.connect.WebSocketSinkConnector;
 import io.wsbridge.connect.config.WebSocketSinkConfig;
+import io.wsbridge.connect.replay.KafkaConnection;
+import io.wsbridge.connect.replay.KafkaHistory;
+import io.wsbridge.connect.replay.TopicSelection;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.connect.health.ConnectClusterState;
 import org.apache.kafka.connect.health.ConnectorHealth;
 import org.apache.kafka.connect.health.TaskState;
@@ -42,6 +48,15 @@ final class ClusterWatcher implements AutoCloseable {
 
             void peers(Set<PeerAddress> consuming);
 
+            /**
+             * Lets the bridge's subscribers resume and replay from {@code history} (see {@link Bridge#history}).
+             *
+             * @return whether the bridge took it; if not, the caller closes it
+             */
+            default boolean history(History history, int maxConcurrent) {
+                return false;
+            }
+
             @Override
             void close();
         }
@@ -53,6 +68,11 @@ final class ClusterWatcher implements AutoCloseable {
                     @Override
                     public void peers(Set<PeerAddress> consuming) {
                         lease.bridge().peers(consuming);
+                    }
+
+                    @Override
+                    public boolean history(History history, int maxConcurrent) {
+                        return lease.bridge().history(history, maxConcurrent);
                     }
 
                     @Override
@@ -128,8 +148,11 @@ final class ClusterWatcher implements AutoCloseable {
             return false;
         }
         BridgeSettings settings;
+        WebSocketSinkConfig config;
+        Map<String, String> resolved;
         try {
-            WebSocketSinkConfig config = new WebSocketSinkConfig(resolver.resolve(raw));
+            resolved = resolver.resolve(raw);
+            config = new WebSocketSinkConfig(resolved);
             if (config.clusterSecret() != null && config.clusterSecret().contains("${")) {
                 throw new IllegalArgumentException(WebSocketSinkConfig.CLUSTER_SECRET + " holds a config provider "
                         + "reference that the REST extension cannot resolve; use a provider of Kafka's own "
@@ -157,6 +180,7 @@ final class ClusterWatcher implements AutoCloseable {
             }
             entry = new Entry(settings, lease, null);
             held.put(name, entry);
+            history(name, lease, config, resolved);
             problems.remove(name);
         }
         Set<PeerAddress> peers = consumingPeers(name, settings.port());
@@ -167,6 +191,28 @@ final class ClusterWatcher implements AutoCloseable {
             held.put(name, new Entry(entry.settings(), entry.held(), peers));
         }
         return true;
+    }
+
+    /**
+     * Gives the bridge the connector's history in Kafka, so that its subscribers resume and replay even when no task
+     * runs on this worker (a task's own history is the same: the bridge keeps whichever comes first).
+     */
+    private void history(String name, Leases.Held lease, WebSocketSinkConfig config, Map<String, String> resolved) {
+        Map<String, Object> kafka = KafkaConnection.consumer(resolved);
+        if (kafka == null) {
+            log.warn("Connector {}: resuming and replaying (?from=) are off on this worker: it has no Kafka settings "
+                    + "for them", name);
+            return;
+        }
+        try {
+            KafkaHistory history = new KafkaHistory(kafka, config.eventConverter(), TopicSelection.from(resolved));
+            if (!lease.history(history, config.replayMaxConcurrent())) {
+                history.close();
+            }
+        } catch (KafkaException e) {
+            problem(name, "Connector " + name + ": cannot create the consumers for resume and replay: "
+                    + e.getMessage());
+        }
     }
 
     private Set<PeerAddress> consumingPeers(String name, int port) {

@@ -89,6 +89,14 @@ public final class ApplicationResolver {
         return named ? extension : topic;
     }
 
+    /**
+     * Whether records of {@code topic} may be events of {@code application}: the topic's pattern names it, or the
+     * pattern names no application in the topic (the {@code application} extension or the topic decides per record).
+     */
+    public boolean mayHold(String topic, String application) {
+        return topicApplication(topic).map(application::equals).orElse(true);
+    }
+
     /** The application the pattern names in the topic, or empty; the pattern is matched once per topic. */
     private Optional<String> topicApplication(String topic) {
         Optional<String> application = topicApplications.get(topic);

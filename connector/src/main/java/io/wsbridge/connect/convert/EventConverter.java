@@ -184,6 +184,11 @@ public final class EventConverter {
         return resolver.resolveFromExtension(null, topic);
     }
 
+    /** Whether records of {@code topic} may be events of {@code application} ({@link ApplicationResolver#mayHold}). */
+    public boolean mayHold(String topic, String application) {
+        return resolver.mayHold(topic, application);
+    }
+
     /** Both paths resolve the application here, from the same extension text, so that they refuse alike. */
     private String application(SinkRecord record, String extension) {
         try {

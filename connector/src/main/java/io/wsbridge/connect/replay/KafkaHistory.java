@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -46,10 +47,22 @@ public final class KafkaHistory implements History {
     static final int FETCH_MAX_BYTES = 4 * 1024 * 1024;
     static final int PARTITION_FETCH_MAX_BYTES = 1024 * 1024;
 
+    /** How long the broker's topic list is reused when the connector names its topics by pattern. */
+    private static final long TOPIC_LIST_MILLIS = 10_000;
+
     private final Map<String, Object> settings;
     private final EventConverter converter;
+    private final TopicSelection selection;
+    private Set<String> listed;
+    private long listedAtMillis;
 
+    /** A history that names no topics of its own: readings cover the topics the bridge's live stream knows. */
     public KafkaHistory(Map<String, Object> consumerSettings, EventConverter converter) {
+        this(consumerSettings, converter, TopicSelection.none());
+    }
+
+    /** @param selection the topics the connector reads: {@link #topics} answers from them */
+    public KafkaHistory(Map<String, Object> consumerSettings, EventConverter converter, TopicSelection selection) {
         Map<String, Object> own = new HashMap<>(consumerSettings);
         own.remove(ConsumerConfig.GROUP_ID_CONFIG);
         own.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -58,6 +71,31 @@ public final class KafkaHistory implements History {
         own.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, PARTITION_FETCH_MAX_BYTES);
         this.settings = Map.copyOf(own);
         this.converter = converter;
+        this.selection = selection;
+    }
+
+    @Override
+    public Set<String> topics(String application) throws HistoryException {
+        Set<String> topics = new TreeSet<>(selection.byPattern() ? listed() : selection.topics());
+        topics.removeIf(topic -> !selection.matches(topic) || !converter.mayHold(topic, application));
+        return topics;
+    }
+
+    /** The broker's topics (not its internal ones), read again at most every {@link #TOPIC_LIST_MILLIS}. */
+    private synchronized Set<String> listed() throws HistoryException {
+        long now = System.currentTimeMillis();
+        if (listed == null || now - listedAtMillis > TOPIC_LIST_MILLIS) {
+            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(settings, new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer())) {
+                Set<String> names = new TreeSet<>(consumer.listTopics(TIMEOUT).keySet());
+                names.removeIf(name -> name.startsWith("__"));
+                listed = Set.copyOf(names);
+                listedAtMillis = now;
+            } catch (KafkaException e) {
+                throw new HistoryException("cannot list the topics: " + e, e);
+            }
+        }
+        return listed;
     }
 
     @Override
@@ -163,6 +201,17 @@ public final class KafkaHistory implements History {
         @Override
         public Map<PartitionId, Long> ends() {
             return ends;
+        }
+
+        @Override
+        public Map<PartitionId, Long> endsNow() throws HistoryException {
+            try {
+                Map<PartitionId, Long> now = new HashMap<>();
+                consumer.endOffsets(assigned, TIMEOUT).forEach((partition, offset) -> now.put(id(partition), offset));
+                return now;
+            } catch (KafkaException e) {
+                throw new HistoryException("cannot read the end offsets of " + assigned + ": " + e, e);
+            }
         }
 
         @Override
