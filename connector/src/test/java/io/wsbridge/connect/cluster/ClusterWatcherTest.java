@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wsbridge.bridge.BridgeException;
 import io.wsbridge.bridge.cluster.PeerAddress;
+import io.wsbridge.bridge.resume.History;
 import io.wsbridge.bridge.settings.BridgeSettings;
+import io.wsbridge.connect.replay.KafkaConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -83,6 +85,7 @@ class ClusterWatcherTest {
     static final class Lease implements ClusterWatcher.Leases.Held {
         final BridgeSettings settings;
         Set<PeerAddress> peers = Set.of();
+        History history;
         boolean closed;
 
         Lease(BridgeSettings settings) {
@@ -92,6 +95,12 @@ class ClusterWatcherTest {
         @Override
         public void peers(Set<PeerAddress> consuming) {
             peers = consuming;
+        }
+
+        @Override
+        public boolean history(History given, int maxConcurrent) {
+            history = given;
+            return true;
         }
 
         @Override
@@ -254,5 +263,35 @@ class ClusterWatcherTest {
         watcher(WORKER_2, resolver).poll();
 
         assertThat(leases.taken).isEmpty();
+    }
+
+    @Test
+    void aWorkerWithoutATaskGetsTheConnectorsHistoryWithTheWorkersKafkaSettingsAndTopics() throws Exception {
+        KafkaConnection.installWorker(Map.of("bootstrap.servers", "127.0.0.1:9"));
+        try {
+            Map<String, String> config = config(SECRET);
+            config.put("topics", "events-a,events-b,shared");
+            state.configs.put("ws", config);
+
+            watcher().poll();
+
+            History history = leases.open().get(0).history;
+            assertThat(history).as("the bridge may replay though no task runs here").isNotNull();
+            assertThat(history.topics("a")).as("the topics the pattern names 'a' in, and those it names nothing in")
+                    .containsExactlyInAnyOrder("events-a", "shared");
+            history.close();
+        } finally {
+            KafkaConnection.clearWorker();
+        }
+    }
+
+    @Test
+    void withoutKafkaSettingsTheBridgeGetsNoHistory() {
+        KafkaConnection.clearWorker();
+        state.configs.put("ws", config(SECRET));
+
+        watcher().poll();
+
+        assertThat(leases.open().get(0).history).isNull();
     }
 }
