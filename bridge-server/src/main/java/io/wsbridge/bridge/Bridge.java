@@ -13,6 +13,8 @@ import io.wsbridge.bridge.ops.HttpEndpoints;
 import io.wsbridge.bridge.ops.OpsListener;
 import io.wsbridge.bridge.ops.Readiness;
 import io.wsbridge.bridge.resume.History;
+import io.wsbridge.bridge.resume.LiveBarrier;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.settings.BridgeSettings;
@@ -22,8 +24,10 @@ import io.wsbridge.bridge.ws.WebSocketServer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -222,7 +226,17 @@ public final class Bridge implements EventBus, AutoCloseable {
         replays = new Replays(history, router.streams(), maxConcurrent, "wsbridge-" + settings.port() + "-replay",
                 () -> {
                     ClusterNode node = cluster;
-                    return node == null ? null : () -> node.interestApplied(BARRIER_TIMEOUT);
+                    return node == null ? null : new LiveBarrier() {
+                        @Override
+                        public CompletableFuture<Void> await() {
+                            return node.interestApplied(BARRIER_TIMEOUT);
+                        }
+
+                        @Override
+                        public Map<PartitionId, Long> takePlace(String id) {
+                            return node.takePlace(id);
+                        }
+                    };
                 });
         server.replays(replays);
         return true;

@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * two tasks, so one worker consumes nothing, yet every worker serves the whole stream on the same port.
  *
  * <p>The tests run in order on the same cluster: the stream and the groups, then a subscriber resumes on another
- * worker, then a worker is killed, then the connector is deleted.
+ * worker, then a group keeps its place across workers, then a worker is killed, then the connector is deleted.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -239,6 +239,42 @@ class ClusterIT {
 
     @Test
     @Order(3)
+    void aGroupWhoseOnlyMemberLeftGetsWhatItMissedWhenItsNextMemberJoinsOnAnotherWorker() throws Exception {
+        List<String> consuming = List.copyOf(consumingHosts());
+        String leftOn = consuming.get(0);
+        String other = consuming.get(1);
+        String idle = HOSTS.stream().filter(host -> !consuming.contains(host)).findFirst().orElseThrow();
+        double proxies = peerSubscriptions(other);
+        try (WsClient only = connect(leftOn, "?group_id=keeper")) {
+            await("the member's proxy on " + other).atMost(CONVERGE).ignoreExceptions()
+                    .until(() -> peerSubscriptions(other) == proxies + 1);
+            Map<String, Long[]> before = produce("k1", 40);
+            assertThat(ids(only.awaitFrames(before.size(), RECEIVE))).as("the group's only member gets everything")
+                    .containsExactlyInAnyOrderElementsOf(before.keySet());
+        }
+        await("the member's proxy gone from " + other).atMost(CONVERGE).ignoreExceptions()
+                .until(() -> peerSubscriptions(other) == proxies);
+        Map<String, Long[]> missed = produce("k2", 100);
+
+        try (WsClient next = connect(idle, "?group_id=keeper")) {
+            List<String> caughtUp = ids(next.awaitFrames(missed.size(), RECEIVE));
+            assertThat(caughtUp).as("the next member, on %s, gets the %s events the group missed", idle,
+                    missed.size()).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(missed.keySet());
+            assertPartitionOrder(caughtUp, missed, idle + " catching up its group");
+            Map<String, Long[]> live = produce("k3", 20);
+            assertThat(ids(next.awaitFrames(live.size(), RECEIVE))).as("then live")
+                    .containsExactlyInAnyOrderElementsOf(live.keySet());
+            assertThat(next.nextFrame(Duration.ofSeconds(1))).as("nothing more, nothing twice").isEmpty();
+        }
+        awaitConvergence();
+    }
+
+    private double peerSubscriptions(String host) {
+        return ops(host).metrics().value("wsbridge_peer_subscriptions", "application", APPLICATION);
+    }
+
+    @Test
+    @Order(4)
     void whenAWorkerDiesTheOthersMissNothingAfterTheRebalanceAndItsSubscribersMoveOn() throws Exception {
         String victim = consumingHosts().iterator().next();
         String refuge = HOSTS.stream().filter(host -> !host.equals(victim)).findFirst().orElseThrow();
@@ -282,7 +318,7 @@ class ClusterIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void deletingTheConnectorFreesThePortOnEveryWorker() {
         assertThat(rest().delete(CONNECTOR)).isTrue();
 

@@ -1,6 +1,8 @@
 package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.resume.PartitionId;
+import io.wsbridge.bridge.route.GroupPlaces;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.settings.BridgeSettings;
@@ -43,7 +45,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Over 300 lines because it is the one place that knows the cluster's moving parts (peers, links both
  * ways, interest, readiness); the parts themselves are classes of their own ({@link PeerLink}, {@link PeerSession},
- * {@link PeerClient}, {@link ProxySet}).
+ * {@link PeerClient}, {@link ProxySet}, {@link HandedPlaces}).
  */
 public final class ClusterNode implements AutoCloseable {
 
@@ -59,6 +61,7 @@ public final class ClusterNode implements AutoCloseable {
     private final Map<PeerAddress, PeerLink> links = new ConcurrentHashMap<>();
     private final Set<PeerSession> inbound = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean publishPending = new AtomicBoolean();
+    private final HandedPlaces handed = new HandedPlaces();
     private final Object lifecycle = new Object();
     private volatile Set<PeerAddress> peers = Set.of();
     private volatile String name;
@@ -98,6 +101,8 @@ public final class ClusterNode implements AutoCloseable {
         }
         router.onLocalChange(this::interestChanged);
         router.afterPublish(this::flushInbound);
+        // groups whose last member (here or on a peer) leaves keep their place in the partitions published here
+        router.keepGroupPlaces(new GroupPlaces(() -> server.settings().groupRetention(), nanoClock));
         log.info("Cluster mode on {}: accepting peer links on {}", name, PeerProtocol.PATH);
     }
 
@@ -165,6 +170,19 @@ public final class ClusterNode implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /** Group places that consuming peers handed over in their sync answers ({@link PeerLink#sync}). */
+    void placesHanded(Map<String, Map<PartitionId, Long>> places) {
+        handed.add(places, nanoTime());
+    }
+
+    /**
+     * Takes the place that consuming peers handed over for the group {@code id}, or {@code null}; one handed over longer
+     * ago than the group retention time (its member left before it could take it) is stale.
+     */
+    public Map<PartitionId, Long> takePlace(String id) {
+        return handed.take(id, nanoTime(), server.settings().groupRetention());
     }
 
     /**
@@ -360,6 +378,7 @@ public final class ClusterNode implements AutoCloseable {
         }
         router.onLocalChange(() -> { });
         router.afterPublish(null);
+        router.keepGroupPlaces(null);
         links.values().forEach(PeerLink::close);
         links.clear();
         for (PeerSession session : inbound) {

@@ -2,6 +2,7 @@ package io.wsbridge.bridge.cluster;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -27,12 +28,15 @@ import java.util.Set;
  *     "remove":[{"application":"app","channel":"door"}]}
  * {"v":2,"type":"resync","reason":"sequence 7 expected, 9 received"}
  * {"v":2,"type":"sync","id":4}
- * {"v":2,"type":"synced","id":4}
+ * {"v":2,"type":"synced","id":4,"places":[{"id":"3:app|5:alice|7:billing|-1:|-1:|",
+ *     "positions":[["events-app",0,42]]}]}
  * }</pre>
  *
  * A {@code sync} asks the receiver to answer {@code synced} with the same id once it has applied every interest
  * message sent before it: from then on, every event the receiver publishes reaches the sender's subscribers that
- * were in that interest (a subscriber resuming in cluster mode waits for it before it reads the history).
+ * were in that interest (a subscriber resuming in cluster mode waits for it before it reads the history). The answer
+ * carries the places of the groups that formed again on the receiver while it applied that interest: the first
+ * member of such a group catches up from there.
  *
  * A group's {@code principal} is the user or service account its members are (a name, never a credential); a group
  * without one is anonymous members'. A group's {@code filter} (a CloudEvents SQL expression, part of its key) lets the
@@ -78,8 +82,13 @@ final class InterestCodec {
     record Sync(long id) implements Message {
     }
 
-    /** The receiver's answer to {@link Sync}: everything sent before the sync with this id is applied. */
-    record Synced(long id) implements Message {
+    /**
+     * The receiver's answer to {@link Sync}: everything sent before the sync with this id is applied.
+     *
+     * @param places the group places the receiver handed over while applying (a group of the sender's interest that
+     *     formed again there within the retention time), by {@link io.wsbridge.bridge.route.GroupKey#placeId}
+     */
+    record Synced(long id, Map<String, Map<PartitionId, Long>> places) implements Message {
     }
 
     /**
@@ -136,7 +145,22 @@ final class InterestCodec {
     }
 
     static String synced(long id) {
-        return "{\"v\":" + VERSION + ",\"type\":\"synced\",\"id\":" + id + "}";
+        return synced(id, Map.of());
+    }
+
+    /** {@code {"v":2,"type":"synced","id":4,"places":[{"id":"...","positions":[["topic",0,42]]}]}} */
+    static String synced(long id, Map<String, Map<PartitionId, Long>> places) {
+        ObjectNode root = JSON.createObjectNode().put("v", VERSION).put("type", "synced").put("id", id);
+        if (!places.isEmpty()) {
+            var list = root.putArray("places");
+            places.forEach((placeId, positions) -> {
+                ObjectNode place = list.addObject().put("id", placeId);
+                var array = place.putArray("positions");
+                positions.forEach((partition, offset) -> array.addArray().add(partition.topic())
+                        .add(partition.partition()).add(offset));
+            });
+        }
+        return root.toString();
     }
 
     /** Encodes each entry, sorted so that the same interest always gives the same messages. */

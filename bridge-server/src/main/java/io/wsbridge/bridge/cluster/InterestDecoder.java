@@ -9,6 +9,7 @@ import static io.wsbridge.bridge.cluster.InterestCodec.shorten;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -95,8 +96,8 @@ final class InterestDecoder {
                 yield new InterestCodec.Sync(id(root));
             }
             case "synced" -> {
-                fields(root, "synced", Set.of("v", "type", "id"));
-                yield new InterestCodec.Synced(id(root));
+                fields(root, "synced", Set.of("v", "type", "id", "places"));
+                yield new InterestCodec.Synced(id(root), places(root.path("places")));
             }
             default -> throw new IllegalArgumentException("unknown interest message type "
                     + quote(type.length() > 40 ? type.substring(0, 40) + "..." : type));
@@ -112,6 +113,36 @@ final class InterestDecoder {
                         + " message");
             }
         }
+    }
+
+    private static Map<String, Map<PartitionId, Long>> places(JsonNode places) {
+        if (places.isMissingNode()) {
+            return Map.of();
+        }
+        if (!places.isArray()) {
+            throw new IllegalArgumentException("places must be a list");
+        }
+        Map<String, Map<PartitionId, Long>> decoded = new HashMap<>();
+        for (JsonNode place : places) {
+            fields(place, "place", Set.of("id", "positions"));
+            JsonNode id = place.path("id");
+            JsonNode positions = place.path("positions");
+            if (!id.isTextual() || !positions.isArray()) {
+                throw new IllegalArgumentException("a place needs an id and a list of positions");
+            }
+            Map<PartitionId, Long> offsets = new HashMap<>();
+            for (JsonNode position : positions) {
+                if (!position.isArray() || position.size() != 3 || !position.get(0).isTextual()
+                        || !position.get(1).canConvertToInt() || position.get(1).intValue() < 0
+                        || !position.get(2).canConvertToLong() || position.get(2).longValue() < 0) {
+                    throw new IllegalArgumentException("a position is [topic, partition, offset]");
+                }
+                offsets.put(new PartitionId(position.get(0).asText(), position.get(1).intValue()),
+                        position.get(2).longValue());
+            }
+            decoded.put(id.asText(), Map.copyOf(offsets));
+        }
+        return Map.copyOf(decoded);
     }
 
     private static long id(JsonNode root) {

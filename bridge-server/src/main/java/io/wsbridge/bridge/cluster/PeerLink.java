@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.settings.ClusterSettings;
@@ -186,8 +187,14 @@ final class PeerLink implements AutoCloseable {
         }
     }
 
-    /** The peer applied everything sent before the sync with {@code id} (and so before every earlier sync). */
-    private void synced(long id) {
+    /**
+     * The peer applied everything sent before the sync with {@code id} (and so before every earlier sync), and handed
+     * over {@code places}: they are the node's to give to the subscribers they belong to before the syncs complete.
+     */
+    private void synced(long id, Map<String, Map<PartitionId, Long>> places) {
+        if (!places.isEmpty()) {
+            node.placesHanded(places);
+        }
         List<CompletableFuture<Void>> done;
         synchronized (lock) {
             Map<Long, CompletableFuture<Void>> head = syncs.headMap(id, true);
@@ -341,7 +348,7 @@ final class PeerLink implements AutoCloseable {
             try {
                 InterestCodec.Message message = frame.isFin() ? InterestCodec.decode(frame.getPayloadAsUTF8()) : null;
                 if (message instanceof InterestCodec.Synced synced) {
-                    synced(synced.id());
+                    synced(synced.id(), synced.places());
                     return;
                 }
                 if (message instanceof InterestCodec.Resync resync) {

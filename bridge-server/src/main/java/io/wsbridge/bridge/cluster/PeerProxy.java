@@ -2,6 +2,7 @@ package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.filter.Filter;
+import io.wsbridge.bridge.resume.Cursor;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Interest;
 import io.wsbridge.bridge.route.Subscription;
@@ -21,6 +22,10 @@ final class PeerProxy implements Subscription {
 
         /** @return {@code false} if the link is gone and the event was not taken */
         boolean forward(Event event, boolean plain, GroupKey group);
+
+        /** The member proxy formed its group again: the peer's member catches up from {@code place}. */
+        default void placed(String application, GroupKey group, Cursor place) {
+        }
     }
 
     private final Forwarder forwarder;
@@ -80,6 +85,13 @@ final class PeerProxy implements Subscription {
     @Override
     public boolean offer(Event event) {
         return forwarder.forward(event, group == null, group);
+    }
+
+    @Override
+    public void placed(Cursor place) {
+        if (group != null) {
+            forwarder.placed(application, group, place);
+        }
     }
 
     @Override

@@ -2,12 +2,16 @@ package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.session.Outbox;
 import io.wsbridge.bridge.session.OverflowPolicy;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Utf8StringBuilder;
 import org.eclipse.jetty.websocket.core.CloseStatus;
@@ -40,6 +44,8 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     private final Utf8StringBuilder incoming = new Utf8StringBuilder();
     private volatile CoreSession session;
     private volatile boolean ended;
+    /** Group places handed over since the last sync answer, by place id; guarded by itself. */
+    private final Map<String, Map<PartitionId, Long>> places = new LinkedHashMap<>();
 
     PeerSession(ClusterNode node, String peer, String remote, int capacity,
             OverflowPolicy policy) {
@@ -59,6 +65,33 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
 
     int proxies() {
         return proxies.size();
+    }
+
+    /** A group of the peer formed again here with a place: it goes out with the next sync answer. */
+    @Override
+    public void placed(String application, GroupKey group, Cursor place) {
+        synchronized (places) {
+            places.put(group.placeId(application), place.positions());
+        }
+    }
+
+    /** The places to hand over in a sync answer, as many as fit in one message; the rest wait for the next. */
+    private Map<String, Map<PartitionId, Long>> takePlaces() {
+        synchronized (places) {
+            Map<String, Map<PartitionId, Long>> taken = new LinkedHashMap<>();
+            int bytes = 0;
+            for (var iterator = places.entrySet().iterator(); iterator.hasNext();) {
+                var place = iterator.next();
+                int size = place.getKey().length() + place.getValue().size() * 64 + 32;
+                if (!taken.isEmpty() && bytes + size > PeerProtocol.MAX_PLACES_BYTES) {
+                    break;
+                }
+                taken.put(place.getKey(), place.getValue());
+                bytes += size;
+                iterator.remove();
+            }
+            return taken;
+        }
     }
 
     @Override
@@ -146,7 +179,8 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
                 // everything before it is applied: messages are handled one at a time, in order
                 CoreSession current = session;
                 if (current != null) {
-                    current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.synced(sync.id())), Callback.NOOP, false);
+                    current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.synced(sync.id(), takePlaces())),
+                            Callback.NOOP, false);
                 }
                 return;
             }

@@ -78,7 +78,7 @@ public final class Catchup {
     }
 
     private final String application;
-    private final From from;
+    private From from;
     private final LiveStream stream;
     private final History history;
     private final Executor executor;
@@ -230,6 +230,9 @@ public final class Catchup {
     /** Whether the catch-up may attach: outside cluster mode at once, in it once the barrier passed. */
     private boolean barrierPassed() throws History.HistoryException {
         if (barrier == null) {
+            if (from instanceof From.GroupPlace group) {
+                from = groupPlace(group, null);
+            }
             return true;
         }
         if (barrierPassed == null) {
@@ -241,12 +244,32 @@ public final class Catchup {
         }
         try {
             barrierPassed.join();
+            if (from instanceof From.GroupPlace group) {
+                from = groupPlace(group, barrier.takePlace(group.id()));
+            }
             return true;
         } catch (CompletionException | CancellationException e) {
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new History.HistoryException("the cluster's consuming workers did not confirm the subscriber's "
                     + "interest: " + cause, cause);
         }
+    }
+
+    /**
+     * Where the first member here of a group starts: the places the consuming bridges kept (this one's included),
+     * earliest first where two name a partition (a partition that moved between bridges); {@code null} for none.
+     */
+    private From groupPlace(From.GroupPlace group, Map<PartitionId, Long> answered) {
+        Map<PartitionId, Long> positions = new HashMap<>(answered == null ? Map.of() : answered);
+        Cursor local = group.local().get();
+        if (local != null) {
+            local.positions().forEach((partition, offset) -> positions.merge(partition, offset, Math::min));
+        }
+        if (positions.isEmpty()) {
+            log.debug("The group of a subscriber of '{}' had no place: it starts live", application);
+            return null;
+        }
+        return new From.Place(new Cursor(stream.applicationHash(), positions));
     }
 
     /** Attaches to the live stream and opens the reading. */
@@ -259,7 +282,7 @@ public final class Catchup {
         // the bridge read it.
         Set<String> topics = new TreeSet<>(stream.topics());
         topics.addAll(history.topics(application));
-        if (topics.isEmpty()) {
+        if (topics.isEmpty() || from == null) {
             return; // nothing of the application here: straight to live
         }
         reading = history.open(application, topics, from);
@@ -282,10 +305,12 @@ public final class Catchup {
 
     /** A cursor's position that retention removed, or a partition of it that is gone, is announced first. */
     private void announceGap() {
-        if (!(from instanceof From.After after)) {
+        Cursor cursor = from instanceof From.After after ? after.cursor()
+                : from instanceof From.Place place ? place.cursor() : null;
+        if (cursor == null) {
             return;
         }
-        TreeSet<PartitionId> gone = new TreeSet<>(after.cursor().positions().keySet());
+        TreeSet<PartitionId> gone = new TreeSet<>(cursor.positions().keySet());
         gone.removeAll(reading.starts().keySet());
         Gap gap = new Gap(new TreeMap<>(reading.lost()), gone);
         if (!gap.isEmpty()) {
@@ -297,7 +322,8 @@ public final class Catchup {
 
     private String describe() {
         return from instanceof From.At at ? at.time().toString()
-                : from instanceof From.After ? "a cursor" : "the earliest record";
+                : from instanceof From.After ? "a cursor" : from instanceof From.Place ? "its group's place"
+                : "the earliest record";
     }
 
     private void replay(Event event) {

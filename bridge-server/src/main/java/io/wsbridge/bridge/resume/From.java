@@ -4,6 +4,7 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -27,6 +28,25 @@ public sealed interface From {
 
     /** From a {@code wsbridgecursor}; a partition it does not name is read from its earliest record. */
     record After(Cursor cursor) implements From {
+    }
+
+    /**
+     * A group's place: from each position it names; a partition it does not name starts at its log end (nothing is
+     * replayed there). Cluster mode's group places name only the partitions of the bridges that kept them.
+     */
+    record Place(Cursor cursor) implements From {
+    }
+
+    /**
+     * Cluster mode: the first member here of a group that may have a place, known only once the consuming bridges
+     * answered ({@link LiveBarrier}); {@code id} names the group in their answers, {@code local} gives the place this
+     * bridge kept itself, if any ({@code null}).
+     */
+    record GroupPlace(String id, Supplier<Cursor> local) implements From {
+        @Override
+        public String toString() {
+            return "its group's place";
+        }
     }
 
     From LATEST = new Latest();

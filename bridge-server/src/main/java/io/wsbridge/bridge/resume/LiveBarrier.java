@@ -1,5 +1,6 @@
 package io.wsbridge.bridge.resume;
 
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -8,8 +9,13 @@ import java.util.concurrent.CompletableFuture;
  * bridge's interest as it is when {@link #await} is called, so every event published after that reaches the
  * subscribers that were in the router then; it fails when that cannot be known (a peer without a link, a timeout).
  */
-@FunctionalInterface
 public interface LiveBarrier {
 
     CompletableFuture<Void> await();
+
+    /**
+     * Once {@link #await} completed: takes the place that the consuming bridges handed over, while applying the
+     * interest, for the group {@link From.GroupPlace#id()}; {@code null} if none did.
+     */
+    Map<PartitionId, Long> takePlace(String id);
 }

@@ -44,10 +44,25 @@ public final class LiveStream {
      * @return {@code false} if the event is below its partition's position (published before): drop it
      */
     public synchronized boolean advance(Event event) {
+        return advance(event, true);
+    }
+
+    /**
+     * As {@link #advance}, for an event another bridge published and forwarded here (cluster mode): its partition is
+     * not one this bridge publishes, so it is not in {@link #localSnapshot}.
+     */
+    public synchronized boolean advanceForwarded(Event event) {
+        return advance(event, false);
+    }
+
+    private boolean advance(Event event, boolean local) {
         if (!event.hasPosition()) {
             return true;
         }
         Topic topic = topic(event.topic());
+        if (local) {
+            topic.local(event.partition());
+        }
         long next = topic.next(event.partition());
         if (event.offset() < next) {
             return false;
@@ -60,6 +75,7 @@ public final class LiveStream {
     /** A task was assigned the partition and reads it from {@code nextOffset}; a position never moves back. */
     public synchronized void started(String topicName, int partition, long nextOffset) {
         Topic topic = topic(topicName);
+        topic.local(partition);
         if (topic.next(partition) < nextOffset) {
             topic.set(partition, nextOffset);
             encoded = null;
@@ -117,6 +133,22 @@ public final class LiveStream {
         return new Cursor(applicationHash, positions);
     }
 
+    /**
+     * The current position in the partitions this bridge's tasks publish (or published): where a consuming bridge in
+     * cluster mode keeps a group's place.
+     */
+    public synchronized Cursor localSnapshot() {
+        Map<PartitionId, Long> positions = new HashMap<>();
+        topics.values().forEach(topic -> {
+            for (int p = 0; p < topic.next.length; p++) {
+                if (topic.next[p] >= 0 && p < topic.local.length && topic.local[p]) {
+                    positions.put(new PartitionId(topic.topic, p), topic.next[p]);
+                }
+            }
+        });
+        return new Cursor(applicationHash, positions);
+    }
+
     /** The current position. */
     public Cursor snapshot() {
         return snapshotWith(Map.of());
@@ -131,11 +163,20 @@ public final class LiveStream {
         private final String topic;
         private final byte[] name;
         private long[] next = new long[0];
+        /** Partitions a task of this bridge publishes (or published), by partition number. */
+        private boolean[] local = new boolean[0];
         private int known;
 
         Topic(String topic) {
             this.topic = topic;
             this.name = topic.getBytes(StandardCharsets.UTF_8);
+        }
+
+        void local(int partition) {
+            if (partition >= local.length) {
+                local = Arrays.copyOf(local, partition + 1);
+            }
+            local[partition] = true;
         }
 
         long next(int partition) {

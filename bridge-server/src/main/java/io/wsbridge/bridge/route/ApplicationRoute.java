@@ -86,6 +86,11 @@ final class ApplicationRoute {
         return plain.length == 0 && filtered.length == 0 && groups.isEmpty();
     }
 
+    int groupSize(GroupKey key) {
+        GroupBalancer group = groups.get(key);
+        return group == null ? 0 : group.size();
+    }
+
     int localGroupSize(GroupKey key) {
         GroupBalancer group = groups.get(key);
         return group == null ? 0 : group.localSize();

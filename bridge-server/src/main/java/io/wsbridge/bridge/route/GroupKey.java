@@ -32,6 +32,19 @@ public record GroupKey(String principal, String groupId, String channel, String 
         return new GroupKey(null, groupId, channel);
     }
 
+    /**
+     * The group of {@code application} as one string, the same on every bridge: how a consuming bridge in cluster mode
+     * names a group place it hands over.
+     */
+    public String placeId(String application) {
+        StringBuilder id = new StringBuilder();
+        for (String part : new String[] {application, principal, groupId, channel, filter}) {
+            // each part's length first: no part can be mistaken for another, whatever characters they hold
+            id.append(part == null ? -1 : part.length()).append(':').append(part == null ? "" : part).append('|');
+        }
+        return id.toString();
+    }
+
     public boolean anonymous() {
         return principal == null;
     }

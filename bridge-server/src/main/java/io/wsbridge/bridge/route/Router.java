@@ -4,6 +4,7 @@ import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.EventBus;
 import io.wsbridge.bridge.filter.Filter;
 import io.wsbridge.bridge.filter.Filters;
+import io.wsbridge.bridge.resume.Cursor;
 import io.wsbridge.bridge.resume.LiveStream;
 import io.wsbridge.bridge.resume.LiveStreams;
 import java.util.ArrayList;
@@ -40,24 +41,79 @@ public final class Router implements EventBus {
     private final LiveStreams streams = new LiveStreams();
     private volatile Runnable localChangeListener = () -> { };
     private volatile Runnable afterPublish;
+    private volatile GroupPlaces places;
 
     public void add(Subscription subscription) {
-        routes.compute(subscription.application(), (application, route) -> {
-            ApplicationRoute target = route == null ? new ApplicationRoute() : route;
-            target.add(subscription);
-            return target;
-        });
+        GroupPlaces keeper = places;
+        GroupKey key = subscription.group();
+        if (keeper != null && key != null) {
+            // Under the stream's lock: every event published before the group formed again is after its place and
+            // before the live stream its new member gets.
+            LiveStream stream = streams.of(subscription.application());
+            synchronized (stream) {
+                boolean formed = addToRoute(subscription);
+                if (formed) {
+                    Cursor place = keeper.take(subscription.application(), key);
+                    if (place != null) {
+                        subscription.placed(place);
+                    }
+                }
+            }
+        } else {
+            addToRoute(subscription);
+        }
         if (!subscription.remote()) {
             localChangeListener.run();
         }
     }
 
+    /** @return whether the subscription formed its group (the group had no member before) */
+    private boolean addToRoute(Subscription subscription) {
+        boolean[] formed = new boolean[1];
+        routes.compute(subscription.application(), (application, route) -> {
+            ApplicationRoute target = route == null ? new ApplicationRoute() : route;
+            formed[0] = subscription.group() != null && target.groupSize(subscription.group()) == 0;
+            target.add(subscription);
+            return target;
+        });
+        return formed[0];
+    }
+
     public void remove(Subscription subscription) {
-        routes.computeIfPresent(subscription.application(),
-                (application, route) -> route.remove(subscription) ? null : route);
+        GroupPlaces keeper = places;
+        GroupKey key = subscription.group();
+        if (keeper != null && key != null) {
+            LiveStream stream = streams.of(subscription.application());
+            synchronized (stream) {
+                removeFromRoute(subscription);
+                ApplicationRoute route = routes.get(subscription.application());
+                if (route == null || route.groupSize(key) == 0) {
+                    Cursor place = stream.localSnapshot();
+                    if (!place.positions().isEmpty()) {
+                        keeper.keep(subscription.application(), key, place);
+                    }
+                }
+            }
+        } else {
+            removeFromRoute(subscription);
+        }
         if (!subscription.remote()) {
             localChangeListener.run();
         }
+    }
+
+    private void removeFromRoute(Subscription subscription) {
+        routes.computeIfPresent(subscription.application(),
+                (application, route) -> route.remove(subscription) ? null : route);
+    }
+
+    /**
+     * Cluster mode: keeps the place of a group whose last member, here or on a peer, left: the position in the
+     * partitions this bridge publishes; the subscription that forms the group again within the retention time is
+     * {@linkplain Subscription#placed told} it. {@code null}: keeps none.
+     */
+    public void keepGroupPlaces(GroupPlaces keeper) {
+        this.places = keeper;
     }
 
     /**
@@ -115,7 +171,7 @@ public final class Router implements EventBus {
             // messages, each naming other groups (the peer merges the offers of one event into one message only
             // while they wait in its queue, and a write may take the message in between). Dropping the later ones
             // lost events; a peer that restarts may so repeat some, as cluster mode allows.
-            stream.advance(event);
+            stream.advanceForwarded(event);
             ApplicationRoute route = routes.get(event.application());
             boolean delivered = route != null
                     && route.deliverLocally(event.hasPosition() ? stream.stamp(event) : event, plain, groups);

@@ -2,6 +2,7 @@ package io.wsbridge.bridge.route;
 
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.filter.Filter;
+import io.wsbridge.bridge.resume.Cursor;
 
 /** What the router needs of a subscriber: where it listens, and a non-blocking way to hand it an event. */
 public interface Subscription {
@@ -46,5 +47,13 @@ public interface Subscription {
      */
     default boolean remote() {
         return false;
+    }
+
+    /**
+     * Cluster mode: this subscription formed its group again within the group retention time, on a bridge that
+     * publishes some of the application's partitions; {@code place} is where the group stood in them when its last
+     * member left.
+     */
+    default void placed(Cursor place) {
     }
 }

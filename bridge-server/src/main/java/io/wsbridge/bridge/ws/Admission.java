@@ -15,6 +15,7 @@ import io.wsbridge.bridge.resume.CursorException;
 import io.wsbridge.bridge.resume.From;
 import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.route.GroupPlaces;
 import io.wsbridge.bridge.session.Refusals;
 import java.net.InetAddress;
 import java.util.LinkedHashMap;
@@ -233,7 +234,16 @@ final class Admission {
             }
         }
         Cursor groupPlace = null;
-        if (groupId != null && !from.replays() && places.enabled() && host.settings().cluster() == null
+        if (groupId != null && !from.replays() && places.enabled() && host.settings().cluster() != null
+                && replays.get() != null) {
+            // Cluster mode: the consuming bridges keep the group's place, each for its partitions; the first member
+            // here learns whether the group had one once they applied its interest.
+            GroupKey key = new GroupKey(decision.anonymous() ? null : decision.principal(), groupId,
+                    route.channel(), filter);
+            if (groupMembers.applyAsInt(route.application(), key) == 0) {
+                from = new From.GroupPlace(key.placeId(route.application()), () -> null);
+            }
+        } else if (groupId != null && !from.replays() && places.enabled() && host.settings().cluster() == null
                 && replays.get() != null) {
             // the first member of a group whose last member left within the retention time: what the group missed
             GroupKey key = new GroupKey(decision.anonymous() ? null : decision.principal(), groupId,
@@ -259,7 +269,9 @@ final class Admission {
             return true;
         }
         Replays current = replays.get();
-        Catchup catchup = current == null ? null : current.tryStart(ticket.route().application(), ticket.from(),
+        From from = ticket.from() instanceof From.GroupPlace group
+                ? new From.GroupPlace(group.id(), subscriber::clusterPlace) : ticket.from();
+        Catchup catchup = current == null ? null : current.tryStart(ticket.route().application(), from,
                 subscriber.catchupTarget(), host.settings().queueCapacity());
         if (catchup == null) {
             if (ticket.groupPlace() != null) {

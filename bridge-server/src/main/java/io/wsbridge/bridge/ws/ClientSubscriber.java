@@ -63,6 +63,7 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
     private volatile Event retentionNotice;
     /** Set while the subscriber catches up from history ({@code ?from=}); its live events go there first. */
     private volatile Catchup catchup;
+    private volatile Cursor clusterPlace;
     /**
      * Group members only: the cursor of the last event queued, of the last event written, and where the member
      * started (the place of its group it resumed from, or the live position when it joined): what the group's place
@@ -214,6 +215,20 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
     /** Catches up with {@code catchup} before going live; call before the connection opens. */
     void catchUp(Catchup newCatchup) {
         this.catchup = newCatchup;
+    }
+
+    /**
+     * Cluster mode: this member formed its group again on this bridge, which publishes some of the application's
+     * partitions and kept the group's place there; its catch-up adds it to the places the consuming peers hand over.
+     */
+    @Override
+    public void placed(Cursor place) {
+        this.clusterPlace = place;
+    }
+
+    /** The place {@link #placed} gave, or {@code null}. */
+    Cursor clusterPlace() {
+        return clusterPlace;
     }
 
     /** A group member resumes its group's place: if it leaves before it wrote anything, the place is still that. */

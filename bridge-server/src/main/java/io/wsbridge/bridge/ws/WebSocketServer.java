@@ -11,6 +11,7 @@ import io.wsbridge.bridge.resume.Cursor;
 import io.wsbridge.bridge.resume.LiveStream;
 import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.route.GroupPlaces;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.settings.BridgeSettings;

@@ -35,8 +35,15 @@ public final class ListHistory implements History {
     }
 
     @Override
+    public Set<String> topics(String application) {
+        return Set.of(PARTITION.topic());
+    }
+
+    @Override
     public Reading open(String application, Set<String> topics, From from) {
-        long start = from instanceof From.After after ? after.cursor().positions().getOrDefault(PARTITION, 0L) : 0;
+        long start = from instanceof From.After after ? after.cursor().positions().getOrDefault(PARTITION, 0L)
+                : from instanceof From.Place place ? place.cursor().positions().getOrDefault(PARTITION,
+                        (long) records.size()) : 0;
         long end = records.size();
         return new Reading() {
             long position = start;

@@ -3,6 +3,7 @@ package io.wsbridge.bridge.cluster;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
@@ -214,7 +215,14 @@ class InterestCodecTest {
     void syncAndItsAnswerCarryAnId() {
         assertThat(InterestCodec.sync(4)).isEqualTo("{\"v\":2,\"type\":\"sync\",\"id\":4}");
         assertThat(InterestCodec.decode(InterestCodec.sync(4))).isEqualTo(new InterestCodec.Sync(4));
-        assertThat(InterestCodec.decode(InterestCodec.synced(7))).isEqualTo(new InterestCodec.Synced(7));
+        assertThat(InterestCodec.decode(InterestCodec.synced(7))).isEqualTo(new InterestCodec.Synced(7, Map.of()));
+        Map<String, Map<PartitionId, Long>> places = Map.of(new GroupKey("alice", "billing", null, "type = 'x'")
+                .placeId("app"), Map.of(new PartitionId("events-app", 0), 42L, new PartitionId("events-app", 3), 7L));
+        assertThat(InterestCodec.decode(InterestCodec.synced(8, places)))
+                .isEqualTo(new InterestCodec.Synced(8, places));
+        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"synced\",\"id\":1,"
+                + "\"places\":[{\"id\":\"g\",\"positions\":[[\"t\",-1,3]]}]}"))
+                .hasMessage("a position is [topic, partition, offset]");
         assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"sync\",\"id\":-1}"))
                 .hasMessage("a sync message needs an id (0 or more)");
         assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"synced\",\"id\":1,\"x\":2}"))

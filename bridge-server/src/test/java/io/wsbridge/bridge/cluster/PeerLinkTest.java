@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.bridge.Bridge;
 import io.wsbridge.bridge.Bridges;
 import io.wsbridge.bridge.auth.AccessDecision;
@@ -12,6 +13,7 @@ import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.Identity;
 import io.wsbridge.bridge.auth.IdentityProvider;
 import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.cli.ListHistory;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.settings.BridgeSettings;
@@ -45,6 +47,7 @@ class PeerLinkTest {
     static final String SECRET = "test-cluster-secret-0123456789";
     static final Duration WAIT = Duration.ofSeconds(10);
     static final HttpClient HTTP = HttpClient.newHttpClient();
+    static final ObjectMapper JSON = new ObjectMapper();
 
     static Bridge bridge(String secret) {
         return Bridge.start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub"))
@@ -157,6 +160,59 @@ class PeerLinkTest {
                         && puller.router().subscribers("pub") == 0);
             }
         }
+    }
+
+    @Test
+    void aGroupWhoseLastMemberLeftGetsWhatItMissedWhenItFormsAgainOnABridgeWithoutTheTask() throws Exception {
+        ListHistory history = new ListHistory();
+        try (Bridge consumer = bridge(SECRET); Bridge puller = bridge(SECRET)) {
+            assertThat(puller.history(history, 4)).isTrue();
+            consumer.started("pub", ListHistory.PARTITION.topic(), 0, 0); // the consumer's task reads the partition
+            puller.peers(Set.of(address(consumer)));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(address(consumer)));
+            try (TestClient first = TestClient.connect(uri(puller, "/pub?group_id=g"))) {
+                await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+                for (int i = 0; i < 10; i++) {
+                    consumer.publish(history.append(i));
+                }
+                assertThat(numbers(first.take(10, WAIT))).isEqualTo(range(0, 10));
+            }
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 0);
+            for (int i = 10; i < 110; i++) {
+                consumer.publish(history.append(i)); // the group has no member: it misses them
+            }
+
+            try (TestClient next = TestClient.connect(uri(puller, "/pub?group_id=g"))) {
+                assertThat(numbers(next.take(100, WAIT))).as("what the group missed, in order")
+                        .isEqualTo(range(10, 110));
+                await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+                for (int i = 110; i < 120; i++) {
+                    consumer.publish(history.append(i));
+                }
+                assertThat(numbers(next.take(10, WAIT))).as("then live").isEqualTo(range(110, 120));
+            }
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 0);
+            try (TestClient other = TestClient.connect(uri(puller, "/pub?group_id=other"))) {
+                await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+                consumer.publish(history.append(120));
+                assertThat(numbers(other.take(1, WAIT))).as("another group has no place: it starts live")
+                        .containsExactly(120);
+            }
+        }
+    }
+
+    private static List<Integer> numbers(List<String> frames) {
+        return frames.stream().map(frame -> {
+            try {
+                return JSON.readTree(frame).path("n").asInt();
+            } catch (Exception e) {
+                throw new AssertionError("not JSON: " + frame, e);
+            }
+        }).toList();
+    }
+
+    private static List<Integer> range(int from, int to) {
+        return java.util.stream.IntStream.range(from, to).boxed().toList();
     }
 
     @Test

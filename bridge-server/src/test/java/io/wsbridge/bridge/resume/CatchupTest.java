@@ -104,7 +104,7 @@ class CatchupTest {
             return this;
         }
 
-        /** As {@link #join}, for a bridge in cluster mode whose interest the peers apply when {@code barrier} passes. */
+        /** As {@link #join}, in cluster mode: the peers apply the interest when {@code barrier} passes. */
         Client joinClustered(From from, int bufferCapacity, LiveBarrier barrier) {
             catchup = new Catchup("app", from, router.streams().of("app"), history, threads, this, bufferCapacity,
                     released::incrementAndGet, barrier);
@@ -339,7 +339,7 @@ class CatchupTest {
         CompletableFuture<Void> applied = new CompletableFuture<>();
         Client client = new Client();
         client.room = 0;
-        client.joinClustered(From.EARLIEST, 1_000, () -> applied);
+        client.joinClustered(From.EARLIEST, 1_000, barrier(applied, Map.of()));
         for (int i = 30; i < 40; i++) {
             peer.produce(0, i); // published by the peer before it applied the interest: not forwarded
             peer.produce(1, i);
@@ -374,7 +374,7 @@ class CatchupTest {
         peer.forwarding = true;
         Client client = new Client();
         client.room = 0;
-        client.joinClustered(From.EARLIEST, 3, () -> CompletableFuture.completedFuture(null));
+        client.joinClustered(From.EARLIEST, 3, barrier(CompletableFuture.completedFuture(null), Map.of()));
         await().atMost(LIMIT).until(() -> history.openReadings.get() == 1);
         for (int i = 10; i < 30; i++) {
             peer.produce(0, i); // 20 forwarded events for a buffer of 3
@@ -391,13 +391,70 @@ class CatchupTest {
     void inClusterModeAnInterestThePeersDoNotConfirmClosesTheSubscriberWith1013() {
         history.configuredTopics = Set.of("events-app");
         history.append(0, 0);
-        Client client = new Client().joinClustered(From.EARLIEST, 100,
-                () -> CompletableFuture.failedFuture(new IllegalStateException("no link to peer 127.0.0.2:9")));
+        Client client = new Client().joinClustered(From.EARLIEST, 100, barrier(
+                CompletableFuture.failedFuture(new IllegalStateException("no link to peer 127.0.0.2:9")), Map.of()));
 
         await().atMost(LIMIT).until(() -> client.failure != null);
         assertThat(client.failure).isEqualTo("1013 cannot read the history now: try again later");
         assertThat(history.openReadings.get()).isZero();
         await().atMost(LIMIT).until(() -> released.get() == 1);
+    }
+
+    /** A barrier that passes when {@code applied} completes, with {@code places} handed over by the peers. */
+    private static LiveBarrier barrier(CompletableFuture<Void> applied, Map<String, Map<PartitionId, Long>> places) {
+        Map<String, Map<PartitionId, Long>> handed = new HashMap<>(places);
+        return new LiveBarrier() {
+            @Override
+            public CompletableFuture<Void> await() {
+                return applied;
+            }
+
+            @Override
+            public Map<PartitionId, Long> takePlace(String id) {
+                return handed.remove(id);
+            }
+        };
+    }
+
+    @Test
+    void inClusterModeAGroupsFirstMemberStartsFromThePlacesThePeersAndThisBridgeKept() {
+        history.configuredTopics = Set.of("events-app");
+        Peer peer = new Peer();
+        peer.forwarding = true;
+        for (int i = 0; i < 20; i++) {
+            peer.produce(0, i);
+            peer.produce(1, i);
+            peer.produce(2, i);
+        }
+        // a peer kept the group's place in partitions 0 and 1, this bridge in partition 1 (further) and 2
+        Map<String, Map<PartitionId, Long>> handed = Map.of("g", Map.of(new PartitionId("events-app", 0), 12L,
+                new PartitionId("events-app", 1), 15L));
+        Cursor local = new Cursor(Cursor.applicationHash("app"), Map.of(new PartitionId("events-app", 1), 17L,
+                new PartitionId("events-app", 2), 18L));
+        Client client = new Client().joinClustered(new From.GroupPlace("g", () -> local), 100,
+                barrier(CompletableFuture.completedFuture(null), handed));
+        await().atMost(LIMIT).until(() -> client.catchup == null);
+        peer.produce(0, 20);
+
+        assertExactlyOnceInOrder(client.received, Map.of(0, 21L, 1, 20L, 2, 20L), Map.of(0, 12L, 1, 15L, 2, 18L));
+    }
+
+    @Test
+    void inClusterModeAGroupWithoutAPlaceStartsLiveWithoutReading() {
+        history.configuredTopics = Set.of("events-app");
+        Peer peer = new Peer();
+        peer.forwarding = true;
+        for (int i = 0; i < 5; i++) {
+            peer.produce(0, i);
+        }
+        Client client = new Client().joinClustered(new From.GroupPlace("g", () -> null), 100,
+                barrier(CompletableFuture.completedFuture(null), Map.of()));
+        await().atMost(LIMIT).until(() -> client.catchup == null);
+        peer.produce(0, 5);
+
+        assertThat(client.received).extracting(Event::offset).containsExactly(5L);
+        assertThat(history.openReadings.get()).isZero();
+        assertThat(released.get()).isEqualTo(1);
     }
 
     private static Cursor cursorOf(Event event) throws Exception {

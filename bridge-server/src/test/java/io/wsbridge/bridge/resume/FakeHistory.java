@@ -68,6 +68,8 @@ final class FakeHistory implements History {
             long start = beginning;
             if (from instanceof From.After after) {
                 start = after.cursor().positions().getOrDefault(partition, beginning);
+            } else if (from instanceof From.Place place) {
+                start = place.cursor().positions().getOrDefault(partition, logEnd.get(partition));
             }
             if (start < beginning) {
                 lost.put(partition, beginning - start);

@@ -340,7 +340,9 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 Range.between(0, 7L * 24 * 3_600_000), Importance.LOW, "How long a consumer group (?group_id=) whose "
                         + "last member left keeps its place in the stream: the next member to join within it first "
                         + "gets what the group missed, replayed from Kafka (it takes a replay slot), then the live "
-                        + "stream. 0 keeps no place. Needs the Kafka settings of replays; not in cluster mode yet.",
+                        + "stream. 0 keeps no place. Needs the Kafka settings of replays. In cluster mode every worker that "
+                        + "consumes keeps the place for the partitions it reads, and the next member may join on "
+                        + "any worker.",
                 GROUP_REPLAY, ++order, Width.SHORT, "Group retention (ms)");
     }
 

@@ -146,6 +146,12 @@ public final class KafkaHistory implements History {
                 Long position = after.cursor().positions()
                         .get(new PartitionId(partition.topic(), partition.partition()));
                 start = position == null ? beginning : position;
+            } else if (from instanceof From.Place place) {
+                Long position = place.cursor().positions()
+                        .get(new PartitionId(partition.topic(), partition.partition()));
+                start = position == null ? end : position; // a group place names only where it stood
+            } else if (!(from instanceof From.Earliest)) {
+                throw new IllegalArgumentException("a reading cannot start from " + from);
             }
             if (start < beginning) {
                 // retention removed what the subscriber missed: the catch-up announces the gap

@@ -1,7 +1,6 @@
-package io.wsbridge.bridge.ws;
+package io.wsbridge.bridge.route;
 
 import io.wsbridge.bridge.resume.Cursor;
-import io.wsbridge.bridge.route.GroupKey;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -12,11 +11,13 @@ import java.util.function.Supplier;
 /**
  * Where consumer groups whose last member left stand in their application's stream, kept for the group retention
  * time: the next member to join within it catches up from there. At most {@link #MAX_PLACES} places are kept; past
- * that the oldest is forgotten first (its group's next member starts live, as without retention).
+ * that the oldest is forgotten first (its group's next member starts live, as without retention). Outside cluster
+ * mode the WebSocket server keeps them (where the last member wrote to); in cluster mode the router of each consuming
+ * bridge keeps them for the partitions it publishes.
  */
-final class GroupPlaces {
+public final class GroupPlaces {
 
-    static final int MAX_PLACES = 10_000;
+    public static final int MAX_PLACES = 10_000;
 
     private record Key(String application, GroupKey group) {
     }
@@ -30,18 +31,18 @@ final class GroupPlaces {
     private final LinkedHashMap<Key, Place> places = new LinkedHashMap<>();
 
     /** @param retention the retention time, as the bridge's settings have it now */
-    GroupPlaces(Supplier<Duration> retention, LongSupplier nanoClock) {
+    public GroupPlaces(Supplier<Duration> retention, LongSupplier nanoClock) {
         this.retention = retention;
         this.clock = nanoClock;
     }
 
     /** Whether places are kept at all. */
-    boolean enabled() {
+    public boolean enabled() {
         return !retention.get().isZero();
     }
 
     /** The group of {@code application} has no member left, at {@code cursor}. */
-    synchronized void keep(String application, GroupKey group, Cursor cursor) {
+    public synchronized void keep(String application, GroupKey group, Cursor cursor) {
         long retentionNanos = retention.get().toNanos();
         if (retentionNanos <= 0) {
             return;
@@ -59,13 +60,13 @@ final class GroupPlaces {
     }
 
     /** Takes the place of the group, if it has one that has not expired: only one joining member gets it. */
-    synchronized Cursor take(String application, GroupKey group) {
+    public synchronized Cursor take(String application, GroupKey group) {
         expire(clock.getAsLong());
         Place place = places.remove(new Key(application, group));
         return place == null ? null : place.cursor();
     }
 
-    synchronized int size() {
+    public synchronized int size() {
         expire(clock.getAsLong());
         return places.size();
     }
