@@ -236,6 +236,11 @@ public final class Bridge implements EventBus, AutoCloseable {
                         public Map<PartitionId, Long> takePlace(String id) {
                             return node.takePlace(id);
                         }
+
+                        @Override
+                        public void keepPlace(String id, Map<PartitionId, Long> positions) {
+                            node.keepPlace(id, positions);
+                        }
                     };
                 });
         server.replays(replays);

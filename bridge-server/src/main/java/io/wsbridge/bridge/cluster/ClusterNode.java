@@ -185,6 +185,11 @@ public final class ClusterNode implements AutoCloseable {
         return handed.take(id, nanoTime(), server.settings().groupRetention());
     }
 
+    /** Keeps a place {@link #takePlace} gave for the group's next member here. */
+    public void keepPlace(String id, Map<PartitionId, Long> positions) {
+        handed.add(Map.of(id, positions), nanoTime());
+    }
+
     /**
      * Completes once every consuming peer has applied this bridge's interest as it is now: every event a peer
      * publishes after that reaches the local subscribers in the router now. Fails when a consuming peer has no open

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -86,6 +87,7 @@ public final class Catchup {
     private final LiveJoin join;
     private final Runnable release;
     private final LiveBarrier barrier;
+    private final BooleanSupplier slot;
     private final AtomicBoolean released = new AtomicBoolean();
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
@@ -117,6 +119,16 @@ public final class Catchup {
      */
     public Catchup(String application, From from, LiveStream stream, History history, Executor executor,
             Target target, int bufferCapacity, Runnable release, LiveBarrier barrier) {
+        this(application, from, stream, history, executor, target, bufferCapacity, release, barrier, null);
+    }
+
+    /**
+     * @param slot for a {@link From.GroupPlace} catch-up, which holds no replay slot until it turns out to have a
+     *     place to replay from: takes one then, if one is free ({@code null}: the catch-up holds one already)
+     */
+    public Catchup(String application, From from, LiveStream stream, History history, Executor executor,
+            Target target, int bufferCapacity, Runnable release, LiveBarrier barrier, BooleanSupplier slot) {
+        this.slot = slot;
         this.application = application;
         this.from = from;
         this.stream = stream;
@@ -231,7 +243,7 @@ public final class Catchup {
     private boolean barrierPassed() throws History.HistoryException {
         if (barrier == null) {
             if (from instanceof From.GroupPlace group) {
-                from = groupPlace(group, null);
+                resolve(group, null);
             }
             return true;
         }
@@ -245,7 +257,7 @@ public final class Catchup {
         try {
             barrierPassed.join();
             if (from instanceof From.GroupPlace group) {
-                from = groupPlace(group, barrier.takePlace(group.id()));
+                resolve(group, barrier.takePlace(group.id()));
             }
             return true;
         } catch (CompletionException | CancellationException e) {
@@ -253,6 +265,18 @@ public final class Catchup {
             throw new History.HistoryException("the cluster's consuming workers did not confirm the subscriber's "
                     + "interest: " + cause, cause);
         }
+    }
+
+    /** Where the group's first member here starts; a place to replay from needs a replay slot (none: 1013). */
+    private void resolve(From.GroupPlace group, Map<PartitionId, Long> answered) throws History.HistoryException {
+        From resolved = groupPlace(group, answered);
+        if (resolved instanceof From.Place place && slot != null && !slot.getAsBoolean()) {
+            if (barrier != null) {
+                barrier.keepPlace(group.id(), place.cursor().positions()); // for the group's next member here
+            }
+            throw new History.HistoryException("no replay slot is free for the place of the group", null);
+        }
+        from = resolved;
     }
 
     /**

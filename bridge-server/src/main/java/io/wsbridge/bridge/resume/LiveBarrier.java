@@ -18,4 +18,7 @@ public interface LiveBarrier {
      * interest, for the group {@link From.GroupPlace#id()}; {@code null} if none did.
      */
     Map<PartitionId, Long> takePlace(String id);
+
+    /** Gives back a place {@link #takePlace} gave, for the group's next member here (it could not replay now). */
+    void keepPlace(String id, Map<PartitionId, Long> positions);
 }

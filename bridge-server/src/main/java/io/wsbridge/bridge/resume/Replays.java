@@ -5,6 +5,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -49,6 +50,20 @@ public final class Replays implements AutoCloseable {
      * @return {@code null} if every slot is taken
      */
     public Catchup tryStart(String application, From from, Catchup.Target target, int bufferCapacity) {
+        if (from instanceof From.GroupPlace) {
+            // Most groups that form have no place: a slot only once it turns out that this one has.
+            AtomicBoolean held = new AtomicBoolean();
+            return new Catchup(application, from, streams.of(application), history, threads, target, bufferCapacity,
+                    () -> {
+                        if (held.compareAndSet(true, false)) {
+                            slots.release();
+                        }
+                    }, barrier.get(), () -> {
+                        boolean taken = slots.tryAcquire();
+                        held.set(taken);
+                        return taken;
+                    });
+        }
         if (!slots.tryAcquire()) {
             return null;
         }

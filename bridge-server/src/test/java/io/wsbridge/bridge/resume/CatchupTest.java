@@ -413,7 +413,35 @@ class CatchupTest {
             public Map<PartitionId, Long> takePlace(String id) {
                 return handed.remove(id);
             }
+
+            @Override
+            public void keepPlace(String id, Map<PartitionId, Long> positions) {
+                handed.put(id, positions);
+                kept.put(id, positions);
+            }
         };
+    }
+
+    /** Places given back by catch-ups that could not replay them. */
+    private static final Map<String, Map<PartitionId, Long>> kept = new java.util.concurrent.ConcurrentHashMap<>();
+
+    @Test
+    void inClusterModeAGroupsPlaceWithoutAFreeReplaySlotIsKeptAndTheMemberClosedWith1013() {
+        history.configuredTopics = Set.of("events-app");
+        history.append(0, 0);
+        kept.clear();
+        Map<String, Map<PartitionId, Long>> handed = Map.of("g", Map.of(new PartitionId("events-app", 0), 0L));
+        Client client = new Client();
+        client.catchup = new Catchup("app", new From.GroupPlace("g", () -> null), router.streams().of("app"),
+                history, threads, client, 100, released::incrementAndGet,
+                barrier(CompletableFuture.completedFuture(null), handed), () -> false);
+        router.add(client);
+        client.catchup.start();
+
+        await().atMost(LIMIT).until(() -> client.failure != null);
+        assertThat(client.failure).startsWith("1013");
+        assertThat(kept).containsEntry("g", Map.of(new PartitionId("events-app", 0), 0L));
+        assertThat(history.openReadings.get()).isZero();
     }
 
     @Test
