@@ -100,16 +100,25 @@ class GroupsIT {
 
     @Test
     void aGroupWhoseOnlyMemberLeftGivesTheNextMemberEveryEventItMissed(Stack stack) {
+        List<String> before;
         try (WsClient only = WsClient.connect(sink.uri("/" + APP + "?group_id=kept"), Map.of())) {
             sink.awaitSubscribers(APP, 1);
-            List<String> before = send(stack, 3);
+            before = send(stack, 3);
             assertThat(ids(only.awaitFrames(3, WAIT))).containsExactlyElementsOf(before);
         }
         sink.awaitSubscribers(APP, 0);
         List<String> missed = send(stack, 100);
         try (WsClient next = WsClient.connect(sink.uri("/" + APP + "?group_id=kept"), Map.of())) {
-            assertThat(ids(next.awaitFrames(100, WAIT))).as("the 100 events the group missed, in order, once")
-                    .containsExactlyElementsOf(missed);
+            List<String> got = new ArrayList<>(ids(next.awaitFrames(missed.size(), WAIT)));
+            // At least once: an event whose write to the member that left had not completed when it left (its
+            // client may have it already) is delivered again; only the last ones it was handed can be.
+            int again = (int) got.stream().filter(before::contains).count();
+            if (again > 0) {
+                got.addAll(ids(next.awaitFrames(again, WAIT)));
+            }
+            assertThat(got).as("the 100 events the group missed, in order, once, after at most the last events "
+                    + "its member had been handed").containsExactlyElementsOf(
+                    concat(before.subList(before.size() - again, before.size()), missed));
             List<String> live = send(stack, 5);
             assertThat(ids(next.awaitFrames(5, WAIT))).as("then live").containsExactlyElementsOf(live);
             assertThat(next.nextFrame(QUIET)).isEmpty();
@@ -130,5 +139,11 @@ class GroupsIT {
 
     private static List<String> everyOther(List<String> ids, int start) {
         return IntStream.range(0, ids.size()).filter(i -> i % 2 == start).mapToObj(ids::get).toList();
+    }
+
+    private static List<String> concat(List<String> first, List<String> then) {
+        List<String> all = new ArrayList<>(first);
+        all.addAll(then);
+        return all;
     }
 }
