@@ -52,6 +52,8 @@ public final class ClusterNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
     /** A link's queue holds this many times a subscriber's: it carries the events of all the peer's subscribers. */
     static final int LINK_QUEUE_FACTOR = 4;
+    /** How long a group place that a peer handed over waits for the member that asked for it. */
+    static final Duration HANDED_PLACE_LIFETIME = Duration.ofSeconds(30);
 
     private final ClusterSettings cluster;
     private final LocalServer server;
@@ -178,11 +180,12 @@ public final class ClusterNode implements AutoCloseable {
     }
 
     /**
-     * Takes the place that consuming peers handed over for the group {@code id}, or {@code null}; one handed over longer
-     * ago than the group retention time (its member left before it could take it) is stale.
+     * Takes the place that consuming peers handed over for the group {@code id}, or {@code null}. The member that asked
+     * takes it as soon as its sync is answered: one older than {@link #HANDED_PLACE_LIFETIME} (its member left first,
+     * or a link that came back handed over places of groups that never left) is stale.
      */
     public Map<PartitionId, Long> takePlace(String id) {
-        return handed.take(id, nanoTime(), server.settings().groupRetention());
+        return handed.take(id, nanoTime(), HANDED_PLACE_LIFETIME);
     }
 
     /** Keeps a place {@link #takePlace} gave for the group's next member here. */

@@ -12,7 +12,7 @@ import java.util.Map;
  * Group places that consuming peers handed over in their sync answers, by place id, until the first member of the
  * group takes its place. Where two peers hand over a place of the same group (each for the partitions it reads), the
  * earliest position of each partition is kept. The oldest are forgotten first beyond {@link GroupPlaces#MAX_PLACES},
- * and a place handed over longer ago than the group retention time is stale (its member left before it took it).
+ * and a place older than the lifetime given to {@link #take} is stale.
  */
 final class HandedPlaces {
 
@@ -35,12 +35,12 @@ final class HandedPlaces {
         }
     }
 
-    /** The place handed over for the group {@code id} within {@code retention}, taken; {@code null} if none. */
-    Map<PartitionId, Long> take(String id, long nowNanos, Duration retention) {
+    /** The place handed over for the group {@code id} within {@code lifetime}, taken; {@code null} if none. */
+    Map<PartitionId, Long> take(String id, long nowNanos, Duration lifetime) {
         Handed place;
         synchronized (this) {
             place = places.remove(id);
         }
-        return place != null && nowNanos - place.atNanos() <= retention.toNanos() ? place.positions() : null;
+        return place != null && nowNanos - place.atNanos() <= lifetime.toNanos() ? place.positions() : null;
     }
 }

@@ -28,15 +28,16 @@ import java.util.Set;
  *     "remove":[{"application":"app","channel":"door"}]}
  * {"v":2,"type":"resync","reason":"sequence 7 expected, 9 received"}
  * {"v":2,"type":"sync","id":4}
- * {"v":2,"type":"synced","id":4,"places":[{"id":"3:app|5:alice|7:billing|-1:|-1:|",
+ * {"v":2,"type":"places","places":[{"id":"3:app|5:alice|7:billing|-1:|-1:|",
  *     "positions":[["events-app",0,42]]}]}
+ * {"v":2,"type":"synced","id":4}
  * }</pre>
  *
  * A {@code sync} asks the receiver to answer {@code synced} with the same id once it has applied every interest
  * message sent before it: from then on, every event the receiver publishes reaches the sender's subscribers that
- * were in that interest (a subscriber resuming in cluster mode waits for it before it reads the history). The answer
- * carries the places of the groups that formed again on the receiver while it applied that interest: the first
- * member of such a group catches up from there.
+ * were in that interest (a subscriber resuming in cluster mode waits for it before it reads the history). Before the
+ * answer, the receiver sends the places of the groups that formed again there while it applied that interest
+ * ({@code places}, as many messages as they take): the first member of such a group catches up from there.
  *
  * A group's {@code principal} is the user or service account its members are (a name, never a credential); a group
  * without one is anonymous members'. A group's {@code filter} (a CloudEvents SQL expression, part of its key) lets the
@@ -59,7 +60,7 @@ final class InterestCodec {
     }
 
     /** An interest message, decoded. */
-    sealed interface Message permits Snapshot, Delta, Resync, Sync, Synced {
+    sealed interface Message permits Snapshot, Delta, Resync, Sync, Places, Synced {
     }
 
     /**
@@ -83,12 +84,15 @@ final class InterestCodec {
     }
 
     /**
-     * The receiver's answer to {@link Sync}: everything sent before the sync with this id is applied.
-     *
-     * @param places the group places the receiver handed over while applying (a group of the sender's interest that
-     *     formed again there within the retention time), by {@link io.wsbridge.bridge.route.GroupKey#placeId}
+     * Group places the receiver hands over (groups of the sender's interest that formed again there within the
+     * retention time), by {@link io.wsbridge.bridge.route.GroupKey#placeId}: before a {@link Synced}, every place taken
+     * before its sync was applied goes out, in as many of these as it takes.
      */
-    record Synced(long id, Map<String, Map<PartitionId, Long>> places) implements Message {
+    record Places(Map<String, Map<PartitionId, Long>> places) implements Message {
+    }
+
+    /** The receiver's answer to {@link Sync}: everything sent before the sync with this id is applied. */
+    record Synced(long id) implements Message {
     }
 
     /**
@@ -145,22 +149,25 @@ final class InterestCodec {
     }
 
     static String synced(long id) {
-        return synced(id, Map.of());
+        return "{\"v\":" + VERSION + ",\"type\":\"synced\",\"id\":" + id + "}";
     }
 
-    /** {@code {"v":2,"type":"synced","id":4,"places":[{"id":"...","positions":[["topic",0,42]]}]}} */
-    static String synced(long id, Map<String, Map<PartitionId, Long>> places) {
-        ObjectNode root = JSON.createObjectNode().put("v", VERSION).put("type", "synced").put("id", id);
-        if (!places.isEmpty()) {
-            var list = root.putArray("places");
-            places.forEach((placeId, positions) -> {
-                ObjectNode place = list.addObject().put("id", placeId);
-                var array = place.putArray("positions");
-                positions.forEach((partition, offset) -> array.addArray().add(partition.topic())
-                        .add(partition.partition()).add(offset));
-            });
-        }
-        return root.toString();
+    /**
+     * {@code {"v":2,"type":"places","places":[{"id":"...","positions":[["topic",0,42]]}]}}
+     *
+     * @param places each encoded by {@link #place}
+     */
+    static String places(List<String> places) {
+        return "{\"v\":" + VERSION + ",\"type\":\"places\",\"places\":[" + String.join(",", places) + "]}";
+    }
+
+    /** One group place of a {@link Synced} answer, as JSON: {@code {"id":"...","positions":[["topic",0,42]]}}. */
+    static String place(String id, Map<PartitionId, Long> positions) {
+        ObjectNode place = JSON.createObjectNode().put("id", id);
+        var array = place.putArray("positions");
+        positions.forEach((partition, offset) -> array.addArray().add(partition.topic()).add(partition.partition())
+                .add(offset));
+        return place.toString();
     }
 
     /** Encodes each entry, sorted so that the same interest always gives the same messages. */

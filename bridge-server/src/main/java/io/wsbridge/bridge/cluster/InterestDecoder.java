@@ -96,8 +96,12 @@ final class InterestDecoder {
                 yield new InterestCodec.Sync(id(root));
             }
             case "synced" -> {
-                fields(root, "synced", Set.of("v", "type", "id", "places"));
-                yield new InterestCodec.Synced(id(root), places(root.path("places")));
+                fields(root, "synced", Set.of("v", "type", "id"));
+                yield new InterestCodec.Synced(id(root));
+            }
+            case "places" -> {
+                fields(root, "places", Set.of("v", "type", "places"));
+                yield new InterestCodec.Places(places(root.path("places")));
             }
             default -> throw new IllegalArgumentException("unknown interest message type "
                     + quote(type.length() > 40 ? type.substring(0, 40) + "..." : type));
@@ -116,9 +120,6 @@ final class InterestDecoder {
     }
 
     private static Map<String, Map<PartitionId, Long>> places(JsonNode places) {
-        if (places.isMissingNode()) {
-            return Map.of();
-        }
         if (!places.isArray()) {
             throw new IllegalArgumentException("places must be a list");
         }

@@ -1,7 +1,6 @@
 package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
-import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.settings.ClusterSettings;
@@ -14,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Utf8StringBuilder;
 import org.eclipse.jetty.websocket.core.CloseStatus;
 import org.eclipse.jetty.websocket.core.Configuration;
 import org.eclipse.jetty.websocket.core.CoreSession;
@@ -189,12 +189,9 @@ final class PeerLink implements AutoCloseable {
 
     /**
      * The peer applied everything sent before the sync with {@code id} (and so before every earlier sync), and handed
-     * over {@code places}: they are the node's to give to the subscribers they belong to before the syncs complete.
+     * over the group places taken meanwhile (in {@code places} messages before this answer).
      */
-    private void synced(long id, Map<String, Map<PartitionId, Long>> places) {
-        if (!places.isEmpty()) {
-            node.placesHanded(places);
-        }
+    private void synced(long id) {
         List<CompletableFuture<Void>> done;
         synchronized (lock) {
             Map<Long, CompletableFuture<Void>> head = syncs.headMap(id, true);
@@ -274,6 +271,9 @@ final class PeerLink implements AutoCloseable {
         private final LinkHandshake handshake;
         private final InterestWriter interest = new InterestWriter(name, node.metrics().peerInterest(name));
         private volatile CoreSession session;
+        /** A text message arriving in several frames, and whether one is under way (its continuations are text). */
+        private final Utf8StringBuilder text = new Utf8StringBuilder();
+        private boolean textInProgress;
         /** Whether this connection carried an interest snapshot: before it, a sync would prove nothing. */
         private volatile boolean interestSent;
 
@@ -318,7 +318,8 @@ final class PeerLink implements AutoCloseable {
                 return;
             }
             try {
-                switch (frame.getOpCode()) {
+                switch (frame.getOpCode() == OpCode.CONTINUATION && textInProgress ? OpCode.TEXT
+                        : frame.getOpCode()) {
                     case OpCode.BINARY, OpCode.CONTINUATION -> {
                         ForwardCodec.Forwarded forwarded = decoder.feed(frame.getPayload(), frame.isFin());
                         if (forwarded != null) {
@@ -342,13 +343,38 @@ final class PeerLink implements AutoCloseable {
             }
         }
 
-        /** A peer sends text only to ask for a fresh interest snapshot, in one frame. */
+        /**
+         * A peer sends text to ask for a fresh interest snapshot and to answer syncs; a message may come in several
+         * frames (Jetty splits large ones), at most {@link PeerProtocol#MAX_INTEREST_BYTES} in all.
+         */
         private void text(Frame frame, CoreSession current) {
-            String reason = "a resync request comes in one frame";
+            if (frame.getOpCode() == OpCode.TEXT) {
+                text.reset();
+            }
+            if (text.length() + frame.getPayloadLength() > PeerProtocol.MAX_INTEREST_BYTES) {
+                textInProgress = false;
+                text.reset();
+                log.warn("Closing the link to peer {}: a text message larger than {} bytes", name,
+                        PeerProtocol.MAX_INTEREST_BYTES);
+                current.close(CloseCodes.MESSAGE_TOO_BIG, "text message too big", Callback.NOOP);
+                return;
+            }
+            text.append(frame.getPayload());
+            textInProgress = !frame.isFin();
+            if (textInProgress) {
+                return;
+            }
+            String complete = text.toCompleteString();
+            text.reset();
+            String reason = "not a resync request nor a sync answer";
             try {
-                InterestCodec.Message message = frame.isFin() ? InterestCodec.decode(frame.getPayloadAsUTF8()) : null;
+                InterestCodec.Message message = InterestCodec.decode(complete);
+                if (message instanceof InterestCodec.Places places) {
+                    node.placesHanded(places.places());
+                    return;
+                }
                 if (message instanceof InterestCodec.Synced synced) {
-                    synced(synced.id(), synced.places());
+                    synced(synced.id());
                     return;
                 }
                 if (message instanceof InterestCodec.Resync resync) {
@@ -356,7 +382,7 @@ final class PeerLink implements AutoCloseable {
                     node.resync(PeerLink.this);
                     return;
                 }
-                reason = message == null ? reason : "a peer sends only resync requests and sync answers as text";
+                reason = message == null ? reason : "a peer sends only resync requests, places and sync answers as text";
             } catch (IllegalArgumentException e) {
                 reason = e.getMessage();
             }

@@ -25,8 +25,8 @@ final class PeerProtocol {
     static final int INTEREST_CHUNK_BYTES = 64 * 1024;
     /** Largest interest message a bridge accepts, with room to spare over what it sends. */
     static final int MAX_INTEREST_BYTES = 2 * INTEREST_CHUNK_BYTES;
-    /** About the most group places one sync answer carries; more wait for the next answer. */
-    static final int MAX_PLACES_BYTES = 256 * 1024;
+    /** The most bytes of group places in one {@code places} message (a place has room, whatever its names). */
+    static final int MAX_PLACES_BYTES = INTEREST_CHUNK_BYTES;
     /** Largest frame on a link; longer messages are fragmented. */
     static final int MAX_FRAME_BYTES = 1024 * 1024;
     /** Largest forwarded event; Kafka's own record limit is far below. */

@@ -5,10 +5,14 @@ import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.resume.Cursor;
 import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.route.GroupPlaces;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.session.Outbox;
 import io.wsbridge.bridge.session.OverflowPolicy;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,26 +71,43 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         return proxies.size();
     }
 
-    /** A group of the peer formed again here with a place: it goes out with the next sync answer. */
+    /**
+     * A group of the peer formed again here with a place: it goes out with the next sync answer (at most
+     * {@link GroupPlaces#MAX_PLACES} wait; beyond, the oldest are forgotten).
+     */
     @Override
     public void placed(String application, GroupKey group, Cursor place) {
         synchronized (places) {
-            places.put(group.placeId(application), place.positions());
+            String id = group.placeId(application);
+            places.remove(id);
+            places.put(id, place.positions());
+            Iterator<String> oldest = places.keySet().iterator();
+            while (places.size() > GroupPlaces.MAX_PLACES) {
+                oldest.next();
+                oldest.remove();
+            }
         }
     }
 
-    /** The places to hand over in a sync answer, as many as fit in one message; the rest wait for the next. */
-    private Map<String, Map<PartitionId, Long>> takePlaces() {
+    /** The next places to hand over, encoded, as many as fit in one message of {@link PeerProtocol#MAX_PLACES_BYTES}. */
+    private List<String> takePlaces() {
         synchronized (places) {
-            Map<String, Map<PartitionId, Long>> taken = new LinkedHashMap<>();
+            List<String> taken = new ArrayList<>();
             int bytes = 0;
-            for (var iterator = places.entrySet().iterator(); iterator.hasNext();) {
-                var place = iterator.next();
-                int size = place.getKey().length() + place.getValue().size() * 64 + 32;
-                if (!taken.isEmpty() && bytes + size > PeerProtocol.MAX_PLACES_BYTES) {
-                    break;
+            for (Iterator<Map.Entry<String, Map<PartitionId, Long>>> iterator = places.entrySet().iterator();
+                    iterator.hasNext();) {
+                Map.Entry<String, Map<PartitionId, Long>> place = iterator.next();
+                String encoded = InterestCodec.place(place.getKey(), place.getValue());
+                int size = encoded.getBytes(StandardCharsets.UTF_8).length + 1;
+                if (bytes + size > PeerProtocol.MAX_PLACES_BYTES) {
+                    if (!taken.isEmpty()) {
+                        break;
+                    }
+                    iterator.remove(); // cannot go out at all (thousands of partitions): its group starts live
+                    log.warn("Not handing over the place of a group to peer {}: {} bytes", peer, size);
+                    continue;
                 }
-                taken.put(place.getKey(), place.getValue());
+                taken.add(encoded);
                 bytes += size;
                 iterator.remove();
             }
@@ -179,8 +200,11 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
                 // everything before it is applied: messages are handled one at a time, in order
                 CoreSession current = session;
                 if (current != null) {
-                    current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.synced(sync.id(), takePlaces())),
-                            Callback.NOOP, false);
+                    // every place taken so far first, in bounded messages, then the answer
+                    for (List<String> places = takePlaces(); !places.isEmpty(); places = takePlaces()) {
+                        current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.places(places)), Callback.NOOP, false);
+                    }
+                    current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.synced(sync.id())), Callback.NOOP, false);
                 }
                 return;
             }

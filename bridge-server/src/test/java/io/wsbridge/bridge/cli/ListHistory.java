@@ -28,7 +28,12 @@ public final class ListHistory implements History {
 
     /** Appends an event of {@code application} with JSON {@code {"n":<n>}} at the next offset, and returns it. */
     public Event append(String application, int n) {
-        Event event = Event.fromUtf8(application, null, ("{\"n\":" + n + "}").getBytes(StandardCharsets.UTF_8),
+        return append(application, null, n);
+    }
+
+    /** As {@link #append(String, int)}, on {@code channel}. */
+    public synchronized Event append(String application, String channel, int n) {
+        Event event = Event.fromUtf8(application, channel, ("{\"n\":" + n + "}").getBytes(StandardCharsets.UTF_8),
                 PARTITION.topic(), PARTITION.partition(), records.size());
         records.add(event);
         return event;

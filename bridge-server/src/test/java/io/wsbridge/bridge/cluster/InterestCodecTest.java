@@ -215,12 +215,13 @@ class InterestCodecTest {
     void syncAndItsAnswerCarryAnId() {
         assertThat(InterestCodec.sync(4)).isEqualTo("{\"v\":2,\"type\":\"sync\",\"id\":4}");
         assertThat(InterestCodec.decode(InterestCodec.sync(4))).isEqualTo(new InterestCodec.Sync(4));
-        assertThat(InterestCodec.decode(InterestCodec.synced(7))).isEqualTo(new InterestCodec.Synced(7, Map.of()));
+        assertThat(InterestCodec.decode(InterestCodec.synced(7))).isEqualTo(new InterestCodec.Synced(7));
         Map<String, Map<PartitionId, Long>> places = Map.of(new GroupKey("alice", "billing", null, "type = 'x'")
                 .placeId("app"), Map.of(new PartitionId("events-app", 0), 42L, new PartitionId("events-app", 3), 7L));
-        assertThat(InterestCodec.decode(InterestCodec.synced(8, places)))
-                .isEqualTo(new InterestCodec.Synced(8, places));
-        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"synced\",\"id\":1,"
+        List<String> encoded = places.entrySet().stream()
+                .map(place -> InterestCodec.place(place.getKey(), place.getValue())).toList();
+        assertThat(InterestCodec.decode(InterestCodec.places(encoded))).isEqualTo(new InterestCodec.Places(places));
+        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"places\","
                 + "\"places\":[{\"id\":\"g\",\"positions\":[[\"t\",-1,3]]}]}"))
                 .hasMessage("a position is [topic, partition, offset]");
         assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"sync\",\"id\":-1}"))

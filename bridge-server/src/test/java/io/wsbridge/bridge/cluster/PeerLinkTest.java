@@ -201,6 +201,49 @@ class PeerLinkTest {
         }
     }
 
+    @Test
+    void manyGroupsWithLongNamesFormingAgainAtOnceEachGetTheirPlace() throws Exception {
+        int groups = 200;
+        ListHistory history = new ListHistory();
+        try (Bridge consumer = bridge(SECRET); Bridge puller = bridge(SECRET)) {
+            assertThat(puller.history(history, 4)).isTrue();
+            consumer.started("pub", ListHistory.PARTITION.topic(), 0, 0);
+            puller.peers(Set.of(address(consumer)));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(address(consumer)));
+            List<TestClient> members = connectMembers(puller, groups);
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == groups);
+            for (int i = 0; i < groups; i++) {
+                consumer.publish(history.append("pub", "ch-" + i, i));
+            }
+            for (int i = 0; i < groups; i++) {
+                assertThat(numbers(members.get(i).take(1, WAIT))).containsExactly(i);
+                members.get(i).close();
+            }
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 0);
+            for (int i = 0; i < groups; i++) {
+                consumer.publish(history.append("pub", "ch-" + i, 1000 + i)); // each group misses one
+            }
+
+            // about 200 places of some 1.1 kB each (names of characters JSON escapes): several places messages
+            List<TestClient> again = connectMembers(puller, groups);
+            for (int i = 0; i < groups; i++) {
+                assertThat(numbers(again.get(i).take(1, WAIT))).as("group %s", i).containsExactly(1000 + i);
+            }
+            assertThat(puller.cluster().linked(address(consumer))).as("the link stayed up").isTrue();
+            again.forEach(TestClient::close);
+        }
+    }
+
+    private static List<TestClient> connectMembers(Bridge bridge, int groups) {
+        List<TestClient> members = new ArrayList<>();
+        for (int i = 0; i < groups; i++) {
+            String group = "\"\\".repeat(120) + "-" + i; // 240 characters that JSON escapes, and the number
+            members.add(TestClient.connect(uri(bridge, "/pub/ch-" + i + "?group_id="
+                    + java.net.URLEncoder.encode(group, java.nio.charset.StandardCharsets.UTF_8))));
+        }
+        return members;
+    }
+
     private static List<Integer> numbers(List<String> frames) {
         return frames.stream().map(frame -> {
             try {
