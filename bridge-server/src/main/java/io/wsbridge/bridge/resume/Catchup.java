@@ -301,11 +301,13 @@ public final class Catchup {
         begun = true;
         started = System.nanoTime();
         Cursor live = join.attach();
-        // Only topics this bridge publishes from and those the connector's configuration names for the application
-        // (in cluster mode other bridges publish them): a cursor is the client's, and naming a topic must not make
+        // Only topics this bridge publishes from, and in cluster mode those the connector's configuration names for
+        // the application (other bridges publish them): a cursor is the client's, and naming a topic must not make
         // the bridge read it.
         Set<String> topics = new TreeSet<>(stream.topics());
-        topics.addAll(history.topics(application));
+        if (barrier != null) {
+            topics.addAll(history.topics(application));
+        }
         if (topics.isEmpty() || from == null) {
             return; // nothing of the application here: straight to live
         }
