@@ -13,8 +13,6 @@ import io.wsbridge.bridge.ops.HttpEndpoints;
 import io.wsbridge.bridge.ops.OpsListener;
 import io.wsbridge.bridge.ops.Readiness;
 import io.wsbridge.bridge.resume.History;
-import io.wsbridge.bridge.resume.LiveBarrier;
-import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.settings.BridgeSettings;
@@ -24,10 +22,8 @@ import io.wsbridge.bridge.ws.WebSocketServer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -226,22 +222,7 @@ public final class Bridge implements EventBus, AutoCloseable {
         replays = new Replays(history, router.streams(), maxConcurrent, "wsbridge-" + settings.port() + "-replay",
                 () -> {
                     ClusterNode node = cluster;
-                    return node == null ? null : new LiveBarrier() {
-                        @Override
-                        public CompletableFuture<Void> await() {
-                            return node.interestApplied(BARRIER_TIMEOUT);
-                        }
-
-                        @Override
-                        public Map<PartitionId, Long> takePlace(String id) {
-                            return node.takePlace(id);
-                        }
-
-                        @Override
-                        public void keepPlace(String id, Map<PartitionId, Long> positions) {
-                            node.keepPlace(id, positions);
-                        }
-                    };
+                    return node == null ? null : node.liveBarrier(BARRIER_TIMEOUT);
                 });
         server.replays(replays);
         return true;

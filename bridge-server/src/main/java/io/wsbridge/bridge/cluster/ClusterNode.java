@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.resume.LiveBarrier;
 import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupPlaces;
 import io.wsbridge.bridge.route.Router;
@@ -198,6 +199,26 @@ public final class ClusterNode implements AutoCloseable {
      * publishes after that reaches the local subscribers in the router now. Fails when a consuming peer has no open
      * link (its events would not reach them), or after {@code timeout}.
      */
+    /** The {@link LiveBarrier} of this node: {@link #interestApplied} within {@code timeout}, and its places. */
+    public LiveBarrier liveBarrier(Duration timeout) {
+        return new LiveBarrier() {
+            @Override
+            public CompletableFuture<Void> await() {
+                return interestApplied(timeout);
+            }
+
+            @Override
+            public Map<PartitionId, Long> takePlace(String id) {
+                return ClusterNode.this.takePlace(id);
+            }
+
+            @Override
+            public void keepPlace(String id, Map<PartitionId, Long> positions) {
+                ClusterNode.this.keepPlace(id, positions);
+            }
+        };
+    }
+
     public CompletableFuture<Void> interestApplied(Duration timeout) {
         CompletableFuture<Void> applied = new CompletableFuture<>();
         // After the interest announcements already queued on the cluster thread: the sync follows them on each link.

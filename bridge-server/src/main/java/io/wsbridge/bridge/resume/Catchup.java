@@ -76,6 +76,14 @@ public final class Catchup {
 
         /** The subscriber is live: it may offer events to its queue directly from now on. */
         void caughtUp();
+
+        /**
+         * Cluster mode: the place of the subscriber's group that this bridge kept itself, given when the subscriber
+         * formed the group again here ({@link io.wsbridge.bridge.route.Subscription#placed}); {@code null} if none.
+         */
+        default Cursor placed() {
+            return null;
+        }
     }
 
     private final String application;
@@ -285,7 +293,7 @@ public final class Catchup {
      */
     private From groupPlace(From.GroupPlace group, Map<PartitionId, Long> answered) {
         Map<PartitionId, Long> positions = new HashMap<>(answered == null ? Map.of() : answered);
-        Cursor local = group.local().get();
+        Cursor local = target.placed();
         if (local != null) {
             local.positions().forEach((partition, offset) -> positions.merge(partition, offset, Math::min));
         }

@@ -4,7 +4,6 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
-import java.util.function.Supplier;
 import java.util.regex.Pattern;
 
 /**
@@ -39,10 +38,10 @@ public sealed interface From {
 
     /**
      * Cluster mode: the first member here of a group that may have a place, known only once the consuming bridges
-     * answered ({@link LiveBarrier}); {@code id} names the group in their answers, {@code local} gives the place this
-     * bridge kept itself, if any ({@code null}).
+     * answered ({@link LiveBarrier}); {@code id} names the group in their answers. This bridge's own place, if it
+     * kept one, comes from {@link Catchup.Target#placed()}.
      */
-    record GroupPlace(String id, Supplier<Cursor> local) implements From {
+    record GroupPlace(String id) implements From {
         @Override
         public String toString() {
             return "its group's place";

@@ -47,16 +47,14 @@ public final class Router implements EventBus {
         GroupPlaces keeper = places;
         GroupKey key = subscription.group();
         if (keeper != null && key != null) {
-            // Under the stream's lock: every event published before the group formed again is after its place and
-            // before the live stream its new member gets.
-            LiveStream stream = streams.of(subscription.application());
-            synchronized (stream) {
-                boolean formed = addToRoute(subscription);
-                if (formed) {
-                    Cursor place = keeper.take(subscription.application(), key);
-                    if (place != null) {
-                        subscription.placed(place);
-                    }
+            // While places are kept, every join and leave of a group holds its stream's lock: every event published
+            // before the group formed again is after its place and before the live stream its new member gets.
+            synchronized (streams.of(subscription.application())) {
+                boolean forms = groupSize(subscription.application(), key) == 0;
+                addToRoute(subscription);
+                Cursor place = forms ? keeper.take(subscription.application(), key) : null;
+                if (place != null) {
+                    subscription.placed(place);
                 }
             }
         } else {
@@ -67,16 +65,12 @@ public final class Router implements EventBus {
         }
     }
 
-    /** @return whether the subscription formed its group (the group had no member before) */
-    private boolean addToRoute(Subscription subscription) {
-        boolean[] formed = new boolean[1];
+    private void addToRoute(Subscription subscription) {
         routes.compute(subscription.application(), (application, route) -> {
             ApplicationRoute target = route == null ? new ApplicationRoute() : route;
-            formed[0] = subscription.group() != null && target.groupSize(subscription.group()) == 0;
             target.add(subscription);
             return target;
         });
-        return formed[0];
     }
 
     public void remove(Subscription subscription) {
@@ -86,12 +80,9 @@ public final class Router implements EventBus {
             LiveStream stream = streams.of(subscription.application());
             synchronized (stream) {
                 removeFromRoute(subscription);
-                ApplicationRoute route = routes.get(subscription.application());
-                if (route == null || route.groupSize(key) == 0) {
-                    Cursor place = stream.localSnapshot();
-                    if (!place.positions().isEmpty()) {
-                        keeper.keep(subscription.application(), key, place);
-                    }
+                Cursor place = groupSize(subscription.application(), key) == 0 ? stream.localSnapshot() : null;
+                if (place != null && !place.positions().isEmpty()) {
+                    keeper.keep(subscription.application(), key, place);
                 }
             }
         } else {
@@ -100,6 +91,12 @@ public final class Router implements EventBus {
         if (!subscription.remote()) {
             localChangeListener.run();
         }
+    }
+
+    /** Members of the group here and, as proxies, on peers. */
+    private int groupSize(String application, GroupKey group) {
+        ApplicationRoute route = routes.get(application);
+        return route == null ? 0 : route.groupSize(group);
     }
 
     private void removeFromRoute(Subscription subscription) {

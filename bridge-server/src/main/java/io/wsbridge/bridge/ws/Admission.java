@@ -234,21 +234,16 @@ final class Admission {
             }
         }
         Cursor groupPlace = null;
-        if (groupId != null && !from.replays() && places.enabled() && host.settings().cluster() != null
-                && replays.get() != null) {
-            // Cluster mode: the consuming bridges keep the group's place, each for its partitions; the first member
-            // here learns whether the group had one once they applied its interest.
-            GroupKey key = new GroupKey(decision.anonymous() ? null : decision.principal(), groupId,
-                    route.channel(), filter);
-            if (groupMembers.applyAsInt(route.application(), key) == 0) {
-                from = new From.GroupPlace(key.placeId(route.application()), () -> null);
-            }
-        } else if (groupId != null && !from.replays() && places.enabled() && host.settings().cluster() == null
-                && replays.get() != null) {
-            // the first member of a group whose last member left within the retention time: what the group missed
-            GroupKey key = new GroupKey(decision.anonymous() ? null : decision.principal(), groupId,
-                    route.channel(), filter);
-            if (groupMembers.applyAsInt(route.application(), key) == 0) {
+        GroupKey key = groupId == null ? null : new GroupKey(decision.anonymous() ? null : decision.principal(),
+                groupId, route.channel(), filter);
+        if (key != null && !from.replays() && places.enabled() && replays.get() != null
+                && groupMembers.applyAsInt(route.application(), key) == 0) {
+            // The first member here of a group whose last member left within the retention time gets what the group
+            // missed. In cluster mode the consuming bridges keep the place, each for its partitions, and it is known
+            // once they applied the member's interest; on one worker, it is kept here.
+            if (host.settings().cluster() != null) {
+                from = new From.GroupPlace(key.placeId(route.application()));
+            } else {
                 groupPlace = places.take(route.application(), key);
                 if (groupPlace != null) {
                     from = new From.After(groupPlace);
@@ -269,9 +264,7 @@ final class Admission {
             return true;
         }
         Replays current = replays.get();
-        From from = ticket.from() instanceof From.GroupPlace group
-                ? new From.GroupPlace(group.id(), subscriber::clusterPlace) : ticket.from();
-        Catchup catchup = current == null ? null : current.tryStart(ticket.route().application(), from,
+        Catchup catchup = current == null ? null : current.tryStart(ticket.route().application(), ticket.from(),
                 subscriber.catchupTarget(), host.settings().queueCapacity());
         if (catchup == null) {
             if (ticket.groupPlace() != null) {

@@ -226,11 +226,6 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
         this.clusterPlace = place;
     }
 
-    /** The place {@link #placed} gave, or {@code null}. */
-    Cursor clusterPlace() {
-        return clusterPlace;
-    }
-
     /** A group member resumes its group's place: if it leaves before it wrote anything, the place is still that. */
     void resumesGroupAt(Cursor place) {
         this.startedAt = place;
@@ -307,6 +302,11 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
             @Override
             public void fail(int closeCode, String reason) {
                 close(closeCode, reason);
+            }
+
+            @Override
+            public Cursor placed() {
+                return clusterPlace;
             }
 
             @Override

@@ -46,6 +46,8 @@ class CatchupTest {
         volatile Catchup catchup;
         volatile String failure;
         final List<Gap> gaps = new CopyOnWriteArrayList<>();
+        /** The place of its group this bridge kept itself (cluster mode). */
+        volatile Cursor place;
 
         @Override
         public String application() {
@@ -88,6 +90,11 @@ class CatchupTest {
         @Override
         public void fail(int closeCode, String reason) {
             failure = closeCode + " " + reason;
+        }
+
+        @Override
+        public Cursor placed() {
+            return place;
         }
 
         @Override
@@ -401,7 +408,7 @@ class CatchupTest {
     }
 
     /** A barrier that passes when {@code applied} completes, with {@code places} handed over by the peers. */
-    private static LiveBarrier barrier(CompletableFuture<Void> applied, Map<String, Map<PartitionId, Long>> places) {
+    private LiveBarrier barrier(CompletableFuture<Void> applied, Map<String, Map<PartitionId, Long>> places) {
         Map<String, Map<PartitionId, Long>> handed = new HashMap<>(places);
         return new LiveBarrier() {
             @Override
@@ -423,16 +430,15 @@ class CatchupTest {
     }
 
     /** Places given back by catch-ups that could not replay them. */
-    private static final Map<String, Map<PartitionId, Long>> kept = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, Map<PartitionId, Long>> kept = new java.util.concurrent.ConcurrentHashMap<>();
 
     @Test
     void inClusterModeAGroupsPlaceWithoutAFreeReplaySlotIsKeptAndTheMemberClosedWith1013() {
         history.configuredTopics = Set.of("events-app");
         history.append(0, 0);
-        kept.clear();
         Map<String, Map<PartitionId, Long>> handed = Map.of("g", Map.of(new PartitionId("events-app", 0), 0L));
         Client client = new Client();
-        client.catchup = new Catchup("app", new From.GroupPlace("g", () -> null), router.streams().of("app"),
+        client.catchup = new Catchup("app", new From.GroupPlace("g"), router.streams().of("app"),
                 history, threads, client, 100, released::incrementAndGet,
                 barrier(CompletableFuture.completedFuture(null), handed), () -> false);
         router.add(client);
@@ -459,7 +465,9 @@ class CatchupTest {
                 new PartitionId("events-app", 1), 15L));
         Cursor local = new Cursor(Cursor.applicationHash("app"), Map.of(new PartitionId("events-app", 1), 17L,
                 new PartitionId("events-app", 2), 18L));
-        Client client = new Client().joinClustered(new From.GroupPlace("g", () -> local), 100,
+        Client client = new Client();
+        client.place = local;
+        client.joinClustered(new From.GroupPlace("g"), 100,
                 barrier(CompletableFuture.completedFuture(null), handed));
         await().atMost(LIMIT).until(() -> client.catchup == null);
         peer.produce(0, 20);
@@ -475,7 +483,7 @@ class CatchupTest {
         for (int i = 0; i < 5; i++) {
             peer.produce(0, i);
         }
-        Client client = new Client().joinClustered(new From.GroupPlace("g", () -> null), 100,
+        Client client = new Client().joinClustered(new From.GroupPlace("g"), 100,
                 barrier(CompletableFuture.completedFuture(null), Map.of()));
         await().atMost(LIMIT).until(() -> client.catchup == null);
         peer.produce(0, 5);
