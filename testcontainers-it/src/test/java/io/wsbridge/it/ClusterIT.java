@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * two tasks, so one worker consumes nothing, yet every worker serves the whole stream on the same port.
  *
  * <p>The tests run in order on the same cluster: the stream and the groups, then a subscriber resumes on another
- * worker, then a group keeps its place across workers, then a worker is killed, then the connector is deleted.
+ * worker, then a group keeps its place across workers, then the worker without a task freezes and dies with a group
+ * member, then a consuming worker is killed, then the connector is deleted.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -275,9 +276,41 @@ class ClusterIT {
 
     @Test
     @Order(4)
+    void whatAGroupMemberOnAWorkerThatDiedHadNotWrittenGoesToTheGroupsOtherMembers() throws Exception {
+        Set<String> consuming = consumingHosts();
+        String idle = HOSTS.stream().filter(host -> !consuming.contains(host)).findFirst().orElseThrow();
+        LOG.info("freezing the worker on {}, which has a member of group billing", idle);
+        workers.get(idle).pause();
+        Map<String, Long[]> sent = produce("f1", 90); // its member's share goes to it and is never written
+        Thread.sleep(1000);
+        LOG.info("killing the frozen worker on {}", idle);
+        workers.get(idle).kill();
+        alive.remove(idle);
+        plain.get(idle).forEach(WsClient::close);
+        members.get(idle).forEach(WsClient::close);
+        plain.put(idle, new ArrayList<>());
+        members.put(idle, new ArrayList<>());
+
+        Map<String, List<String>> shares = collect(allMembers(), "f1", sent.size());
+        assertThat(shares.values().stream().flatMap(List::stream).toList())
+                .as("the dead worker's share dealt again to the members on %s", consuming)
+                .containsExactlyInAnyOrderElementsOf(sent.keySet());
+        double redealt = 0;
+        for (String host : consuming) {
+            redealt += ops(host).metrics().value("wsbridge_peer_events_redealt_total");
+        }
+        assertThat(redealt).as("events dealt again").isGreaterThanOrEqualTo(sent.size() / 3 - TASKS);
+        for (String host : consuming) {
+            List<String> ids = collect(plain.get(host), "f1", sent.size()).values().iterator().next();
+            assertThat(ids).as("plain subscriber on %s", host).containsExactlyInAnyOrderElementsOf(sent.keySet());
+        }
+    }
+
+    @Test
+    @Order(5)
     void whenAWorkerDiesTheOthersMissNothingAfterTheRebalanceAndItsSubscribersMoveOn() throws Exception {
         String victim = consumingHosts().iterator().next();
-        String refuge = HOSTS.stream().filter(host -> !host.equals(victim)).findFirst().orElseThrow();
+        String refuge = alive.stream().filter(host -> !host.equals(victim)).sorted().findFirst().orElseThrow();
         Set<String> victimConsumers = sinkConsumers(victim);
         LOG.info("killing the worker on {}; its subscribers move to {}", victim, refuge);
         workers.get(victim).kill();
@@ -318,11 +351,11 @@ class ClusterIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void deletingTheConnectorFreesThePortOnEveryWorker() {
         assertThat(rest().delete(CONNECTOR)).isTrue();
 
-        for (String host : HOSTS) {
+        for (String host : alive) {
             await("port " + port + " free on " + host).atMost(Duration.ofSeconds(30))
                     .until(() -> ClusterExamples.bindable(host, port));
         }

@@ -53,6 +53,8 @@ public final class ClusterNode implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClusterNode.class);
     /** A link's queue holds this many times a subscriber's: it carries the events of all the peer's subscribers. */
     static final int LINK_QUEUE_FACTOR = 4;
+    /** How often a link acknowledges what the local group members wrote of what the peer forwarded. */
+    static final Duration ACK_INTERVAL = Duration.ofMillis(100);
     /** How long a group place that a peer handed over waits for the member that asked for it. */
     static final Duration HANDED_PLACE_LIFETIME = Duration.ofSeconds(30);
 
@@ -101,6 +103,8 @@ public final class ClusterNode implements AutoCloseable {
             long ping = server.settings().pingInterval().toMillis();
             executor.scheduleWithFixedDelay(() -> links.values().forEach(PeerLink::ping), ping, ping,
                     TimeUnit.MILLISECONDS);
+            executor.scheduleWithFixedDelay(() -> links.values().forEach(PeerLink::acknowledge),
+                    ACK_INTERVAL.toMillis(), ACK_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         }
         router.onLocalChange(this::interestChanged);
         router.afterPublish(this::flushInbound);
@@ -153,6 +157,11 @@ public final class ClusterNode implements AutoCloseable {
     public boolean linked(PeerAddress peer) {
         PeerLink link = links.get(peer);
         return link != null && link.isUp();
+    }
+
+    /** Messages written to linked peers that carried events for their groups and are not acknowledged yet. */
+    int unacknowledged() {
+        return inbound.stream().mapToInt(PeerSession::unacknowledged).sum();
     }
 
     /** Peers linked to this bridge (their links are inbound). */
@@ -295,9 +304,28 @@ public final class ClusterNode implements AutoCloseable {
         server.meters(application);
     }
 
-    PeerSession newSession(String peer, String remote) {
+    PeerSession newSession(String peer, String remote, boolean acks) {
         BridgeSettings settings = server.settings();
-        return new PeerSession(this, peer, remote, linkCapacity(), settings.overflowPolicy());
+        return new PeerSession(this, peer, remote, linkCapacity(), settings.overflowPolicy(), acks);
+    }
+
+    /**
+     * The link of {@code peer} ended with {@code messages} unacknowledged: their events go again to the groups they
+     * were handed to, on the cluster thread ({@link Router#redeal}).
+     */
+    void redeal(String peer, List<ForwardMessage> messages) {
+        if (messages.isEmpty()) {
+            return;
+        }
+        execute(() -> {
+            int groups = 0;
+            for (ForwardMessage message : messages) {
+                groups += router.redeal(message.event, message.groups);
+            }
+            metrics().peer(peer).redealt().increment(messages.size());
+            log.info("The link of peer {} ended before it confirmed {} events for its groups' members: dealt again "
+                    + "to {} groups (or their places moved back)", peer, messages.size(), groups);
+        });
     }
 
     void inboundOpened(PeerSession session) {

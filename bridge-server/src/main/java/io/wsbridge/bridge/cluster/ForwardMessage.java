@@ -30,6 +30,8 @@ final class ForwardMessage {
     final Event event;
     boolean plain;
     final List<GroupKey> groups = new ArrayList<>(2);
+    /** Its number among the messages written on its link, from 1; set when it is written. */
+    long seq;
 
     /** The event for the peer's plain subscribers ({@code plain}) or for one member of {@code group}. */
     ForwardMessage(Event event, boolean plain, GroupKey group) {

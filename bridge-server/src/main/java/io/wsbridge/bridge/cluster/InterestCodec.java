@@ -31,6 +31,7 @@ import java.util.Set;
  * {"v":2,"type":"places","places":[{"id":"3:app|5:alice|7:billing|-1:|-1:|",
  *     "positions":[["events-app",0,42]]}]}
  * {"v":2,"type":"synced","id":4}
+ * {"v":2,"type":"acked","messages":1200}
  * }</pre>
  *
  * A {@code sync} asks the receiver to answer {@code synced} with the same id once it has applied every interest
@@ -38,6 +39,9 @@ import java.util.Set;
  * were in that interest (a subscriber resuming in cluster mode waits for it before it reads the history). Before the
  * answer, the receiver sends the places of the groups that formed again there while it applied that interest
  * ({@code places}, as many messages as they take): the first member of such a group catches up from there.
+ *
+ * An {@code acked} ({@link PeerProtocol#ACKS_HEADER}) says the linking side's group members wrote the first
+ * {@code messages} forwarded messages of the link; what is not acknowledged when the link drops is dealt again.
  *
  * A group's {@code principal} is the user or service account its members are (a name, never a credential); a group
  * without one is anonymous members'. A group's {@code filter} (a CloudEvents SQL expression, part of its key) lets the
@@ -60,7 +64,7 @@ final class InterestCodec {
     }
 
     /** An interest message, decoded. */
-    sealed interface Message permits Snapshot, Delta, Resync, Sync, Places, Synced {
+    sealed interface Message permits Snapshot, Delta, Resync, Sync, Places, Synced, Acked {
     }
 
     /**
@@ -89,6 +93,13 @@ final class InterestCodec {
      * before its sync was applied goes out, in as many of these as it takes.
      */
     record Places(Map<String, Map<PartitionId, Long>> places) implements Message {
+    }
+
+    /**
+     * The linking side is done with the first {@code messages} forwarded messages of this link: the events in them
+     * for its groups' members are written, so the consuming side need not deal them again if the link drops.
+     */
+    record Acked(long messages) implements Message {
     }
 
     /** The receiver's answer to {@link Sync}: everything sent before the sync with this id is applied. */
@@ -146,6 +157,10 @@ final class InterestCodec {
 
     static String sync(long id) {
         return "{\"v\":" + VERSION + ",\"type\":\"sync\",\"id\":" + id + "}";
+    }
+
+    static String acked(long messages) {
+        return "{\"v\":" + VERSION + ",\"type\":\"acked\",\"messages\":" + messages + "}";
     }
 
     static String synced(long id) {

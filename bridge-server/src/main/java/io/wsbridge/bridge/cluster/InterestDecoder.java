@@ -99,6 +99,14 @@ final class InterestDecoder {
                 fields(root, "synced", Set.of("v", "type", "id"));
                 yield new InterestCodec.Synced(id(root));
             }
+            case "acked" -> {
+                fields(root, "acked", Set.of("v", "type", "messages"));
+                JsonNode messages = root.path("messages");
+                if (!messages.canConvertToLong() || !messages.isIntegralNumber() || messages.longValue() < 0) {
+                    throw new IllegalArgumentException("an acked message needs a count of messages (0 or more)");
+                }
+                yield new InterestCodec.Acked(messages.longValue());
+            }
             case "places" -> {
                 fields(root, "places", Set.of("v", "type", "places"));
                 yield new InterestCodec.Places(places(root.path("places")));

@@ -15,6 +15,7 @@ final class LinkHandshake implements UpgradeListener {
 
     private final PeerAuth.Handshake handshake;
     private volatile String unproven = "its answer was not checked";
+    private volatile boolean acks;
 
     /** A handshake from {@code node} to the peer it addresses as {@code target}. */
     LinkHandshake(PeerAuth auth, String node, String target) {
@@ -23,13 +24,20 @@ final class LinkHandshake implements UpgradeListener {
 
     /** Adds the credentials to {@code request}, and this handshake as the listener that checks the answer. */
     void sign(CoreClientUpgradeRequest request) {
-        request.headers(headers -> headers.put(HttpHeader.AUTHORIZATION, handshake.authorization()));
+        request.headers(headers -> headers.put(HttpHeader.AUTHORIZATION, handshake.authorization())
+                .put(PeerProtocol.ACKS_HEADER, "1"));
         request.addListener(this);
     }
 
     @Override
     public void onHandshakeResponse(Request request, Response response) {
         unproven = handshake.checkProof(response.getHeaders().get(PeerAuth.PROOF_HEADER));
+        acks = "1".equals(response.getHeaders().get(PeerProtocol.ACKS_HEADER));
+    }
+
+    /** Whether the peer keeps what it hands to groups here until this side acknowledges it. */
+    boolean acks() {
+        return acks;
     }
 
     /** Why the peer's answer does not prove that it holds the secret; {@code null} once it does. */

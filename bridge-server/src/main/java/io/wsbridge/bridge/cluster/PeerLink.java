@@ -223,6 +223,25 @@ final class PeerLink implements AutoCloseable {
         }
     }
 
+    /**
+     * Tells the peer how many of the messages it forwarded on this connection are done with here, if that grew
+     * ({@link DeliveryAcks}); on the cluster thread, every {@link ClusterNode#ACK_INTERVAL}.
+     */
+    void acknowledge() {
+        Connection connection;
+        synchronized (lock) {
+            connection = current;
+        }
+        CoreSession session = connection == null ? null : connection.session;
+        DeliveryAcks acks = connection == null ? null : connection.acks;
+        if (session != null && up && acks != null) {
+            long done = acks.tick();
+            if (done >= 0) {
+                session.sendFrame(new Frame(OpCode.TEXT, InterestCodec.acked(done)), Callback.NOOP, false);
+            }
+        }
+    }
+
     /** Stops linking: the peer no longer consumes events, or the bridge stops. */
     @Override
     public void close() {
@@ -276,6 +295,8 @@ final class PeerLink implements AutoCloseable {
         private boolean textInProgress;
         /** Whether this connection carried an interest snapshot: before it, a sync would prove nothing. */
         private volatile boolean interestSent;
+        /** What this connection acknowledges, if the peer asked for acknowledgements. */
+        private volatile DeliveryAcks acks;
 
         private Connection(LinkHandshake handshake) {
             this.handshake = handshake;
@@ -303,6 +324,9 @@ final class PeerLink implements AutoCloseable {
             synchronized (lock) {
                 backoffMillis = FIRST_BACKOFF_MILLIS;
             }
+            if (handshake.acks()) {
+                acks = new DeliveryAcks(node.router());
+            }
             up = true;
             lastFailure = "link lost";
             log.info("Linked to peer {}", name);
@@ -325,6 +349,10 @@ final class PeerLink implements AutoCloseable {
                         if (forwarded != null) {
                             meters.received().increment();
                             node.deliver(forwarded);
+                            DeliveryAcks counting = acks;
+                            if (counting != null) {
+                                counting.delivered();
+                            }
                         }
                     }
                     case OpCode.PING -> current.sendFrame(Frames.pong(frame), Callback.NOOP, false);

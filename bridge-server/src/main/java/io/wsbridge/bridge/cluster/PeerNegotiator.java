@@ -76,7 +76,11 @@ public final class PeerNegotiator implements WebSocketNegotiator {
             return refuse(request, response, callback, verdict.status(), "peer link refused", remote);
         }
         response.getHeaders().put(PeerAuth.PROOF_HEADER, verdict.proof());
-        return current.newSession(peer, remote);
+        boolean acks = "1".equals(request.getHeaders().get(PeerProtocol.ACKS_HEADER));
+        if (acks) {
+            response.getHeaders().put(PeerProtocol.ACKS_HEADER, "1");
+        }
+        return current.newSession(peer, remote, acks);
     }
 
     private FrameHandler refuse(Request request, Response response, Callback callback, int status, String reason,

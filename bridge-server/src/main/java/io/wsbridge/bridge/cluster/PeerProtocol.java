@@ -18,6 +18,12 @@ final class PeerProtocol {
     static final String VERSION = "v2";
     /** The response header with which the accepting bridge proves that it holds the cluster secret. */
     static final String PROOF_HEADER = "WsBridge-Peer-Proof";
+    /**
+     * The upgrade header ({@code 1}) with which each side of a link says it takes part in acknowledgements
+     * ({@link InterestCodec.Acked}): the linking side sends them, the consuming side keeps what it handed to groups
+     * until they come. Without it on both, a link carries none (a bridge of an earlier version).
+     */
+    static final String ACKS_HEADER = "WsBridge-Peer-Acks";
     /** Query parameter with the linking bridge's name (advertised host:port), for logs and metric tags. */
     static final String NODE_PARAM = "node";
     static final int MAX_NODE_LENGTH = 255;

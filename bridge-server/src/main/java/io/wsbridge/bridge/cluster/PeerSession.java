@@ -3,19 +3,14 @@ package io.wsbridge.bridge.cluster;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.resume.Cursor;
-import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
-import io.wsbridge.bridge.route.GroupPlaces;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.session.Outbox;
 import io.wsbridge.bridge.session.OverflowPolicy;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Utf8StringBuilder;
 import org.eclipse.jetty.websocket.core.CloseStatus;
@@ -48,14 +43,19 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     private final Utf8StringBuilder incoming = new Utf8StringBuilder();
     private volatile CoreSession session;
     private volatile boolean ended;
-    /** Group places handed over since the last sync answer, by place id; guarded by itself. */
-    private final Map<String, Map<PartitionId, Long>> places = new LinkedHashMap<>();
+    private final PlacesToHand places;
+    /** What the peer's groups were handed and the peer did not acknowledge yet; {@code null} if it does not ack. */
+    private final UnackedMessages unacked;
+    private final AtomicBoolean ending = new AtomicBoolean();
 
+    /** @param acks whether the peer acknowledges what it wrote ({@link PeerProtocol#ACKS_HEADER}) */
     PeerSession(ClusterNode node, String peer, String remote, int capacity,
-            OverflowPolicy policy) {
+            OverflowPolicy policy, boolean acks) {
         this.node = node;
         this.peer = peer;
         this.remote = remote;
+        this.unacked = acks ? new UnackedMessages(capacity) : null;
+        this.places = new PlacesToHand(peer);
         this.outbox = new Outbox<>(capacity, policy, MAX_BATCH, Outbox.FlushMode.ON_FLUSH, ForwardMessage.MERGER,
                 new MessageWriter());
         this.proxies = new ProxySet(node.router(), this, node::applicationSeen);
@@ -67,52 +67,19 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         return peer;
     }
 
+    /** Messages with events for the peer's groups that it did not acknowledge yet. */
+    int unacknowledged() {
+        return unacked == null ? 0 : unacked.size();
+    }
+
     int proxies() {
         return proxies.size();
     }
 
-    /**
-     * A group of the peer formed again here with a place: it goes out with the next sync answer (at most
-     * {@link GroupPlaces#MAX_PLACES} wait; beyond, the oldest are forgotten).
-     */
+    /** A group of the peer formed again here with a place: it goes out before the next sync answer. */
     @Override
     public void placed(String application, GroupKey group, Cursor place) {
-        synchronized (places) {
-            String id = group.placeId(application);
-            places.remove(id);
-            places.put(id, place.positions());
-            Iterator<String> oldest = places.keySet().iterator();
-            while (places.size() > GroupPlaces.MAX_PLACES) {
-                oldest.next();
-                oldest.remove();
-            }
-        }
-    }
-
-    /** The next places to hand over, encoded, as many as fit in one message of {@link PeerProtocol#MAX_PLACES_BYTES}. */
-    private List<String> takePlaces() {
-        synchronized (places) {
-            List<String> taken = new ArrayList<>();
-            int bytes = 0;
-            for (Iterator<Map.Entry<String, Map<PartitionId, Long>>> iterator = places.entrySet().iterator();
-                    iterator.hasNext();) {
-                Map.Entry<String, Map<PartitionId, Long>> place = iterator.next();
-                String encoded = InterestCodec.place(place.getKey(), place.getValue());
-                int size = encoded.getBytes(StandardCharsets.UTF_8).length + 1;
-                if (bytes + size > PeerProtocol.MAX_PLACES_BYTES) {
-                    if (!taken.isEmpty()) {
-                        break;
-                    }
-                    iterator.remove(); // cannot go out at all (thousands of partitions): its group starts live
-                    log.warn("Not handing over the place of a group to peer {}: {} bytes", peer, size);
-                    continue;
-                }
-                taken.add(encoded);
-                bytes += size;
-                iterator.remove();
-            }
-            return taken;
-        }
+        places.add(application, group, place);
     }
 
     @Override
@@ -144,8 +111,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
 
     /** Closes the link; the peer reconnects unless it is going away. */
     void close(int code, String reason) {
-        outbox.close();
-        proxies.clear();
+        end();
         CoreSession current = session;
         if (current != null) {
             current.close(code, reason, Callback.NOOP);
@@ -201,10 +167,16 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
                 CoreSession current = session;
                 if (current != null) {
                     // every place taken so far first, in bounded messages, then the answer
-                    for (List<String> places = takePlaces(); !places.isEmpty(); places = takePlaces()) {
-                        current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.places(places)), Callback.NOOP, false);
+                    for (List<String> taken = places.take(); !taken.isEmpty(); taken = places.take()) {
+                        current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.places(taken)), Callback.NOOP, false);
                     }
                     current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.synced(sync.id())), Callback.NOOP, false);
+                }
+                return;
+            }
+            if (message instanceof InterestCodec.Acked acked) {
+                if (unacked != null) {
+                    unacked.acked(acked.messages());
                 }
                 return;
             }
@@ -244,11 +216,32 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     @Override
     public void onClosed(CloseStatus closeStatus, Callback callback) {
         ended = true;
-        outbox.close();
-        proxies.clear();
+        end();
         node.inboundClosed(this);
         log.info("Peer {} unlinked: {}", peer, closeStatus);
         callback.succeeded();
+    }
+
+    /**
+     * The link ends: nothing more is queued, the peer's proxies leave the router (a group whose last member was there
+     * keeps its place), and what the peer's groups were handed and the peer did not acknowledge, written or still
+     * queued, is dealt again to the groups ({@link ClusterNode#redeal}).
+     */
+    private void end() {
+        if (!ending.compareAndSet(false, true)) {
+            return;
+        }
+        List<ForwardMessage> queued = outbox.closeAndTake();
+        proxies.clear();
+        if (unacked != null) {
+            List<ForwardMessage> again = new ArrayList<>(unacked.takeAll());
+            queued.stream().filter(message -> !message.groups.isEmpty()).forEach(again::add);
+            if (unacked.forgotten() > 0) {
+                log.warn("The link of peer {} forgot {} messages for its groups that it never acknowledged", peer,
+                        unacked.forgotten());
+            }
+            node.redeal(peer, again);
+        }
     }
 
     boolean isOpen() {
@@ -275,8 +268,13 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         public void write(List<ForwardMessage> batch, Callback done) {
             CoreSession current = session;
             int count = batch.size();
+            List<ForwardMessage> late = null;
             for (int i = 0; i < count; i++) {
                 ForwardMessage message = batch.get(i);
+                if (unacked != null && !unacked.written(message) && !message.groups.isEmpty()) {
+                    late = late == null ? new ArrayList<>() : late;
+                    late.add(message); // the link ended while this batch was taken: its groups get them again
+                }
                 boolean last = i == count - 1;
                 current.sendFrame(new Frame(OpCode.BINARY, false,
                         ForwardCodec.header(message.event, message.plain, message.groups)), Callback.NOOP, true);
@@ -284,6 +282,9 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
                         last ? done : Callback.NOOP, !last);
             }
             meters.forwarded().increment(count);
+            if (late != null) {
+                node.redeal(peer, late);
+            }
         }
 
         @Override

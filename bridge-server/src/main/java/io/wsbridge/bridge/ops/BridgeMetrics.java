@@ -183,9 +183,11 @@ public final class BridgeMetrics {
     /**
      * The meters of the links with one peer bridge (cluster mode), tagged with the peer's name (advertised
      * host:port): events this bridge forwarded to it, events it received from it, forwarded events dropped by the
-     * drop-oldest policy, and links closed because the peer read too slowly.
+     * drop-oldest policy, links closed because the peer read too slowly, and events for the peer's group members
+     * dealt again because its link ended before it confirmed them.
      */
-    public record PeerMeters(Counter forwarded, Counter received, Counter dropped, Counter overflows) {
+    public record PeerMeters(Counter forwarded, Counter received, Counter dropped, Counter overflows,
+            Counter redealt) {
     }
 
     /**
@@ -353,7 +355,10 @@ public final class BridgeMetrics {
                         .register(registry),
                 Counter.builder("wsbridge.peer.link.overflows").tag("peer", p)
                         .description("Links closed by the close overflow policy because the peer read too slowly")
-                        .register(registry)));
+                        .register(registry),
+                Counter.builder("wsbridge.peer.events.redealt").tag("peer", p)
+                        .description("Events for the peer's group members dealt again because its link ended before "
+                                + "it confirmed them").register(registry)));
     }
 
     /** The interest meters of the links with {@code peer}, created on first use. */

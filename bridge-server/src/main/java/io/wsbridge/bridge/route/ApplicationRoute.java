@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 
 /**
  * The subscribers of one application, for the {@link Router}. Mutated only inside the router's
@@ -89,6 +90,19 @@ final class ApplicationRoute {
     int groupSize(GroupKey key) {
         GroupBalancer group = groups.get(key);
         return group == null ? 0 : group.size();
+    }
+
+    GroupBalancer group(GroupKey key) {
+        return groups.get(key);
+    }
+
+    /** Calls {@code action} with every member of a group connected to this bridge. */
+    void forEachLocalGroupMember(Consumer<Subscription> action) {
+        for (GroupBalancer group : groups.values()) {
+            for (Subscription member : group.localMembers()) {
+                action.accept(member);
+            }
+        }
     }
 
     int localGroupSize(GroupKey key) {

@@ -57,6 +57,11 @@ public final class GroupBalancer {
         return localMembers.length;
     }
 
+    /** The members connected to this bridge, as they are now. */
+    Subscription[] localMembers() {
+        return localMembers;
+    }
+
     /**
      * Hands the event to the next member in turn; a member that turns out to be gone is skipped, so the event
      * reaches exactly one live member if there is one.

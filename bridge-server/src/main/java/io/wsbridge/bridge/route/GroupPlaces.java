@@ -1,7 +1,9 @@
 package io.wsbridge.bridge.route;
 
 import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.resume.PartitionId;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -57,6 +59,28 @@ public final class GroupPlaces {
             oldest.next();
             oldest.remove();
         }
+    }
+
+    /**
+     * Moves the kept place of the group back to {@code offset} in {@code partition}, if it is further: an event there
+     * was handed to the group and never written (a peer link that carried it dropped). The place keeps its expiry.
+     *
+     * @return {@code false} if the group keeps no place (none kept, expired, or taken)
+     */
+    public synchronized boolean lower(String application, GroupKey group, PartitionId partition, long offset) {
+        expire(clock.getAsLong());
+        Key key = new Key(application, group);
+        Place place = places.get(key);
+        if (place == null) {
+            return false;
+        }
+        Long current = place.cursor().positions().get(partition);
+        if (current == null || current > offset) {
+            Map<PartitionId, Long> positions = new HashMap<>(place.cursor().positions());
+            positions.put(partition, offset);
+            places.put(key, new Place(Cursor.of(application, positions), place.expiresAtNanos()));
+        }
+        return true;
     }
 
     /** Takes the place of the group, if it has one that has not expired: only one joining member gets it. */

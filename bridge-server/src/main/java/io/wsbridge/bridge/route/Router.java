@@ -7,6 +7,7 @@ import io.wsbridge.bridge.filter.Filters;
 import io.wsbridge.bridge.resume.Cursor;
 import io.wsbridge.bridge.resume.LiveStream;
 import io.wsbridge.bridge.resume.LiveStreams;
+import io.wsbridge.bridge.resume.PartitionId;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -17,6 +18,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 
 /**
  * Decides who gets which event: every plain subscriber of the event's application (and channel), and one member of
@@ -177,6 +179,45 @@ public final class Router implements EventBus {
             }
             return delivered;
         }
+    }
+
+    /**
+     * Cluster mode: deals again an event that was handed to members of {@code groups} on a peer whose link dropped
+     * before the peer confirmed it was written. Each group that still has a member (here or on another peer) gets
+     * it once more, after newer events; a group whose last member is gone has its kept place moved back to it. The
+     * event may so reach a group twice, if the peer wrote it after all, but is not lost.
+     *
+     * @return how many groups got it again or had their place moved back
+     */
+    public int redeal(Event event, List<GroupKey> groups) {
+        int redealt = 0;
+        LiveStream stream = streams.of(event.application());
+        synchronized (stream) {
+            ApplicationRoute route = routes.get(event.application());
+            GroupPlaces keeper = places;
+            for (GroupKey key : groups) {
+                GroupBalancer group = route == null ? null : route.group(key);
+                if (group != null && group.deliver(event)) {
+                    redealt++;
+                } else if (keeper != null && event.hasPosition() && keeper.lower(event.application(), key,
+                        new PartitionId(event.topic(), event.partition()), event.offset())) {
+                    redealt++;
+                }
+            }
+        }
+        Runnable hook = afterPublish;
+        if (hook != null) {
+            hook.run();
+        }
+        return redealt;
+    }
+
+    /**
+     * Calls {@code action} with every member of a group connected to this bridge (proxies excluded), application
+     * by application; members that join or leave meanwhile may or may not be seen.
+     */
+    public void forEachLocalGroupMember(Consumer<Subscription> action) {
+        routes.values().forEach(route -> route.forEachLocalGroupMember(action));
     }
 
     /** The interest of the subscribers connected to this bridge (proxies excluded), to announce to peers. */

@@ -56,4 +56,28 @@ public interface Subscription {
      */
     default void placed(Cursor place) {
     }
+
+    /**
+     * Events it took so far; with {@link #settled()}, how far it got writing them. A subscription that does not count
+     * (a proxy) is always settled.
+     */
+    default long handed() {
+        return 0;
+    }
+
+    /**
+     * Events it is done with so far, in the order it took them: written to its connection, dropped by its overflow
+     * policy, or forgotten when it closed. At least what {@link #handed()} was once everything taken until then is
+     * done with.
+     */
+    default long settled() {
+        return Long.MAX_VALUE;
+    }
+
+    /**
+     * Whether it still catches up from history: live events wait in its catch-up and are not {@link #handed()} yet.
+     */
+    default boolean catchingUp() {
+        return false;
+    }
 }

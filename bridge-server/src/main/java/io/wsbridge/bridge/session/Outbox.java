@@ -18,6 +18,9 @@ import org.eclipse.jetty.util.IteratingCallback;
  * {@link WriteBatch}, until it has a batch's worth or the batch ends); a peer link writes on {@link #flush()}, once
  * the router has offered an event to all of the link's proxies, so that they {@linkplain Merger merge} into one item.
  *
+ * <p>Over 300 lines because the queue, its overflow policy, the write in flight and the counts of what was taken
+ * and settled change together under one lock; split apart, each part would have to expose the others' state.
+ *
  * @param <T> what is queued: an event, or a message that carries one
  */
 public final class Outbox<T> {
@@ -92,6 +95,12 @@ public final class Outbox<T> {
     private boolean closed;
     /** Set while a write waits for the end of a {@link WriteBatch}. Guarded by {@code queue}. */
     private boolean flushDeferred;
+    /** Items taken so far (queued, not merged). Guarded by {@code queue}. */
+    private long taken;
+    /** Items done with so far: written, dropped, or forgotten when closed. Guarded by {@code queue}. */
+    private long settled;
+    /** Items of the write in flight; only the flusher touches it. */
+    private int inFlight;
 
     /**
      * @param capacity items queued at most before the overflow policy applies
@@ -132,15 +141,18 @@ public final class Outbox<T> {
             if (queue.size() >= capacity) {
                 if (policy == OverflowPolicy.DROP_OLDEST) {
                     queue.pollFirst();
+                    settled++;
                     dropped.increment();
                     outcome = Outcome.QUEUED_DROPPING_OLDEST;
                 } else {
                     closed = true;
+                    settled += queue.size();
                     queue.clear();
                     return Outcome.OVERFLOWED;
                 }
             }
             queue.addLast(item);
+            taken++;
             if (writeNow && queue.size() < flushAt && WriteBatch.active()) {
                 writeNow = false;
                 if (!flushDeferred) {
@@ -180,8 +192,26 @@ public final class Outbox<T> {
         synchronized (queue) {
             boolean wasOpen = !closed;
             closed = true;
+            settled += queue.size();
             queue.clear();
             return wasOpen;
+        }
+    }
+
+    /**
+     * Takes no more items and hands back the queued ones, in order, instead of forgetting them (a peer link that is
+     * gone gives its groups' events to other members). Empty if it was closed already.
+     */
+    public List<T> closeAndTake() {
+        synchronized (queue) {
+            if (closed) {
+                return List.of();
+            }
+            closed = true;
+            List<T> left = new ArrayList<>(queue);
+            settled += queue.size();
+            queue.clear();
+            return left;
         }
     }
 
@@ -198,8 +228,10 @@ public final class Outbox<T> {
                 return false;
             }
             closed = true;
+            settled += queue.size();
             queue.clear();
             queue.addLast(last);
+            taken++;
         }
         flusher.iterate();
         return true;
@@ -227,6 +259,30 @@ public final class Outbox<T> {
         return capacity;
     }
 
+    /** Items taken so far (merged offers not counted): together with {@link #settled()}, how far writes got. */
+    public long taken() {
+        synchronized (queue) {
+            return taken;
+        }
+    }
+
+    /**
+     * Items done with so far, in the order they were taken: written (the write completed or failed), dropped by
+     * {@code drop-oldest}, or forgotten when the outbox closed. Once it reaches what {@link #taken()} was, every item
+     * taken until then is done with.
+     */
+    public long settled() {
+        synchronized (queue) {
+            return settled;
+        }
+    }
+
+    private void settle(int items) {
+        synchronized (queue) {
+            settled += items;
+        }
+    }
+
     /**
      * Hands queued items to the writer a batch at a time; a write's completion starts the next one, so there is never
      * more than one write in flight.
@@ -246,6 +302,7 @@ public final class Outbox<T> {
             if (batch.isEmpty()) {
                 return Action.IDLE;
             }
+            inFlight = batch.size();
             try {
                 writer.write(batch, this);
             } finally {
@@ -256,11 +313,15 @@ public final class Outbox<T> {
 
         @Override
         protected void onSuccess() {
+            settle(inFlight);
+            inFlight = 0;
             writer.written();
         }
 
         @Override
         protected void onCompleteFailure(Throwable cause) {
+            settle(inFlight);
+            inFlight = 0;
             Outbox.this.close(); // not IteratingCallback's own close()
             writer.failed(cause);
         }

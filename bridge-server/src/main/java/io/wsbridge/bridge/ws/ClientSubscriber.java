@@ -212,6 +212,21 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
         return outbox.size();
     }
 
+    @Override
+    public long handed() {
+        return outbox.taken();
+    }
+
+    @Override
+    public long settled() {
+        return outbox.isClosed() ? Long.MAX_VALUE : outbox.settled();
+    }
+
+    @Override
+    public boolean catchingUp() {
+        return catchup != null;
+    }
+
     /** Catches up with {@code catchup} before going live; call before the connection opens. */
     void catchUp(Catchup newCatchup) {
         this.catchup = newCatchup;

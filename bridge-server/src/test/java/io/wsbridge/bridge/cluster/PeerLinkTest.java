@@ -244,7 +244,7 @@ class PeerLinkTest {
         return members;
     }
 
-    private static List<Integer> numbers(List<String> frames) {
+    static List<Integer> numbers(List<String> frames) {
         return frames.stream().map(frame -> {
             try {
                 return JSON.readTree(frame).path("n").asInt();
@@ -254,7 +254,7 @@ class PeerLinkTest {
         }).toList();
     }
 
-    private static List<Integer> range(int from, int to) {
+    static List<Integer> range(int from, int to) {
         return java.util.stream.IntStream.range(from, to).boxed().toList();
     }
 

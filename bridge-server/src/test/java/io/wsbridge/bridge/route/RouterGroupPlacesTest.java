@@ -115,4 +115,40 @@ class RouterGroupPlacesTest {
 
         assertThat(next.place).isNull();
     }
+
+    @Test
+    void anEventRedealtGoesToAMemberLeftOrMovesTheKeptPlaceBackToIt() {
+        router.keepGroupPlaces(places);
+        router.streams().of("app").started("events-app", 0, 0);
+        Member here = new Member(false);
+        Member there = new Member(true);
+        router.add(here);
+        router.add(there);
+        for (int offset = 0; offset < 6; offset++) {
+            router.publish(event(0, offset));
+        }
+        assertThat(there.received).hasSize(3);
+        router.remove(there); // its link dropped before it confirmed them
+
+        for (Event event : there.received) {
+            assertThat(router.redeal(event, List.of(there.group()))).isEqualTo(1);
+        }
+        assertThat(here.received).as("its own, then the others' again").hasSize(6)
+                .extracting(Event::offset).containsExactlyInAnyOrder(0L, 1L, 2L, 3L, 4L, 5L);
+
+        router.publish(event(0, 6));
+        router.remove(here); // the group keeps its place: after offset 6
+        Event lost = event(0, 4);
+        assertThat(router.redeal(lost, List.of(here.group()))).isEqualTo(1);
+        assertThat(router.redeal(event(0, 5), List.of(here.group()))).as("further than the place: kept at 4")
+                .isEqualTo(1);
+        Member next = new Member(false);
+        router.add(next);
+        assertThat(next.place.positions()).isEqualTo(Map.of(new PartitionId("events-app", 0), 4L));
+
+        router.remove(next);
+        router.keepGroupPlaces(null);
+        assertThat(router.redeal(event(0, 1), List.of(next.group()))).as("no member and no place: nowhere to go")
+                .isZero();
+    }
 }

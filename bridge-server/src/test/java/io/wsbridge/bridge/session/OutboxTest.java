@@ -58,6 +58,16 @@ class OutboxTest {
             written++;
         }
 
+        /** Fails the oldest pending write. */
+        void failOldest() {
+            Callback done;
+            synchronized (this) {
+                done = pending.remove(0);
+                inFlight--;
+            }
+            done.failed(new java.io.IOException("connection reset"));
+        }
+
         @Override
         public void failed(Throwable cause) {
             failure = cause;
@@ -238,5 +248,46 @@ class OutboxTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("capacity must be at least 1, was 0");
         assertThatThrownBy(() -> outbox(1, OverflowPolicy.CLOSE, 0, Outbox.FlushMode.ON_OFFER))
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("maxBatch must be at least 1, was 0");
+    }
+
+    @Test
+    void settledCountsWhatWasWrittenDroppedOrForgottenInTheOrderItWasTaken() {
+        Outbox<Integer> outbox = outbox(3, OverflowPolicy.DROP_OLDEST, 2, Outbox.FlushMode.ON_FLUSH);
+        IntStream.range(0, 3).forEach(outbox::offer);
+        assertThat(outbox.taken()).isEqualTo(3);
+        assertThat(outbox.settled()).isZero();
+
+        outbox.flush(); // 0 and 1 in flight
+        assertThat(outbox.settled()).as("a write in flight is not settled").isZero();
+        writer.complete();
+        assertThat(outbox.settled()).isEqualTo(2); // 2 is in flight now
+
+        outbox.offer(3);
+        outbox.offer(4);
+        outbox.offer(5); // 3, 4, 5 queued: full
+        outbox.offer(6); // drops 3
+        assertThat(outbox.taken()).isEqualTo(7);
+        assertThat(outbox.settled()).as("the dropped one is settled, though after one in flight").isEqualTo(3);
+        writer.complete(); // 2 written; 4, 5 in flight
+        assertThat(outbox.settled()).isEqualTo(4);
+
+        assertThat(outbox.closeAndTake()).as("what was queued, not what is in flight").containsExactly(6);
+        assertThat(outbox.settled()).isEqualTo(5);
+        assertThat(outbox.closeAndTake()).isEmpty();
+        writer.complete();
+        assertThat(outbox.settled()).isEqualTo(outbox.taken()).isEqualTo(7);
+        assertThat(outbox.offer(8)).isEqualTo(Outbox.Outcome.CLOSED);
+        assertThat(outbox.taken()).isEqualTo(7);
+    }
+
+    @Test
+    void closingForgetsAndSettlesWhatIsQueuedAndAFailedWriteSettlesToo() {
+        Outbox<Integer> outbox = outbox(10, OverflowPolicy.CLOSE, 2, Outbox.FlushMode.ON_FLUSH);
+        IntStream.range(0, 5).forEach(outbox::offer);
+        outbox.flush();
+        outbox.close();
+        assertThat(outbox.settled()).isEqualTo(3);
+        writer.failOldest();
+        assertThat(outbox.settled()).isEqualTo(5);
     }
 }

@@ -133,6 +133,25 @@ public final class ConnectWorker implements AutoCloseable {
         }
     }
 
+    /**
+     * Freezes the worker (SIGSTOP to its process group): it holds its connections open and answers nothing, as a
+     * worker stuck in a long pause; {@link #kill()} then ends it.
+     */
+    public synchronized void pause() {
+        long pid = pid();
+        try {
+            Process stop = new ProcessBuilder("kill", "-STOP", "--", "-" + pid).inheritIO().start();
+            if (stop.waitFor() != 0) {
+                throw new IllegalStateException("kill -STOP -" + pid + " failed with " + stop.exitValue());
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A crash (SIGKILL): the group notices only after its session timeout. */
     public synchronized void kill() {
         if (process != null) {

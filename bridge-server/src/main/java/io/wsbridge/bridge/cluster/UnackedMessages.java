@@ -1,0 +1,70 @@
+package io.wsbridge.bridge.cluster;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The consuming side's record, on one peer link, of the messages it wrote that carried events for members of the
+ * peer's groups, until the peer acknowledges them ({@link InterestCodec.Acked}): if the link drops first, their events
+ * are dealt again to the groups' other members ({@link io.wsbridge.bridge.route.Router#redeal}). Messages are counted
+ * in the order they are written, as the peer counts them when they arrive. At most {@code capacity} are kept; beyond,
+ * the oldest are forgotten (a peer that stopped acknowledging).
+ */
+final class UnackedMessages {
+
+    private final int capacity;
+    private final ArrayDeque<ForwardMessage> messages = new ArrayDeque<>();
+    private long written;
+    private long forgotten;
+    private boolean taken;
+
+    UnackedMessages(int capacity) {
+        this.capacity = capacity;
+    }
+
+    /**
+     * The message is being written, after every message written before it.
+     *
+     * @return {@code false} if the link already ended ({@link #takeAll}): the caller deals the message's group events
+     *     again itself
+     */
+    synchronized boolean written(ForwardMessage message) {
+        if (taken) {
+            return false;
+        }
+        message.seq = ++written;
+        if (!message.groups.isEmpty()) {
+            messages.addLast(message);
+            if (messages.size() > capacity) {
+                messages.pollFirst();
+                forgotten++;
+            }
+        }
+        return true;
+    }
+
+    /** The peer is done with the first {@code count} messages written. */
+    synchronized void acked(long count) {
+        while (!messages.isEmpty() && messages.peekFirst().seq <= count) {
+            messages.pollFirst();
+        }
+    }
+
+    /** The link ended: the messages not acknowledged, oldest first; later writes are refused. */
+    synchronized List<ForwardMessage> takeAll() {
+        taken = true;
+        List<ForwardMessage> all = new ArrayList<>(messages);
+        messages.clear();
+        return all;
+    }
+
+    synchronized int size() {
+        return messages.size();
+    }
+
+    /** Messages forgotten unacknowledged because more than {@code capacity} waited. */
+    synchronized long forgotten() {
+        return forgotten;
+    }
+}

@@ -1,0 +1,129 @@
+package io.wsbridge.bridge.cluster;
+
+import static io.wsbridge.bridge.cluster.PeerLinkTest.SECRET;
+import static io.wsbridge.bridge.cluster.PeerLinkTest.address;
+import static io.wsbridge.bridge.cluster.PeerLinkTest.bridge;
+import static io.wsbridge.bridge.cluster.PeerLinkTest.numbers;
+import static io.wsbridge.bridge.cluster.PeerLinkTest.range;
+import static io.wsbridge.bridge.cluster.PeerLinkTest.sample;
+import static io.wsbridge.bridge.cluster.PeerLinkTest.uri;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.wsbridge.bridge.Bridge;
+import io.wsbridge.bridge.cli.ListHistory;
+import io.wsbridge.bridge.route.GroupKey;
+import io.wsbridge.bridge.ws.TestClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A peer that goes away loses no event of its groups' members: what the consuming bridge handed them and the peer did
+ * not acknowledge is dealt again to the groups' other members, or moves the group's kept place back.
+ */
+class PeerAcksTest {
+
+    static final Duration WAIT = Duration.ofSeconds(10);
+    static final String NODE = "127.0.0.9:1";
+    static final int MAX = PeerProtocol.INTEREST_CHUNK_BYTES;
+
+    /** A hand-made peer linked to {@code bridge}, that acknowledges only when the test says so. */
+    static TestClient ackingPeer(Bridge bridge) {
+        return TestClient.connect(uri(bridge, PeerProtocol.PATH + "?" + PeerProtocol.NODE_PARAM + "=" + NODE),
+                "Authorization", new PeerAuth(SECRET).handshake(NODE, address(bridge).toString()).authorization(),
+                PeerProtocol.ACKS_HEADER, "1");
+    }
+
+    static void joinGroup(TestClient peer, String group) {
+        peer.send(InterestCodec.snapshot(Map.of(InterestEntry.group("pub", GroupKey.anonymous(group, null)), 1), 0,
+                MAX).get(0));
+    }
+
+    @Test
+    void whatAPeerThatDroppedDidNotAcknowledgeGoesToTheGroupsOtherMembers() throws Exception {
+        ListHistory history = new ListHistory();
+        try (Bridge consumer = bridge(SECRET);
+                TestClient here = TestClient.connect(uri(consumer, "/pub?group_id=g"))) {
+            TestClient peer = ackingPeer(consumer);
+            joinGroup(peer, "g");
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+            for (int i = 0; i < 20; i++) {
+                consumer.publish(history.append(i));
+            }
+            List<Integer> own = numbers(here.take(10, WAIT));
+            List<Integer> peers = new ArrayList<>(range(0, 20));
+            peers.removeAll(own);
+            peer.send(InterestCodec.acked(4)); // the peer wrote the first four it got
+            peer.close(); // and is gone
+
+            List<Integer> again = numbers(here.take(6, WAIT));
+            assertThat(again).as("the six the peer did not acknowledge, in the order it got them")
+                    .isEqualTo(peers.subList(4, 10));
+            assertThat(here.drain()).isEmpty();
+            assertThat(sample(consumer, "wsbridge_peer_events_redealt_total", "peer=\"" + NODE + "\""))
+                    .isEqualTo(6);
+        }
+    }
+
+    @Test
+    void aGroupWhosePeerMemberDroppedKeepsItsPlaceBeforeWhatThePeerDidNotAcknowledge() throws Exception {
+        ListHistory history = new ListHistory();
+        try (Bridge consumer = bridge(SECRET)) {
+            assertThat(consumer.history(history, 4)).isTrue();
+            consumer.started("pub", ListHistory.PARTITION.topic(), 0, 0);
+            TestClient peer = ackingPeer(consumer);
+            joinGroup(peer, "g");
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+            for (int i = 0; i < 10; i++) {
+                consumer.publish(history.append(i));
+            }
+            peer.send(InterestCodec.acked(3));
+            peer.close();
+            await().atMost(WAIT).until(() -> sample(consumer, "wsbridge_peer_events_redealt_total",
+                    "peer=\"" + NODE + "\"") == 7);
+
+            try (TestClient next = TestClient.connect(uri(consumer, "/pub?group_id=g"))) {
+                assertThat(numbers(next.take(7, WAIT))).as("from the first event the peer did not acknowledge")
+                        .isEqualTo(range(3, 10));
+                await().atMost(WAIT).until(() -> consumer.router().groupMembers("pub",
+                        GroupKey.anonymous("g", null)) == 1);
+                consumer.publish(history.append(10));
+                assertThat(numbers(next.take(1, WAIT))).as("then live").containsExactly(10);
+            }
+        }
+    }
+
+    @Test
+    void aBridgeAcknowledgesWhatItsMembersWroteSoNothingIsDealtAgainWhenItLeaves() throws Exception {
+        ListHistory history = new ListHistory();
+        try (Bridge consumer = bridge(SECRET);
+                TestClient here = TestClient.connect(uri(consumer, "/pub?group_id=g"))) {
+            Bridge puller = bridge(SECRET);
+            String name;
+            try (TestClient there = TestClient.connect(uri(puller, "/pub?group_id=g"))) {
+                puller.peers(Set.of(address(consumer)));
+                name = puller.cluster().name();
+                await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+                for (int i = 0; i < 40; i++) {
+                    consumer.publish(history.append(i));
+                }
+                assertThat(there.take(20, WAIT)).hasSize(20);
+                assertThat(here.take(20, WAIT)).hasSize(20);
+                await("the puller acknowledged all").atMost(WAIT)
+                        .until(() -> consumer.cluster().unacknowledged() == 0);
+            } finally {
+                puller.close();
+            }
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 0);
+            consumer.publish(history.append(40));
+            assertThat(numbers(here.take(1, WAIT))).containsExactly(40);
+            assertThat(here.drain()).as("nothing dealt again").isEmpty();
+            assertThat(sample(consumer, "wsbridge_peer_events_redealt_total", "peer=\"" + name + "\""))
+                    .isZero();
+        }
+    }
+}
