@@ -311,6 +311,19 @@ class ClusterIT {
     void whenAWorkerDiesTheOthersMissNothingAfterTheRebalanceAndItsSubscribersMoveOn() throws Exception {
         String victim = consumingHosts().iterator().next();
         String refuge = alive.stream().filter(host -> !host.equals(victim)).sorted().findFirst().orElseThrow();
+        // A group whose only member left keeps its place on each consuming worker, the victim included.
+        double proxies = peerSubscriptions(victim);
+        try (WsClient only = connect(refuge, "?group_id=survivor")) {
+            await("the member's proxy on " + victim).atMost(CONVERGE).ignoreExceptions()
+                    .until(() -> peerSubscriptions(victim) == proxies + 1);
+            Map<String, Long[]> before = produce("s1", 20);
+            assertThat(ids(only.awaitFrames(before.size(), RECEIVE))).containsExactlyInAnyOrderElementsOf(
+                    before.keySet());
+        }
+        await("the member's proxy gone from " + victim).atMost(CONVERGE).ignoreExceptions()
+                .until(() -> peerSubscriptions(victim) == proxies);
+        Map<String, Long[]> missed = produce("s2", 60);
+        Thread.sleep(500); // the victim's copy of the place reaches the other worker in milliseconds
         Set<String> victimConsumers = sinkConsumers(victim);
         LOG.info("killing the worker on {}; its subscribers move to {}", victim, refuge);
         workers.get(victim).kill();
@@ -332,6 +345,13 @@ class ClusterIT {
                 .until(() -> sinkConsumersStable(victimConsumers));
         LOG.info("rebalanced: tasks on {}", consumingHosts());
         awaitConvergence();
+
+        try (WsClient next = connect(refuge, "?group_id=survivor")) {
+            List<String> caughtUp = collect(List.of(next), "s2", missed.size()).values().iterator().next();
+            assertThat(caughtUp).as("the group's next member gets what it missed, from the places kept by %s and "
+                    + "by the dead %s", refuge, victim).containsExactlyInAnyOrderElementsOf(missed.keySet());
+            assertPartitionOrder(caughtUp, missed, refuge + " catching up its group");
+        }
 
         Map<String, Long[]> sent = produce("b2", 120);
 

@@ -2,7 +2,9 @@ package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.resume.LiveBarrier;
+import io.wsbridge.bridge.resume.Cursor;
 import io.wsbridge.bridge.resume.PartitionId;
+import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.GroupPlaces;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.session.CloseCodes;
@@ -12,6 +14,7 @@ import io.wsbridge.bridge.util.DaemonThreads;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -67,6 +70,12 @@ public final class ClusterNode implements AutoCloseable {
     private final Set<PeerSession> inbound = ConcurrentHashMap.newKeySet();
     private final AtomicBoolean publishPending = new AtomicBoolean();
     private final HandedPlaces handed = new HandedPlaces();
+    /** Copies of the places consuming peers keep, for when they die. */
+    private final KeptCopies copies = new KeptCopies();
+    /** Changes of the places kept here, waiting to go to every linked peer. */
+    private final PlacesToHand keptOut = new PlacesToHand("linked peers");
+    private final AtomicBoolean keptPending = new AtomicBoolean();
+    private volatile GroupPlaces keeper;
     private final Object lifecycle = new Object();
     private volatile Set<PeerAddress> peers = Set.of();
     private volatile String name;
@@ -108,8 +117,12 @@ public final class ClusterNode implements AutoCloseable {
         }
         router.onLocalChange(this::interestChanged);
         router.afterPublish(this::flushInbound);
-        // groups whose last member (here or on a peer) leaves keep their place in the partitions published here
-        router.keepGroupPlaces(new GroupPlaces(() -> server.settings().groupRetention(), nanoClock));
+        // groups whose last member (here or on a peer) leaves keep their place in the partitions published here, and
+        // every linked peer keeps a copy
+        GroupPlaces places = new GroupPlaces(() -> server.settings().groupRetention(), nanoClock);
+        places.listen(this::placeChanged);
+        keeper = places;
+        router.keepGroupPlaces(places);
         log.info("Cluster mode on {}: accepting peer links on {}", name, PeerProtocol.PATH);
     }
 
@@ -195,7 +208,47 @@ public final class ClusterNode implements AutoCloseable {
      * or a link that came back handed over places of groups that never left) is stale.
      */
     public Map<PartitionId, Long> takePlace(String id) {
-        return handed.take(id, nanoTime(), HANDED_PLACE_LIFETIME);
+        Map<PartitionId, Long> place = handed.take(id, nanoTime(), HANDED_PLACE_LIFETIME);
+        Set<String> consuming = new HashSet<>();
+        peers.forEach(peer -> consuming.add(peer.toString()));
+        Map<PartitionId, Long> copied = copies.take(id, peer -> !consuming.contains(peer), nanoTime());
+        if (copied.isEmpty()) {
+            return place;
+        }
+        // a peer that kept it no longer consumes (it died): its copy covers the partitions it read
+        Map<PartitionId, Long> merged = new HashMap<>(copied);
+        if (place != null) {
+            place.forEach((partition, offset) -> merged.merge(partition, offset, Math::min));
+        }
+        log.info("A group formed again with the place that a peer which no longer consumes had kept ({} partitions)",
+                copied.size());
+        return merged;
+    }
+
+    /** A consuming peer's kept places changed ({@link InterestCodec.Kept}). */
+    void placesKept(String peer, Map<String, Map<PartitionId, Long>> places) {
+        copies.update(peer, places, nanoTime(), server.settings().groupRetention().toNanos());
+    }
+
+    /** Copies of kept places from consuming peers. */
+    int placeCopies() {
+        return copies.size();
+    }
+
+    /** A place kept here changed: every linked peer gets a copy (under the places' lock: only noted here). */
+    private void placeChanged(String application, GroupKey group, Cursor place) {
+        keptOut.add(group.placeId(application), place == null ? Map.of() : place.positions());
+        if (keptPending.compareAndSet(false, true)) {
+            execute(this::sendKept);
+        }
+    }
+
+    private void sendKept() {
+        keptPending.set(false);
+        for (List<String> chunk = keptOut.take(); !chunk.isEmpty(); chunk = keptOut.take()) {
+            String text = InterestCodec.kept(chunk);
+            inbound.forEach(session -> session.sendText(text));
+        }
     }
 
     /** Keeps a place {@link #takePlace} gave for the group's next member here. */
@@ -330,6 +383,17 @@ public final class ClusterNode implements AutoCloseable {
 
     void inboundOpened(PeerSession session) {
         inbound.add(session);
+        GroupPlaces places = keeper;
+        if (places != null) {
+            // the places kept so far, then (on the same thread) every change
+            execute(() -> {
+                PlacesToHand all = new PlacesToHand(session.peer());
+                places.forEach((application, group, place) -> all.add(application, group, place));
+                for (List<String> chunk = all.take(); !chunk.isEmpty(); chunk = all.take()) {
+                    session.sendText(InterestCodec.kept(chunk));
+                }
+            });
+        }
         boolean stopped;
         synchronized (lifecycle) {
             stopped = closed;

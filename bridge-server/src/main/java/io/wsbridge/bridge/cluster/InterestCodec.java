@@ -32,6 +32,7 @@ import java.util.Set;
  *     "positions":[["events-app",0,42]]}]}
  * {"v":2,"type":"synced","id":4}
  * {"v":2,"type":"acked","messages":1200}
+ * {"v":2,"type":"kept","places":[{"id":"3:app|-1:|1:g|-1:|-1:|","positions":[["events-app",1,7]]}]}
  * }</pre>
  *
  * A {@code sync} asks the receiver to answer {@code synced} with the same id once it has applied every interest
@@ -41,11 +42,15 @@ import java.util.Set;
  * ({@code places}, as many messages as they take): the first member of such a group catches up from there.
  *
  * An {@code acked} ({@link PeerProtocol#ACKS_HEADER}) says the linking side's group members wrote the first
- * {@code messages} forwarded messages of the link; what is not acknowledged when the link drops is dealt again.
+ * {@code messages} forwarded messages of the link; what is not acknowledged when the link drops is dealt again. A
+ * {@code kept} copies places the consuming side keeps to the linking side, used if the consuming side dies.
  *
  * A group's {@code principal} is the user or service account its members are (a name, never a credential); a group
  * without one is anonymous members'. A group's {@code filter} (a CloudEvents SQL expression, part of its key) lets the
  * consuming bridge hand the group only the events that match it. Decoding is strict: an unknown version, type or field is an error that says so.
+ *
+ * <p>Over 300 lines because it is the whole text side of the peer protocol, and its documentation is the protocol's
+ * specification: kept in one place, the examples and the encoders cannot drift apart.
  */
 final class InterestCodec {
 
@@ -64,7 +69,7 @@ final class InterestCodec {
     }
 
     /** An interest message, decoded. */
-    sealed interface Message permits Snapshot, Delta, Resync, Sync, Places, Synced, Acked {
+    sealed interface Message permits Snapshot, Delta, Resync, Sync, Places, Synced, Acked, Kept {
     }
 
     /**
@@ -100,6 +105,13 @@ final class InterestCodec {
      * for its groups' members are written, so the consuming side need not deal them again if the link drops.
      */
     record Acked(long messages) implements Message {
+    }
+
+    /**
+     * Copies of the places the consuming side keeps, sent to every linked bridge as they change (an empty list of
+     * positions: the place is gone): if the consuming side dies, the group's next member still finds its place.
+     */
+    record Kept(Map<String, Map<PartitionId, Long>> places) implements Message {
     }
 
     /** The receiver's answer to {@link Sync}: everything sent before the sync with this id is applied. */
@@ -172,6 +184,10 @@ final class InterestCodec {
      *
      * @param places each encoded by {@link #place}
      */
+    static String kept(List<String> places) {
+        return "{\"v\":" + VERSION + ",\"type\":\"kept\",\"places\":[" + String.join(",", places) + "]}";
+    }
+
     static String places(List<String> places) {
         return "{\"v\":" + VERSION + ",\"type\":\"places\",\"places\":[" + String.join(",", places) + "]}";
     }

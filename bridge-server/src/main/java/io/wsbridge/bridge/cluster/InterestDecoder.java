@@ -107,6 +107,10 @@ final class InterestDecoder {
                 }
                 yield new InterestCodec.Acked(messages.longValue());
             }
+            case "kept" -> {
+                fields(root, "kept", Set.of("v", "type", "places"));
+                yield new InterestCodec.Kept(places(root.path("places")));
+            }
             case "places" -> {
                 fields(root, "places", Set.of("v", "type", "places"));
                 yield new InterestCodec.Places(places(root.path("places")));

@@ -401,6 +401,10 @@ final class PeerLink implements AutoCloseable {
                     node.placesHanded(places.places());
                     return;
                 }
+                if (message instanceof InterestCodec.Kept kept) {
+                    node.placesKept(name, kept.places());
+                    return;
+                }
                 if (message instanceof InterestCodec.Synced synced) {
                     synced(synced.id());
                     return;
@@ -410,7 +414,8 @@ final class PeerLink implements AutoCloseable {
                     node.resync(PeerLink.this);
                     return;
                 }
-                reason = message == null ? reason : "a peer sends only resync requests, places and sync answers as text";
+                reason = message == null ? reason
+                        : "a peer sends only resync requests, places, kept places and sync answers as text";
             } catch (IllegalArgumentException e) {
                 reason = e.getMessage();
             }

@@ -20,8 +20,9 @@ final class PeerProtocol {
     static final String PROOF_HEADER = "WsBridge-Peer-Proof";
     /**
      * The upgrade header ({@code 1}) with which each side of a link says it takes part in acknowledgements
-     * ({@link InterestCodec.Acked}): the linking side sends them, the consuming side keeps what it handed to groups
-     * until they come. Without it on both, a link carries none (a bridge of an earlier version).
+     * ({@link InterestCodec.Acked}: the linking side sends them, the consuming side keeps what it handed to groups
+     * until they come) and in copies of kept places ({@link InterestCodec.Kept}). Without it on both, a link carries
+     * neither (a bridge of an earlier version).
      */
     static final String ACKS_HEADER = "WsBridge-Peer-Acks";
     /** Query parameter with the linking bridge's name (advertised host:port), for logs and metric tags. */

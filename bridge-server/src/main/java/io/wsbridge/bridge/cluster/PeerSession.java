@@ -67,6 +67,17 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         return peer;
     }
 
+    /**
+     * Sends a text message (copies of kept places) to the peer, if the link is open and the peer is of a version that
+     * reads it: one that takes part in acknowledgements ({@link PeerProtocol#ACKS_HEADER}).
+     */
+    void sendText(String text) {
+        CoreSession current = session;
+        if (current != null && !ended && unacked != null) {
+            current.sendFrame(new Frame(OpCode.TEXT, text), Callback.NOOP, false);
+        }
+    }
+
     /** Messages with events for the peer's groups that it did not acknowledge yet. */
     int unacknowledged() {
         return unacked == null ? 0 : unacked.size();
@@ -234,13 +245,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         List<ForwardMessage> queued = outbox.closeAndTake();
         proxies.clear();
         if (unacked != null) {
-            List<ForwardMessage> again = new ArrayList<>(unacked.takeAll());
-            queued.stream().filter(message -> !message.groups.isEmpty()).forEach(again::add);
-            if (unacked.forgotten() > 0) {
-                log.warn("The link of peer {} forgot {} messages for its groups that it never acknowledged", peer,
-                        unacked.forgotten());
-            }
-            node.redeal(peer, again);
+            node.redeal(peer, unacked.takeAll(queued, peer));
         }
     }
 

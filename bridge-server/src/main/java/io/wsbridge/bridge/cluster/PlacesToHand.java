@@ -14,9 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The places of a peer's groups that formed again on the consuming side since its last sync answer, by place id,
- * waiting to go out in {@code places} messages before the next answer. At most {@link GroupPlaces#MAX_PLACES} wait;
- * beyond, the oldest are forgotten.
+ * Group places waiting to go out in bounded messages, by place id, the latest of each: those of a peer's groups that
+ * formed again on the consuming side since its last sync answer ({@code places} messages before the next answer), or
+ * the copies of kept places for every linked peer ({@code kept}). At most {@link GroupPlaces#MAX_PLACES} wait; beyond,
+ * the oldest are forgotten.
  */
 final class PlacesToHand {
 
@@ -30,9 +31,13 @@ final class PlacesToHand {
     }
 
     synchronized void add(String application, GroupKey group, Cursor place) {
-        String id = group.placeId(application);
+        add(group.placeId(application), place.positions());
+    }
+
+    /** The place with {@code id} is now at {@code positions} (empty: gone). */
+    synchronized void add(String id, Map<PartitionId, Long> positions) {
         places.remove(id);
-        places.put(id, place.positions());
+        places.put(id, positions);
         Iterator<String> oldest = places.keySet().iterator();
         while (places.size() > GroupPlaces.MAX_PLACES) {
             oldest.next();

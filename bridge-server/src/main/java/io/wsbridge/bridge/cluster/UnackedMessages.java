@@ -3,6 +3,8 @@ package io.wsbridge.bridge.cluster;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The consuming side's record, on one peer link, of the messages it wrote that carried events for members of the
@@ -12,6 +14,8 @@ import java.util.List;
  * the oldest are forgotten (a peer that stopped acknowledging).
  */
 final class UnackedMessages {
+
+    private static final Logger log = LoggerFactory.getLogger(UnackedMessages.class);
 
     private final int capacity;
     private final ArrayDeque<ForwardMessage> messages = new ArrayDeque<>();
@@ -51,11 +55,19 @@ final class UnackedMessages {
         }
     }
 
-    /** The link ended: the messages not acknowledged, oldest first; later writes are refused. */
-    synchronized List<ForwardMessage> takeAll() {
+    /**
+     * The link to {@code peer} ended: the messages for its groups not acknowledged, oldest first, then those of
+     * {@code queued} (never written); later writes are refused.
+     */
+    synchronized List<ForwardMessage> takeAll(List<ForwardMessage> queued, String peer) {
         taken = true;
         List<ForwardMessage> all = new ArrayList<>(messages);
         messages.clear();
+        queued.stream().filter(message -> !message.groups.isEmpty()).forEach(all::add);
+        if (forgotten > 0) {
+            log.warn("The link of peer {} forgot {} messages for its groups that it never acknowledged", peer,
+                    forgotten);
+        }
         return all;
     }
 

@@ -27,7 +27,15 @@ public final class GroupPlaces {
     private record Place(Cursor cursor, long expiresAtNanos) {
     }
 
+    /** Told of every place kept, moved or forgotten (taken), under the places' lock: it must only note it. */
+    public interface Listener {
+
+        /** The group's place is now {@code place}; {@code null}: it has none any more (taken). */
+        void changed(String application, GroupKey group, Cursor place);
+    }
+
     private final Supplier<Duration> retention;
+    private volatile Listener listener = (application, group, place) -> { };
     private final LongSupplier clock;
     /** In the order the places were kept: the oldest first. */
     private final LinkedHashMap<Key, Place> places = new LinkedHashMap<>();
@@ -36,6 +44,16 @@ public final class GroupPlaces {
     public GroupPlaces(Supplier<Duration> retention, LongSupplier nanoClock) {
         this.retention = retention;
         this.clock = nanoClock;
+    }
+
+    public void listen(Listener newListener) {
+        this.listener = newListener;
+    }
+
+    /** Calls {@code action} with every place kept now (application, group, place). */
+    public synchronized void forEach(Listener action) {
+        expire(clock.getAsLong());
+        places.forEach((key, place) -> action.changed(key.application(), key.group(), place.cursor()));
     }
 
     /** Whether places are kept at all. */
@@ -54,6 +72,7 @@ public final class GroupPlaces {
         Key key = new Key(application, group);
         places.remove(key);
         places.put(key, new Place(cursor, now + retentionNanos));
+        listener.changed(application, group, cursor);
         Iterator<Map.Entry<Key, Place>> oldest = places.entrySet().iterator();
         while (places.size() > MAX_PLACES) {
             oldest.next();
@@ -78,7 +97,9 @@ public final class GroupPlaces {
         if (current == null || current > offset) {
             Map<PartitionId, Long> positions = new HashMap<>(place.cursor().positions());
             positions.put(partition, offset);
-            places.put(key, new Place(Cursor.of(application, positions), place.expiresAtNanos()));
+            Cursor lowered = Cursor.of(application, positions);
+            places.put(key, new Place(lowered, place.expiresAtNanos()));
+            listener.changed(application, group, lowered);
         }
         return true;
     }
@@ -87,6 +108,9 @@ public final class GroupPlaces {
     public synchronized Cursor take(String application, GroupKey group) {
         expire(clock.getAsLong());
         Place place = places.remove(new Key(application, group));
+        if (place != null) {
+            listener.changed(application, group, null);
+        }
         return place == null ? null : place.cursor();
     }
 

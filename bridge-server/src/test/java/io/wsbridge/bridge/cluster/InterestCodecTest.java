@@ -229,4 +229,22 @@ class InterestCodecTest {
         assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"synced\",\"id\":1,\"x\":2}"))
                 .hasMessageContaining("unknown field");
     }
+
+    @Test
+    void acknowledgementsCountMessagesAndKeptPlacesMayBeEmpty() {
+        assertThat(InterestCodec.acked(1200)).isEqualTo("{\"v\":2,\"type\":\"acked\",\"messages\":1200}");
+        assertThat(InterestCodec.decode(InterestCodec.acked(1200))).isEqualTo(new InterestCodec.Acked(1200));
+        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"acked\",\"messages\":-1}"))
+                .hasMessage("an acked message needs a count of messages (0 or more)");
+        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"acked\",\"messages\":1.5}"))
+                .hasMessage("an acked message needs a count of messages (0 or more)");
+
+        Map<PartitionId, Long> positions = Map.of(new PartitionId("events-app", 1), 7L);
+        String kept = InterestCodec.kept(List.of(InterestCodec.place("a", positions), InterestCodec.place("b",
+                Map.of())));
+        assertThat(InterestCodec.decode(kept)).as("an empty place: the group's place is gone")
+                .isEqualTo(new InterestCodec.Kept(Map.of("a", positions, "b", Map.of())));
+        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"kept\",\"places\":{}}"))
+                .hasMessage("places must be a list");
+    }
 }

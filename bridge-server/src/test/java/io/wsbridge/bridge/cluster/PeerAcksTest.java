@@ -126,4 +126,60 @@ class PeerAcksTest {
                     .isZero();
         }
     }
+
+    @Test
+    void aGroupFindsThePlaceThatAConsumingPeerKeptAfterThatPeerIsGone() throws Exception {
+        ListHistory history = new ListHistory();
+        Bridge consumer = bridge(SECRET);
+        try (Bridge puller = bridge(SECRET)) {
+            assertThat(puller.history(history, 4)).isTrue();
+            consumer.started("pub", ListHistory.PARTITION.topic(), 0, 0);
+            puller.peers(Set.of(address(consumer)));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(address(consumer)));
+            try (TestClient only = TestClient.connect(uri(puller, "/pub?group_id=g"))) {
+                await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+                for (int i = 0; i < 10; i++) {
+                    consumer.publish(history.append(i));
+                }
+                assertThat(numbers(only.take(10, WAIT))).isEqualTo(range(0, 10));
+            }
+            await("the puller has a copy of the place the consumer keeps").atMost(WAIT)
+                    .until(() -> puller.cluster().placeCopies() == 1);
+            for (int i = 10; i < 60; i++) {
+                consumer.publish(history.append(i)); // the group has no member: it misses them
+            }
+            consumer.close(); // the consuming bridge dies, and its partition moves on
+            puller.peers(Set.of());
+
+            try (TestClient next = TestClient.connect(uri(puller, "/pub?group_id=g"))) {
+                assertThat(numbers(next.take(50, WAIT))).as("what the group missed, from the dead peer's place")
+                        .isEqualTo(range(10, 60));
+                assertThat(puller.cluster().placeCopies()).isZero();
+            }
+        } finally {
+            consumer.close();
+        }
+    }
+
+    @Test
+    void aPlaceTakenWhereItWasKeptIsForgottenByThePeersCopies() throws Exception {
+        ListHistory history = new ListHistory();
+        try (Bridge consumer = bridge(SECRET); Bridge puller = bridge(SECRET)) {
+            assertThat(consumer.history(history, 4)).isTrue();
+            consumer.started("pub", ListHistory.PARTITION.topic(), 0, 0);
+            puller.peers(Set.of(address(consumer)));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(address(consumer)));
+            try (TestClient only = TestClient.connect(uri(consumer, "/pub?group_id=g"))) {
+                await().atMost(WAIT).until(() -> consumer.router().groupMembers("pub",
+                        GroupKey.anonymous("g", null)) == 1);
+                consumer.publish(history.append(0));
+                assertThat(only.take(1, WAIT)).hasSize(1);
+            }
+            await().atMost(WAIT).until(() -> puller.cluster().placeCopies() == 1);
+            try (TestClient next = TestClient.connect(uri(consumer, "/pub?group_id=g"))) {
+                await("the copy forgotten once the group formed again").atMost(WAIT)
+                        .until(() -> puller.cluster().placeCopies() == 0);
+            }
+        }
+    }
 }
