@@ -13,6 +13,7 @@ import io.wsbridge.bridge.ops.HttpEndpoints;
 import io.wsbridge.bridge.ops.OpsListener;
 import io.wsbridge.bridge.ops.Readiness;
 import io.wsbridge.bridge.resume.History;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.resume.Replays;
 import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.settings.BridgeSettings;
@@ -22,6 +23,7 @@ import io.wsbridge.bridge.ws.WebSocketServer;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ScheduledFuture;
@@ -191,6 +193,14 @@ public final class Bridge implements EventBus, AutoCloseable {
         if (cluster != null) {
             cluster.peers(consuming);
         }
+    }
+
+    /**
+     * Cluster mode: per partition, the earliest event handed to a group and not yet written (or acknowledged by the
+     * peer of the member): a task commits no further ({@link ClusterNode#groupHoldback}). Empty outside cluster mode.
+     */
+    public synchronized Map<PartitionId, Long> groupHoldback() {
+        return cluster == null ? Map.of() : cluster.groupHoldback();
     }
 
     /** The cluster node, or {@code null} outside cluster mode. */

@@ -5,6 +5,7 @@ import io.wsbridge.bridge.BridgeException;
 import io.wsbridge.bridge.Bridges;
 import io.wsbridge.bridge.bus.EventBus;
 import io.wsbridge.bridge.bus.WriteBatch;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.connect.cluster.WorkerSettings;
 import io.wsbridge.connect.config.ConnectorValidation;
@@ -18,6 +19,7 @@ import io.wsbridge.connect.replay.TopicSelection;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.metrics.PluginMetrics;
@@ -49,6 +51,7 @@ public final class WebSocketSinkTask extends SinkTask {
     private ErrantRecordReporter reporter;
     private StartPositions startPositions;
     private final TaskMetrics metrics = new TaskMetrics();
+    private final CommitHoldback commits = new CommitHoldback();
 
     @Override
     public void start(Map<String, String> props) {
@@ -139,9 +142,32 @@ public final class WebSocketSinkTask extends SinkTask {
             return;
         }
         context.offset(starts);
+        commits.started(starts);
         starts.forEach((partition, offset) -> bus.started(converter.topicApplication(partition.topic()),
                 partition.topic(), partition.partition(), offset));
         log.debug("Partitions start at {}", starts);
+    }
+
+    /**
+     * Commits no further than the events handed to groups and not yet written (cluster mode, {@link
+     * Bridge#groupHoldback}): if this worker dies, the partition's next owner reads them again and deals them to the
+     * groups, whose members so miss none of them (some may come twice). Never below what it committed before.
+     */
+    @Override
+    public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+        Map<TopicPartition, OffsetAndMetadata> offsets = super.preCommit(currentOffsets);
+        Bridge bridge = bridge();
+        Map<PartitionId, Long> holdback = bridge == null ? Map.of() : bridge.groupHoldback();
+        Map<TopicPartition, OffsetAndMetadata> held = commits.apply(offsets, holdback);
+        if (!holdback.isEmpty()) {
+            log.debug("Committing {} (events handed to groups and not yet written from {})", held, holdback);
+        }
+        return held;
+    }
+
+    @Override
+    public void close(Collection<TopicPartition> partitions) {
+        commits.closed(partitions);
     }
 
     @Override

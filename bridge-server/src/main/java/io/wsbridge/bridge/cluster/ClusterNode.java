@@ -172,6 +172,18 @@ public final class ClusterNode implements AutoCloseable {
         return link != null && link.isUp();
     }
 
+    /**
+     * Per partition, the earliest event handed to a group (a local member, or a member on a linked peer) that is not
+     * written yet, or not acknowledged by the peer: the consuming task commits no further, so that if this worker
+     * dies, the partition's next owner reads those events again and deals them to the groups.
+     */
+    public Map<PartitionId, Long> groupHoldback() {
+        Map<PartitionId, Long> lowest = new HashMap<>();
+        router.forEachLocalGroupMember(member -> member.lowestUnsettled(lowest));
+        inbound.forEach(session -> session.lowestUnacked(lowest));
+        return lowest;
+    }
+
     /** Messages written to linked peers that carried events for their groups and are not acknowledged yet. */
     int unacknowledged() {
         return inbound.stream().mapToInt(PeerSession::unacknowledged).sum();

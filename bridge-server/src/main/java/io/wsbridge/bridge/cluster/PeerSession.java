@@ -3,6 +3,7 @@ package io.wsbridge.bridge.cluster;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Frames;
@@ -10,6 +11,7 @@ import io.wsbridge.bridge.session.Outbox;
 import io.wsbridge.bridge.session.OverflowPolicy;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Utf8StringBuilder;
@@ -25,6 +27,11 @@ import org.slf4j.LoggerFactory;
  * The accepting end of a peer link, on a bridge that consumes events: it keeps proxies of the peer's subscribers in
  * the router (from the interest snapshot and deltas the peer sends, {@link InterestReceiver}) and writes the events
  * they take to the peer, in order, from a bounded queue, in batches. Closing the link removes the proxies at once.
+ *
+ * <p>Over 300 lines because it is the accepting end of one connection, whose parts share its lifecycle: the interest
+ * it applies, the sync answers with their places, the forwarded messages and what the peer has not acknowledged of
+ * them; each part of its own is a class already ({@link InterestReceiver}, {@link ProxySet}, {@link PlacesToHand},
+ * {@link UnackedMessages}), what stays here is their wiring to the one connection.
  */
 final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
 
@@ -75,6 +82,14 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         CoreSession current = session;
         if (current != null && !ended && unacked != null) {
             current.sendFrame(new Frame(OpCode.TEXT, text), Callback.NOOP, false);
+        }
+    }
+
+    /** Adds the events for the peer's groups not acknowledged yet, queued ones included, to {@code lowest}. */
+    void lowestUnacked(Map<PartitionId, Long> lowest) {
+        if (unacked != null) {
+            unacked.lowest(lowest);
+            outbox.forEachQueued(message -> UnackedMessages.add(message, lowest));
         }
     }
 

@@ -1,8 +1,11 @@
 package io.wsbridge.bridge.cluster;
 
+import io.wsbridge.bridge.bus.Event;
+import io.wsbridge.bridge.resume.PartitionId;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +72,19 @@ final class UnackedMessages {
                     forgotten);
         }
         return all;
+    }
+
+    /** Adds the events for groups not acknowledged yet to {@code lowest} (the earliest offset of each partition). */
+    synchronized void lowest(Map<PartitionId, Long> lowest) {
+        messages.forEach(message -> add(message, lowest));
+    }
+
+    /** Adds the message's event to {@code lowest} if it is for groups. */
+    static void add(ForwardMessage message, Map<PartitionId, Long> lowest) {
+        Event event = message.event;
+        if (!message.groups.isEmpty() && event.hasPosition()) {
+            lowest.merge(new PartitionId(event.topic(), event.partition()), event.offset(), Math::min);
+        }
     }
 
     synchronized int size() {

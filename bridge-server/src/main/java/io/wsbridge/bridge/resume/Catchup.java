@@ -175,6 +175,11 @@ public final class Catchup {
         schedule();
     }
 
+    /** Adds where the live events it holds back start, while it is not live, to {@code lowest}. */
+    public void lowestPending(Map<PartitionId, Long> lowest) {
+        join.lowestPending(lowest);
+    }
+
     /** Whether the subscriber still catches up from history (not live yet). */
     public boolean replaying() {
         return join.buffering();

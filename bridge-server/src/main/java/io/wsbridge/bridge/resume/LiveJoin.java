@@ -67,6 +67,16 @@ final class LiveJoin {
         }
     }
 
+    /**
+     * Adds where this catch-up's live events start, if it is not live yet, to {@code lowest} (the earliest of each
+     * partition): every live event since is buffered, or will be replayed.
+     */
+    synchronized void lowestPending(Map<PartitionId, Long> lowest) {
+        if (mode != Mode.LIVE && mode != Mode.CLOSED) {
+            attached.forEach((partition, offset) -> lowest.merge(partition, offset, Math::min));
+        }
+    }
+
     /** A live event, offered by a publisher that holds the stream's lock; {@code false} if the subscriber is gone. */
     synchronized boolean offer(Event event) {
         switch (mode) {

@@ -68,18 +68,36 @@ public final class LiveStream {
             return false;
         }
         topic.set(event.partition(), event.offset() + 1);
+        topic.forwarded(event.partition(), !local);
         encoded = null;
         return true;
     }
 
-    /** A task was assigned the partition and reads it from {@code nextOffset}; a position never moves back. */
+    /**
+     * A task was assigned the partition and reads it from {@code nextOffset}; a position never moves back. If its
+     * position came from events another bridge forwarded (cluster mode: the partition moved here), the events the task
+     * reads again up to there are {@linkplain #regroups for groups}.
+     */
     public synchronized void started(String topicName, int partition, long nextOffset) {
         Topic topic = topic(topicName);
         topic.local(partition);
-        if (topic.next(partition) < nextOffset) {
+        long next = topic.next(partition);
+        if (next < nextOffset) {
             topic.set(partition, nextOffset);
             encoded = null;
         }
+        topic.regroupUntil(partition, next > nextOffset && topic.forwarded(partition) ? next : -1);
+        topic.forwarded(partition, false);
+    }
+
+    /**
+     * Whether an event {@link #advance} refused (below its partition's position) is one the partition's former owner
+     * published before it moved here, read again from the connector's committed offset: its groups get it again, for
+     * their members may not have (the former owner died before it wrote or forwarded it). Plain subscribers had it.
+     */
+    public synchronized boolean regroups(Event event) {
+        Topic topic = topics.get(event.topic());
+        return event.hasPosition() && topic != null && event.offset() < topic.regroupUntil(event.partition());
     }
 
     /** The topics of the partitions the stream knows. */
@@ -165,6 +183,10 @@ public final class LiveStream {
         private long[] next = new long[0];
         /** Partitions a task of this bridge publishes (or published), by partition number. */
         private boolean[] local = new boolean[0];
+        /** Partitions whose position last moved with a forwarded event. */
+        private boolean[] forwarded = new boolean[0];
+        /** Per partition, up to where events read again after it moved here go to groups; -1: none. */
+        private long[] regroupUntil = new long[0];
         private int known;
 
         Topic(String topic) {
@@ -177,6 +199,34 @@ public final class LiveStream {
                 local = Arrays.copyOf(local, partition + 1);
             }
             local[partition] = true;
+        }
+
+        /** Whether the partition's position last moved with a forwarded event. */
+        boolean forwarded(int partition) {
+            return partition < forwarded.length && forwarded[partition];
+        }
+
+        void forwarded(int partition, boolean value) {
+            if (partition >= forwarded.length) {
+                if (!value) {
+                    return;
+                }
+                forwarded = Arrays.copyOf(forwarded, partition + 1);
+            }
+            forwarded[partition] = value;
+        }
+
+        long regroupUntil(int partition) {
+            return partition < regroupUntil.length ? regroupUntil[partition] : -1;
+        }
+
+        void regroupUntil(int partition, long offset) {
+            if (partition >= regroupUntil.length) {
+                int old = regroupUntil.length;
+                regroupUntil = Arrays.copyOf(regroupUntil, partition + 1);
+                Arrays.fill(regroupUntil, old, regroupUntil.length, -1L);
+            }
+            regroupUntil[partition] = offset;
         }
 
         long next(int partition) {

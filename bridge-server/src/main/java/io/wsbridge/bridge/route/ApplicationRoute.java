@@ -113,6 +113,16 @@ final class ApplicationRoute {
     boolean deliver(Event event) {
         FilterMatches matches = hasFilters ? new FilterMatches(event) : null;
         boolean delivered = deliverToPlain(event, true, matches);
+        return deliverToGroups(event, matches) | delivered;
+    }
+
+    /** Offers the event to one member of each group whose channel and filter it matches, and to no one else. */
+    boolean deliverToGroups(Event event) {
+        return deliverToGroups(event, hasFilters ? new FilterMatches(event) : null);
+    }
+
+    private boolean deliverToGroups(Event event, FilterMatches matches) {
+        boolean delivered = false;
         for (Map.Entry<GroupKey, GroupBalancer> group : groups.entrySet()) {
             if (group.getKey().accepts(event.channel()) && passes(group.getValue().filter(), matches)) {
                 delivered |= group.getValue().deliver(event);

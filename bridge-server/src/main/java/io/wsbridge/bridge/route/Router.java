@@ -40,6 +40,7 @@ public final class Router implements EventBus {
     private final LongAdder published = new LongAdder();
     private final LongAdder unrouted = new LongAdder();
     private final LongAdder repeated = new LongAdder();
+    private final LongAdder regrouped = new LongAdder();
     private final LiveStreams streams = new LiveStreams();
     private volatile Runnable localChangeListener = () -> { };
     private volatile Runnable afterPublish;
@@ -142,13 +143,17 @@ public final class Router implements EventBus {
         published.increment();
         LiveStream stream = streams.of(event.application());
         synchronized (stream) {
-            if (!stream.advance(event)) {
-                repeated.increment();
-                return;
-            }
             ApplicationRoute route = routes.get(event.application());
-            if (route == null || !route.deliver(event.hasPosition() ? stream.stamp(event) : event)) {
-                unrouted.increment();
+            if (stream.advance(event)) {
+                if (route == null || !route.deliver(event.hasPosition() ? stream.stamp(event) : event)) {
+                    unrouted.increment();
+                }
+            } else {
+                repeated.increment();
+                if (route == null || !stream.regroups(event) || !route.deliverToGroups(stream.stamp(event))) {
+                    return;
+                }
+                regrouped.increment();
             }
         }
         Runnable hook = afterPublish;
@@ -273,6 +278,14 @@ public final class Router implements EventBus {
     /** Events dropped because their partition's position was past them: published before, e.g. before a restart. */
     public long repeated() {
         return repeated.sum();
+    }
+
+    /**
+     * Events read again after their partition moved here (cluster mode) and dealt to groups once more, since the
+     * former owner may have died before its groups' members had them.
+     */
+    public long regrouped() {
+        return regrouped.sum();
     }
 
     /** Events that reached no subscriber because nobody was listening. */

@@ -3,6 +3,8 @@ package io.wsbridge.bridge.route;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.filter.Filter;
 import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.resume.PartitionId;
+import java.util.Map;
 
 /** What the router needs of a subscriber: where it listens, and a non-blocking way to hand it an event. */
 public interface Subscription {
@@ -72,6 +74,13 @@ public interface Subscription {
      */
     default long settled() {
         return Long.MAX_VALUE;
+    }
+
+    /**
+     * Adds to {@code lowest} (partition to offset, the earliest of each) the events it took and has not written yet:
+     * what a consuming bridge must not let Kafka forget (commit) while a group member may still lose them.
+     */
+    default void lowestUnsettled(Map<PartitionId, Long> lowest) {
     }
 
     /**

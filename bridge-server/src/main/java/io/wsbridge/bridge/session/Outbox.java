@@ -5,6 +5,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
 
@@ -247,6 +248,13 @@ public final class Outbox<T> {
     public int size() {
         synchronized (queue) {
             return queue.size();
+        }
+    }
+
+    /** Calls {@code action} with each item queued and not yet handed to the writer, oldest first. */
+    public void forEachQueued(Consumer<T> action) {
+        synchronized (queue) {
+            queue.forEach(action);
         }
     }
 

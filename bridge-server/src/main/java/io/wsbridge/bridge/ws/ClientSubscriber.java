@@ -14,13 +14,16 @@ import io.wsbridge.bridge.resume.Cursor;
 import io.wsbridge.bridge.resume.CursorException;
 import io.wsbridge.bridge.resume.Gap;
 import io.wsbridge.bridge.resume.LiveStream;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Outbox;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.eclipse.jetty.util.Callback;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +75,8 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
     private volatile String lastQueuedCursor;
     private volatile String lastWrittenCursor;
     private volatile Cursor startedAt;
+    /** Group members only: the events of the write in flight. */
+    private volatile List<Event> inFlight = List.of();
 
     /**
      * A subscriber of {@code application} (and {@code channel}, group {@code groupId} and {@code filterExpression},
@@ -225,6 +230,24 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
     @Override
     public boolean catchingUp() {
         return catchup != null;
+    }
+
+    @Override
+    public void lowestUnsettled(Map<PartitionId, Long> lowest) {
+        if (outbox.isClosed()) {
+            return;
+        }
+        Consumer<Event> add = event -> {
+            if (event.hasPosition()) {
+                lowest.merge(new PartitionId(event.topic(), event.partition()), event.offset(), Math::min);
+            }
+        };
+        inFlight.forEach(add);
+        outbox.forEachQueued(add);
+        Catchup current = catchup;
+        if (current != null) {
+            current.lowestPending(lowest);
+        }
     }
 
     /** Catches up with {@code catchup} before going live; call before the connection opens. */
@@ -413,6 +436,9 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
                     count++;
                 }
             }
+            if (group != null) {
+                inFlight = List.copyOf(batch);
+            }
             writeBatch(batch, done);
             if (count > 0) {
                 sent.add(count);
@@ -422,8 +448,11 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
 
         @Override
         public void written() {
-            if (group != null && batchCursor != null) {
-                lastWrittenCursor = batchCursor;
+            if (group != null) {
+                inFlight = List.of();
+                if (batchCursor != null) {
+                    lastWrittenCursor = batchCursor;
+                }
             }
             if (lastPublishedNanos != 0) {
                 host.metrics().recordDispatch(meters, lastPublishedNanos);

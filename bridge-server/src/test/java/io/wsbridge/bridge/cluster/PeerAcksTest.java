@@ -182,4 +182,65 @@ class PeerAcksTest {
             }
         }
     }
+
+    @Test
+    void theConsumerHoldsBackWhatAPeersGroupMembersDidNotAcknowledge() throws Exception {
+        ListHistory history = new ListHistory();
+        try (Bridge consumer = bridge(SECRET); TestClient peer = ackingPeer(consumer)) {
+            joinGroup(peer, "g");
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+            for (int i = 0; i < 10; i++) {
+                consumer.publish(history.append(i)); // all to the peer's member, the group's only one
+            }
+            assertThat(consumer.groupHoldback()).isEqualTo(Map.of(ListHistory.PARTITION, 0L));
+            peer.send(InterestCodec.acked(4));
+            await().atMost(WAIT).until(() -> consumer.groupHoldback().equals(Map.of(ListHistory.PARTITION, 4L)));
+            peer.send(InterestCodec.acked(10));
+            await().atMost(WAIT).until(() -> consumer.groupHoldback().isEmpty());
+        }
+    }
+
+    @Test
+    void theConsumerHoldsBackWhatALocalGroupMemberHasNotWritten() throws Exception {
+        byte[] big = ("{\"pad\":\"" + "x".repeat(16 * 1024) + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (Bridge consumer = bridge(SECRET);
+                java.net.Socket stalled = stalledMember(consumer, "/pub?group_id=g")) {
+            await().atMost(WAIT).until(() -> consumer.router().groupMembers("pub", GroupKey.anonymous("g", null))
+                    == 1);
+            int published = 0;
+            while (consumer.groupHoldback().isEmpty() && published < 900) {
+                for (int i = 0; i < 50; i++) {
+                    consumer.publish(io.wsbridge.bridge.bus.Event.fromUtf8("pub", null, big,
+                            ListHistory.PARTITION.topic(), 0, published++)); // until its connection takes no more
+                }
+                Thread.sleep(20);
+            }
+            Map<io.wsbridge.bridge.resume.PartitionId, Long> holdback = consumer.groupHoldback();
+            assertThat(holdback).as("after %s events", published).containsOnlyKeys(ListHistory.PARTITION);
+            assertThat(holdback.get(ListHistory.PARTITION)).isBetween(1L, published - 1L);
+            stalled.close();
+            await("a member gone holds nothing back").atMost(WAIT).until(() -> consumer.groupHoldback().isEmpty());
+        }
+    }
+
+    /** A WebSocket client that upgrades and then reads nothing, with a small receive buffer. */
+    static java.net.Socket stalledMember(Bridge bridge, String path) throws Exception {
+        java.net.Socket socket = new java.net.Socket();
+        socket.setReceiveBufferSize(4096);
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", bridge.port()));
+        socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + bridge.port()
+                + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        java.io.InputStream in = socket.getInputStream();
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int b = in.read();
+            if (b < 0) {
+                throw new AssertionError("upgrade answered with " + head);
+            }
+            head.append((char) b);
+        }
+        assertThat(head.toString()).startsWith("HTTP/1.1 101");
+        return socket;
+    }
 }

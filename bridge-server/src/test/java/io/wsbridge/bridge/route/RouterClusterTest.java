@@ -282,4 +282,41 @@ class RouterClusterTest {
         assertThat(groupsOnly.plain()).isFalse();
         assertThat(groupsOnly.isEmpty()).isFalse();
     }
+
+    private static Event at(long offset) {
+        return Event.fromUtf8("a", null, ("e" + offset).getBytes(StandardCharsets.UTF_8), "events-a", 0, offset);
+    }
+
+    @Test
+    void aPartitionThatMovedHereIsReadAgainForGroupsOnlyUpToWhereItsEventsWereForwarded() {
+        Router router = new Router();
+        Sub plain = Sub.local("a", null, null);
+        Sub member = Sub.local("a", null, "g");
+        Sub remoteMember = Sub.proxy("a", null, "h");
+        router.add(plain);
+        router.add(member);
+        router.add(remoteMember);
+        for (long offset = 0; offset < 10; offset++) {
+            router.deliverLocally(at(offset), true, List.of(member.group)); // another bridge published them
+        }
+        router.streams().of("a").started("events-a", 0, 5); // the partition moved here: read from offset 5
+
+        for (long offset = 5; offset < 13; offset++) {
+            router.publish(at(offset));
+        }
+        assertThat(plain.received).as("the plain subscriber had them").containsExactly("e0", "e1", "e2", "e3", "e4",
+                "e5", "e6", "e7", "e8", "e9", "e10", "e11", "e12");
+        assertThat(member.received).as("read again for its group, then live").containsExactly("e0", "e1", "e2",
+                "e3", "e4", "e5", "e6", "e7", "e8", "e9", "e5", "e6", "e7", "e8", "e9", "e10", "e11", "e12");
+        assertThat(remoteMember.received).as("a group of a peer too").containsExactly("e5", "e6", "e7", "e8", "e9",
+                "e10", "e11", "e12");
+        assertThat(router.regrouped()).isEqualTo(5);
+
+        router.streams().of("a").started("events-a", 0, 10); // a restart here: what it published, it does not repeat
+        for (long offset = 10; offset < 14; offset++) {
+            router.publish(at(offset));
+        }
+        assertThat(member.received).hasSize(19).endsWith("e13");
+        assertThat(router.regrouped()).isEqualTo(5);
+    }
 }
