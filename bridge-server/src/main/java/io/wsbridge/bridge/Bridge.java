@@ -203,6 +203,20 @@ public final class Bridge implements EventBus, AutoCloseable {
         return cluster == null ? Map.of() : cluster.groupHoldback();
     }
 
+    /**
+     * Cluster mode: waits, at most {@code timeout}, for every bridge of the cluster to link here with its subscribers
+     * ({@link ClusterNode#awaitLinked}); at once outside cluster mode.
+     *
+     * @return the bridges that did not link in time
+     */
+    public Set<String> awaitLinked(Duration timeout) throws InterruptedException {
+        ClusterNode node;
+        synchronized (this) {
+            node = cluster;
+        }
+        return node == null ? Set.of() : node.awaitLinked(timeout);
+    }
+
     /** The cluster node, or {@code null} outside cluster mode. */
     public ClusterNode cluster() {
         return cluster;

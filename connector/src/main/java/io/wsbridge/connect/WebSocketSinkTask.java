@@ -19,6 +19,7 @@ import io.wsbridge.connect.replay.TopicSelection;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -44,6 +45,8 @@ public final class WebSocketSinkTask extends SinkTask {
     private static final Logger log = LoggerFactory.getLogger(WebSocketSinkTask.class);
     /** How long a task in cluster mode waits for the REST extension to configure itself when the worker starts. */
     private static final Duration EXTENSION_WAIT = Duration.ofSeconds(15);
+    /** How long a task in cluster mode waits for the cluster's bridges to link to its own before it reads. */
+    private static final Duration PEER_WAIT = Duration.ofSeconds(10);
 
     private Bridges.Lease lease;
     private EventBus bus;
@@ -130,6 +133,7 @@ public final class WebSocketSinkTask extends SinkTask {
      */
     @Override
     public void open(Collection<TopicPartition> partitions) {
+        awaitPeers(partitions);
         if (startPositions == null || partitions.isEmpty()) {
             return;
         }
@@ -146,6 +150,25 @@ public final class WebSocketSinkTask extends SinkTask {
         starts.forEach((partition, offset) -> bus.started(converter.topicApplication(partition.topic()),
                 partition.topic(), partition.partition(), offset));
         log.debug("Partitions start at {}", starts);
+    }
+
+    /**
+     * Cluster mode: before it reads partitions it was just assigned (perhaps moved from a worker that died), waits for
+     * every bridge of the cluster to link here, so that what it reads reaches every group member of the cluster.
+     */
+    private void awaitPeers(Collection<TopicPartition> partitions) {
+        Bridge bridge = bridge();
+        if (bridge == null || bridge.cluster() == null || partitions.isEmpty()) {
+            return;
+        }
+        try {
+            Set<String> missing = bridge.awaitLinked(PEER_WAIT);
+            if (missing.isEmpty()) {
+                log.debug("Every bridge of the cluster is linked; reading {}", partitions);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**

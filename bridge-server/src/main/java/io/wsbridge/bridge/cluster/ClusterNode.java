@@ -76,6 +76,10 @@ public final class ClusterNode implements AutoCloseable {
     private final PlacesToHand keptOut = new PlacesToHand("linked peers");
     private final AtomicBoolean keptPending = new AtomicBoolean();
     private volatile GroupPlaces keeper;
+    /** The bridges linked to each consuming peer, as it last said ({@link InterestCodec.Workers}). */
+    private final Map<String, Set<String>> workersSeen = new ConcurrentHashMap<>();
+    /** How often {@link #awaitLinked} looks again. */
+    private static final long AWAIT_POLL_MILLIS = 50;
     private final Object lifecycle = new Object();
     private volatile Set<PeerAddress> peers = Set.of();
     private volatile String name;
@@ -393,8 +397,59 @@ public final class ClusterNode implements AutoCloseable {
         });
     }
 
+    /** The bridges linked to the consuming peer {@code peer}, as it says. */
+    void workersSeen(String peer, Set<String> names) {
+        workersSeen.put(peer, Set.copyOf(names));
+    }
+
+    /** Tells every linked peer which bridges are linked here (after a link opened or closed). */
+    private void announceWorkers() {
+        execute(() -> {
+            Set<String> names = new HashSet<>();
+            inbound.forEach(session -> names.add(session.peer()));
+            String text = InterestCodec.workers(names);
+            inbound.forEach(session -> session.sendText(text));
+        });
+    }
+
+    /**
+     * Waits, for at most {@code timeout}, until every bridge of the cluster this one knows of (those linked to the
+     * consuming peers, as they said, except peers it cannot reach) has linked to this one and its subscribers are
+     * known: a task that starts here then deals the events it reads to every group member of the cluster, not only
+     * to those whose bridges happened to link first. Called on the task's thread when partitions are assigned.
+     *
+     * @return the bridges that did not link in time (empty if all did)
+     */
+    public Set<String> awaitLinked(Duration timeout) throws InterruptedException {
+        long deadline = nanoClock.getAsLong() + timeout.toNanos();
+        while (true) {
+            Set<String> missing = new HashSet<>();
+            workersSeen.values().forEach(missing::addAll);
+            missing.remove(name);
+            links.forEach((address, link) -> {
+                if (!link.isUp()) {
+                    missing.remove(address.toString()); // a consuming peer that is gone, most likely
+                }
+            });
+            inbound.forEach(session -> {
+                if (session.interestKnown()) {
+                    missing.remove(session.peer());
+                }
+            });
+            if (missing.isEmpty() || nanoClock.getAsLong() - deadline >= 0) {
+                if (!missing.isEmpty()) {
+                    log.warn("Starting to publish before {} linked to this bridge (waited {} ms): their group members"
+                            + " may miss what is read until they do", missing, timeout.toMillis());
+                }
+                return missing;
+            }
+            Thread.sleep(AWAIT_POLL_MILLIS);
+        }
+    }
+
     void inboundOpened(PeerSession session) {
         inbound.add(session);
+        announceWorkers();
         GroupPlaces places = keeper;
         if (places != null) {
             // the places kept so far, then (on the same thread) every change
@@ -417,6 +472,7 @@ public final class ClusterNode implements AutoCloseable {
 
     void inboundClosed(PeerSession session) {
         inbound.remove(session);
+        announceWorkers();
     }
 
     void linkUp(PeerLink link) {

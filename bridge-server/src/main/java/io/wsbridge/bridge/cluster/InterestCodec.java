@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The interest messages of a peer link (text messages, version {@value #VERSION}), each at most
@@ -33,6 +34,7 @@ import java.util.Set;
  * {"v":2,"type":"synced","id":4}
  * {"v":2,"type":"acked","messages":1200}
  * {"v":2,"type":"kept","places":[{"id":"3:app|-1:|1:g|-1:|-1:|","positions":[["events-app",1,7]]}]}
+ * {"v":2,"type":"workers","names":["10.0.0.1:8080","10.0.0.2:8080"]}
  * }</pre>
  *
  * A {@code sync} asks the receiver to answer {@code synced} with the same id once it has applied every interest
@@ -43,7 +45,8 @@ import java.util.Set;
  *
  * An {@code acked} ({@link PeerProtocol#ACKS_HEADER}) says the linking side's group members wrote the first
  * {@code messages} forwarded messages of the link; what is not acknowledged when the link drops is dealt again. A
- * {@code kept} copies places the consuming side keeps to the linking side, used if the consuming side dies.
+ * {@code kept} copies places the consuming side keeps to the linking side, used if the consuming side dies; a
+ * {@code workers} names the bridges linked to the consuming side, which a bridge whose task starts waits for.
  *
  * A group's {@code principal} is the user or service account its members are (a name, never a credential); a group
  * without one is anonymous members'. A group's {@code filter} (a CloudEvents SQL expression, part of its key) lets the
@@ -69,7 +72,7 @@ final class InterestCodec {
     }
 
     /** An interest message, decoded. */
-    sealed interface Message permits Snapshot, Delta, Resync, Sync, Places, Synced, Acked, Kept {
+    sealed interface Message permits Snapshot, Delta, Resync, Sync, Places, Synced, Acked, Kept, Workers {
     }
 
     /**
@@ -112,6 +115,13 @@ final class InterestCodec {
      * positions: the place is gone): if the consuming side dies, the group's next member still finds its place.
      */
     record Kept(Map<String, Map<PartitionId, Long>> places) implements Message {
+    }
+
+    /**
+     * The bridges linked to the sender (a consuming bridge), by name: the workers of the cluster, which a bridge whose
+     * task starts waits for ({@link ClusterNode#awaitLinked}).
+     */
+    record Workers(Set<String> names) implements Message {
     }
 
     /** The receiver's answer to {@link Sync}: everything sent before the sync with this id is applied. */
@@ -184,6 +194,13 @@ final class InterestCodec {
      *
      * @param places each encoded by {@link #place}
      */
+    static String workers(Set<String> names) {
+        ObjectNode message = JSON.createObjectNode().put("v", VERSION).put("type", "workers");
+        var array = message.putArray("names");
+        new TreeSet<>(names).stream().limit(InterestDecoder.MAX_WORKERS).forEach(array::add);
+        return message.toString();
+    }
+
     static String kept(List<String> places) {
         return "{\"v\":" + VERSION + ",\"type\":\"kept\",\"places\":[" + String.join(",", places) + "]}";
     }

@@ -12,12 +12,16 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 
 /** Decodes interest messages ({@link InterestCodec}) strictly: anything unexpected is an error that says what. */
 final class InterestDecoder {
+
+    /** The most workers a {@code workers} message names. */
+    static final int MAX_WORKERS = 1_000;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> ENTRY_FIELDS = Set.of("application", "channel", "group", "principal", "filter",
@@ -106,6 +110,23 @@ final class InterestDecoder {
                     throw new IllegalArgumentException("an acked message needs a count of messages (0 or more)");
                 }
                 yield new InterestCodec.Acked(messages.longValue());
+            }
+            case "workers" -> {
+                fields(root, "workers", Set.of("v", "type", "names"));
+                JsonNode names = root.path("names");
+                if (!names.isArray() || names.size() > MAX_WORKERS) {
+                    throw new IllegalArgumentException("workers needs a list of at most " + MAX_WORKERS + " names");
+                }
+                Set<String> workers = new HashSet<>();
+                for (JsonNode name : names) {
+                    if (!name.isTextual() || name.asText().isEmpty()
+                            || name.asText().length() > PeerProtocol.MAX_NODE_LENGTH) {
+                        throw new IllegalArgumentException("a worker's name must be 1 to "
+                                + PeerProtocol.MAX_NODE_LENGTH + " characters");
+                    }
+                    workers.add(name.asText());
+                }
+                yield new InterestCodec.Workers(Set.copyOf(workers));
             }
             case "kept" -> {
                 fields(root, "kept", Set.of("v", "type", "places"));

@@ -405,6 +405,10 @@ final class PeerLink implements AutoCloseable {
                     node.placesKept(name, kept.places());
                     return;
                 }
+                if (message instanceof InterestCodec.Workers workers) {
+                    node.workersSeen(name, workers.names());
+                    return;
+                }
                 if (message instanceof InterestCodec.Synced synced) {
                     synced(synced.id());
                     return;
@@ -415,7 +419,7 @@ final class PeerLink implements AutoCloseable {
                     return;
                 }
                 reason = message == null ? reason
-                        : "a peer sends only resync requests, places, kept places and sync answers as text";
+                        : "a peer sends only resync requests, places, kept places, workers and sync answers as text";
             } catch (IllegalArgumentException e) {
                 reason = e.getMessage();
             }

@@ -50,6 +50,8 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     private final Utf8StringBuilder incoming = new Utf8StringBuilder();
     private volatile CoreSession session;
     private volatile boolean ended;
+    /** Whether an interest snapshot of the peer was applied: its subscribers are in the router. */
+    private volatile boolean interestKnown;
     private final PlacesToHand places;
     /** What the peer's groups were handed and the peer did not acknowledge yet; {@code null} if it does not ack. */
     private final UnackedMessages unacked;
@@ -217,6 +219,11 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         }
         if (!outcome.applications().isEmpty()) {
             proxies.apply(outcome.applications());
+        }
+        if (!interest.awaitingSnapshot()) {
+            interestKnown = true;
+        }
+        if (!outcome.applications().isEmpty()) {
             log.debug("Peer {} changed its interest in {} applications", peer, outcome.applications().size());
         }
         if (outcome.giveUp() != null) {
@@ -266,6 +273,11 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
 
     boolean isOpen() {
         return session != null && !ended;
+    }
+
+    /** Whether the link is open and the peer's subscribers, as its first interest snapshot has them, are known. */
+    boolean interestKnown() {
+        return interestKnown && isOpen();
     }
 
     @Override

@@ -247,4 +247,16 @@ class InterestCodecTest {
         assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"kept\",\"places\":{}}"))
                 .hasMessage("places must be a list");
     }
+
+    @Test
+    void workersAreNamesSortedAndBounded() {
+        assertThat(InterestCodec.workers(Set.of("b:1", "a:1")))
+                .isEqualTo("{\"v\":2,\"type\":\"workers\",\"names\":[\"a:1\",\"b:1\"]}");
+        assertThat(InterestCodec.decode(InterestCodec.workers(Set.of("b:1", "a:1"))))
+                .isEqualTo(new InterestCodec.Workers(Set.of("a:1", "b:1")));
+        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"workers\",\"names\":[\"\"]}"))
+                .hasMessage("a worker's name must be 1 to 255 characters");
+        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"workers\",\"names\":\"a\"}"))
+                .hasMessage("workers needs a list of at most 1000 names");
+    }
 }

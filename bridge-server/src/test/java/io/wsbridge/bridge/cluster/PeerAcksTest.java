@@ -243,4 +243,26 @@ class PeerAcksTest {
         assertThat(head.toString()).startsWith("HTTP/1.1 101");
         return socket;
     }
+
+    @Test
+    void aBridgeWhoseTaskStartsWaitsForEveryBridgeOfTheClusterToLinkToIt() throws Exception {
+        try (Bridge consumer = bridge(SECRET); Bridge next = bridge(SECRET); Bridge member = bridge(SECRET);
+                TestClient client = TestClient.connect(uri(member, "/pub?group_id=g"))) {
+            next.peers(Set.of(address(consumer)));
+            member.peers(Set.of(address(consumer)));
+            String memberName = member.cluster().name();
+            await("the consumer names the bridges linked to it").atMost(WAIT)
+                    .until(() -> next.awaitLinked(Duration.ZERO).equals(Set.of(memberName)));
+
+            PeerAddress dead = address(consumer);
+            consumer.close(); // it dies; its partitions move to the next bridge, which the member does not know yet
+            await().atMost(WAIT).until(() -> !next.cluster().linked(dead));
+            assertThat(next.awaitLinked(Duration.ofMillis(300))).as("the member has not linked yet")
+                    .containsExactly(memberName);
+
+            member.peers(Set.of(address(next)));
+            assertThat(next.awaitLinked(WAIT)).as("linked, with its group member").isEmpty();
+            assertThat(next.router().remoteSubscriptions("pub")).isEqualTo(1);
+        }
+    }
 }
