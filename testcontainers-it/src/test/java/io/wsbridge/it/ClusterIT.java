@@ -11,6 +11,7 @@ import io.wsbridge.it.harness.ConnectRest;
 import io.wsbridge.it.harness.ConnectWorker;
 import io.wsbridge.it.harness.Events;
 import io.wsbridge.it.harness.KafkaBroker;
+import io.wsbridge.it.harness.RawWsClient;
 import io.wsbridge.it.harness.WsClient;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,6 +27,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
@@ -97,7 +99,9 @@ class ClusterIT {
         } while (opsPort == port);
         Path secrets = ClusterExamples.secretsFile("cluster-secrets", SECRET);
         // A crashed worker is noticed after the session timeout, and its tasks move after the scheduled delay.
-        ClusterExamples.startWorkers(kafka, HOSTS, GROUP, Map.of("scheduled.rebalance.max.delay.ms", "4000"), workers);
+        // Offsets are committed every second, so that a task's commit passes what it handed to groups soon.
+        ClusterExamples.startWorkers(kafka, HOSTS, GROUP, Map.of("scheduled.rebalance.max.delay.ms", "4000",
+                "offset.flush.interval.ms", "1000"), workers);
         events = new Events(kafka.bootstrapServers());
 
         rest().createConnector(CONNECTOR,
@@ -324,10 +328,39 @@ class ClusterIT {
                 .until(() -> peerSubscriptions(victim) == proxies);
         Map<String, Long[]> missed = produce("s2", 60);
         Thread.sleep(500); // the victim's copy of the place reaches the other worker in milliseconds
+
+        // A group with a member on the victim that stopped reading: what the victim has not written to it when it
+        // dies, the partitions' next owner reads again and deals to the group's member there.
+        double victimProxies = peerSubscriptions(victim);
+        double refugeProxies = peerSubscriptions(refuge);
+        RawWsClient stalled = RawWsClient.connect(victim, port, "/" + APPLICATION + "?group_id=heldback", 4096);
+        WsClient other = connect(refuge, "?group_id=heldback");
+        await("each member's proxy on the other worker").atMost(CONVERGE).ignoreExceptions()
+                .until(() -> peerSubscriptions(victim) == victimProxies + 1
+                        && peerSubscriptions(refuge) == refugeProxies + 1);
+        Map<String, Long[]> held = new LinkedHashMap<>();
+        for (int round = 0; round < 40 && ops(victim).metrics().value("wsbridge_queue_depth_max_events") < 10; round++) {
+            held.putAll(produceLarge("h" + round, 20, 16 * 1024));
+            Thread.sleep(200);
+        }
+        Thread.sleep(1000); // the other subscribers drain their queues; the stalled member cannot
+        assertThat(ops(victim).metrics().value("wsbridge_queue_depth_max_events")).as("events the stalled member has not "
+                + "written").isGreaterThanOrEqualTo(10);
+        Thread.sleep(3000); // several commits: without the holdback, they would pass the events not written
+
         Set<String> victimConsumers = sinkConsumers(victim);
         LOG.info("killing the worker on {}; its subscribers move to {}", victim, refuge);
         workers.get(victim).kill();
         alive.remove(victim);
+        Set<String> heldGot = new HashSet<>();
+        for (Optional<RawWsClient.Frame> frame = stalled.read(RECEIVE); frame.isPresent();
+                frame = stalled.read(RECEIVE)) {
+            if (frame.get().opcode() == RawWsClient.TEXT) {
+                heldGot.add(id(frame.get().text())); // what the victim had written before it died
+            }
+        }
+        stalled.close();
+        LOG.info("the stalled member got {} of {} events before the victim died", heldGot.size(), held.size());
         for (WsClient client : concat(plain.get(victim), members.get(victim))) {
             assertThat(client.awaitClose(Duration.ofSeconds(15)).code()).as("connection to the dead worker").isNotZero();
         }
@@ -352,6 +385,15 @@ class ClusterIT {
                     + "by the dead %s", refuge, victim).containsExactlyInAnyOrderElementsOf(missed.keySet());
             assertPartitionOrder(caughtUp, missed, refuge + " catching up its group");
         }
+
+        long deadline = System.nanoTime() + RECEIVE.toNanos();
+        while (!heldGot.containsAll(held.keySet()) && System.nanoTime() < deadline) {
+            other.nextFrame(Duration.ofMillis(200)).map(ClusterIT::id).ifPresent(heldGot::add);
+        }
+        Set<String> lost = new java.util.TreeSet<>(held.keySet());
+        lost.removeAll(heldGot);
+        assertThat(lost).as("events of group heldback that neither member got").isEmpty();
+        other.close();
 
         Map<String, Long[]> sent = produce("b2", 120);
 
@@ -471,6 +513,26 @@ class ClusterIT {
         Map<String, Future<RecordMetadata>> pending = new LinkedHashMap<>();
         for (int i = 0; i < count; i++) {
             Events.CloudEvent event = Events.event(APPLICATION, "device-" + (i % 12)).withId(batch + "-" + i);
+            ProducerRecord<byte[], byte[]> record = Events.binaryRecord(TOPIC, event);
+            pending.put(event.id(), events.producer().send(new ProducerRecord<>(TOPIC, i % PARTITIONS, record.key(),
+                    record.value(), record.headers())));
+        }
+        events.producer().flush();
+        Map<String, Long[]> sent = new LinkedHashMap<>();
+        for (Map.Entry<String, Future<RecordMetadata>> entry : pending.entrySet()) {
+            RecordMetadata metadata = entry.getValue().get();
+            sent.put(entry.getKey(), new Long[] {(long) metadata.partition(), metadata.offset()});
+        }
+        return sent;
+    }
+
+    /** As {@link #produce}, each event with {@code bytes} of data. */
+    private Map<String, Long[]> produceLarge(String batch, int count, int bytes) throws Exception {
+        String data = "{\"pad\":\"" + "x".repeat(bytes) + "\"}";
+        Map<String, Future<RecordMetadata>> pending = new LinkedHashMap<>();
+        for (int i = 0; i < count; i++) {
+            Events.CloudEvent event = Events.event(APPLICATION, "device-" + (i % 12)).withId(batch + "-" + i)
+                    .withData(data);
             ProducerRecord<byte[], byte[]> record = Events.binaryRecord(TOPIC, event);
             pending.put(event.id(), events.producer().send(new ProducerRecord<>(TOPIC, i % PARTITIONS, record.key(),
                     record.value(), record.headers())));
