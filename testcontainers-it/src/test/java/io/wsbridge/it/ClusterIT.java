@@ -385,6 +385,8 @@ class ClusterIT {
                     + "by the dead %s", refuge, victim).containsExactlyInAnyOrderElementsOf(missed.keySet());
             assertPartitionOrder(caughtUp, missed, refuge + " catching up its group");
         }
+        assertThat(Files.readString(workers.get(refuge).logFile())).as("the dead worker's copy of the place was used")
+                .contains("A group formed again with the place that a peer which no longer consumes had kept");
 
         long deadline = System.nanoTime() + RECEIVE.toNanos();
         while (!heldGot.containsAll(held.keySet()) && System.nanoTime() < deadline) {
@@ -510,29 +512,17 @@ class ClusterIT {
      * @return the partition and offset of each event id, in the order sent
      */
     private Map<String, Long[]> produce(String batch, int count) throws Exception {
+        return produceLarge(batch, count, 0);
+    }
+
+    /** As {@link #produce}, each event with {@code bytes} of padding in its data (0: the usual data). */
+    private Map<String, Long[]> produceLarge(String batch, int count, int bytes) throws Exception {
         Map<String, Future<RecordMetadata>> pending = new LinkedHashMap<>();
         for (int i = 0; i < count; i++) {
             Events.CloudEvent event = Events.event(APPLICATION, "device-" + (i % 12)).withId(batch + "-" + i);
-            ProducerRecord<byte[], byte[]> record = Events.binaryRecord(TOPIC, event);
-            pending.put(event.id(), events.producer().send(new ProducerRecord<>(TOPIC, i % PARTITIONS, record.key(),
-                    record.value(), record.headers())));
-        }
-        events.producer().flush();
-        Map<String, Long[]> sent = new LinkedHashMap<>();
-        for (Map.Entry<String, Future<RecordMetadata>> entry : pending.entrySet()) {
-            RecordMetadata metadata = entry.getValue().get();
-            sent.put(entry.getKey(), new Long[] {(long) metadata.partition(), metadata.offset()});
-        }
-        return sent;
-    }
-
-    /** As {@link #produce}, each event with {@code bytes} of data. */
-    private Map<String, Long[]> produceLarge(String batch, int count, int bytes) throws Exception {
-        String data = "{\"pad\":\"" + "x".repeat(bytes) + "\"}";
-        Map<String, Future<RecordMetadata>> pending = new LinkedHashMap<>();
-        for (int i = 0; i < count; i++) {
-            Events.CloudEvent event = Events.event(APPLICATION, "device-" + (i % 12)).withId(batch + "-" + i)
-                    .withData(data);
+            if (bytes > 0) {
+                event = event.withData("{\"pad\":\"" + "x".repeat(bytes) + "\"}");
+            }
             ProducerRecord<byte[], byte[]> record = Events.binaryRecord(TOPIC, event);
             pending.put(event.id(), events.producer().send(new ProducerRecord<>(TOPIC, i % PARTITIONS, record.key(),
                     record.value(), record.headers())));

@@ -1,12 +1,13 @@
 package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
-import io.wsbridge.bridge.resume.LiveBarrier;
 import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.resume.LiveBarrier;
 import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.GroupPlaces;
 import io.wsbridge.bridge.route.Router;
+import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -26,6 +28,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.eclipse.jetty.websocket.core.client.WebSocketCoreClient;
 import org.slf4j.Logger;
@@ -116,8 +119,8 @@ public final class ClusterNode implements AutoCloseable {
             long ping = server.settings().pingInterval().toMillis();
             executor.scheduleWithFixedDelay(() -> links.values().forEach(PeerLink::ping), ping, ping,
                     TimeUnit.MILLISECONDS);
-            executor.scheduleWithFixedDelay(() -> links.values().forEach(PeerLink::acknowledge),
-                    ACK_INTERVAL.toMillis(), ACK_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+            executor.scheduleWithFixedDelay(this::acknowledge, ACK_INTERVAL.toMillis(), ACK_INTERVAL.toMillis(),
+                    TimeUnit.MILLISECONDS);
         }
         router.onLocalChange(this::interestChanged);
         router.afterPublish(this::flushInbound);
@@ -404,6 +407,11 @@ public final class ClusterNode implements AutoCloseable {
 
     /** Tells every linked peer which bridges are linked here (after a link opened or closed). */
     private void announceWorkers() {
+        synchronized (lifecycle) {
+            if (closed) {
+                return; // a bridge that stops says nothing of the others: they did not go
+            }
+        }
         execute(() -> {
             Set<String> names = new HashSet<>();
             inbound.forEach(session -> names.add(session.peer()));
@@ -484,8 +492,9 @@ public final class ClusterNode implements AutoCloseable {
         execute(() -> link.sendInterest(localEntries(), true));
     }
 
-    void deliver(ForwardCodec.Forwarded forwarded) {
-        router.deliverLocally(forwarded.event(), forwarded.plain(), forwarded.groups());
+    /** @param takers told of each local group member that takes the event, or {@code null} */
+    void deliver(ForwardCodec.Forwarded forwarded, Consumer<Subscription> takers) {
+        router.deliverLocally(forwarded.event(), forwarded.plain(), forwarded.groups(), takers);
     }
 
     /**
@@ -524,6 +533,18 @@ public final class ClusterNode implements AutoCloseable {
         }
     }
 
+    /**
+     * Acknowledges on every link what the local group members are done with; interest changes still pending go out
+     * with it ({@link #publishInterest}).
+     */
+    private void acknowledge() {
+        if (publishPending.get()) {
+            publishInterest();
+        } else {
+            links.values().forEach(PeerLink::acknowledge);
+        }
+    }
+
     private void flushInbound() {
         for (PeerSession session : inbound) {
             session.flush();
@@ -538,8 +559,18 @@ public final class ClusterNode implements AutoCloseable {
 
     private void publishInterest() {
         publishPending.set(false);
+        // What is written goes out before the interest: the peer deals again only what a member that left did not
+        // write. A member that closed and was out of the router before the interest was computed has left, in the
+        // peer's eyes, once the interest went out.
+        links.values().forEach(PeerLink::acknowledge);
+        Set<Subscription> members = Collections.newSetFromMap(new IdentityHashMap<>());
+        router.forEachLocalGroupMember(members::add);
         Map<InterestEntry, Integer> entries = localEntries();
-        links.values().forEach(link -> link.sendInterest(entries, false));
+        links.values().forEach(link -> {
+            link.sendInterest(entries, false);
+            link.interestSent(members);
+            link.acknowledge();
+        });
         log.debug("Announced interest ({} entries) to {} peers", entries.size(), links.size());
     }
 

@@ -1,84 +1,105 @@
 package io.wsbridge.bridge.cluster;
 
-import io.wsbridge.bridge.route.Router;
 import io.wsbridge.bridge.route.Subscription;
+import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.Iterator;
-import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * The linking side's acknowledgements on one connection of a {@link PeerLink}: how many of the messages the peer
  * forwarded are done with here, so that the peer can forget the events it handed to members of groups on this bridge
- * (it deals the others again if the link drops first).
+ * (it deals the others again if the link drops first, or if the group's last member here leaves).
  *
- * <p>A message is done with once every local group member had written (or dropped, or lost with its closed
- * connection) what it had taken when the message was delivered. {@link #tick} takes a checkpoint: the messages
- * delivered so far, and what each local group member with events still to write had taken by then; when every member
- * of the checkpoint got that far, the checkpoint's count is acknowledged and the next one taken. A member still
- * catching up from history counts from when it is live. Runs on the cluster thread only; {@link #delivered()} on the
- * link's reading thread.
+ * <p>Each event a local group member took is recorded with the message it came in and how many events the member had
+ * taken with it ({@link Subscription#handed()}); it is done with once the member has written that many
+ * ({@link Subscription#settled()}). The acknowledgement names the messages before the first event not done with. A
+ * member that closed never writes the rest: its events wait until the peer has learnt that it left (the interest
+ * without it went out), and the peer deals them again. A member still catching up from history when it took an event
+ * counts from when it is live.
+ *
+ * <p>{@link #taker()} and {@link #delivered()} are called on the link's reading thread, {@link #tick} on the cluster
+ * thread.
  */
 final class DeliveryAcks {
 
-    /** Stands for "taken nothing yet": a member still catching up, counted once it is live. */
+    /** An event taken by {@code member} in message {@code seq}: done with once it wrote {@code index} events. */
+    private record Taken(long seq, Subscription member, long index) {
+    }
+
+    /** Stands for "not known yet": the member was catching up, its live events wait in its catch-up. */
     private static final long CATCHING_UP = -1;
 
-    private final Router router;
-    private volatile long delivered;
+    private final ArrayDeque<Taken> pending = new ArrayDeque<>();
+    /** Members that closed and whose leaving the peer has been told of. Guarded by {@code this}. */
+    private final Set<Subscription> left = Collections.newSetFromMap(new IdentityHashMap<>());
+    private final Consumer<Subscription> taker = this::took;
+    /** Messages delivered so far. Guarded by {@code this}. */
+    private long delivered;
+    /** What was last acknowledged; on the cluster thread. */
     private long acknowledged;
-    private long checkpoint = -1;
-    private final Map<Subscription, Long> waiting = new IdentityHashMap<>();
 
-    DeliveryAcks(Router router) {
-        this.router = router;
+    /** What to tell the router: it hands each group member that takes an event of the message being delivered. */
+    Consumer<Subscription> taker() {
+        return taker;
+    }
+
+    private synchronized void took(Subscription member) {
+        pending.addLast(new Taken(delivered + 1, member, member.catchingUp() ? CATCHING_UP : member.handed()));
     }
 
     /** A forwarded message was delivered to the local subscribers (every offer of it made). */
-    void delivered() {
+    synchronized void delivered() {
         delivered++;
     }
 
     /**
-     * Advances the checkpoint.
+     * The interest of this bridge went out, computed after {@code inRouter} were its local group members: a member
+     * that closed and was not among them has left in the peer's eyes, and what it did not write is done with here.
+     */
+    synchronized void interestSent(Set<Subscription> inRouter) {
+        for (Taken taken : pending) {
+            if (taken.member().gone() && !inRouter.contains(taken.member())) {
+                left.add(taken.member());
+            }
+        }
+    }
+
+    /**
+     * Advances what is acknowledged.
      *
      * @return the count of messages to acknowledge now, or -1 if nothing new is done with
      */
     long tick() {
-        if (checkpoint < 0) {
-            long now = delivered; // read before the members: every offer of these messages is counted below
-            if (now == acknowledged) {
-                return -1;
-            }
-            checkpoint = now;
-            router.forEachLocalGroupMember(member -> {
-                if (member.catchingUp()) {
-                    waiting.put(member, CATCHING_UP);
-                } else {
-                    long handed = member.handed();
-                    if (member.settled() < handed) {
-                        waiting.put(member, handed);
+        long done;
+        synchronized (this) {
+            while (!pending.isEmpty()) {
+                Taken head = pending.peekFirst();
+                Subscription member = head.member();
+                if (head.index() == CATCHING_UP && !member.gone()) {
+                    if (member.catchingUp()) {
+                        break;
                     }
+                    head = new Taken(head.seq(), member, member.handed()); // everything it holds now, to be safe
+                    pending.pollFirst();
+                    pending.addFirst(head);
                 }
-            });
-        }
-        for (Iterator<Map.Entry<Subscription, Long>> iterator = waiting.entrySet().iterator(); iterator.hasNext();) {
-            Map.Entry<Subscription, Long> entry = iterator.next();
-            Subscription member = entry.getKey();
-            if (entry.getValue() == CATCHING_UP) {
-                if (member.catchingUp()) {
-                    continue;
+                boolean written = head.index() != CATCHING_UP && member.settled() >= head.index();
+                if (!written && !left.contains(member)) {
+                    break;
                 }
-                entry.setValue(member.handed());
+                pending.pollFirst();
             }
-            if (member.settled() >= entry.getValue()) {
-                iterator.remove();
+            if (pending.isEmpty()) {
+                left.clear();
             }
+            done = pending.isEmpty() ? delivered : pending.peekFirst().seq() - 1;
         }
-        if (!waiting.isEmpty()) {
+        if (done <= acknowledged) {
             return -1;
         }
-        acknowledged = checkpoint;
-        checkpoint = -1;
-        return acknowledged;
+        acknowledged = done;
+        return done;
     }
 }

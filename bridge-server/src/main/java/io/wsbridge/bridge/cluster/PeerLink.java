@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.ops.BridgeMetrics;
+import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Frames;
 import io.wsbridge.bridge.settings.ClusterSettings;
@@ -8,6 +9,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -225,13 +227,11 @@ final class PeerLink implements AutoCloseable {
 
     /**
      * Tells the peer how many of the messages it forwarded on this connection are done with here, if that grew
-     * ({@link DeliveryAcks}); on the cluster thread, every {@link ClusterNode#ACK_INTERVAL}.
+     * ({@link DeliveryAcks}); on the cluster thread, every {@link ClusterNode#ACK_INTERVAL} and around each interest
+     * message.
      */
     void acknowledge() {
-        Connection connection;
-        synchronized (lock) {
-            connection = current;
-        }
+        Connection connection = currentConnection();
         CoreSession session = connection == null ? null : connection.session;
         DeliveryAcks acks = connection == null ? null : connection.acks;
         if (session != null && up && acks != null) {
@@ -239,6 +239,24 @@ final class PeerLink implements AutoCloseable {
             if (done >= 0) {
                 session.sendFrame(new Frame(OpCode.TEXT, InterestCodec.acked(done)), Callback.NOOP, false);
             }
+        }
+    }
+
+    /**
+     * This bridge's interest went out on the link, computed after {@code inRouter} were the local group members
+     * ({@link DeliveryAcks#interestSent}).
+     */
+    void interestSent(Set<Subscription> inRouter) {
+        Connection connection = currentConnection();
+        DeliveryAcks acks = connection == null ? null : connection.acks;
+        if (acks != null) {
+            acks.interestSent(inRouter);
+        }
+    }
+
+    private Connection currentConnection() {
+        synchronized (lock) {
+            return current;
         }
     }
 
@@ -325,7 +343,7 @@ final class PeerLink implements AutoCloseable {
                 backoffMillis = FIRST_BACKOFF_MILLIS;
             }
             if (handshake.acks()) {
-                acks = new DeliveryAcks(node.router());
+                acks = new DeliveryAcks();
             }
             up = true;
             lastFailure = "link lost";
@@ -348,8 +366,8 @@ final class PeerLink implements AutoCloseable {
                         ForwardCodec.Forwarded forwarded = decoder.feed(frame.getPayload(), frame.isFin());
                         if (forwarded != null) {
                             meters.received().increment();
-                            node.deliver(forwarded);
                             DeliveryAcks counting = acks;
+                            node.deliver(forwarded, counting == null ? null : counting.taker());
                             if (counting != null) {
                                 counting.delivered();
                             }

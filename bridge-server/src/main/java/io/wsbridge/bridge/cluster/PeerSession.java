@@ -218,7 +218,11 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
             outcome = interest.failed("bad interest message: " + e.getMessage());
         }
         if (!outcome.applications().isEmpty()) {
-            proxies.apply(outcome.applications());
+            Map<GroupKey, String> emptied = proxies.apply(outcome.applications());
+            if (!emptied.isEmpty() && unacked != null) {
+                // their last member there left: what it had not acknowledged goes to the others (or back to the place)
+                node.redeal(peer, unacked.takeGroups(emptied));
+            }
         }
         if (!interest.awaitingSnapshot()) {
             interestKnown = true;

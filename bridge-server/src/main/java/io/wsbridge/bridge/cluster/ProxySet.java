@@ -40,14 +40,18 @@ final class ProxySet {
         this.applicationSeen = applicationSeen;
     }
 
-    /** Makes the proxies match the peer's latest interest. Ignored once {@link #clear()}ed. */
-    synchronized void apply(Interest interest) {
+    /**
+     * Makes the proxies match the peer's latest interest. Ignored once {@link #clear()}ed.
+     *
+     * @return the groups (application, key) that had proxies and have none left
+     */
+    synchronized Map<GroupKey, String> apply(Interest interest) {
         Set<String> applications = new HashSet<>(plain.keySet());
         applications.addAll(members.keySet());
         applications.addAll(interest.applications().keySet());
         Map<String, Interest.Application> changes = new HashMap<>();
         applications.forEach(application -> changes.put(application, interest.applications().get(application)));
-        apply(changes);
+        return apply(changes);
     }
 
     /**
@@ -55,18 +59,21 @@ final class ProxySet {
      * Ignored once {@link #clear()}ed.
      *
      * @param changes the peer's interest per application; a {@code null} or empty one removes its proxies
+     * @return the groups (key, application) that had proxies and have none left
      */
-    synchronized void apply(Map<String, Interest.Application> changes) {
+    synchronized Map<GroupKey, String> apply(Map<String, Interest.Application> changes) {
+        Map<GroupKey, String> emptied = new HashMap<>();
         if (cleared) {
-            return;
+            return emptied;
         }
         changes.forEach((application, wanted) -> {
             if (wanted != null && !wanted.isEmpty()) {
                 applicationSeen.accept(application);
             }
             applyPlain(application, wanted);
-            applyGroups(application, wanted == null ? Map.of() : wanted.groups());
+            applyGroups(application, wanted == null ? Map.of() : wanted.groups(), emptied);
         });
+        return emptied;
     }
 
     private void applyPlain(String application, Interest.Application wanted) {
@@ -85,7 +92,7 @@ final class ProxySet {
         }
     }
 
-    private void applyGroups(String application, Map<GroupKey, Integer> wanted) {
+    private void applyGroups(String application, Map<GroupKey, Integer> wanted, Map<GroupKey, String> emptied) {
         Map<GroupKey, List<PeerProxy>> current = members.computeIfAbsent(application, a -> new HashMap<>());
         Set<GroupKey> keys = new HashSet<>(current.keySet());
         keys.addAll(wanted.keySet());
@@ -109,11 +116,15 @@ final class ProxySet {
                 proxies.add(proxy);
                 router.add(proxy);
             }
+            boolean had = !proxies.isEmpty();
             while (proxies.size() > count) {
                 remove(proxies.remove(proxies.size() - 1));
             }
             if (proxies.isEmpty()) {
                 current.remove(key);
+                if (had) {
+                    emptied.put(key, application);
+                }
             }
         }
         if (current.isEmpty()) {

@@ -2,9 +2,11 @@ package io.wsbridge.bridge.cluster;
 
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.resume.PartitionId;
+import io.wsbridge.bridge.route.GroupKey;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Iterator;
 import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +74,30 @@ final class UnackedMessages {
                     forgotten);
         }
         return all;
+    }
+
+    /**
+     * Takes the events not acknowledged yet for the groups whose last proxy on this link left (the peer's last member
+     * of each left): they are dealt again to the groups' other members, or move their places back. The messages keep
+     * their other groups.
+     */
+    synchronized List<ForwardMessage> takeGroups(Map<GroupKey, String> groups) {
+        List<ForwardMessage> taken = new ArrayList<>();
+        for (ForwardMessage message : messages) {
+            ForwardMessage again = null;
+            for (Iterator<GroupKey> keys = message.groups.iterator(); keys.hasNext();) {
+                GroupKey key = keys.next();
+                if (message.event.application().equals(groups.get(key))) {
+                    again = again == null ? new ForwardMessage(message.event, false, null) : again;
+                    again.groups.add(key);
+                    keys.remove();
+                }
+            }
+            if (again != null) {
+                taken.add(again);
+            }
+        }
+        return taken;
     }
 
     /** Adds the events for groups not acknowledged yet to {@code lowest} (the earliest offset of each partition). */

@@ -131,13 +131,20 @@ final class ApplicationRoute {
         return delivered;
     }
 
-    boolean deliverLocally(Event event, boolean toPlain, List<GroupKey> keys) {
+    /** @param takers told of each group member that took the event, or {@code null} */
+    boolean deliverLocally(Event event, boolean toPlain, List<GroupKey> keys, Consumer<Subscription> takers) {
         FilterMatches matches = hasFilters ? new FilterMatches(event) : null;
         boolean delivered = toPlain && deliverToPlain(event, false, matches);
         for (GroupKey key : keys) {
             GroupBalancer group = groups.get(key);
             if (group != null && passes(group.filter(), matches)) {
-                delivered |= group.deliverLocally(event);
+                Subscription member = group.deliverLocally(event);
+                if (member != null) {
+                    delivered = true;
+                    if (takers != null) {
+                        takers.accept(member);
+                    }
+                }
             }
         }
         return delivered;

@@ -69,18 +69,22 @@ public final class GroupBalancer {
      * @return {@code true} if a member took the event
      */
     public boolean deliver(Event event) {
-        return deliver(members, next, event);
+        return deliver(members, next, event) != null;
     }
 
-    /** As {@link #deliver}, among the members connected to this bridge only: for events a peer forwarded. */
-    public boolean deliverLocally(Event event) {
+    /**
+     * As {@link #deliver}, among the members connected to this bridge only: for events a peer forwarded.
+     *
+     * @return the member that took it, or {@code null}
+     */
+    public Subscription deliverLocally(Event event) {
         return deliver(localMembers, nextLocal, event);
     }
 
-    private static boolean deliver(Subscription[] current, AtomicLong next, Event event) {
+    private static Subscription deliver(Subscription[] current, AtomicLong next, Event event) {
         int count = current.length;
         if (count == 0) {
-            return false;
+            return null;
         }
         long start = next.getAndIncrement();
         for (int attempt = 0; attempt < count; attempt++) {
@@ -89,10 +93,10 @@ public final class GroupBalancer {
                 if (attempt > 0) {
                     next.addAndGet(attempt);
                 }
-                return true;
+                return member;
             }
         }
-        return false;
+        return null;
     }
 
     private static Subscription[] grow(Subscription[] current, Subscription member) {

@@ -169,6 +169,11 @@ public final class Router implements EventBus {
      * @return {@code true} if a subscriber took it
      */
     public boolean deliverLocally(Event event, boolean plain, List<GroupKey> groups) {
+        return deliverLocally(event, plain, groups, null);
+    }
+
+    /** As {@link #deliverLocally(Event, boolean, List)}; {@code takers} is told of each group member that took it. */
+    public boolean deliverLocally(Event event, boolean plain, List<GroupKey> groups, Consumer<Subscription> takers) {
         LiveStream stream = streams.of(event.application());
         synchronized (stream) {
             // Delivered even when its position was passed: one event may reach this bridge in several forwarded
@@ -178,7 +183,7 @@ public final class Router implements EventBus {
             stream.advanceForwarded(event);
             ApplicationRoute route = routes.get(event.application());
             boolean delivered = route != null
-                    && route.deliverLocally(event.hasPosition() ? stream.stamp(event) : event, plain, groups);
+                    && route.deliverLocally(event.hasPosition() ? stream.stamp(event) : event, plain, groups, takers);
             if (!delivered) {
                 unrouted.increment();
             }

@@ -68,9 +68,9 @@ public interface Subscription {
     }
 
     /**
-     * Events it is done with so far, in the order it took them: written to its connection, dropped by its overflow
-     * policy, or forgotten when it closed. At least what {@link #handed()} was once everything taken until then is
-     * done with.
+     * Events it is done with so far, in the order it took them: written to its connection, or dropped by its overflow
+     * policy. At least what {@link #handed()} was once everything taken until then is done with; what it had not
+     * written when it closed ({@link #gone()}) never is.
      */
     default long settled() {
         return Long.MAX_VALUE;
@@ -81,6 +81,11 @@ public interface Subscription {
      * what a consuming bridge must not let Kafka forget (commit) while a group member may still lose them.
      */
     default void lowestUnsettled(Map<PartitionId, Long> lowest) {
+    }
+
+    /** Whether it has closed: what it had taken and not written is lost with its connection. */
+    default boolean gone() {
+        return false;
     }
 
     /**

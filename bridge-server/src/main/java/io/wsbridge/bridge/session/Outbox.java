@@ -98,7 +98,7 @@ public final class Outbox<T> {
     private boolean flushDeferred;
     /** Items taken so far (queued, not merged). Guarded by {@code queue}. */
     private long taken;
-    /** Items done with so far: written, dropped, or forgotten when closed. Guarded by {@code queue}. */
+    /** Items done with so far: written, or dropped by {@code drop-oldest}. Guarded by {@code queue}. */
     private long settled;
     /** Items of the write in flight; only the flusher touches it. */
     private int inFlight;
@@ -147,7 +147,6 @@ public final class Outbox<T> {
                     outcome = Outcome.QUEUED_DROPPING_OLDEST;
                 } else {
                     closed = true;
-                    settled += queue.size();
                     queue.clear();
                     return Outcome.OVERFLOWED;
                 }
@@ -193,7 +192,6 @@ public final class Outbox<T> {
         synchronized (queue) {
             boolean wasOpen = !closed;
             closed = true;
-            settled += queue.size();
             queue.clear();
             return wasOpen;
         }
@@ -210,7 +208,6 @@ public final class Outbox<T> {
             }
             closed = true;
             List<T> left = new ArrayList<>(queue);
-            settled += queue.size();
             queue.clear();
             return left;
         }
@@ -229,10 +226,8 @@ public final class Outbox<T> {
                 return false;
             }
             closed = true;
-            settled += queue.size();
             queue.clear();
             queue.addLast(last);
-            taken++;
         }
         flusher.iterate();
         return true;
@@ -275,9 +270,9 @@ public final class Outbox<T> {
     }
 
     /**
-     * Items done with so far, in the order they were taken: written (the write completed or failed), dropped by
-     * {@code drop-oldest}, or forgotten when the outbox closed. Once it reaches what {@link #taken()} was, every item
-     * taken until then is done with.
+     * Items done with so far, in the order they were taken: written (the write completed), or dropped by
+     * {@code drop-oldest}. Once it reaches what {@link #taken()} was, every item taken until then is done with; items
+     * forgotten when the outbox closed, or whose write failed, never are.
      */
     public long settled() {
         synchronized (queue) {
@@ -328,7 +323,6 @@ public final class Outbox<T> {
 
         @Override
         protected void onCompleteFailure(Throwable cause) {
-            settle(inFlight);
             inFlight = 0;
             Outbox.this.close(); // not IteratingCallback's own close()
             writer.failed(cause);

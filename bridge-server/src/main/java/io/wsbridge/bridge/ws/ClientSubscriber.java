@@ -224,7 +224,12 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
 
     @Override
     public long settled() {
-        return outbox.isClosed() ? Long.MAX_VALUE : outbox.settled();
+        return outbox.settled();
+    }
+
+    @Override
+    public boolean gone() {
+        return outbox.isClosed();
     }
 
     @Override

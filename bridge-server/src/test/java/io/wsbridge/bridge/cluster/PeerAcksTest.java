@@ -11,14 +11,22 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.wsbridge.bridge.Bridge;
+import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.cli.ListHistory;
+import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.ws.TestClient;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -202,20 +210,12 @@ class PeerAcksTest {
 
     @Test
     void theConsumerHoldsBackWhatALocalGroupMemberHasNotWritten() throws Exception {
-        byte[] big = ("{\"pad\":\"" + "x".repeat(16 * 1024) + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         try (Bridge consumer = bridge(SECRET);
-                java.net.Socket stalled = stalledMember(consumer, "/pub?group_id=g")) {
+                Socket stalled = stalledMember(consumer, "/pub?group_id=g")) {
             await().atMost(WAIT).until(() -> consumer.router().groupMembers("pub", GroupKey.anonymous("g", null))
                     == 1);
-            int published = 0;
-            while (consumer.groupHoldback().isEmpty() && published < 900) {
-                for (int i = 0; i < 50; i++) {
-                    consumer.publish(io.wsbridge.bridge.bus.Event.fromUtf8("pub", null, big,
-                            ListHistory.PARTITION.topic(), 0, published++)); // until its connection takes no more
-                }
-                Thread.sleep(20);
-            }
-            Map<io.wsbridge.bridge.resume.PartitionId, Long> holdback = consumer.groupHoldback();
+            int published = publishUntilHeldBack(consumer, consumer, new ListHistory());
+            Map<PartitionId, Long> holdback = consumer.groupHoldback();
             assertThat(holdback).as("after %s events", published).containsOnlyKeys(ListHistory.PARTITION);
             assertThat(holdback.get(ListHistory.PARTITION)).isBetween(1L, published - 1L);
             stalled.close();
@@ -223,15 +223,50 @@ class PeerAcksTest {
         }
     }
 
+    /**
+     * Publishes events of 16 KiB on {@code consumer} (and appends them to {@code history}) until {@code holder} holds
+     * some back: a stalled member there has not written them.
+     *
+     * @return how many were published
+     */
+    static int publishUntilHeldBack(Bridge consumer, Bridge holder, ListHistory history) throws Exception {
+        byte[] big = ("{\"pad\":\"" + "x".repeat(16 * 1024) + "\"}").getBytes(StandardCharsets.UTF_8);
+        int published = 0;
+        while (holder.groupHoldback().isEmpty() && published < 900) {
+            for (int i = 0; i < 20; i++) {
+                Event event = Event.fromUtf8("pub", null, big,
+                        ListHistory.PARTITION.topic(), 0, published++);
+                history.records.add(event);
+                consumer.publish(event); // until the stalled member's connection takes no more
+            }
+            Thread.sleep(20);
+        }
+        return published;
+    }
+
+    /** The first event not written, once it stays the same for a while (the stalled connection takes no more). */
+    static long stableHoldback(Bridge holder) throws Exception {
+        long previous = -1;
+        for (int i = 0; i < 50; i++) {
+            long now = holder.groupHoldback().get(ListHistory.PARTITION);
+            if (now == previous) {
+                return now;
+            }
+            previous = now;
+            Thread.sleep(300);
+        }
+        throw new AssertionError("the stalled member keeps writing: " + previous);
+    }
+
     /** A WebSocket client that upgrades and then reads nothing, with a small receive buffer. */
-    static java.net.Socket stalledMember(Bridge bridge, String path) throws Exception {
-        java.net.Socket socket = new java.net.Socket();
+    static Socket stalledMember(Bridge bridge, String path) throws Exception {
+        Socket socket = new Socket();
         socket.setReceiveBufferSize(4096);
-        socket.connect(new java.net.InetSocketAddress("127.0.0.1", bridge.port()));
+        socket.connect(new InetSocketAddress("127.0.0.1", bridge.port()));
         socket.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1:" + bridge.port()
                 + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        java.io.InputStream in = socket.getInputStream();
+                + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        InputStream in = socket.getInputStream();
         StringBuilder head = new StringBuilder();
         while (!head.toString().endsWith("\r\n\r\n")) {
             int b = in.read();
@@ -264,5 +299,65 @@ class PeerAcksTest {
             assertThat(next.awaitLinked(WAIT)).as("linked, with its group member").isEmpty();
             assertThat(next.router().remoteSubscriptions("pub")).isEqualTo(1);
         }
+    }
+
+    @Test
+    void whenAPeersLastMemberOfAGroupLeavesWhatItDidNotAcknowledgeGoesToTheOthersOrThePlace() throws Exception {
+        ListHistory history = new ListHistory();
+        try (Bridge consumer = bridge(SECRET)) {
+            assertThat(consumer.history(history, 4)).isTrue();
+            consumer.started("pub", ListHistory.PARTITION.topic(), 0, 0);
+            TestClient peer = ackingPeer(consumer);
+            joinGroup(peer, "g");
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+            for (int i = 0; i < 10; i++) {
+                consumer.publish(history.append(i));
+            }
+            peer.send(InterestCodec.acked(3));
+            peer.send(InterestCodec.delta(Map.of(), Set.of(InterestEntry.group("pub", GroupKey.anonymous("g", null))),
+                    1, MAX).get(0)); // its member left without writing the other seven
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 0);
+            try (TestClient next = TestClient.connect(uri(consumer, "/pub?group_id=g"))) {
+                assertThat(numbers(next.take(7, WAIT))).as("from the first event not acknowledged")
+                        .isEqualTo(range(3, 10));
+            }
+            peer.close();
+        }
+    }
+
+    @Test
+    void theLastMemberOnABridgeLeavingWithEventsNotWrittenLeavesTheGroupsPlaceBeforeThem() throws Exception {
+        ListHistory history = new ListHistory();
+        try (Bridge consumer = bridge(SECRET); Bridge puller = bridge(SECRET)) {
+            assertThat(puller.history(history, 4)).isTrue();
+            consumer.started("pub", ListHistory.PARTITION.topic(), 0, 0);
+            puller.peers(Set.of(address(consumer)));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(address(consumer)));
+            Socket stalled = stalledMember(puller, "/pub?group_id=g");
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+            int published = publishUntilHeldBack(consumer, puller, history);
+            long firstNotWritten = stableHoldback(puller);
+            stalled.setSoLinger(true, 0);
+            stalled.close(); // the member is gone, with what it had not written
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 0);
+
+            try (TestClient next = TestClient.connect(uri(puller, "/pub?group_id=g"))) {
+                List<Long> offsets = new ArrayList<>();
+                while (offsets.isEmpty() || offsets.get(offsets.size() - 1) < published - 1) {
+                    offsets.add(cursorOffset(next.take(1, WAIT).get(0)));
+                }
+                assertThat(offsets.get(0)).as("the next member starts at or before the first event the last one had"
+                        + " not written (%s), not from the beginning", firstNotWritten)
+                        .isBetween(1L, firstNotWritten);
+                assertThat(offsets).as("then every event after it, in order")
+                        .isEqualTo(LongStream.range(offsets.get(0), published).boxed().toList());
+            }
+        }
+    }
+
+    /** The offset of the event a frame carries, from its cursor (the position just after it). */
+    static long cursorOffset(String frame) throws Exception {
+        String cursor = PeerLinkTest.JSON.readTree(frame).path("wsbridgecursor").asText();
+        return Cursor.decode(cursor, "pub").positions().get(ListHistory.PARTITION) - 1;
     }
 }
