@@ -13,19 +13,24 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * The subscribers of one application, for the {@link Router}. Mutated only inside the router's
- * {@code routes.compute}, so never concurrently; read without locks while events are delivered.
+ * The subscribers of one application, for the {@link Router}, by the channel they listen on ({@link ChannelIndex}):
+ * an event costs offers to its channel's subscribers and groups and to those of every channel, not checks of all the
+ * application's subscribers. Mutated only inside the router's {@code routes.compute}, so never concurrently; read
+ * without locks while events are delivered.
  */
 final class ApplicationRoute {
 
     private static final Subscription[] NONE = new Subscription[0];
     private static final Filtered[] NO_FILTERS = new Filtered[0];
+    private static final Group[] NO_GROUPS = new Group[0];
 
-    /** Plain subscribers without a filter. */
-    private volatile Subscription[] plain = NONE;
-    /** Plain subscribers with a filter, by filter: each filter is evaluated once per event. */
+    /** Plain subscribers without a filter, by channel. */
+    private final ChannelIndex<Subscription> plain = new ChannelIndex<>(NONE, Subscription::channel);
+    /** Plain subscribers with a filter, by filter (each is evaluated at most once per event), then by channel. */
     private volatile Filtered[] filtered = NO_FILTERS;
     private final Map<GroupKey, GroupBalancer> groups = new ConcurrentHashMap<>();
+    /** The groups by their key's channel. */
+    private final ChannelIndex<Group> groupsByChannel = new ChannelIndex<>(NO_GROUPS, group -> group.key().channel());
     /** Groups whose key has a filter. */
     private int filteredGroups;
     /** Whether any subscription here has a filter: only then does an event get its {@link FilterMatches}. */
@@ -36,27 +41,28 @@ final class ApplicationRoute {
         if (key != null) {
             groups.computeIfAbsent(key, k -> {
                 filteredGroups += k.filter() == null ? 0 : 1;
-                return new GroupBalancer();
+                GroupBalancer balancer = new GroupBalancer();
+                groupsByChannel.add(new Group(k, balancer));
+                return balancer;
             }).join(subscription);
             hasFilters = filteredGroups > 0 || filtered.length > 0;
             return;
         }
         Filter filter = subscription.filter();
         if (filter == null) {
-            plain = grow(plain, subscription);
+            plain.add(subscription);
             return;
         }
-        Filtered[] current = filtered;
-        for (int i = 0; i < current.length; i++) {
-            if (current[i].filter == filter) {
-                Filtered[] updated = current.clone();
-                updated[i] = new Filtered(filter, grow(current[i].subscriptions, subscription));
-                filtered = updated;
+        for (Filtered entry : filtered) {
+            if (entry.filter == filter) {
+                entry.subscriptions.add(subscription);
                 return;
             }
         }
-        Filtered[] grown = Arrays.copyOf(current, current.length + 1);
-        grown[current.length] = new Filtered(filter, new Subscription[] {subscription});
+        Filtered added = new Filtered(filter, new ChannelIndex<>(NONE, Subscription::channel));
+        added.subscriptions.add(subscription);
+        Filtered[] grown = Arrays.copyOf(filtered, filtered.length + 1);
+        grown[grown.length - 1] = added;
         filtered = grown;
         hasFilters = true;
     }
@@ -68,23 +74,40 @@ final class ApplicationRoute {
             GroupBalancer group = groups.get(key);
             if (group != null && group.leave(subscription)) {
                 groups.remove(key);
+                Group indexed = find(key.channel() == null ? groupsByChannel.any() : groupsByChannel.of(key.channel()),
+                        key);
+                if (indexed != null) {
+                    groupsByChannel.remove(indexed);
+                }
                 filteredGroups -= key.filter() == null ? 0 : 1;
             }
         } else if (subscription.filter() == null) {
-            plain = shrink(plain, subscription);
+            plain.remove(subscription);
         } else {
             List<Filtered> kept = new ArrayList<>(filtered.length);
             for (Filtered entry : filtered) {
-                Subscription[] left = entry.filter == subscription.filter()
-                        ? shrink(entry.subscriptions, subscription) : entry.subscriptions;
-                if (left.length > 0) {
-                    kept.add(left == entry.subscriptions ? entry : new Filtered(entry.filter, left));
+                if (entry.filter == subscription.filter()) {
+                    entry.subscriptions.remove(subscription);
+                }
+                if (!entry.subscriptions.isEmpty()) {
+                    kept.add(entry);
                 }
             }
-            filtered = kept.toArray(NO_FILTERS);
+            if (kept.size() != filtered.length) {
+                filtered = kept.toArray(NO_FILTERS);
+            }
         }
         hasFilters = filteredGroups > 0 || filtered.length > 0;
-        return plain.length == 0 && filtered.length == 0 && groups.isEmpty();
+        return plain.isEmpty() && filtered.length == 0 && groups.isEmpty();
+    }
+
+    private static Group find(Group[] candidates, GroupKey key) {
+        for (Group group : candidates) {
+            if (group.key().equals(key)) {
+                return group;
+            }
+        }
+        return null;
     }
 
     int groupSize(GroupKey key) {
@@ -122,10 +145,15 @@ final class ApplicationRoute {
     }
 
     private boolean deliverToGroups(Event event, FilterMatches matches) {
+        boolean delivered = deliverToGroups(groupsByChannel.any(), event, matches);
+        return deliverToGroups(groupsByChannel.of(event.channel()), event, matches) | delivered;
+    }
+
+    private static boolean deliverToGroups(Group[] candidates, Event event, FilterMatches matches) {
         boolean delivered = false;
-        for (Map.Entry<GroupKey, GroupBalancer> group : groups.entrySet()) {
-            if (group.getKey().accepts(event.channel()) && passes(group.getValue().filter(), matches)) {
-                delivered |= group.getValue().deliver(event);
+        for (Group group : candidates) {
+            if (passes(group.balancer().filter(), matches)) {
+                delivered |= group.balancer().deliver(event);
             }
         }
         return delivered;
@@ -155,20 +183,28 @@ final class ApplicationRoute {
      * too if {@code remote}.
      */
     private boolean deliverToPlain(Event event, boolean remote, FilterMatches matches) {
-        boolean delivered = false;
-        for (Subscription subscription : plain) {
-            if ((remote || !subscription.remote()) && subscription.accepts(event)) {
-                delivered |= subscription.offer(event);
-            }
-        }
+        boolean delivered = offer(plain.any(), event, remote, null, null);
+        delivered |= offer(plain.of(event.channel()), event, remote, null, null);
         for (Filtered entry : filtered) {
-            for (Subscription subscription : entry.subscriptions) {
-                if ((remote || !subscription.remote()) && subscription.accepts(event)) {
-                    if (!matches.matches(entry.filter)) {
-                        break; // the same filter for all of them
-                    }
-                    delivered |= subscription.offer(event);
+            delivered |= offer(entry.subscriptions.any(), event, remote, entry.filter, matches);
+            delivered |= offer(entry.subscriptions.of(event.channel()), event, remote, entry.filter, matches);
+        }
+        return delivered;
+    }
+
+    /**
+     * Offers the event to those of {@code candidates} that accept it (proxies only if {@code remote}), if it passes
+     * {@code filter} (evaluated only if one of them accepts it).
+     */
+    private static boolean offer(Subscription[] candidates, Event event, boolean remote, Filter filter,
+            FilterMatches matches) {
+        boolean delivered = false;
+        for (Subscription subscription : candidates) {
+            if ((remote || !subscription.remote()) && subscription.accepts(event)) {
+                if (filter != null && !matches.matches(filter)) {
+                    return false; // the same filter for all of them
                 }
+                delivered |= subscription.offer(event);
             }
         }
         return delivered;
@@ -221,24 +257,18 @@ final class ApplicationRoute {
     }
 
     private List<Subscription> allPlain() {
-        List<Subscription> all = new ArrayList<>(Arrays.asList(plain));
+        List<Subscription> all = plain.all();
         for (Filtered entry : filtered) {
-            all.addAll(Arrays.asList(entry.subscriptions));
+            all.addAll(entry.subscriptions.all());
         }
         return all;
     }
 
-    private static Subscription[] grow(Subscription[] current, Subscription added) {
-        Subscription[] grown = Arrays.copyOf(current, current.length + 1);
-        grown[current.length] = added;
-        return grown;
+    /** The plain subscribers of an application that share one filter, by channel. */
+    private record Filtered(Filter filter, ChannelIndex<Subscription> subscriptions) {
     }
 
-    private static Subscription[] shrink(Subscription[] current, Subscription removed) {
-        return Arrays.stream(current).filter(s -> s != removed).toArray(Subscription[]::new);
-    }
-
-    /** The plain subscribers of an application that share one filter. */
-    private record Filtered(Filter filter, Subscription[] subscriptions) {
+    /** A group, indexed by its key's channel. */
+    private record Group(GroupKey key, GroupBalancer balancer) {
     }
 }

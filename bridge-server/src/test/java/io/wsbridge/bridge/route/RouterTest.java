@@ -178,4 +178,89 @@ class RouterTest {
         assertThat(router.subscribers("a")).isZero();
         assertThat(router.groups("a")).isZero();
     }
+
+    /** A subscription that counts how often the router looked at it. */
+    static final class Watched implements Subscription {
+        final String channel;
+        final GroupKey group;
+        final io.wsbridge.bridge.filter.Filter filter;
+        int looked;
+        final List<String> received = new ArrayList<>();
+
+        Watched(String channel, GroupKey group, io.wsbridge.bridge.filter.Filter filter) {
+            this.channel = channel;
+            this.group = group;
+            this.filter = filter;
+        }
+
+        @Override
+        public String application() {
+            return "a";
+        }
+
+        @Override
+        public String channel() {
+            return channel;
+        }
+
+        @Override
+        public GroupKey group() {
+            return group;
+        }
+
+        @Override
+        public io.wsbridge.bridge.filter.Filter filter() {
+            return filter;
+        }
+
+        @Override
+        public boolean accepts(Event event) {
+            looked++;
+            return Subscription.super.accepts(event);
+        }
+
+        @Override
+        public boolean offer(Event event) {
+            received.add(event.text());
+            return true;
+        }
+    }
+
+    @Test
+    void anEventIsOfferedToItsChannelsSubscribersAndGroupsOnlyWithoutLookingAtOtherChannels() throws Exception {
+        Router router = new Router();
+        io.wsbridge.bridge.filter.Filter filter = router.filters().acquire("type = 'alarm'");
+        List<Watched> others = new ArrayList<>();
+        for (int c = 0; c < 1000; c++) {
+            others.add(new Watched("device-" + c, null, null));
+            others.add(new Watched("device-" + c, null, filter));
+            others.add(new Watched("device-" + c, GroupKey.anonymous("g", "device-" + c), null));
+        }
+        others.forEach(router::add);
+        Watched door = new Watched("door", null, null);
+        Watched doorAlarms = new Watched("door", null, filter);
+        Watched everything = new Watched(null, null, null);
+        Watched doorGroup = new Watched("door", GroupKey.anonymous("g", "door"), null);
+        Watched allGroup = new Watched(null, GroupKey.anonymous("g", null), null);
+        List.of(door, doorAlarms, everything, doorGroup, allGroup).forEach(router::add);
+
+        router.publish(new Event("a", "door", "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"s\","
+                + "\"type\":\"alarm\",\"subject\":\"door\"}"));
+
+        assertThat(List.of(door, doorAlarms, everything, doorGroup, allGroup)).allMatch(w -> w.received.size() == 1);
+        assertThat(others).as("3,000 subscriptions of other channels, never looked at")
+                .allMatch(w -> w.looked == 0 && w.received.isEmpty());
+
+        List.of(door, doorAlarms, doorGroup).forEach(router::remove);
+        router.publish(new Event("a", "door", "{\"specversion\":\"1.0\",\"id\":\"2\",\"source\":\"s\","
+                + "\"type\":\"alarm\",\"subject\":\"door\"}"));
+        assertThat(door.received).hasSize(1);
+        assertThat(doorAlarms.received).hasSize(1);
+        assertThat(doorGroup.received).hasSize(1);
+        assertThat(everything.received).hasSize(2);
+        assertThat(allGroup.received).hasSize(2);
+        others.forEach(router::remove);
+        List.of(everything, allGroup).forEach(router::remove);
+        assertThat(router.serves("a")).as("nothing left").isFalse();
+    }
 }
