@@ -1216,7 +1216,9 @@ public final class Bench {
                 double score = result.path("primaryMetric").path("score").asDouble();
                 double error = result.path("primaryMetric").path("scoreError").asDouble();
                 JsonNode alloc = result.path("secondaryMetrics").path("gc.alloc.rate.norm").path("score");
-                String label = benchmark + (params.has("subscribers") ? ", " + subscribers + " subscribers" : "");
+                StringBuilder label = new StringBuilder(benchmark);
+                params.fields().forEachRemaining(param -> label.append(", ").append(param.getKey())
+                        .append(' ').append(param.getValue().asText()));
                 String perSubscriber = params.has("subscribers") && subscribers > 1
                         ? String.format(Locale.ROOT, " = %,.0f ns per subscriber", score / subscribers) : "";
                 rows.add(String.format(Locale.ROOT, "| JMH %s | %,.0f ± %,.0f ns/event%s%s | | | |", label, score,
