@@ -75,8 +75,12 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
     private volatile String lastQueuedCursor;
     private volatile String lastWrittenCursor;
     private volatile Cursor startedAt;
-    /** Group members only: the events of the write in flight. */
+    /**
+     * Group members in cluster mode only: the events of the write in flight, which the consuming task must not commit
+     * past ({@link #lowestUnsettled}); on one worker nothing asks, and nothing is copied.
+     */
     private volatile List<Event> inFlight = List.of();
+    private final boolean tracksInFlight;
 
     /**
      * A subscriber of {@code application} (and {@code channel}, group {@code groupId} and {@code filterExpression},
@@ -95,6 +99,7 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
         this.access = access;
         this.remote = remote;
         this.meters = host.meters(application);
+        this.tracksInFlight = group != null && host.settings().cluster() != null;
         this.outbox = new Outbox<>(host.settings().queueCapacity(), host.settings().overflowPolicy(), MAX_BATCH,
                 Outbox.FlushMode.ON_OFFER, null, new BatchWriter());
     }
@@ -441,7 +446,7 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
                     count++;
                 }
             }
-            if (group != null) {
+            if (tracksInFlight) {
                 inFlight = List.copyOf(batch);
             }
             writeBatch(batch, done);
@@ -453,11 +458,11 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
 
         @Override
         public void written() {
-            if (group != null) {
+            if (tracksInFlight) {
                 inFlight = List.of();
-                if (batchCursor != null) {
-                    lastWrittenCursor = batchCursor;
-                }
+            }
+            if (group != null && batchCursor != null) {
+                lastWrittenCursor = batchCursor;
             }
             if (lastPublishedNanos != 0) {
                 host.metrics().recordDispatch(meters, lastPublishedNanos);

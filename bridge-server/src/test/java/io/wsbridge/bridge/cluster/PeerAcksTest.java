@@ -46,6 +46,22 @@ class PeerAcksTest {
                 PeerProtocol.ACKS_HEADER, "1");
     }
 
+    /**
+     * Gives {@code consumer} the history, and group g its only member, on a hand-made acking peer, which has been handed
+     * events 0 to 9 and acknowledged none.
+     */
+    static TestClient onlyMemberOnAPeerHandedTen(Bridge consumer, ListHistory history) {
+        assertThat(consumer.history(history, 4)).isTrue();
+        consumer.started("pub", ListHistory.PARTITION.topic(), 0, 0);
+        TestClient peer = ackingPeer(consumer);
+        joinGroup(peer, "g");
+        await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+        for (int i = 0; i < 10; i++) {
+            consumer.publish(history.append(i));
+        }
+        return peer;
+    }
+
     static void joinGroup(TestClient peer, String group) {
         peer.send(InterestCodec.snapshot(Map.of(InterestEntry.group("pub", GroupKey.anonymous(group, null)), 1), 0,
                 MAX).get(0));
@@ -81,14 +97,7 @@ class PeerAcksTest {
     void aGroupWhosePeerMemberDroppedKeepsItsPlaceBeforeWhatThePeerDidNotAcknowledge() throws Exception {
         ListHistory history = new ListHistory();
         try (Bridge consumer = bridge(SECRET)) {
-            assertThat(consumer.history(history, 4)).isTrue();
-            consumer.started("pub", ListHistory.PARTITION.topic(), 0, 0);
-            TestClient peer = ackingPeer(consumer);
-            joinGroup(peer, "g");
-            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
-            for (int i = 0; i < 10; i++) {
-                consumer.publish(history.append(i));
-            }
+            TestClient peer = onlyMemberOnAPeerHandedTen(consumer, history);
             peer.send(InterestCodec.acked(3));
             peer.close();
             await().atMost(WAIT).until(() -> sample(consumer, "wsbridge_peer_events_redealt_total",
@@ -305,14 +314,7 @@ class PeerAcksTest {
     void whenAPeersLastMemberOfAGroupLeavesWhatItDidNotAcknowledgeGoesToTheOthersOrThePlace() throws Exception {
         ListHistory history = new ListHistory();
         try (Bridge consumer = bridge(SECRET)) {
-            assertThat(consumer.history(history, 4)).isTrue();
-            consumer.started("pub", ListHistory.PARTITION.topic(), 0, 0);
-            TestClient peer = ackingPeer(consumer);
-            joinGroup(peer, "g");
-            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
-            for (int i = 0; i < 10; i++) {
-                consumer.publish(history.append(i));
-            }
+            TestClient peer = onlyMemberOnAPeerHandedTen(consumer, history);
             peer.send(InterestCodec.acked(3));
             peer.send(InterestCodec.delta(Map.of(), Set.of(InterestEntry.group("pub", GroupKey.anonymous("g", null))),
                     1, MAX).get(0)); // its member left without writing the other seven
