@@ -21,6 +21,7 @@ import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Outbox;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
@@ -87,6 +88,9 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
      * each may be {@code null}), admitted with {@code access}: its group is {@code access}'s principal's, and of its
      * filter.
      */
+    /** When the next liveness check is due ({@link #livenessDue}); 0 before the first look. Timer thread only. */
+    private long nextLivenessNanos;
+
     ClientSubscriber(SubscriberHost host, String application, String channel, String groupId,
             String filterExpression, Credentials credentials, AccessDecision access, String remote) {
         this.host = host;
@@ -130,6 +134,23 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
 
     /** Keeps the connection alive, or closes it if the client has gone quiet for {@code timeoutNanos}. */
     abstract void checkLiveness(long nowNanos, long timeoutNanos);
+
+    /**
+     * Whether this subscriber's liveness check is due at {@code nowNanos}, once per {@code intervalNanos}; if so, the
+     * next one is an interval later. The first is due at a random point of the second interval after the server
+     * first looked: subscribers that connected together are not pinged together, and none is pinged sooner than an
+     * interval after it connected. Called by the server's timer thread only.
+     */
+    boolean livenessDue(long nowNanos, long intervalNanos) {
+        if (nextLivenessNanos == 0) {
+            nextLivenessNanos = nowNanos + intervalNanos + 1 + ThreadLocalRandom.current().nextLong(intervalNanos);
+        }
+        if (nowNanos - nextLivenessNanos < 0) {
+            return false;
+        }
+        nextLivenessNanos = nowNanos + intervalNanos;
+        return true;
+    }
 
     @Override
     public String application() {

@@ -188,4 +188,34 @@ class SubscriberTest {
         assertThat(session.frames.subList(6, session.frames.size())).as("nothing dropped since: no notice")
                 .containsExactly("e8", "e9");
     }
+
+    @Test
+    void subscribersThatConnectedTogetherArePingedAtMomentsOfTheirOwnOncePerInterval() {
+        Host host = new Host(4, OverflowPolicy.CLOSE);
+        List<Subscriber> subscribers = new ArrayList<>();
+        for (int i = 0; i < 1_000; i++) {
+            subscribers.add(new Subscriber(host, "app", null, null, Credentials.ANONYMOUS, AccessDecision.ANONYMOUS,
+                    "t" + i));
+        }
+        long interval = 15_000_000_000L;
+        long tick = WebSocketServer.livenessTickMillis(java.time.Duration.ofNanos(interval)) * 1_000_000L;
+        long start = 1_000_000_000_000L;
+        int[] due = new int[subscribers.size()];
+        int busiestTick = 0;
+        int ticks = 0;
+        for (long now = start; now <= start + 4 * interval; now += tick, ticks++) {
+            int thisTick = 0;
+            for (int i = 0; i < subscribers.size(); i++) {
+                if (subscribers.get(i).livenessDue(now, interval)) {
+                    assertThat(now - start).as("none within an interval of connecting").isGreaterThan(interval);
+                    due[i]++;
+                    thisTick++;
+                }
+            }
+            busiestTick = Math.max(busiestTick, thisTick);
+        }
+        assertThat(ticks).isEqualTo(241);
+        assertThat(due).as("each checked once per interval from the second on").containsOnly(3);
+        assertThat(busiestTick).as("spread over the 60 ticks of an interval, not all at once").isLessThan(60);
+    }
 }
