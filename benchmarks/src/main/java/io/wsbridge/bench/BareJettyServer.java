@@ -31,7 +31,11 @@ import org.eclipse.jetty.websocket.core.server.WebSocketUpgradeHandler;
  * subscribers do (up to 64 frames with {@code batch=true}, the last one flushing), with no queue, routing or metrics.
  *
  * <p>A client asks for a run with {@code /run?id=<run>&clients=<n>&frames=<per client>&size=<bytes>}; the pushing
- * starts once all {@code n} clients of the run are connected. {@code java ... BareJettyServer <port>} prints
+ * starts once all {@code n} clients of the run are connected. The fan-out baseline is
+ * {@code /fanout?id=<run>&clients=<n>&channels=<c>&channel=<this client's>&rate=<events/s>&seconds=<s>&size=<bytes>}:
+ * once all {@code n} clients are connected, one thread makes {@code rate} events a second for {@code seconds}, the
+ * channels in turn, each stamped with {@code System.nanoTime()} as the bridge's benchmark events are, and sends each
+ * as one frame to the clients of its channel. {@code java ... BareJettyServer <port>} prints
  * {@code listening} when it accepts connections, and runs until killed.
  */
 public final class BareJettyServer {
@@ -58,6 +62,7 @@ public final class BareJettyServer {
         BareJettyServer bare = new BareJettyServer();
         WebSocketUpgradeHandler upgrades = new WebSocketUpgradeHandler();
         upgrades.addMapping("/run", bare.new Negotiator());
+        upgrades.addMapping("/fanout", bare.new FanoutNegotiator());
         server.setHandler(upgrades);
         server.start();
         System.out.println("listening on 127.0.0.1:" + connector.getLocalPort());
@@ -88,6 +93,146 @@ public final class BareJettyServer {
             Run run = runs.computeIfAbsent(id, key -> new Run(clients, frame(size)));
             return new Pusher(run, frames);
         }
+    }
+
+    private final Map<String, FanoutRun> fanouts = new ConcurrentHashMap<>();
+
+    private final class FanoutNegotiator implements WebSocketNegotiator {
+
+        @Override
+        public void customize(Configuration configuration) {
+            configuration.setIdleTimeout(java.time.Duration.ofMinutes(5));
+            configuration.setOutputBufferSize(OUTPUT_BUFFER_BYTES);
+        }
+
+        @Override
+        public FrameHandler negotiate(ServerUpgradeRequest request, ServerUpgradeResponse response, Callback callback) {
+            Fields query = Request.extractQueryParameters(request);
+            try {
+                String id = query.getValue("id");
+                int clients = Integer.parseInt(query.getValue("clients"));
+                int channels = Integer.parseInt(query.getValue("channels"));
+                int channel = Integer.parseInt(query.getValue("channel"));
+                int rate = Integer.parseInt(query.getValue("rate"));
+                int seconds = Integer.parseInt(query.getValue("seconds"));
+                int size = Integer.parseInt(query.getValue("size"));
+                if (id == null || clients < 1 || channels < 1 || channel < 0 || channel >= channels || rate < 1
+                        || seconds < 1 || size < 64) {
+                    throw new IllegalArgumentException();
+                }
+                FanoutRun run = fanouts.computeIfAbsent(id, key -> new FanoutRun(clients, channels, rate, seconds,
+                        size));
+                return new Listener(run, channel);
+            } catch (RuntimeException e) {
+                Response.writeError(request, response, callback, 400, "bad fan-out parameters");
+                return null;
+            }
+        }
+    }
+
+    /** The clients of one fan-out run, by channel; the pacing starts when the last one is open. */
+    private static final class FanoutRun {
+
+        private final int clients;
+        private final List<List<CoreSession>> byChannel;
+        private final int rate;
+        private final int seconds;
+        private final int size;
+        private int joined;
+
+        FanoutRun(int clients, int channels, int rate, int seconds, int size) {
+            this.clients = clients;
+            this.byChannel = new ArrayList<>(channels);
+            for (int i = 0; i < channels; i++) {
+                byChannel.add(new ArrayList<>());
+            }
+            this.rate = rate;
+            this.seconds = seconds;
+            this.size = size;
+        }
+
+        void join(CoreSession session, int channel) {
+            boolean last;
+            synchronized (this) {
+                byChannel.get(channel).add(session);
+                last = ++joined == clients;
+            }
+            if (last) {
+                Thread pacer = new Thread(this::pace, "bare-fanout");
+                pacer.setDaemon(true);
+                pacer.start();
+            }
+        }
+
+        private void pace() {
+            synchronized (this) {
+                // sees every session added
+            }
+            long start = System.nanoTime();
+            long total = (long) rate * seconds;
+            long sent = 0;
+            while (sent < total) {
+                long due = Math.min(total, (System.nanoTime() - start) * rate / 1_000_000_000L);
+                while (sent < due) {
+                    byte[] event = event(sent, System.nanoTime(), size);
+                    for (CoreSession session : byChannel.get((int) (sent % byChannel.size()))) {
+                        session.sendFrame(new Frame(OpCode.TEXT, ByteBuffer.wrap(event).asReadOnlyBuffer()),
+                                Callback.NOOP, false);
+                    }
+                    sent++;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(100_000);
+            }
+        }
+    }
+
+    /** A fan-out client: only keeps its connection open. */
+    private static final class Listener implements FrameHandler {
+
+        private final FanoutRun run;
+        private final int channel;
+        private volatile CoreSession session;
+
+        Listener(FanoutRun run, int channel) {
+            this.run = run;
+            this.channel = channel;
+        }
+
+        @Override
+        public void onOpen(CoreSession coreSession, Callback callback) {
+            session = coreSession;
+            callback.succeeded();
+            coreSession.demand();
+            run.join(coreSession, channel);
+        }
+
+        @Override
+        public void onFrame(Frame frame, Callback callback) {
+            callback.succeeded();
+            if (frame.getOpCode() != OpCode.CLOSE) {
+                session.demand();
+            }
+        }
+
+        @Override
+        public void onError(Throwable cause, Callback callback) {
+            callback.succeeded();
+        }
+
+        @Override
+        public void onClosed(CloseStatus closeStatus, Callback callback) {
+            callback.succeeded();
+        }
+    }
+
+    /** An event's JSON of exactly {@code size} bytes that starts with its send time, as the benchmark's events do. */
+    static byte[] event(long seq, long sentNanos, int size) {
+        StringBuilder json = new StringBuilder(size).append("{\"ts\":").append(sentNanos).append(",\"seq\":")
+                .append(seq).append(",\"pad\":\"");
+        while (json.length() < size - 2) {
+            json.append('x');
+        }
+        return json.append("\"}").toString().getBytes(StandardCharsets.US_ASCII);
     }
 
     /** A text frame of exactly {@code size} bytes of JSON-looking ASCII, like an event of the bridge. */

@@ -56,10 +56,13 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class Bench {
 
-    private static final String HOST = "127.0.0.1";
+    static final String HOST = "127.0.0.1";
     private static final String GROUP = "bench";
     private static final String BACKLOG = "bench-backlog";
     private static final String BACKLOG_100 = "bench-backlog-100";
+    /** Six partitions, for the runs with several tasks. */
+    private static final String BACKLOG_6 = "bench-backlog-6";
+    private static final int BACKLOG_6_PARTITIONS = 6;
     private static final String IDLE = "bench-idle";
     private static final String CLUSTER = "bench-cluster";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -83,6 +86,38 @@ public final class Bench {
         this.report = new Report(options);
     }
 
+    Options options() {
+        return options;
+    }
+
+    Report report() {
+        return report;
+    }
+
+    KafkaBroker kafka() {
+        return kafka;
+    }
+
+    ConnectWorker worker() {
+        return worker;
+    }
+
+    long workerPid() {
+        return workerPid;
+    }
+
+    long barePid() {
+        return bare.pid();
+    }
+
+    int bridgePort() {
+        return bridgePort;
+    }
+
+    int barePort() {
+        return barePort;
+    }
+
     public static void main(String[] args) throws Exception {
         Bench bench = new Bench(Options.fromSystemProperties());
         try {
@@ -97,15 +132,19 @@ public final class Bench {
         step("Starting a Kafka broker (KRaft) on " + HOST);
         kafka = new KafkaBroker(Map.of("log.segment.bytes", String.valueOf(256 * 1024 * 1024)),
                 options.brokerJvmOptions).start();
-        for (String app : List.of(BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2), CLUSTER)) {
+        for (String app : List.of(BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2), CLUSTER, Fanout.APP)) {
             kafka.createTopic(topic(app), 1);
         }
+        kafka.createTopic(topic(BACKLOG_6), BACKLOG_6_PARTITIONS);
         if (options.sections.contains("throughput")) {
             step("Producing the backlogs: " + options.backlogEvents + " events to " + topic(BACKLOG) + ", "
                     + options.backlog100Events + " to " + topic(BACKLOG_100) + " (" + options.dataBytes
                     + " bytes of JSON data each)");
             produceBacklog(topic(BACKLOG), options.backlogEvents);
             produceBacklog(topic(BACKLOG_100), options.backlog100Events);
+            if (options.runs.contains("tasks")) {
+                produceBacklog(topic(BACKLOG_6), options.backlogEvents);
+            }
         }
 
         step("Starting a Connect worker with the plugin archive from " + ItEnvironment.pluginPath());
@@ -134,6 +173,9 @@ public final class Bench {
         }
         if (options.sections.contains("connections")) {
             connections();
+        }
+        if (options.sections.contains("fanout")) {
+            new Fanout(this).run();
         }
         if (options.sections.contains("cluster")) {
             try {
@@ -207,6 +249,15 @@ public final class Bench {
         if (options.runs.contains("replay")) {
             Rate replay = replayRun(BACKLOG, options.backlogEvents);
             report.replay("1 subscriber with from=earliest, replayed from Kafka", replay, kafka300);
+        }
+        if (options.runs.contains("tasks")) {
+            Rate kafka6 = bareKafka(topic(BACKLOG_6), options.backlogEvents, options.backlogEvents);
+            for (int tasks : options.tasks) {
+                String label = "10 subscribers, " + BACKLOG_6_PARTITIONS + " partitions, tasks.max " + tasks;
+                Rate bridge = bridgeRun(label, BACKLOG_6, 10, null, options.backlogEvents,
+                        Map.of("tasks.max", String.valueOf(tasks)));
+                report.tasks(label, bridge, kafka6, 10);
+            }
         }
         if (options.runs.contains("group")) {
             Rate bridgeGroup = bridgeRun("group of 4", BACKLOG, 4, "g4", options.backlogEvents);
@@ -287,6 +338,12 @@ public final class Bench {
      * N clients of a fresh bridge; a connector created after they connected reads the backlog from earliest.
      */
     private Rate bridgeRun(String label, String app, int clients, String groupId, long events) throws Exception {
+        return bridgeRun(label, app, clients, groupId, events, Map.of());
+    }
+
+    /** As above, the connector's configuration with {@code overrides}. */
+    private Rate bridgeRun(String label, String app, int clients, String groupId, long events,
+            Map<String, String> overrides) throws Exception {
         long expected = groupId == null ? events * clients : events;
         freshBridge();
         try (WsLoad load = new WsLoad(options.clientThreads, 0)) {
@@ -296,7 +353,7 @@ public final class Bench {
                 load.connect(server, sourceAddress(i), path);
             }
             awaitOpened(load, clients, Duration.ofSeconds(60));
-            String name = createConnector("tp", topic(app), Map.of());
+            String name = createConnector("tp", topic(app), overrides);
             try {
                 Rate rate = measure("wsbridge, " + label, load, expected, workerPid);
                 rate.closed = load.closedByServer();
@@ -448,8 +505,8 @@ public final class Bench {
     }
 
     /**
-     * Baseline (a): a bare consumer with Connect's consumer defaults reads the topic from the beginning, again and
-     * again until it has read {@code atLeast} records.
+     * Baseline (a): a bare consumer with Connect's consumer defaults reads the topic (all its partitions) from the
+     * beginning, again and again until it has read {@code atLeast} records.
      */
     private Rate bareKafka(String topic, long records, long atLeast) {
         Map<String, Object> config = new LinkedHashMap<>();
@@ -457,15 +514,16 @@ public final class Bench {
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(),
                 new ByteArrayDeserializer())) {
-            TopicPartition partition = new TopicPartition(topic, 0);
-            consumer.assign(List.of(partition));
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream()
+                    .map(info -> new TopicPartition(topic, info.partition())).toList();
+            consumer.assign(partitions);
             long rounds = Math.max(1, (atLeast + records - 1) / records);
             long expected = rounds * records;
             long[] read = {0};
             Thread reader = new Thread(() -> {
                 long deadline = System.nanoTime() + options.runTimeout.toNanos();
                 for (long round = 0; round < rounds && System.nanoTime() < deadline; round++) {
-                    consumer.seekToBeginning(List.of(partition));
+                    consumer.seekToBeginning(partitions);
                     long inRound = 0;
                     while (inRound < records && System.nanoTime() < deadline) {
                         ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(100));
@@ -568,7 +626,7 @@ public final class Bench {
         return sent;
     }
 
-    private KafkaProducer<byte[], byte[]> latencyProducer() {
+    KafkaProducer<byte[], byte[]> latencyProducer() {
         Map<String, Object> config = new LinkedHashMap<>(options.latencyProducer);
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         return new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer());
@@ -716,7 +774,7 @@ public final class Bench {
     }
 
     /** Heap used after a full GC, in bytes, from {@code jcmd GC.heap_info}. */
-    private static long heapAfterGc(long pid) throws IOException, InterruptedException {
+    static long heapAfterGc(long pid) throws IOException, InterruptedException {
         jcmd(pid, "GC.run");
         String info = jcmd(pid, "GC.heap_info");
         long used = 0;
@@ -742,10 +800,10 @@ public final class Bench {
     }
 
     /** Clock ticks per second of /proc/<pid>/stat (USER_HZ, 100 on Linux). */
-    private static final double TICKS = 100;
+    static final double TICKS = 100;
 
     /** CPU time (user + system) of a process in clock ticks, from {@code /proc/<pid>/stat}. */
-    private static long cpuTicks(long pid) {
+    static long cpuTicks(long pid) {
         try {
             String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
@@ -756,7 +814,7 @@ public final class Bench {
     }
 
     /** Resident set size in bytes, from {@code /proc/<pid>/status}. */
-    private static long rss(long pid) throws IOException {
+    static long rss(long pid) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.replaceAll("\\D", "")) * 1024;
@@ -767,7 +825,7 @@ public final class Bench {
 
     // --------------------------------------------------------------------------------------------------- stack
 
-    private String createConnector(String kind, String topic, Map<String, String> overrides) {
+    String createConnector(String kind, String topic, Map<String, String> overrides) {
         String name = "bench-" + kind + "-" + (++connectorSerial);
         worker.rest().createConnector(name, connectorConfig(topic, bridgePort, overrides));
         return name;
@@ -793,10 +851,13 @@ public final class Bench {
         // Large enough for a whole backlog: the throughput runs measure delivery, not the overflow policy.
         config.put("websocket.subscriber.queue.size", String.valueOf(options.queueSize));
         config.put("auth.public.applications",
-                String.join(",", BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2), CLUSTER));
+                String.join(",", BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2), CLUSTER, Fanout.APP,
+                BACKLOG_6));
         // The load comes from 100 loopback addresses, up to the largest idle-connections run and then some.
         int connections = Arrays.stream(options.connections).max().orElse(0) + 1_000;
-        config.put("websocket.max.connections", String.valueOf(Math.max(connections, 20_000)));
+        int fanout = options.sections.contains("fanout") ? options.fanoutChannels * options.fanoutPerChannel
+                + Fanout.SPARE_DESCRIPTORS : 0;
+        config.put("websocket.max.connections", String.valueOf(Math.max(connections + fanout, 20_000)));
         config.put("websocket.max.connections.per.address", String.valueOf(connections));
         config.putAll(overrides);
         return config;
@@ -815,7 +876,7 @@ public final class Bench {
     private ManagedProcess startBareJetty(int port) {
         Path workDir = ItEnvironment.newWorkDir("bare-jetty");
         List<String> command = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xms64m", "-Xmx768m", "-XX:+UseSerialGC", // as the worker (harness KafkaJvm)
+                "-Xms64m", "-Xmx2g", "-XX:+UseSerialGC", // room for the fan-out's 100,000 connections
                 "-cp", options.benchClasspath, "io.wsbridge.bench.BareJettyServer", String.valueOf(port));
         ManagedProcess process = ManagedProcess.start("bare-jetty", command, workDir, workDir.resolve("bare-jetty.log"));
         process.awaitReady("bare Jetty on " + port, Duration.ofSeconds(30), () -> accepts(port));
@@ -903,7 +964,7 @@ public final class Bench {
         return json.append("\"}").toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    private static String topic(String app) {
+    static String topic(String app) {
         return "events-" + app;
     }
 
@@ -912,7 +973,7 @@ public final class Bench {
     }
 
     /** Spreads clients over 127.0.0.2..127.0.0.101, so that 10,000 connections never run out of ephemeral ports. */
-    private static String sourceAddress(int client) {
+    static String sourceAddress(int client) {
         return "127.0.0." + (2 + client % 100);
     }
 
@@ -931,7 +992,7 @@ public final class Bench {
         awaitCount(load::frames, frames, timeout);
     }
 
-    private static void awaitCount(LongSupplier counter, long count, Duration timeout) {
+    static void awaitCount(LongSupplier counter, long count, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (counter.getAsLong() < count && System.nanoTime() < deadline) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
@@ -951,7 +1012,7 @@ public final class Bench {
         }
     }
 
-    private static void step(String what) {
+    static void step(String what) {
         System.out.println("==> " + what);
     }
 
@@ -1050,10 +1111,11 @@ public final class Bench {
                 "fetch.min.bytes=65536,fetch.max.wait.ms=10,max.poll.records=500"));
         /**
          * Which throughput runs: any of null (the sink that does nothing), 1, 10, 100, group, sse100 (100 Server-Sent
-         * Events subscribers beside 100 WebSocket ones), replay (one subscriber with from=earliest).
+         * Events subscribers beside 100 WebSocket ones), replay (one subscriber with from=earliest), tasks (10
+         * subscribers of a six-partition topic with each {@code bench.tasks} as tasks.max).
          */
         final Set<String> runs = Set.of(System.getProperty("bench.throughput.runs",
-                        "null,1,10,100,sse100,replay,group")
+                        "null,1,10,100,sse100,replay,group,tasks")
                 .split(","));
         /**
          * JVM options of the Connect worker, space-separated: by default what Kafka's {@code connect-distributed.sh}
@@ -1066,10 +1128,19 @@ public final class Bench {
         /** The load's producer settings for the latency and cluster runs. */
         final Map<String, String> latencyProducer = pairs(System.getProperty("bench.latency.producer",
                 "acks=1,linger.ms=0"));
+        /** The tasks.max of the runs on the six-partition topic (throughput run {@code tasks}). */
+        final int[] tasks = ints(System.getProperty("bench.tasks", "1,2,3"));
         final int[] connections = ints(System.getProperty("bench.connections", "1000,10000"));
         final int clusterRate = Integer.getInteger("bench.cluster.rate", 1000);
         final Set<String> sections = Set.of(System.getProperty("bench.sections",
-                "throughput,latency,connections,cluster").split(","));
+                "throughput,latency,connections,fanout,cluster").split(","));
+        /** Fan-out at scale (issue 15): channels of subscribers, events/s over them, seconds measured. */
+        final int fanoutChannels = Integer.getInteger("bench.fanout.channels", 10_000);
+        final int fanoutPerChannel = Integer.getInteger("bench.fanout.per.channel", 10);
+        final int fanoutRate = Integer.getInteger("bench.fanout.rate", 10_000);
+        final int fanoutSeconds = Integer.getInteger("bench.fanout.seconds", 120);
+        final int fanoutWarmupSeconds = Integer.getInteger("bench.fanout.warmup.seconds", 30);
+        final int fanoutDataBytes = Integer.getInteger("bench.fanout.data.bytes", 512);
         final String benchClasspath = required("bench.classpath");
         final Path jmhResults = System.getProperty("bench.jmh.results") == null ? null
                 : Path.of(System.getProperty("bench.jmh.results"));
@@ -1178,6 +1249,17 @@ public final class Bench {
                     replay.complete ? "" : " (incomplete: " + replay.received + " of " + replay.expected + " frames)"));
         }
 
+        /** Several tasks on one worker against a bare consumer of all the topic's partitions. */
+        void tasks(String label, Rate bridge, Rate kafka, int subscribersPerEvent) {
+            rows.add(String.format(Locale.ROOT, "| throughput, %s | %s; %.1f µs CPU/frame | %s | | %.2f of (a)%s |",
+                    label, events(bridge.perSecond / subscribersPerEvent, bridge.perSecond, subscribersPerEvent),
+                    bridge.cpuMicrosPerFrame, events(kafka.perSecond, 0, 1),
+                    bridge.perSecond / subscribersPerEvent / kafka.perSecond,
+                    bridge.complete && bridge.closed == 0 ? ""
+                            : " (incomplete: " + bridge.received + " of " + bridge.expected + " frames, "
+                                    + bridge.closed + " closed)"));
+        }
+
         void nullSink(Rate nullSink, Rate kafka) {
             rows.add(String.format(Locale.ROOT, "| throughput, a Connect sink that does nothing (the worker's own"
                     + " cost) | %,.0f events/s; %.1f µs CPU/event | %s | | %.2f of (a) |", nullSink.perSecond,
@@ -1223,6 +1305,30 @@ public final class Bench {
                     remote.samples() == remote.expected() && local.samples() == local.expected() && closed == 0 ? ""
                             : String.format(Locale.ROOT, " (frames: %,d of %,d forwarded, %,d of %,d local, %d closed)",
                                     remote.samples(), remote.expected(), local.samples(), local.expected(), closed)));
+        }
+
+        void fanout(Options options, int channels, int rate, Fanout.Result bridge, Fanout.Result bare) {
+            String what = String.format(Locale.ROOT, "fan-out, %,d subscribers (%,d channels x %d), %,d events/s",
+                    bridge.opened, channels, options.fanoutPerChannel, rate);
+            rows.add(String.format(Locale.ROOT, "| %s: time to connect all | %.1f s%s | | %.1f s%s | %.2f |", what,
+                    bridge.connectSeconds, bridge.failed == 0 ? "" : " (" + bridge.failed + " failed)",
+                    bare.connectSeconds, bare.failed == 0 ? "" : " (" + bare.failed + " failed)",
+                    bridge.connectSeconds / bare.connectSeconds));
+            rows.add(String.format(Locale.ROOT, "| %s: heap per connection | %.1f KB | | %.1f KB | %.2f |", what,
+                    bridge.heapPerConnection() / 1024, bare.heapPerConnection() / 1024,
+                    bridge.heapPerConnection() / bare.heapPerConnection()));
+            rows.add(String.format(Locale.ROOT, "| %s: RSS per connection | %.1f KB | | %.1f KB | %.2f |", what,
+                    bridge.rssPerConnection() / 1024, bare.rssPerConnection() / 1024,
+                    bridge.rssPerConnection() / bare.rssPerConnection()));
+            rows.add(String.format(Locale.ROOT, "| %s: latency p50 / p99 / max | %.1f / %.1f / %.1f ms "
+                            + "| %.1f / %.1f / %.1f ms | %.1f / %.1f / %.1f ms | p99 %.2f of (a) |", what,
+                    bridge.latency.p50(), bridge.latency.p99(), bridge.latency.max(), bridge.kafka.p50(),
+                    bridge.kafka.p99(), bridge.kafka.max(), bare.latency.p50(), bare.latency.p99(), bare.latency.max(),
+                    bridge.latency.p99() / bridge.kafka.p99()));
+            rows.add(String.format(Locale.ROOT, "| %s: frames lost (of those sent in %d s), server CPU "
+                            + "| %,d of %,d, %d closed; %.2f cores | | %,d of %,d, %d closed; %.2f cores | |", what,
+                    options.fanoutSeconds, bridge.lost(), bridge.expected, bridge.closed, bridge.cpuSecondsPerSecond,
+                    bare.lost(), bare.expected, bare.closed, bare.cpuSecondsPerSecond));
         }
 
         void note(String note) {
