@@ -203,6 +203,11 @@ public final class Event {
         return ByteBuffer.wrap(frame).asReadOnlyBuffer();
     }
 
+    /** Puts the frame's shared bytes ({@link #size()} of them) into {@code target}; no view is made. */
+    public void copyFrameTo(ByteBuffer target) {
+        target.put(frame);
+    }
+
     /** A fresh read-only view of the event's JSON as the connector encoded it, without a cursor (for peers). */
     public ByteBuffer body() {
         return ByteBuffer.wrap(utf8).asReadOnlyBuffer();

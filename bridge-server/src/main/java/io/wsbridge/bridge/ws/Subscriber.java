@@ -39,6 +39,8 @@ public final class Subscriber extends ClientSubscriber implements FrameHandler {
     /** Set while a check of the unfinished message's age is scheduled; one at a time. */
     private final AtomicBoolean unfinishedCheck = new AtomicBoolean();
     private volatile CoreSession session;
+    /** Writes the frames straight to the connection; {@code null} when they go through Jetty's flusher. */
+    private volatile DirectFrames direct;
     /** Set when Jetty reports the connection closed. */
     private volatile boolean ended;
     /** Set by the first {@link #close} (or a close Jetty starts itself); later calls do nothing. */
@@ -92,17 +94,28 @@ public final class Subscriber extends ClientSubscriber implements FrameHandler {
     }
 
     /**
-     * Writes a batch of events as text frames: all but the last are batched by Jetty into one buffer, the last
-     * flushes it, and its completion lets the outbox start the next batch.
+     * Writes a batch of events as text frames, in one write of pre-encoded frames ({@link DirectFrames}); where that
+     * cannot be used, through Jetty: all but the last are batched by Jetty into one buffer, the last flushes it. The
+     * write's completion lets the outbox start the next batch.
      */
     @Override
     void writeBatch(List<Event> batch, Callback done) {
+        DirectFrames frames = direct;
+        if (frames != null) {
+            frames.write(batch, done);
+            return;
+        }
         CoreSession current = session;
         int count = batch.size();
         for (int i = 0; i < count - 1; i++) {
             current.sendFrame(new Frame(OpCode.TEXT, batch.get(i).payload()), Callback.NOOP, true);
         }
         current.sendFrame(new Frame(OpCode.TEXT, batch.get(count - 1).payload()), done, false);
+    }
+
+    /** Whether the frames go straight to the connection ({@link DirectFrames}) rather than through Jetty's flusher. */
+    boolean writesDirectly() {
+        return direct != null;
     }
 
     /** Closes with the given code and cuts the connection if the client does not complete the close in time. */
@@ -120,7 +133,12 @@ public final class Subscriber extends ClientSubscriber implements FrameHandler {
         if (current == null) {
             return;
         }
-        current.close(code, reason, Callback.NOOP);
+        DirectFrames frames = direct;
+        if (frames == null) {
+            current.close(code, reason, Callback.NOOP);
+        } else {
+            frames.closeThen(() -> current.close(code, reason, Callback.NOOP)); // not in the middle of a write
+        }
         host.schedule(() -> {
             if (!ended) {
                 log.debug("Subscriber {} did not complete the close handshake; aborting", remote);
@@ -142,7 +160,12 @@ public final class Subscriber extends ClientSubscriber implements FrameHandler {
             close(CloseCodes.GOING_AWAY, "no answer to ping");
             return;
         }
-        current.sendFrame(new Frame(OpCode.PING), Callback.NOOP, false);
+        DirectFrames frames = direct;
+        if (frames == null) {
+            current.sendFrame(new Frame(OpCode.PING), Callback.NOOP, false);
+        } else {
+            frames.ping();
+        }
     }
 
     private void scheduleUnfinishedCheck(long delayNanos) {
@@ -171,6 +194,7 @@ public final class Subscriber extends ClientSubscriber implements FrameHandler {
 
     @Override
     public void onOpen(CoreSession coreSession, Callback callback) {
+        this.direct = DirectFrames.of(coreSession); // before the session: a write must never go both ways
         this.session = coreSession;
         this.lastHeardNanos = System.nanoTime();
         host.opened(this);
@@ -183,8 +207,23 @@ public final class Subscriber extends ClientSubscriber implements FrameHandler {
     public void onFrame(Frame frame, Callback callback) {
         lastHeardNanos = System.nanoTime();
         CoreSession current = session;
+        DirectFrames frames = direct;
         switch (frame.getOpCode()) {
-            case OpCode.PING -> current.sendFrame(Frames.pong(frame), Callback.NOOP, false);
+            case OpCode.PING -> {
+                if (frames == null) {
+                    current.sendFrame(Frames.pong(frame), Callback.NOOP, false);
+                } else {
+                    frames.pong(frame.getPayload());
+                }
+            }
+            case OpCode.CLOSE -> {
+                if (frames != null) {
+                    // Jetty answers the close once this callback completes: not in the middle of a write.
+                    outbox.close();
+                    frames.closeThen(callback::succeeded);
+                    return;
+                }
+            }
             case OpCode.TEXT, OpCode.CONTINUATION, OpCode.BINARY -> {
                 if (closeRequested.get()) {
                     break; // closing: what the client still sends is not assembled (nor held)
@@ -195,7 +234,7 @@ public final class Subscriber extends ClientSubscriber implements FrameHandler {
                 }
             }
             default -> {
-                // PONG refreshes lastHeard; CLOSE is answered by the core session.
+                // PONG refreshes lastHeard.
             }
         }
         callback.succeeded();

@@ -315,6 +315,37 @@ class WebSocketServerTest {
     }
 
     @Test
+    void framesGoStraightToTheConnectionWithPongsBetweenThemAndTheClientsCloseIsAnswered() throws Exception {
+        startDefault();
+        try (RawWebSocket client = RawWebSocket.connect("127.0.0.1", bridge.port(), "/pub", 65536)) {
+            awaitSubscribers("pub", 1);
+            assertThat(bridge.server().subscribers()).singleElement()
+                    .satisfies(s -> assertThat(((Subscriber) s).writesDirectly()).as("DirectFrames in use").isTrue());
+            publish("pub", null, 0, 100);
+            client.send(0x9, "between".getBytes(StandardCharsets.UTF_8));
+            publish("pub", null, 100, 200);
+            List<String> texts = new ArrayList<>();
+            String pong = null;
+            while (texts.size() < 200) {
+                RawWebSocket.Frame frame = client.read();
+                if (frame.opcode() == 0xA) {
+                    pong = frame.text();
+                } else {
+                    assertThat(frame.opcode()).isEqualTo(0x1);
+                    texts.add(frame.text());
+                }
+            }
+            assertThat(texts).containsExactlyElementsOf(numbered(0, 200));
+            assertThat(pong).isEqualTo("between");
+
+            client.send(0x8, new byte[] {0x03, (byte) 0xE8}); // close 1000
+            RawWebSocket.Frame answer = client.readUntilClose();
+            assertThat(answer.opcode()).isEqualTo(0x8);
+            assertThat(answer.closeCode()).isEqualTo(1000);
+        }
+    }
+
+    @Test
     void clientMessagesOutsideTheProtocolCloseWithTheDocumentedCodes() throws Exception {
         start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub")).maxMessageBytes(1024).build());
         assertThat(closeCodeAfter(0x1, "not json".getBytes(StandardCharsets.UTF_8)))

@@ -1,6 +1,7 @@
 package io.wsbridge.it.bench;
 
 import io.wsbridge.it.harness.Events;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -247,7 +248,7 @@ final class Fanout {
                     return soft.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(soft);
                 }
             }
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             // unknown: try
         }
         return Long.MAX_VALUE;
