@@ -2,7 +2,7 @@
 # The benchmark command (see BENCHMARKS.md): builds wsbridge, runs the JMH benchmarks of the hot path, then starts a
 # KRaft broker, a Connect worker with the plugin archive and a bare Jetty baseline server as local processes on
 # 127.0.0.1, drives them from a load generator in its own JVM and prints a table in which every figure has its baseline
-# measured in the same run. Takes about 10 minutes on a quiet machine; every process it starts is stopped when it ends.
+# measured in the same run. Takes about 25 minutes on a quiet machine; every process it starts is stopped when it ends.
 #
 #   ./bench.sh                          everything
 #   ./bench.sh --no-jmh                 the real stack only
@@ -24,8 +24,9 @@ for arg in "$@"; do
 done
 
 # The fan-out run holds 100,000 client connections in the load generator, as many in the worker and then in the bare
-# Jetty server: each of those JVMs needs that many file descriptors. Raising the hard limit takes root (or a
-# limits.conf entry); without it the fan-out run is skipped with a note, and 10,000 connections need 12,000.
+# Jetty server: each of those JVMs needs that many file descriptors. Raising the hard limit takes root with
+# CAP_SYS_RESOURCE (or a limits.conf entry); without it the fan-out run holds as many subscribers as the limit allows
+# and says so in the results. 10,000 idle connections need 12,000.
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 131072 ]; then
   ulimit -n 131072 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 102000 ]; then

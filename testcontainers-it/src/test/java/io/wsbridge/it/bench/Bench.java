@@ -132,7 +132,7 @@ public final class Bench {
         step("Starting a Kafka broker (KRaft) on " + HOST);
         kafka = new KafkaBroker(Map.of("log.segment.bytes", String.valueOf(256 * 1024 * 1024)),
                 options.brokerJvmOptions).start();
-        for (String app : List.of(BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2), CLUSTER, Fanout.APP)) {
+        for (String app : applications()) {
             kafka.createTopic(topic(app), 1);
         }
         kafka.createTopic(topic(BACKLOG_6), BACKLOG_6_PARTITIONS);
@@ -783,6 +783,10 @@ public final class Bench {
         while (generation.find()) {
             used += Long.parseLong(generation.group(1)) * 1024;
         }
+        Matcher z = Pattern.compile("(?m)^\\s*ZHeap\\s+used (\\d+)M").matcher(info); // -XX:+UseZGC
+        if (used == 0 && z.find()) {
+            used = Long.parseLong(z.group(1)) * 1024 * 1024;
+        }
         if (used == 0) {
             throw new IllegalStateException("cannot read the heap of " + pid + " from:\n" + info);
         }
@@ -851,8 +855,7 @@ public final class Bench {
         // Large enough for a whole backlog: the throughput runs measure delivery, not the overflow policy.
         config.put("websocket.subscriber.queue.size", String.valueOf(options.queueSize));
         config.put("auth.public.applications",
-                String.join(",", BACKLOG, BACKLOG_100, IDLE, latencyApp(1), latencyApp(2), CLUSTER, Fanout.APP,
-                BACKLOG_6));
+                String.join(",", applications()) + "," + BACKLOG_6);
         // The load comes from 100 loopback addresses, up to the largest idle-connections run and then some.
         int connections = Arrays.stream(options.connections).max().orElse(0) + 1_000;
         int fanout = options.sections.contains("fanout") ? options.fanoutChannels * options.fanoutPerChannel
@@ -966,6 +969,15 @@ public final class Bench {
 
     static String topic(String app) {
         return "events-" + app;
+    }
+
+    /** The applications of one partition: one per latency run ({@code bench.latency.rates} may repeat a rate). */
+    private List<String> applications() {
+        List<String> apps = new ArrayList<>(List.of(BACKLOG, BACKLOG_100, IDLE, CLUSTER, Fanout.APP));
+        for (int i = 1; i <= options.rates.length; i++) {
+            apps.add(latencyApp(i));
+        }
+        return apps;
     }
 
     private static String latencyApp(int index) {
