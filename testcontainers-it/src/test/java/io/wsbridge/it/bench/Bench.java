@@ -1337,9 +1337,11 @@ public final class Bench {
                     bridge.latency.p50(), bridge.latency.p99(), bridge.latency.max(), bridge.kafka.p50(),
                     bridge.kafka.p99(), bridge.kafka.max(), bare.latency.p50(), bare.latency.p99(), bare.latency.max(),
                     bridge.latency.p99() / bridge.kafka.p99()));
-            rows.add(String.format(Locale.ROOT, "| %s: frames lost (of those sent in %d s), server CPU "
+            rows.add(String.format(Locale.ROOT, "| %s: frames lost (of all sent, %d s of warm-up included),"
+                            + " server CPU "
                             + "| %,d of %,d, %d closed; %.2f cores | | %,d of %,d, %d closed; %.2f cores | |", what,
-                    options.fanoutSeconds, bridge.lost(), bridge.expected, bridge.closed, bridge.cpuSecondsPerSecond,
+                    options.fanoutWarmupSeconds, bridge.lost(), bridge.expected, bridge.closed,
+                    bridge.cpuSecondsPerSecond,
                     bare.lost(), bare.expected, bare.closed, bare.cpuSecondsPerSecond));
         }
 

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
+import java.util.function.LongConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -95,35 +96,37 @@ final class Fanout {
                 throw new IllegalStateException("fan-out: " + load.frames() + " of " + clients
                         + " subscribers had an event within 120 s");
             }
+            // Warm-up and measurement in one stream of events, as bare Jetty's run: recording starts between two
+            // events, not after a pause (a pause of production is a different case; see BENCHMARKS.md).
             long before = load.frames();
             long beforeProbe = probe.received();
-            long warm = pace(producer, options.fanoutWarmupSeconds, seq);
-            seq += warm;
-            Bench.awaitCount(load::frames, before + warm * options.fanoutPerChannel, Duration.ofSeconds(60));
-            Bench.awaitCount(probe::received, beforeProbe + warm, Duration.ofSeconds(60));
-            long start = load.frames();
-            long startProbe = probe.received();
-            long cpuBefore = Bench.cpuTicks(pid);
-            long startNanos = System.nanoTime();
-            load.recordLatency(true);
-            probe.record(true);
-            result.sent = pace(producer, options.fanoutSeconds, seq);
-            result.cpuSecondsPerSecond = (Bench.cpuTicks(pid) - cpuBefore) / Bench.TICKS
-                    / ((System.nanoTime() - startNanos) / 1e9);
-            result.expected = result.sent * options.fanoutPerChannel;
-            long target = start + result.expected;
+            long[] boundary = new long[3]; // events sent, worker CPU ticks, nanoTime when recording started
+            long sentAll = pace(producer, options.fanoutWarmupSeconds + options.fanoutSeconds, seq,
+                    options.fanoutWarmupSeconds, sentSoFar -> {
+                        load.recordLatency(true);
+                        probe.record(true);
+                        boundary[0] = sentSoFar;
+                        boundary[1] = Bench.cpuTicks(pid);
+                        boundary[2] = System.nanoTime();
+                    });
+            result.cpuSecondsPerSecond = (Bench.cpuTicks(pid) - boundary[1]) / Bench.TICKS
+                    / ((System.nanoTime() - boundary[2]) / 1e9);
+            result.sent = sentAll;
+            result.expected = sentAll * options.fanoutPerChannel;
             long wait = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (load.frames() < target && System.nanoTime() < wait) {
+            while (load.frames() < before + result.expected && System.nanoTime() < wait) {
                 Thread.sleep(100);
             }
-            Bench.awaitCount(probe::received, startProbe + result.sent, Duration.ofSeconds(30));
+            Bench.awaitCount(probe::received, beforeProbe + sentAll, Duration.ofSeconds(30));
             load.recordLatency(false);
             probe.record(false);
-            result.received = load.frames() - start;
-            result.latency = Bench.Latency.of(load.latenciesMicros(), result.expected);
-            result.kafka = Bench.Latency.of(probe.latenciesMicros(), result.sent);
+            result.received = load.frames() - before;
+            long recorded = sentAll - boundary[0];
+            result.latency = Bench.Latency.of(load.latenciesMicros(), recorded * options.fanoutPerChannel);
+            result.kafka = Bench.Latency.of(probe.latenciesMicros(), recorded);
             result.closed = load.closedByServer();
             result.framePayloadBytes = (int) Math.round((double) load.bytes() / Math.max(1, load.frames())) - 4;
+            System.out.println("    wsbridge, late frames: " + load.lateFrames());
         } finally {
             bench.worker().rest().delete(name);
         }
@@ -158,10 +161,10 @@ final class Fanout {
                 Thread.sleep(100);
             }
             load.recordLatency(false);
-            result.received = load.frames() - start;
-            result.sent = (long) rate * options.fanoutSeconds;
-            result.expected = all - start;
-            result.latency = Bench.Latency.of(load.latenciesMicros(), result.expected);
+            result.received = load.frames();
+            result.sent = (long) rate * seconds;
+            result.expected = all;
+            result.latency = Bench.Latency.of(load.latenciesMicros(), all - start);
             result.closed = load.closedByServer();
             result.framePayloadBytes = frameBytes;
         }
@@ -207,12 +210,24 @@ final class Fanout {
 
     /** Sends {@code rate} events/s for {@code seconds}, the channels in turn, each stamped with its send time. */
     private long pace(KafkaProducer<byte[], byte[]> producer, int seconds, long seq) {
+        return pace(producer, seconds, seq, seconds, sent -> {
+        });
+    }
+
+    /** As above; {@code atSecond} seconds in, {@code boundary} is told how many events were sent so far. */
+    private long pace(KafkaProducer<byte[], byte[]> producer, int seconds, long seq, int atSecond,
+            LongConsumer boundary) {
+        boolean crossed = false;
         long start = System.nanoTime();
         long duration = TimeUnit.SECONDS.toNanos(seconds);
         long total = (long) rate * seconds;
         long sent = 0;
         while (sent < total) {
             long elapsed = System.nanoTime() - start;
+            if (!crossed && elapsed >= TimeUnit.SECONDS.toNanos(atSecond)) {
+                crossed = true;
+                boundary.accept(sent);
+            }
             long due = Math.min(total, elapsed >= duration ? total : elapsed * rate / 1_000_000_000L);
             while (sent < due) {
                 producer.send(record(seq + sent));

@@ -38,6 +38,9 @@ final class WsLoad implements AutoCloseable {
     private final AtomicInteger failed = new AtomicInteger();
     private final AtomicInteger closedByServer = new AtomicInteger();
     private final List<Conn> connections = new ArrayList<>();
+    /** What counts as a late frame in {@link #lateFrames()}: 100 ms. */
+    static final long LATE_MICROS = 100_000;
+    private volatile long recordingSince;
 
     /**
      * @param threads selector threads
@@ -95,6 +98,9 @@ final class WsLoad implements AutoCloseable {
 
     /** Records latencies from now on (frames that carry a timestamp). */
     void recordLatency(boolean on) {
+        if (on) {
+            recordingSince = System.nanoTime();
+        }
         for (Reactor reactor : reactors) {
             reactor.recording = on;
         }
@@ -123,6 +129,31 @@ final class WsLoad implements AutoCloseable {
             total += reactor.overflow;
         }
         return total;
+    }
+
+    /**
+     * Where the late frames (over 100 ms) were: how many connections had any, and the seconds of the recording in
+     * which any arrived, with their count. Tells a stall of everyone from a few slow connections.
+     */
+    String lateFrames() {
+        int connectionsLate;
+        synchronized (connections) {
+            connectionsLate = (int) connections.stream().filter(c -> c.late > 0).count();
+        }
+        StringBuilder seconds = new StringBuilder();
+        int[] total = new int[reactors[0].lateBySecond.length];
+        for (Reactor reactor : reactors) {
+            for (int i = 0; i < total.length; i++) {
+                total[i] += reactor.lateBySecond[i];
+            }
+        }
+        for (int i = 0; i < total.length; i++) {
+            if (total[i] > 0) {
+                seconds.append(seconds.length() == 0 ? "" : ", ").append(i).append("s:").append(total[i]);
+            }
+        }
+        return connectionsLate + " of " + connections.size() + " connections had frames over 100 ms; by second of"
+                + " the recording: " + (seconds.length() == 0 ? "none" : seconds);
     }
 
     /** The frames each connection received, in the order they were opened. */
@@ -180,6 +211,8 @@ final class WsLoad implements AutoCloseable {
         volatile long frames;
         volatile int closeCode;
         volatile int status;
+        /** Frames of this connection later than {@link #LATE_MICROS}. */
+        volatile int late;
 
         Conn(InetSocketAddress server, String localHost, String path) {
             this.server = server;
@@ -196,6 +229,8 @@ final class WsLoad implements AutoCloseable {
         final byte[] chunk = new byte[256 * 1024];
         final ByteBuffer pong = ByteBuffer.allocate(256);
         final long[] latencies;
+        /** Frames later than {@link #LATE_MICROS}, by second since recording started. */
+        final int[] lateBySecond = new int[3600];
         volatile boolean running = true;
         volatile boolean recording;
         volatile long frames;
@@ -411,7 +446,9 @@ final class WsLoad implements AutoCloseable {
                     if (conn.fin) {
                         conn.frames++;
                         if (conn.collect) {
-                            recordLatency(conn.payload, conn.payloadLength);
+                            if (recordLatency(conn.payload, conn.payloadLength) > LATE_MICROS) {
+                                conn.late++;
+                            }
                         }
                     }
                 }
@@ -427,10 +464,11 @@ final class WsLoad implements AutoCloseable {
             }
         }
 
-        private void recordLatency(byte[] payload, int length) {
+        /** @return the frame's latency in microseconds, or -1 if it carries no time stamp */
+        private long recordLatency(byte[] payload, int length) {
             int at = indexOf(payload, length);
             if (at < 0) {
-                return;
+                return -1;
             }
             long sent = 0;
             for (int i = at + TS_MARKER.length; i < length; i++) {
@@ -440,7 +478,8 @@ final class WsLoad implements AutoCloseable {
                 }
                 sent = sent * 10 + digit;
             }
-            long micros = (System.nanoTime() - sent) / 1000;
+            long now = System.nanoTime();
+            long micros = (now - sent) / 1000;
             int index = samples;
             if (index < latencies.length) {
                 latencies[index] = micros;
@@ -448,6 +487,13 @@ final class WsLoad implements AutoCloseable {
             } else {
                 overflow++;
             }
+            if (micros > LATE_MICROS) {
+                long second = (now - recordingSince) / 1_000_000_000L;
+                if (second >= 0 && second < lateBySecond.length) {
+                    lateBySecond[(int) second]++;
+                }
+            }
+            return micros;
         }
 
         private int indexOf(byte[] payload, int length) {
