@@ -58,10 +58,15 @@ public final class ClientProcess implements AutoCloseable {
      * Starts {@code command} in {@code workDir}; its output goes to {@code <name>.stdout} and {@code <name>.stderr}
      * there.
      *
+     * <p>SIGINT is reset to its default for the client: tests started as a background job of a shell without job
+     * control inherit it ignored, and {@code python3 -m websockets} ends its input loop with a SIGINT of its own,
+     * so it would never exit after a refused handshake.
+     *
      * @param limit the process is sent SIGTERM after this long, and SIGKILL 5 s later
      */
     public static ClientProcess start(String name, List<String> command, Path workDir, Duration limit) {
-        List<String> bounded = new ArrayList<>(List.of("timeout", "--kill-after=5", limit.toSeconds() + "s"));
+        List<String> bounded = new ArrayList<>(List.of("env", "--default-signal=INT", "timeout", "--kill-after=5",
+                limit.toSeconds() + "s"));
         bounded.addAll(command);
         Path out = workDir.resolve(name + ".stdout");
         Path err = workDir.resolve(name + ".stderr");
