@@ -240,6 +240,18 @@ public final class SinkConnector implements AutoCloseable {
                 .until(() -> metric("wsbridge_subscribers", "application", application) == count);
     }
 
+    /** As {@link #awaitSubscribers}, but answers {@code false} after {@code limit} instead of failing. */
+    public boolean subscribersWithin(String application, int count, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (metric("wsbridge_subscribers", "application", application) != count) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(50);
+        }
+        return true;
+    }
+
     /** Lines of the worker's log that contain {@code text}, e.g. to count task starts. */
     public long workerLogLines(String text) {
         try (var lines = Files.lines(stack.worker().logFile())) {
