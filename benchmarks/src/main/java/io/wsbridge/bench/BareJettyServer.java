@@ -186,25 +186,10 @@ public final class BareJettyServer {
         }
     }
 
-    /** A fan-out client: only keeps its connection open. */
-    private static final class Listener implements FrameHandler {
+    /** What every client of the bare server does with what it sends: demands more, answers nothing. */
+    private abstract static class Quiet implements FrameHandler {
 
-        private final FanoutRun run;
-        private final int channel;
-        private volatile CoreSession session;
-
-        Listener(FanoutRun run, int channel) {
-            this.run = run;
-            this.channel = channel;
-        }
-
-        @Override
-        public void onOpen(CoreSession coreSession, Callback callback) {
-            session = coreSession;
-            callback.succeeded();
-            coreSession.demand();
-            run.join(coreSession, channel);
-        }
+        volatile CoreSession session;
 
         @Override
         public void onFrame(Frame frame, Callback callback) {
@@ -222,6 +207,26 @@ public final class BareJettyServer {
         @Override
         public void onClosed(CloseStatus closeStatus, Callback callback) {
             callback.succeeded();
+        }
+    }
+
+    /** A fan-out client: only keeps its connection open. */
+    private static final class Listener extends Quiet {
+
+        private final FanoutRun run;
+        private final int channel;
+
+        Listener(FanoutRun run, int channel) {
+            this.run = run;
+            this.channel = channel;
+        }
+
+        @Override
+        public void onOpen(CoreSession coreSession, Callback callback) {
+            session = coreSession;
+            callback.succeeded();
+            coreSession.demand();
+            run.join(coreSession, channel);
         }
     }
 
@@ -273,12 +278,11 @@ public final class BareJettyServer {
         }
     }
 
-    private static final class Pusher implements FrameHandler {
+    private static final class Pusher extends Quiet {
 
         private final Run run;
         private final Flusher flusher = new Flusher();
         private long remaining;
-        private volatile CoreSession session;
 
         Pusher(Run run, long frames) {
             this.run = run;
@@ -291,24 +295,6 @@ public final class BareJettyServer {
             callback.succeeded();
             coreSession.demand();
             run.join(this);
-        }
-
-        @Override
-        public void onFrame(Frame frame, Callback callback) {
-            callback.succeeded();
-            if (frame.getOpCode() != OpCode.CLOSE) {
-                session.demand();
-            }
-        }
-
-        @Override
-        public void onError(Throwable cause, Callback callback) {
-            callback.succeeded();
-        }
-
-        @Override
-        public void onClosed(CloseStatus closeStatus, Callback callback) {
-            callback.succeeded();
         }
 
         /** The bridge's flusher without the queue: up to 64 frames batched, the last one flushes. */

@@ -30,6 +30,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongConsumer;
+import java.util.function.LongFunction;
 import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -606,15 +608,31 @@ public final class Bench {
 
     /** Sends at {@code rate} events/s for {@code seconds}, each event stamped with its send time; returns the count. */
     private static long pace(KafkaProducer<byte[], byte[]> producer, String topic, int rate, int seconds, long seq) {
+        return pace(producer, rate, seconds, seconds, sent -> record(topic, seq + sent, System.nanoTime()),
+                sent -> {
+                });
+    }
+
+    /**
+     * Sends {@code rate} events/s for {@code seconds}, the {@code n}th made by {@code event}; {@code atSecond} seconds
+     * in, {@code boundary} is told how many were sent so far. Returns the count.
+     */
+    static long pace(KafkaProducer<byte[], byte[]> producer, int rate, int seconds, int atSecond,
+            LongFunction<ProducerRecord<byte[], byte[]>> event, LongConsumer boundary) {
+        boolean crossed = false;
         long start = System.nanoTime();
         long duration = TimeUnit.SECONDS.toNanos(seconds);
         long total = (long) rate * seconds;
         long sent = 0;
         while (sent < total) {
             long elapsed = System.nanoTime() - start;
+            if (!crossed && elapsed >= TimeUnit.SECONDS.toNanos(atSecond)) {
+                crossed = true;
+                boundary.accept(sent);
+            }
             long due = Math.min(total, elapsed >= duration ? total : elapsed * rate / 1_000_000_000L);
             while (sent < due) {
-                producer.send(record(topic, seq + sent, System.nanoTime()));
+                producer.send(event.apply(sent));
                 sent++;
             }
             if (elapsed > duration + TimeUnit.SECONDS.toNanos(30)) {

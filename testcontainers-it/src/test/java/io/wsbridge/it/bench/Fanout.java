@@ -11,7 +11,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
-import java.util.function.LongConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -101,8 +100,9 @@ final class Fanout {
             long before = load.frames();
             long beforeProbe = probe.received();
             long[] boundary = new long[3]; // events sent, worker CPU ticks, nanoTime when recording started
-            long sentAll = pace(producer, options.fanoutWarmupSeconds + options.fanoutSeconds, seq,
-                    options.fanoutWarmupSeconds, sentSoFar -> {
+            long first = seq;
+            long sentAll = Bench.pace(producer, rate, options.fanoutWarmupSeconds + options.fanoutSeconds,
+                    options.fanoutWarmupSeconds, n -> record(first + n), sentSoFar -> {
                         load.recordLatency(true);
                         probe.record(true);
                         boundary[0] = sentSoFar;
@@ -206,40 +206,6 @@ final class Fanout {
     private int capacityPerThread(long events) {
         long frames = events * options.fanoutPerChannel;
         return (int) Math.min(Integer.MAX_VALUE - 8, frames / options.clientThreads + frames / 10 + 1000);
-    }
-
-    /** Sends {@code rate} events/s for {@code seconds}, the channels in turn, each stamped with its send time. */
-    private long pace(KafkaProducer<byte[], byte[]> producer, int seconds, long seq) {
-        return pace(producer, seconds, seq, seconds, sent -> {
-        });
-    }
-
-    /** As above; {@code atSecond} seconds in, {@code boundary} is told how many events were sent so far. */
-    private long pace(KafkaProducer<byte[], byte[]> producer, int seconds, long seq, int atSecond,
-            LongConsumer boundary) {
-        boolean crossed = false;
-        long start = System.nanoTime();
-        long duration = TimeUnit.SECONDS.toNanos(seconds);
-        long total = (long) rate * seconds;
-        long sent = 0;
-        while (sent < total) {
-            long elapsed = System.nanoTime() - start;
-            if (!crossed && elapsed >= TimeUnit.SECONDS.toNanos(atSecond)) {
-                crossed = true;
-                boundary.accept(sent);
-            }
-            long due = Math.min(total, elapsed >= duration ? total : elapsed * rate / 1_000_000_000L);
-            while (sent < due) {
-                producer.send(record(seq + sent));
-                sent++;
-            }
-            if (elapsed > duration + TimeUnit.SECONDS.toNanos(30)) {
-                break;
-            }
-            LockSupport.parkNanos(100_000);
-        }
-        producer.flush();
-        return sent;
     }
 
     /** A telemetry event of the device (and channel, its subject) {@code seq} falls on. */
