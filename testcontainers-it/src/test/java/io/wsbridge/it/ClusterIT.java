@@ -244,6 +244,46 @@ class ClusterIT {
 
     @Test
     @Order(3)
+    void aCursorFromTheWorkerWithoutATaskNamesWhereEveryPartitionWasWhenItsSubscriberCameIn() throws Exception {
+        String idle = HOSTS.stream().filter(host -> !consumingHosts().contains(host)).findFirst().orElseThrow();
+        // Nobody on the worker without a task: what it knows of the stream stays where it was.
+        plain.get(idle).forEach(WsClient::close);
+        members.get(idle).forEach(WsClient::close);
+        plain.put(idle, new ArrayList<>());
+        members.put(idle, new ArrayList<>());
+        awaitConvergence();
+        Map<String, Long[]> earlier = produce("c1", 120); // in every partition, before the subscriber comes
+        String consuming = consumingHosts().iterator().next();
+        collect(plain.get(consuming), "c1", earlier.size()); // both consuming workers published them
+
+        String cursor;
+        try (WsClient subscriber = connect(idle, "")) {
+            plain.get(idle).add(subscriber);
+            awaitConvergence();
+            // its events are all in partition 0: the worker without a task learns the others' positions only from
+            // the consuming workers
+            Map<String, Long[]> own = produceTo("c2", 20, 0);
+            List<String> frames = subscriber.awaitFrames(own.size(), RECEIVE);
+            assertThat(ids(frames)).containsExactlyElementsOf(own.keySet());
+            cursor = JSON.readTree(frames.get(frames.size() - 1)).path("wsbridgecursor").asText();
+            plain.get(idle).remove(subscriber);
+        }
+        awaitConvergence();
+
+        try (WsClient resumed = connect(idle, "?from=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8))) {
+            Map<String, Long[]> after = produce("c3", 40);
+            List<String> ids = ids(resumed.awaitFrames(after.size(), RECEIVE));
+            assertThat(ids).as("after the cursor: nothing of the %s events produced before its subscriber came",
+                    earlier.size()).containsExactlyInAnyOrderElementsOf(after.keySet());
+            assertThat(resumed.nextFrame(Duration.ofSeconds(1))).as("nothing more").isEmpty();
+        }
+        plain.get(idle).add(connect(idle, ""));
+        members.get(idle).add(connect(idle, "?group_id=billing"));
+        awaitConvergence();
+    }
+
+    @Test
+    @Order(4)
     void aGroupWhoseOnlyMemberLeftGetsWhatItMissedWhenItsNextMemberJoinsOnAnotherWorker() throws Exception {
         List<String> consuming = List.copyOf(consumingHosts());
         String leftOn = consuming.get(0);
@@ -279,7 +319,7 @@ class ClusterIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void whatAGroupMemberOnAWorkerThatDiedHadNotWrittenGoesToTheGroupsOtherMembers() throws Exception {
         Set<String> consuming = consumingHosts();
         String idle = HOSTS.stream().filter(host -> !consuming.contains(host)).findFirst().orElseThrow();
@@ -311,7 +351,7 @@ class ClusterIT {
     }
 
     @Test
-    @Order(5)
+    @Order(6)
     void whenAWorkerDiesTheOthersMissNothingAfterTheRebalanceAndItsSubscribersMoveOn() throws Exception {
         String victim = consumingHosts().iterator().next();
         String refuge = alive.stream().filter(host -> !host.equals(victim)).sorted().findFirst().orElseThrow();
@@ -340,7 +380,7 @@ class ClusterIT {
                         && peerSubscriptions(refuge) == refugeProxies + 1);
         Map<String, Long[]> held = new LinkedHashMap<>();
         for (int round = 0; round < 40 && ops(victim).metrics().value("wsbridge_queue_depth_max_events") < 10; round++) {
-            held.putAll(produceLarge("h" + round, 20, 16 * 1024));
+            held.putAll(produceLarge("h" + round, 20, 16 * 1024, -1));
             Thread.sleep(200);
         }
         Thread.sleep(1000); // the other subscribers drain their queues; the stalled member cannot
@@ -415,7 +455,7 @@ class ClusterIT {
     }
 
     @Test
-    @Order(6)
+    @Order(7)
     void deletingTheConnectorFreesThePortOnEveryWorker() {
         assertThat(rest().delete(CONNECTOR)).isTrue();
 
@@ -512,11 +552,19 @@ class ClusterIT {
      * @return the partition and offset of each event id, in the order sent
      */
     private Map<String, Long[]> produce(String batch, int count) throws Exception {
-        return produceLarge(batch, count, 0);
+        return produceLarge(batch, count, 0, -1);
     }
 
-    /** As {@link #produce}, each event with {@code bytes} of padding in its data (0: the usual data). */
-    private Map<String, Long[]> produceLarge(String batch, int count, int bytes) throws Exception {
+    /** As {@link #produce}, all to one partition. */
+    private Map<String, Long[]> produceTo(String batch, int count, int partition) throws Exception {
+        return produceLarge(batch, count, 0, partition);
+    }
+
+    /**
+     * As {@link #produce}, each event with {@code bytes} of padding in its data (0: the usual data), all to
+     * {@code partition} unless it is -1.
+     */
+    private Map<String, Long[]> produceLarge(String batch, int count, int bytes, int partition) throws Exception {
         Map<String, Future<RecordMetadata>> pending = new LinkedHashMap<>();
         for (int i = 0; i < count; i++) {
             Events.CloudEvent event = Events.event(APPLICATION, "device-" + (i % 12)).withId(batch + "-" + i);
@@ -524,7 +572,8 @@ class ClusterIT {
                 event = event.withData("{\"pad\":\"" + "x".repeat(bytes) + "\"}");
             }
             ProducerRecord<byte[], byte[]> record = Events.binaryRecord(TOPIC, event);
-            pending.put(event.id(), events.producer().send(new ProducerRecord<>(TOPIC, i % PARTITIONS, record.key(),
+            pending.put(event.id(), events.producer().send(new ProducerRecord<>(TOPIC,
+                    partition < 0 ? i % PARTITIONS : partition, record.key(),
                     record.value(), record.headers())));
         }
         events.producer().flush();

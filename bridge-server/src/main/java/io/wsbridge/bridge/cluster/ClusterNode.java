@@ -61,6 +61,8 @@ public final class ClusterNode implements AutoCloseable {
     static final int LINK_QUEUE_FACTOR = 4;
     /** How often a link acknowledges what the local group members wrote of what the peer forwarded. */
     static final Duration ACK_INTERVAL = Duration.ofMillis(100);
+    /** How often linked peers are told the live positions that moved ({@link PeerSession#sendMovedPositions}). */
+    static final Duration POSITIONS_INTERVAL = Duration.ofSeconds(1);
     /** How long a group place that a peer handed over waits for the member that asked for it. */
     static final Duration HANDED_PLACE_LIFETIME = Duration.ofSeconds(30);
 
@@ -121,6 +123,8 @@ public final class ClusterNode implements AutoCloseable {
                     TimeUnit.MILLISECONDS);
             executor.scheduleWithFixedDelay(this::acknowledge, ACK_INTERVAL.toMillis(), ACK_INTERVAL.toMillis(),
                     TimeUnit.MILLISECONDS);
+            executor.scheduleWithFixedDelay(this::sendMovedPositions,
+                    POSITIONS_INTERVAL.toMillis(), POSITIONS_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         }
         router.onLocalChange(this::interestChanged);
         router.afterPublish(this::flushInbound);
@@ -376,9 +380,9 @@ public final class ClusterNode implements AutoCloseable {
         server.meters(application);
     }
 
-    PeerSession newSession(String peer, String remote, boolean acks) {
+    PeerSession newSession(String peer, String remote, boolean acks, boolean positions) {
         BridgeSettings settings = server.settings();
-        return new PeerSession(this, peer, remote, linkCapacity(), settings.overflowPolicy(), acks);
+        return new PeerSession(this, peer, remote, linkCapacity(), settings.overflowPolicy(), acks, positions);
     }
 
     /**
@@ -492,6 +496,11 @@ public final class ClusterNode implements AutoCloseable {
         execute(() -> link.sendInterest(localEntries(), true));
     }
 
+    /** A consuming peer's live position in the partitions of {@code application} it publishes. */
+    void positionsForwarded(String application, Map<PartitionId, Long> positions) {
+        router.streams().of(application).forwardedPositions(positions);
+    }
+
     /** @param takers told of each local group member that takes the event, or {@code null} */
     void deliver(ForwardCodec.Forwarded forwarded, Consumer<Subscription> takers) {
         router.deliverLocally(forwarded.event(), forwarded.plain(), forwarded.groups(), takers);
@@ -542,6 +551,14 @@ public final class ClusterNode implements AutoCloseable {
             publishInterest();
         } else {
             links.values().forEach(PeerLink::acknowledge);
+        }
+    }
+
+    private void sendMovedPositions() {
+        try {
+            inbound.forEach(PeerSession::sendMovedPositions);
+        } catch (RuntimeException e) {
+            log.warn("Sending live positions to peers failed", e);
         }
     }
 

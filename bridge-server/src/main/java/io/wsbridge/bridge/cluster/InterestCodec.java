@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -35,6 +36,7 @@ import java.util.TreeSet;
  * {"v":2,"type":"acked","messages":1200}
  * {"v":2,"type":"kept","places":[{"id":"3:app|-1:|1:g|-1:|-1:|","positions":[["events-app",1,7]]}]}
  * {"v":2,"type":"workers","names":["10.0.0.1:8080","10.0.0.2:8080"]}
+ * {"v":2,"type":"positions","application":"app","positions":[["events-app",0,42],["events-app",1,17]]}
  * }</pre>
  *
  * A {@code sync} asks the receiver to answer {@code synced} with the same id once it has applied every interest
@@ -47,6 +49,12 @@ import java.util.TreeSet;
  * {@code messages} forwarded messages of the link; what is not acknowledged when the link drops is dealt again. A
  * {@code kept} copies places the consuming side keeps to the linking side, used if the consuming side dies; a
  * {@code workers} names the bridges linked to the consuming side, which a bridge whose task starts waits for.
+ *
+ * A {@code positions} ({@link PeerProtocol#POSITIONS_HEADER}) gives the consuming side's live position in the
+ * partitions of an application it publishes, in order with the forwarded events: every event of those partitions
+ * before it that the linking side's interest asked for came before it. The linking side moves its own stream of the
+ * application there, so that the cursors it stamps name every partition, including those whose events its
+ * subscribers have not asked for (or not yet got).
  *
  * A group's {@code principal} is the user or service account its members are (a name, never a credential); a group
  * without one is anonymous members'. A group's {@code filter} (a CloudEvents SQL expression, part of its key) lets the
@@ -72,7 +80,8 @@ final class InterestCodec {
     }
 
     /** An interest message, decoded. */
-    sealed interface Message permits Snapshot, Delta, Resync, Sync, Places, Synced, Acked, Kept, Workers {
+    sealed interface Message permits Snapshot, Delta, Resync, Sync, Places, Synced, Acked, Kept, Workers,
+            Positions {
     }
 
     /**
@@ -122,6 +131,13 @@ final class InterestCodec {
      * task starts waits for ({@link ClusterNode#awaitLinked}).
      */
     record Workers(Set<String> names) implements Message {
+    }
+
+    /**
+     * The consuming side's live position in the partitions of {@code application} that it publishes: the offset of
+     * the next record it publishes in each.
+     */
+    record Positions(String application, Map<PartitionId, Long> positions) implements Message {
     }
 
     /** The receiver's answer to {@link Sync}: everything sent before the sync with this id is applied. */
@@ -209,6 +225,37 @@ final class InterestCodec {
         return "{\"v\":" + VERSION + ",\"type\":\"places\",\"places\":[" + String.join(",", places) + "]}";
     }
 
+    /**
+     * {@code {"v":2,"type":"positions","application":"app","positions":[["topic",0,42]]}}, in as many messages of at
+     * most {@link PeerProtocol#MAX_PLACES_BYTES} as the partitions take (none for no partition).
+     */
+    static List<String> positions(String application, Map<PartitionId, Long> positions) {
+        String head = "{\"v\":" + VERSION + ",\"type\":\"positions\",\"application\":"
+                + JSON.getNodeFactory().textNode(name(application, "application")) + ",\"positions\":[";
+        List<String> messages = new ArrayList<>();
+        StringBuilder message = new StringBuilder(head);
+        int bytes = utf8Length(head) + 2;
+        boolean empty = true;
+        for (Map.Entry<PartitionId, Long> position : new TreeMap<>(positions).entrySet()) {
+            String item = JSON.createArrayNode().add(position.getKey().topic()).add(position.getKey().partition())
+                    .add(position.getValue()).toString();
+            int itemBytes = utf8Length(item) + 1;
+            if (!empty && bytes + itemBytes > PeerProtocol.MAX_PLACES_BYTES) {
+                messages.add(message.append("]}").toString());
+                message = new StringBuilder(head);
+                bytes = utf8Length(head) + 2;
+                empty = true;
+            }
+            message.append(empty ? "" : ",").append(item);
+            bytes += itemBytes;
+            empty = false;
+        }
+        if (!empty) {
+            messages.add(message.append("]}").toString());
+        }
+        return messages;
+    }
+
     /** One group place of a {@link Synced} answer, as JSON: {@code {"id":"...","positions":[["topic",0,42]]}}. */
     static String place(String id, Map<PartitionId, Long> positions) {
         ObjectNode place = JSON.createObjectNode().put("id", id);
@@ -216,6 +263,10 @@ final class InterestCodec {
         positions.forEach((partition, offset) -> array.addArray().add(partition.topic()).add(partition.partition())
                 .add(offset));
         return place.toString();
+    }
+
+    private static int utf8Length(String text) {
+        return text.getBytes(StandardCharsets.UTF_8).length;
     }
 
     /** Encodes each entry, sorted so that the same interest always gives the same messages. */

@@ -132,6 +132,11 @@ final class InterestDecoder {
                 fields(root, "kept", Set.of("v", "type", "places"));
                 yield new InterestCodec.Kept(places(root.path("places")));
             }
+            case "positions" -> {
+                fields(root, "positions", Set.of("v", "type", "application", "positions"));
+                String application = name(text(root, "application"), "application");
+                yield new InterestCodec.Positions(application, positions(root.path("positions")));
+            }
             case "places" -> {
                 fields(root, "places", Set.of("v", "type", "places"));
                 yield new InterestCodec.Places(places(root.path("places")));
@@ -164,19 +169,27 @@ final class InterestDecoder {
             if (!id.isTextual() || !positions.isArray()) {
                 throw new IllegalArgumentException("a place needs an id and a list of positions");
             }
-            Map<PartitionId, Long> offsets = new HashMap<>();
-            for (JsonNode position : positions) {
-                if (!position.isArray() || position.size() != 3 || !position.get(0).isTextual()
-                        || !position.get(1).canConvertToInt() || position.get(1).intValue() < 0
-                        || !position.get(2).canConvertToLong() || position.get(2).longValue() < 0) {
-                    throw new IllegalArgumentException("a position is [topic, partition, offset]");
-                }
-                offsets.put(new PartitionId(position.get(0).asText(), position.get(1).intValue()),
-                        position.get(2).longValue());
-            }
-            decoded.put(id.asText(), Map.copyOf(offsets));
+            decoded.put(id.asText(), positions(positions));
         }
         return Map.copyOf(decoded);
+    }
+
+    /** {@code [["topic", partition, offset], ...]} */
+    private static Map<PartitionId, Long> positions(JsonNode positions) {
+        if (!positions.isArray()) {
+            throw new IllegalArgumentException("positions must be a list");
+        }
+        Map<PartitionId, Long> offsets = new HashMap<>();
+        for (JsonNode position : positions) {
+            if (!position.isArray() || position.size() != 3 || !position.get(0).isTextual()
+                    || !position.get(1).canConvertToInt() || position.get(1).intValue() < 0
+                    || !position.get(2).canConvertToLong() || position.get(2).longValue() < 0) {
+                throw new IllegalArgumentException("a position is [topic, partition, offset]");
+            }
+            offsets.put(new PartitionId(position.get(0).asText(), position.get(1).intValue()),
+                    position.get(2).longValue());
+        }
+        return Map.copyOf(offsets);
     }
 
     private static long id(JsonNode root) {

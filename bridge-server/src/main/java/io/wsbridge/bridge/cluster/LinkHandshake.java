@@ -25,7 +25,7 @@ final class LinkHandshake implements UpgradeListener {
     /** Adds the credentials to {@code request}, and this handshake as the listener that checks the answer. */
     void sign(CoreClientUpgradeRequest request) {
         request.headers(headers -> headers.put(HttpHeader.AUTHORIZATION, handshake.authorization())
-                .put(PeerProtocol.ACKS_HEADER, "1"));
+                .put(PeerProtocol.ACKS_HEADER, "1").put(PeerProtocol.POSITIONS_HEADER, "1"));
         request.addListener(this);
     }
 

@@ -423,6 +423,10 @@ final class PeerLink implements AutoCloseable {
                     node.placesKept(name, kept.places());
                     return;
                 }
+                if (message instanceof InterestCodec.Positions positions) {
+                    node.positionsForwarded(positions.application(), positions.positions());
+                    return;
+                }
                 if (message instanceof InterestCodec.Workers workers) {
                     node.workersSeen(name, workers.names());
                     return;
@@ -437,7 +441,7 @@ final class PeerLink implements AutoCloseable {
                     return;
                 }
                 reason = message == null ? reason
-                        : "a peer sends only resync requests, places, kept places, workers and sync answers as text";
+                        : "a peer sends only resync requests, places, kept places, workers, positions and sync answers as text";
             } catch (IllegalArgumentException e) {
                 reason = e.getMessage();
             }

@@ -80,7 +80,8 @@ public final class PeerNegotiator implements WebSocketNegotiator {
         if (acks) {
             response.getHeaders().put(PeerProtocol.ACKS_HEADER, "1");
         }
-        return current.newSession(peer, remote, acks);
+        boolean positions = "1".equals(request.getHeaders().get(PeerProtocol.POSITIONS_HEADER));
+        return current.newSession(peer, remote, acks, positions);
     }
 
     private FrameHandler refuse(Request request, Response response, Callback callback, int status, String reason,

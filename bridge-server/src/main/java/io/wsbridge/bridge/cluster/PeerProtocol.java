@@ -25,6 +25,12 @@ final class PeerProtocol {
      * neither (a bridge of an earlier version).
      */
     static final String ACKS_HEADER = "WsBridge-Peer-Acks";
+    /**
+     * The upgrade header ({@code 1}) with which the linking side says it reads {@link InterestCodec.Positions}: the
+     * consuming side then sends its live position in each application the link's interest names, in order with the
+     * forwarded events. Without it (a bridge of an earlier version) a link carries none.
+     */
+    static final String POSITIONS_HEADER = "WsBridge-Peer-Positions";
     /** Query parameter with the linking bridge's name (advertised host:port), for logs and metric tags. */
     static final String NODE_PARAM = "node";
     static final int MAX_NODE_LENGTH = 255;

@@ -3,6 +3,7 @@ package io.wsbridge.bridge.cluster;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.resume.Cursor;
+import io.wsbridge.bridge.resume.LiveStream;
 import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.session.CloseCodes;
@@ -12,6 +13,7 @@ import io.wsbridge.bridge.session.OverflowPolicy;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Utf8StringBuilder;
@@ -56,11 +58,21 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     /** What the peer's groups were handed and the peer did not acknowledge yet; {@code null} if it does not ack. */
     private final UnackedMessages unacked;
     private final AtomicBoolean ending = new AtomicBoolean();
+    /**
+     * Whether the peer reads this bridge's live positions ({@link PeerProtocol#POSITIONS_HEADER}), and, per
+     * application, the stream's {@link LiveStream#moves} when they last went out.
+     */
+    private final boolean positions;
+    private final Map<String, Long> positionsSent = new ConcurrentHashMap<>();
 
-    /** @param acks whether the peer acknowledges what it wrote ({@link PeerProtocol#ACKS_HEADER}) */
+    /**
+     * @param acks whether the peer acknowledges what it wrote ({@link PeerProtocol#ACKS_HEADER})
+     * @param positions whether the peer reads live positions ({@link PeerProtocol#POSITIONS_HEADER})
+     */
     PeerSession(ClusterNode node, String peer, String remote, int capacity,
-            OverflowPolicy policy, boolean acks) {
+            OverflowPolicy policy, boolean acks, boolean positions) {
         this.node = node;
+        this.positions = positions;
         this.peer = peer;
         this.remote = remote;
         this.unacked = acks ? new UnackedMessages(capacity) : null;
@@ -130,6 +142,49 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         }
         // written by flush(), once the router has offered the event to every proxy of this peer
         return true;
+    }
+
+    /**
+     * Sends the live position in each application the peer has subscribers of, where it moved since it last went
+     * out (the cluster thread calls it every second): the peer's cursors then keep up with partitions whose events
+     * its subscribers do not take, and a resume from them reads less again.
+     */
+    void sendMovedPositions() {
+        if (positions && isOpen()) {
+            proxies.applications().forEach(application -> sendPositions(application, false));
+            positionsSent.keySet().retainAll(proxies.applications());
+        }
+    }
+
+    /**
+     * Queues this bridge's live position in the partitions of {@code application} it publishes, behind every event
+     * of them queued so far (it is taken under the stream's lock, which publishing holds through its offers). It
+     * waits for the next time if the queue is more than half full: positions never push events out of it.
+     */
+    private void sendPositions(String application, boolean always) {
+        LiveStream stream = positions ? node.router().streams().find(application) : null;
+        if (stream == null) {
+            return;
+        }
+        synchronized (stream) {
+            long moves = stream.moves();
+            Long sent = positionsSent.get(application);
+            if (!always && sent != null && sent == moves) {
+                return;
+            }
+            List<String> messages = InterestCodec.positions(application, stream.localSnapshot().positions());
+            if (outbox.size() + messages.size() > outbox.capacity() / 2) {
+                positionsSent.remove(application);
+                return;
+            }
+            for (String message : messages) {
+                if (outbox.offer(new ForwardMessage(message)) == Outbox.Outcome.CLOSED) {
+                    return;
+                }
+            }
+            positionsSent.put(application, moves);
+        }
+        outbox.flush();
     }
 
     /** Writes what is queued; the router calls it after each published event. */
@@ -223,6 +278,13 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
                 // their last member there left: what it had not acknowledged goes to the others (or back to the place)
                 node.redeal(peer, unacked.takeGroups(emptied));
             }
+            // the peer's subscribers that just came get their first events after where the stream is now: so their
+            // cursors name every partition published here from the start
+            outcome.applications().forEach((application, wanted) -> {
+                if (wanted != null && !wanted.isEmpty()) {
+                    sendPositions(application, true);
+                }
+            });
         }
         if (!interest.awaitingSnapshot()) {
             interestKnown = true;
@@ -304,20 +366,27 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         public void write(List<ForwardMessage> batch, Callback done) {
             CoreSession current = session;
             int count = batch.size();
+            int texts = 0;
             List<ForwardMessage> late = null;
             for (int i = 0; i < count; i++) {
                 ForwardMessage message = batch.get(i);
+                boolean last = i == count - 1;
+                if (message.text != null) {
+                    // in its place among the events; not one of the forwarded messages acknowledgements count
+                    current.sendFrame(new Frame(OpCode.TEXT, message.text), last ? done : Callback.NOOP, !last);
+                    texts++;
+                    continue;
+                }
                 if (unacked != null && !unacked.written(message) && !message.groups.isEmpty()) {
                     late = late == null ? new ArrayList<>() : late;
                     late.add(message); // the link ended while this batch was taken: its groups get them again
                 }
-                boolean last = i == count - 1;
                 current.sendFrame(new Frame(OpCode.BINARY, false,
                         ForwardCodec.header(message.event, message.plain, message.groups)), Callback.NOOP, true);
                 current.sendFrame(new Frame(OpCode.CONTINUATION, true, message.event.body()),
                         last ? done : Callback.NOOP, !last);
             }
-            meters.forwarded().increment(count);
+            meters.forwarded().increment(count - texts);
             if (late != null) {
                 node.redeal(peer, late);
             }

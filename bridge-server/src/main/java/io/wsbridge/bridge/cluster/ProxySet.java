@@ -149,6 +149,13 @@ final class ProxySet {
         }
     }
 
+    /** The applications the peer has proxies of. */
+    synchronized Set<String> applications() {
+        Set<String> applications = new HashSet<>(plain.keySet());
+        applications.addAll(members.keySet());
+        return applications;
+    }
+
     /** Proxies currently in the router. */
     synchronized int size() {
         return plain.size() + members.values().stream()

@@ -28,6 +28,8 @@ public final class LiveStream {
     private final TreeMap<String, Topic> topics = new TreeMap<>();
     private final Cursor.Writer writer = new Cursor.Writer();
     private String encoded;
+    /** How many times a position moved: a consuming bridge tells its peers the positions again once it changed. */
+    private long moves;
 
     LiveStream(String application) {
         this.application = application;
@@ -69,7 +71,7 @@ public final class LiveStream {
         }
         topic.set(event.partition(), event.offset() + 1);
         topic.forwarded(event.partition(), !local);
-        encoded = null;
+        moved();
         return true;
     }
 
@@ -86,8 +88,37 @@ public final class LiveStream {
             topic.set(partition, nextOffset);
             encoded = null;
         }
+        moves++; // the partitions published here changed, if not the position
         topic.regroupUntil(partition, next > nextOffset && topic.forwarded(partition) ? next : -1);
         topic.forwarded(partition, false);
+    }
+
+    /**
+     * Cluster mode: a consuming peer's live position in the partitions it publishes ({@code next} offsets), which it
+     * sends in order with the events it forwards here: every event of those partitions before it that this bridge's
+     * subscribers asked for has come. Each partition this bridge does not publish itself moves there, if further, as
+     * with a forwarded event; the cursors stamped from then on name it. A partition a task of this bridge publishes
+     * keeps its own position.
+     */
+    public synchronized void forwardedPositions(Map<PartitionId, Long> positions) {
+        positions.forEach((partition, next) -> {
+            Topic topic = topic(partition.topic());
+            if (!topic.isLocal(partition.partition()) && next > topic.next(partition.partition())) {
+                topic.set(partition.partition(), next);
+                topic.forwarded(partition.partition(), true);
+                moved();
+            }
+        });
+    }
+
+    private void moved() {
+        encoded = null;
+        moves++;
+    }
+
+    /** Changes with every move of a position. */
+    public synchronized long moves() {
+        return moves;
     }
 
     /**
@@ -192,6 +223,10 @@ public final class LiveStream {
         Topic(String topic) {
             this.topic = topic;
             this.name = topic.getBytes(StandardCharsets.UTF_8);
+        }
+
+        boolean isLocal(int partition) {
+            return partition < local.length && local[partition];
         }
 
         void local(int partition) {

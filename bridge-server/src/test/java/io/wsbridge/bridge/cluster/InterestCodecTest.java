@@ -259,4 +259,35 @@ class InterestCodecTest {
         assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"workers\",\"names\":\"a\"}"))
                 .hasMessage("workers needs a list of at most 1000 names");
     }
+
+    @Test
+    void positionsNameTheApplicationAndSplitWhenTheyAreMany() {
+        Map<PartitionId, Long> two = Map.of(new PartitionId("events-app", 1), 17L, new PartitionId("events-app", 0),
+                42L);
+        assertThat(InterestCodec.positions("app", two)).containsExactly("{\"v\":2,\"type\":\"positions\","
+                + "\"application\":\"app\",\"positions\":[[\"events-app\",0,42],[\"events-app\",1,17]]}");
+        assertThat(InterestCodec.decode(InterestCodec.positions("app", two).get(0)))
+                .isEqualTo(new InterestCodec.Positions("app", two));
+        assertThat(InterestCodec.positions("app", Map.of())).as("no partition, no message").isEmpty();
+
+        Map<PartitionId, Long> many = new HashMap<>();
+        for (int p = 0; p < 2_000; p++) {
+            many.put(new PartitionId("t".repeat(100), p), (long) p * 1_000_000);
+        }
+        List<String> messages = InterestCodec.positions("app", many);
+        assertThat(messages).hasSizeGreaterThan(1);
+        Map<PartitionId, Long> decoded = new HashMap<>();
+        for (String message : messages) {
+            assertThat(message.getBytes(StandardCharsets.UTF_8).length)
+                    .isLessThanOrEqualTo(PeerProtocol.MAX_PLACES_BYTES);
+            decoded.putAll(((InterestCodec.Positions) InterestCodec.decode(message)).positions());
+        }
+        assertThat(decoded).isEqualTo(many);
+
+        assertThatThrownBy(() -> InterestCodec.decode("{\"v\":2,\"type\":\"positions\",\"positions\":[]}"))
+                .hasMessageContaining("application");
+        assertThatThrownBy(() -> InterestCodec.decode(
+                "{\"v\":2,\"type\":\"positions\",\"application\":\"app\",\"positions\":[[\"t\",-1,0]]}"))
+                .hasMessage("a position is [topic, partition, offset]");
+    }
 }

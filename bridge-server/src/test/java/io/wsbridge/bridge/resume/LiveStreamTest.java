@@ -56,4 +56,31 @@ class LiveStreamTest {
         assertThat(Cursor.decode(stream.encoded(), "app").positions())
                 .isEqualTo(Map.of(new PartitionId("events-app", 0), 8L));
     }
+
+    @Test
+    void aPeersPositionsMoveOnlyPartitionsNotPublishedHereAndOnlyForward() throws Exception {
+        LiveStream stream = new LiveStream("app");
+        stream.started("events-app", 0, 10); // published here
+        long moves = stream.moves();
+
+        stream.forwardedPositions(Map.of(new PartitionId("events-app", 0), 99L, new PartitionId("events-app", 1), 30L,
+                new PartitionId("other", 2), 5L));
+        assertThat(stream.snapshot().positions()).isEqualTo(Map.of(new PartitionId("events-app", 0), 10L,
+                new PartitionId("events-app", 1), 30L, new PartitionId("other", 2), 5L));
+        assertThat(stream.moves()).isGreaterThan(moves);
+        assertThat(Cursor.decode(stream.encoded(), "app")).isEqualTo(stream.snapshot());
+        assertThat(stream.localSnapshot().positions()).as("the peer's partitions are not published here")
+                .isEqualTo(Map.of(new PartitionId("events-app", 0), 10L));
+
+        stream.forwardedPositions(Map.of(new PartitionId("events-app", 1), 20L));
+        assertThat(stream.next(new PartitionId("events-app", 1))).as("never back").isEqualTo(30);
+
+        // the partition moves here (its former owner died) and its task reads from the committed offset: what it
+        // reads again up to the peer's position goes to groups, plain subscribers had what they asked for
+        stream.started("events-app", 1, 25);
+        assertThat(stream.advance(at(1, 27))).isFalse();
+        assertThat(stream.regroups(at(1, 27))).isTrue();
+        assertThat(stream.regroups(at(1, 30))).isFalse();
+        assertThat(stream.advance(at(1, 30))).isTrue();
+    }
 }
