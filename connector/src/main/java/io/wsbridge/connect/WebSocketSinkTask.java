@@ -15,7 +15,6 @@ import io.wsbridge.connect.ops.TaskMetrics;
 import io.wsbridge.connect.replay.KafkaConnection;
 import io.wsbridge.connect.replay.KafkaHistory;
 import io.wsbridge.connect.replay.StartPositions;
-import io.wsbridge.connect.replay.TopicSelection;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
@@ -23,6 +22,7 @@ import java.util.Set;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.errors.DataException;
@@ -116,10 +116,12 @@ public final class WebSocketSinkTask extends SinkTask {
         try {
             startPositions = new StartPositions(kafka, KafkaConnection.groupId(props),
                     KafkaConnection.resetPolicy(props));
-            KafkaHistory history = new KafkaHistory(kafka, converter, TopicSelection.from(props));
+            KafkaHistory history = KafkaHistory.of(kafka, converter, props);
             if (!bridge.history(history, config.replayMaxConcurrent())) {
                 history.close();
             }
+        } catch (ConfigException e) {
+            log.warn("Resuming and replaying (?from=) are off: {}", e.getMessage());
         } catch (KafkaException e) {
             throw new ConnectException("Cannot create the consumers for resume and replay ("
                     + (KafkaConnection.fromWorker() ? "the worker's Kafka settings" : "kafka.* settings") + "): "

@@ -10,7 +10,6 @@ import io.wsbridge.connect.WebSocketSinkConnector;
 import io.wsbridge.connect.config.WebSocketSinkConfig;
 import io.wsbridge.connect.replay.KafkaConnection;
 import io.wsbridge.connect.replay.KafkaHistory;
-import io.wsbridge.connect.replay.TopicSelection;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -18,6 +17,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.connect.health.ConnectClusterState;
 import org.apache.kafka.connect.health.ConnectorHealth;
 import org.apache.kafka.connect.health.TaskState;
@@ -205,10 +205,13 @@ final class ClusterWatcher implements AutoCloseable {
             return;
         }
         try {
-            KafkaHistory history = new KafkaHistory(kafka, config.eventConverter(), TopicSelection.from(resolved));
+            KafkaHistory history = KafkaHistory.of(kafka, config.eventConverter(), resolved);
             if (!lease.history(history, config.replayMaxConcurrent())) {
                 history.close();
             }
+        } catch (ConfigException e) {
+            problem(name, "Connector " + name + ": resuming and replaying (?from=) are off on this worker: "
+                    + e.getMessage());
         } catch (KafkaException e) {
             problem(name, "Connector " + name + ": cannot create the consumers for resume and replay: "
                     + e.getMessage());

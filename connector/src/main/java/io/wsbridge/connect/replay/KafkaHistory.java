@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bridge's history in Kafka: each reading is a consumer of its own, assigned the partitions of the application's
- * topics and positioned with {@code seek} (no consumer group, nothing committed), whose records are converted as the
- * task converts them (transforms of the connector are not applied). Its memory is bounded by the fetch sizes set
+ * topics and positioned with {@code seek} (no consumer group, nothing committed), whose records go through the
+ * connector's transformations ({@link Transforms}) and are converted as the task converts them. Its memory is bounded by the fetch sizes set
  * here, and it reads only when the bridge asks, as fast as the subscriber's queue drains.
  */
 public final class KafkaHistory implements History {
@@ -53,6 +53,7 @@ public final class KafkaHistory implements History {
     private final Map<String, Object> settings;
     private final EventConverter converter;
     private final TopicSelection selection;
+    private final Transforms.Factory transforms;
     private Set<String> listed;
     private long listedAtMillis;
 
@@ -63,6 +64,22 @@ public final class KafkaHistory implements History {
 
     /** @param selection the topics the connector reads: {@link #topics} answers from them */
     public KafkaHistory(Map<String, Object> consumerSettings, EventConverter converter, TopicSelection selection) {
+        this(consumerSettings, converter, selection, Transforms.Factory.none());
+    }
+
+    /**
+     * A connector's history: the topics its configuration reads, its records transformed by its transformations.
+     *
+     * @throws org.apache.kafka.common.config.ConfigException if a transformation cannot be set up on this worker
+     */
+    public static KafkaHistory of(Map<String, Object> consumerSettings, EventConverter converter,
+            Map<String, String> connectorConfig) {
+        return new KafkaHistory(consumerSettings, converter, TopicSelection.from(connectorConfig),
+                new Transforms.Factory(connectorConfig));
+    }
+
+    private KafkaHistory(Map<String, Object> consumerSettings, EventConverter converter, TopicSelection selection,
+            Transforms.Factory transforms) {
         Map<String, Object> own = new HashMap<>(consumerSettings);
         own.remove(ConsumerConfig.GROUP_ID_CONFIG);
         own.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -72,6 +89,7 @@ public final class KafkaHistory implements History {
         this.settings = Map.copyOf(own);
         this.converter = converter;
         this.selection = selection;
+        this.transforms = transforms;
     }
 
     @Override
@@ -116,7 +134,7 @@ public final class KafkaHistory implements History {
             Map<PartitionId, Long> lost = new HashMap<>();
             Map<TopicPartition, Long> starts = starts(consumer, partitions, from, beginnings, ends, lost);
             starts.forEach(consumer::seek);
-            return new KafkaReading(consumer, application, starts, ends, lost);
+            return new KafkaReading(consumer, application, starts, ends, lost, transforms.create());
         } catch (KafkaException e) {
             if (consumer != null) {
                 consumer.close(Duration.ZERO);
@@ -188,10 +206,12 @@ public final class KafkaHistory implements History {
         private final Map<PartitionId, Long> lost;
         private final ArrayDeque<ConsumerRecord<byte[], byte[]>> pending = new ArrayDeque<>();
         private final Set<TopicPartition> assigned;
+        private final Transforms transforms;
 
         KafkaReading(KafkaConsumer<byte[], byte[]> consumer, String application, Map<TopicPartition, Long> starts,
-                Map<TopicPartition, Long> ends, Map<PartitionId, Long> lost) {
+                Map<TopicPartition, Long> ends, Map<PartitionId, Long> lost, Transforms transforms) {
             this.consumer = consumer;
+            this.transforms = transforms;
             this.lost = Map.copyOf(lost);
             this.application = application;
             starts.forEach((partition, offset) -> this.starts.put(id(partition), offset));
@@ -253,8 +273,18 @@ public final class KafkaHistory implements History {
             SinkRecord sinkRecord = new SinkRecord(record.topic(), record.partition(), Schema.OPTIONAL_BYTES_SCHEMA,
                     record.key(), Schema.OPTIONAL_BYTES_SCHEMA, record.value(), record.offset(), record.timestamp(),
                     record.timestampType(), headers);
+            SinkRecord transformed;
             try {
-                return converter.convert(sinkRecord);
+                transformed = transforms.apply(sinkRecord);
+            } catch (RuntimeException e) {
+                log.debug("Replay skips a record a transformation failed on: {}", e.toString());
+                return null;
+            }
+            if (transformed == null) {
+                return null; // dropped by a transformation, as it was for the task
+            }
+            try {
+                return converter.convert(transformed);
             } catch (DataException | IllegalArgumentException e) {
                 log.debug("Replay skips a record that is no valid event: {}", e.getMessage());
                 return null;
@@ -295,6 +325,7 @@ public final class KafkaHistory implements History {
 
         @Override
         public void close() {
+            transforms.close();
             try {
                 consumer.close(Duration.ofSeconds(5));
             } catch (KafkaException e) {
