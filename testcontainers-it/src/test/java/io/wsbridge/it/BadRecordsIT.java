@@ -312,6 +312,18 @@ class BadRecordsIT {
         cases.add(new Case("structured: an application naming another application", structured(structured,
                 bytes("{\"specversion\":\"1.0\",\"id\":\"x\",\"source\":\"/s\",\"type\":\"t\",\"application\":\""
                         + other + "\"}")), deadLettered(naming)));
+
+        // the bridge's own extension: a frame would carry two cursors
+        Map<String, String> withCursor = new HashMap<>(complete("own-cursor"));
+        withCursor.put("ce_wsbridgecursor", "AAAA");
+        cases.add(new Case("binary: ce_wsbridgecursor", binary(withCursor, "application/json", bytes("{\"temp\":8}")),
+                deadLettered("in binary mode: it has a header ce_wsbridgecursor, but the extension 'wsbridgecursor' is"
+                        + " the bridge's own")));
+        cases.add(new Case("structured: a member wsbridgecursor", structured(structured,
+                bytes("{\"specversion\":\"1.0\",\"id\":\"y\",\"source\":\"/s\",\"type\":\"t\","
+                        + "\"wsbridgecursor\":\"AAAA\"}")),
+                deadLettered("in structured mode: it has a member wsbridgecursor, but the extension 'wsbridgecursor'"
+                        + " is the bridge's own")));
         return cases;
     }
 

@@ -257,7 +257,7 @@ final class BinaryModeWriter {
 
         private boolean extension(String name, byte[] value) {
             if (extensions == MAX_EXTENSIONS || name.isEmpty() || name.equals("data")
-                    || name.equals("datacontenttype")) {
+                    || name.equals("datacontenttype") || name.equals(EventConverter.CURSOR_EXTENSION)) {
                 return false;
             }
             for (int i = 0; i < name.length(); i++) {

@@ -82,6 +82,8 @@ public final class EventConverter {
     private static final String SPEC_VERSION_HEADER = "ce_specversion";
     private static final String CE_HEADER_PREFIX = "ce_";
     private static final String DATA = "data";
+    /** The extension the bridge stamps each frame's cursor in (see {@code LiveStream}). */
+    static final String CURSOR_EXTENSION = "wsbridgecursor";
     static final String STRUCTURED_PREFIX = "application/cloudevents";
     private static final String BATCH_JSON = "application/cloudevents-batch+json";
     private static final String BYTE_ARRAY_CONVERTER = "org.apache.kafka.connect.converters.ByteArrayConverter";
@@ -133,6 +135,7 @@ public final class EventConverter {
         byte[] text;
         if (contentType != null && Payloads.essence(contentType).startsWith(STRUCTURED_PREFIX)) {
             event = decodeStructured(record, contentType, value);
+            refuseReservedExtension(record, event, "in structured mode: it has a member ");
             text = serialize(record, event);
         } else if (headers.lastHeader(SPEC_VERSION_HEADER) != null) {
             event = decodeBinary(record, headers, value);
@@ -142,6 +145,7 @@ public final class EventConverter {
                         + " it has a header ce_" + DATA + ", but '" + DATA + "' is no attribute name: the JSON"
                         + " format keeps it for the event's data; give the extension another name");
             }
+            refuseReservedExtension(record, event, "in binary mode: it has a header ce_");
             text = serialize(record, event);
         } else if (policy == NonCloudEventPolicy.WRAP) {
             String dataContentType = wrappedContentType(value);
@@ -274,6 +278,18 @@ public final class EventConverter {
     private static String lastHeader(RecordHeaders headers, String key) {
         Header header = headers.lastHeader(key);
         return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The bridge stamps each frame's resume cursor in the extension {@value #CURSOR_EXTENSION}: an event of the
+     * producer's own by that name would give a frame two members of that name, and a client either of them.
+     */
+    private static void refuseReservedExtension(SinkRecord record, CloudEvent event, String where) {
+        if (event.getExtension(CURSOR_EXTENSION) != null) {
+            throw new DataException("Record " + coordinates(record) + " is not a valid CloudEvent for the bridge "
+                    + where + CURSOR_EXTENSION + ", but the extension '" + CURSOR_EXTENSION + "' is the bridge's own:"
+                    + " it carries each frame's resume cursor; give the extension another name");
+        }
     }
 
     private CloudEvent decodeStructured(SinkRecord record, String contentType, byte[] value) {

@@ -167,6 +167,19 @@ class BinaryModeWriterTest {
                 .hasMessageContaining("it has a header ce_data, but 'data' is no attribute name");
     }
 
+    @Test
+    void anExtensionNamedLikeTheBridgesCursorIsRefused() {
+        ConnectHeaders headers = minimal();
+        headers.addBytes("ce_wsbridgecursor", utf8("AAAA"));
+        SinkRecord record = record(headers, utf8("{}"));
+
+        assertThat(writer.write(record, utf8("{}"))).isNull();
+        assertThatThrownBy(() -> converter.convert(record))
+                .isInstanceOf(DataException.class)
+                .hasMessageContaining("in binary mode: it has a header ce_wsbridgecursor, but the extension "
+                        + "'wsbridgecursor' is the bridge's own");
+    }
+
     // --- the generator ---------------------------------------------------------------------------------------
 
     private static final List<String> IDS = List.of("id-1", "4711", "", "a\"b", "x\\y", "tab\there", "ü-€-😀",

@@ -193,6 +193,19 @@ class EventConverterTest {
     }
 
     @Test
+    void structuredModeEventWithTheBridgesCursorExtensionIsRefused() {
+        String structured = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\","
+                + "\"wsbridgecursor\":\"mine\"}";
+        Headers headers = new ConnectHeaders().addBytes("content-type", utf8("application/cloudevents+json"));
+
+        assertThatThrownBy(() -> wrapping.convert(record(TOPIC, null, utf8(structured), headers)))
+                .isInstanceOf(DataException.class)
+                .hasMessage("Record events-my-app/0/42 is not a valid CloudEvent for the bridge in structured mode: it"
+                        + " has a member wsbridgecursor, but the extension 'wsbridgecursor' is the bridge's own: it"
+                        + " carries each frame's resume cursor; give the extension another name");
+    }
+
+    @Test
     void structuredModeEventNamingAnotherApplicationThanItsTopicIsRefused() {
         String structured = "{\"specversion\":\"1.0\",\"id\":\"1\",\"source\":\"/s\",\"type\":\"t\","
                 + "\"application\":\"other-app\"}";
