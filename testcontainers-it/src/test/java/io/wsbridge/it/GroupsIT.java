@@ -6,6 +6,8 @@ import static io.wsbridge.it.ItSupport.sendAll;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.wsbridge.it.harness.Events;
+import io.wsbridge.it.harness.KafkaBroker;
+import io.wsbridge.it.harness.RawWsClient;
 import io.wsbridge.it.harness.SinkConnector;
 import io.wsbridge.it.harness.Stack;
 import io.wsbridge.it.harness.StackExtension;
@@ -14,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -128,6 +131,34 @@ class GroupsIT {
             List<String> live = send(stack, 2);
             assertThat(ids(other.awaitFrames(2, WAIT))).as("a new group starts live").containsExactlyElementsOf(live);
             assertThat(other.nextFrame(QUIET)).isEmpty();
+        }
+    }
+
+    @Test
+    void aMemberThatLeavesTakesNothingWithIt(Stack stack) {
+        try (WsClient stayer = WsClient.connect(sink.uri("/" + APP + "?group_id=leavers"), Map.of())) {
+            RawWsClient stalled = RawWsClient.connect(KafkaBroker.HOST, sink.port(), "/" + APP + "?group_id=leavers",
+                    4096); // reads nothing: the bridge's writes to it stall once the connection's buffers are full
+            sink.awaitSubscribers(APP, 2);
+            String padding = "x".repeat(16 * 1024);
+            List<Events.CloudEvent> events = IntStream.range(0, 600)
+                    .mapToObj(i -> Events.event(APP, "device-" + i).withData("{\"pad\":\"" + padding + "\"}"))
+                    .toList();
+            sendAll(stack.events(), events.stream().map(event -> Events.binaryRecord(TOPIC, event)).toList());
+            List<String> sent = idsOf(events);
+            List<String> own = ids(stayer.awaitFrames(300, WAIT));
+            assertThat(stayer.nextFrame(QUIET)).as("its share, no more").isEmpty();
+            List<String> theirs = sent.stream().filter(id -> !own.contains(id)).toList();
+
+            stalled.close(); // gone, with what it had not written
+            sink.awaitSubscribers(APP, 1);
+            List<String> again = new ArrayList<>();
+            for (Optional<String> frame = stayer.nextFrame(Duration.ofSeconds(3)); frame.isPresent();
+                    frame = stayer.nextFrame(Duration.ofSeconds(3))) {
+                again.add(ids(List.of(frame.get())).get(0));
+            }
+            assertThat(again).as("the other member's share from the first event it had not written, in order")
+                    .isNotEmpty().isEqualTo(theirs.subList(theirs.size() - again.size(), theirs.size()));
         }
     }
 

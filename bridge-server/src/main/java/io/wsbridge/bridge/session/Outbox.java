@@ -102,6 +102,12 @@ public final class Outbox<T> {
     private long settled;
     /** Items of the write in flight; only the flusher touches it. */
     private int inFlight;
+    /**
+     * Whether closing keeps the queued items for {@link #takeLeftBehind} instead of forgetting them, and those it
+     * kept. Guarded by {@code queue}.
+     */
+    private boolean keepLeftBehind;
+    private List<T> leftBehind = List.of();
 
     /**
      * @param capacity items queued at most before the overflow policy applies
@@ -192,8 +198,37 @@ public final class Outbox<T> {
         synchronized (queue) {
             boolean wasOpen = !closed;
             closed = true;
-            queue.clear();
+            forgetQueued();
             return wasOpen;
+        }
+    }
+
+    /** Empties the queue as it closes, keeping the items if asked to. Under {@code queue}. */
+    private void forgetQueued() {
+        if (keepLeftBehind && !queue.isEmpty()) {
+            List<T> kept = new ArrayList<>(leftBehind);
+            kept.addAll(queue);
+            leftBehind = kept;
+        }
+        queue.clear();
+    }
+
+    /**
+     * From now on, closing keeps the items still queued instead of forgetting them, until {@link #takeLeftBehind}
+     * (a group member's events go to the group's other members when it leaves).
+     */
+    public void keepLeftBehind() {
+        synchronized (queue) {
+            keepLeftBehind = true;
+        }
+    }
+
+    /** The items closing left in the queue, in order, if {@link #keepLeftBehind} was asked; each is taken once. */
+    public List<T> takeLeftBehind() {
+        synchronized (queue) {
+            List<T> taken = leftBehind;
+            leftBehind = List.of();
+            return taken;
         }
     }
 
@@ -226,7 +261,7 @@ public final class Outbox<T> {
                 return false;
             }
             closed = true;
-            queue.clear();
+            forgetQueued();
             queue.addLast(last);
         }
         flusher.iterate();

@@ -19,6 +19,7 @@ import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Subscription;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Outbox;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
@@ -77,8 +78,9 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
     private volatile String lastWrittenCursor;
     private volatile Cursor startedAt;
     /**
-     * Group members in cluster mode only: the events of the write in flight, which the consuming task must not commit
-     * past ({@link #lowestUnsettled}); on one worker nothing asks, and nothing is copied.
+     * Group members only: the events of the write in flight, which the consuming task must not commit past in cluster
+     * mode ({@link #lowestUnsettled}), and which go to the group's other members if the member leaves before the write
+     * completed ({@link #takeUnwritten}).
      */
     private volatile List<Event> inFlight = List.of();
     private final boolean tracksInFlight;
@@ -103,9 +105,25 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
         this.access = access;
         this.remote = remote;
         this.meters = host.meters(application);
-        this.tracksInFlight = group != null && host.settings().cluster() != null;
+        this.tracksInFlight = group != null;
         this.outbox = new Outbox<>(host.settings().queueCapacity(), host.settings().overflowPolicy(), MAX_BATCH,
                 Outbox.FlushMode.ON_OFFER, null, new BatchWriter());
+        if (group != null) {
+            outbox.keepLeftBehind();
+        }
+    }
+
+    /**
+     * Group members: the events it was handed and had not written when it closed (those of the write in flight,
+     * then the queued ones), in order, each handed out once: they go to the group's other members.
+     */
+    List<Event> takeUnwritten() {
+        List<Event> unwritten = new ArrayList<>();
+        List<Event> flying = inFlight;
+        inFlight = List.of();
+        flying.stream().filter(event -> !control(event)).forEach(unwritten::add);
+        outbox.takeLeftBehind().stream().filter(event -> !control(event)).forEach(unwritten::add);
+        return unwritten;
     }
 
     /** The transport's name, as metrics label it: {@code websocket} or {@code sse}. */

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.auth.SessionAccess;
+import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.console.ConsoleHandler;
 import io.wsbridge.bridge.ops.BridgeMetrics;
 import io.wsbridge.bridge.resume.Cursor;
@@ -19,6 +20,7 @@ import io.wsbridge.bridge.util.DaemonThreads;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -268,8 +270,29 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
             } else {
                 router.remove(subscriber);
             }
+            if (group != null) {
+                redealUnwritten(subscriber, group);
+            }
             access.closed(subscriber);
             subscriber.releaseFilter(router.filters());
+        }
+    }
+
+    /**
+     * A group member left with events it had been handed and had not written (queued, or in a write that did not
+     * complete): they go to the group's other members, after the events published since (at least once: the client
+     * may have got some of a write that did not complete). If it was the last member, its group's place is before
+     * them already, on one worker ({@link ClientSubscriber#groupPlace}); in cluster mode the place moves back to them
+     * ({@link Router#redeal}).
+     */
+    private void redealUnwritten(ClientSubscriber subscriber, GroupKey group) {
+        List<Event> unwritten = subscriber.takeUnwritten();
+        int redealt = 0;
+        for (Event event : unwritten) {
+            redealt += router.redeal(event, List.of(group));
+        }
+        if (redealt > 0) {
+            log.debug("{} events {} had not written went to the other members of its group", redealt, subscriber);
         }
     }
 
