@@ -233,6 +233,11 @@ public final class Bridge implements EventBus, AutoCloseable {
         router.streams().of(application).started(topic, partition, nextOffset);
     }
 
+    @Override
+    public void startedShared(String topic, int partition, long nextOffset) {
+        router.streams().shared().started(topic, partition, nextOffset);
+    }
+
     /**
      * Lets subscribers resume and replay ({@code ?from=}) from {@code history}, {@code maxConcurrent} at once, unless
      * the bridge has a history already (the tasks of one connector share it); the bridge closes it.

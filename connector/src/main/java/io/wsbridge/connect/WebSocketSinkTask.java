@@ -149,8 +149,13 @@ public final class WebSocketSinkTask extends SinkTask {
         }
         context.offset(starts);
         commits.started(starts);
-        starts.forEach((partition, offset) -> bus.started(converter.topicApplication(partition.topic()),
-                partition.topic(), partition.partition(), offset));
+        starts.forEach((partition, offset) -> {
+            bus.started(converter.topicApplication(partition.topic()), partition.topic(), partition.partition(),
+                    offset);
+            if (converter.sharesTopic(partition.topic())) {
+                bus.startedShared(partition.topic(), partition.partition(), offset);
+            }
+        });
         log.debug("Partitions start at {}", starts);
     }
 

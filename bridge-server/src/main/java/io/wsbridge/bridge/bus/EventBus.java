@@ -15,4 +15,11 @@ public interface EventBus {
      */
     default void started(String application, String topic, int partition, long nextOffset) {
     }
+
+    /**
+     * A producer was given a partition of a shared topic (one whose records each name their application) and
+     * publishes it from {@code nextOffset} on: every application's cursor names it from then on. Thread-safe.
+     */
+    default void startedShared(String topic, int partition, long nextOffset) {
+    }
 }

@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The live position of one application's stream on this bridge: for every partition it knows, the offset of the next
@@ -19,7 +20,8 @@ import java.util.TreeMap;
  * it published before a restart or rebalance) is refused by {@link #advance} and not published again.
  *
  * <p>A partition is known from the moment a task is assigned it ({@link #started}: the next offset that task reads),
- * or else from its first event.
+ * or else from its first event. The partitions of shared topics ({@link SharedPositions}) are in every application's
+ * position, where the bridge's tasks are in them, until the application's own events there move it further.
  */
 public final class LiveStream {
 
@@ -27,12 +29,19 @@ public final class LiveStream {
     private final int applicationHash;
     private final TreeMap<String, Topic> topics = new TreeMap<>();
     private final Cursor.Writer writer = new Cursor.Writer();
+    /** The partitions of shared topics this bridge publishes, which any application may have events in. */
+    private final SharedPositions shared;
     private String encoded;
     /** How many times a position moved: a consuming bridge tells its peers the positions again once it changed. */
     private long moves;
 
     LiveStream(String application) {
+        this(application, new SharedPositions());
+    }
+
+    LiveStream(String application, SharedPositions shared) {
         this.application = application;
+        this.shared = shared;
         this.applicationHash = Cursor.applicationHash(application);
     }
 
@@ -133,7 +142,9 @@ public final class LiveStream {
 
     /** The topics of the partitions the stream knows. */
     public synchronized Set<String> topics() {
-        return Set.copyOf(topics.keySet());
+        Set<String> names = new TreeSet<>(topics.keySet());
+        shared.forEach((topic, partition, next) -> names.add(topic));
+        return Set.copyOf(names);
     }
 
     int applicationHash() {
@@ -143,7 +154,8 @@ public final class LiveStream {
     /** The offset of the next record of the partition to publish, or -1 if the partition is not known. */
     public synchronized long next(PartitionId partition) {
         Topic topic = topics.get(partition.topic());
-        return topic == null ? -1 : topic.next(partition.partition());
+        long own = topic == null ? -1 : topic.next(partition.partition());
+        return Math.max(own, shared.next(partition.topic(), partition.partition()));
     }
 
     /** The event with the current position as its cursor: call right after {@link #advance}, under the lock. */
@@ -153,7 +165,9 @@ public final class LiveStream {
 
     /** The current position, encoded. */
     public synchronized String encoded() {
-        if (encoded == null) {
+        if (encoded == null && !shared.isEmpty()) {
+            encoded = snapshot().encode(); // with the shared partitions where they are now
+        } else if (encoded == null) {
             writer.begin(applicationHash, topics.size());
             for (Topic topic : topics.values()) {
                 writer.topic(topic.name, topic.known);
@@ -178,6 +192,7 @@ public final class LiveStream {
                 }
             }
         });
+        shared.forEach((topic, partition, next) -> positions.merge(new PartitionId(topic, partition), next, Math::max));
         ahead.forEach((partition, next) -> positions.merge(partition, next, Math::max));
         return new Cursor(applicationHash, positions);
     }
@@ -195,6 +210,7 @@ public final class LiveStream {
                 }
             }
         });
+        shared.forEach((topic, partition, next) -> positions.merge(new PartitionId(topic, partition), next, Math::max));
         return new Cursor(applicationHash, positions);
     }
 

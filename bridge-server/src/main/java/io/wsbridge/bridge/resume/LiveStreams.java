@@ -11,11 +11,17 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class LiveStreams {
 
     private final ConcurrentHashMap<String, LiveStream> streams = new ConcurrentHashMap<>();
+    private final SharedPositions shared = new SharedPositions();
+
+    /** The partitions of shared topics this bridge publishes: in every application's position. */
+    public SharedPositions shared() {
+        return shared;
+    }
 
     /** The application's stream, created on first use. */
     public LiveStream of(String application) {
         LiveStream stream = streams.get(application);
-        return stream != null ? stream : streams.computeIfAbsent(application, LiveStream::new);
+        return stream != null ? stream : streams.computeIfAbsent(application, name -> new LiveStream(name, shared));
     }
 
     /** The application's stream, or {@code null} if the bridge has seen nothing of it. */

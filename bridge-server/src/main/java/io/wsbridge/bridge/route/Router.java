@@ -150,11 +150,13 @@ public final class Router implements EventBus {
                 }
             } else {
                 repeated.increment();
-                if (route == null || !stream.regroups(event) || !route.deliverToGroups(stream.stamp(event))) {
-                    return;
+                if (route != null && stream.regroups(event) && route.deliverToGroups(stream.stamp(event))) {
+                    regrouped.increment();
                 }
-                regrouped.increment();
             }
+        }
+        if (event.hasPosition()) { // after the event is in its stream, never before: see SharedPositions
+            streams.shared().published(event.topic(), event.partition(), event.offset());
         }
         Runnable hook = afterPublish;
         if (hook != null) {
@@ -285,10 +287,7 @@ public final class Router implements EventBus {
         return repeated.sum();
     }
 
-    /**
-     * Events read again after their partition moved here (cluster mode) and dealt to groups once more, since the
-     * former owner may have died before its groups' members had them.
-     */
+    /** Events read again after their partition moved here (cluster mode) and dealt to groups once more. */
     public long regrouped() {
         return regrouped.sum();
     }

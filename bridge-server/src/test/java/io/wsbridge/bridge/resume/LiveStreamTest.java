@@ -83,4 +83,31 @@ class LiveStreamTest {
         assertThat(stream.regroups(at(1, 30))).isFalse();
         assertThat(stream.advance(at(1, 30))).isTrue();
     }
+
+    @Test
+    void everyApplicationsPositionNamesTheSharedPartitionsWhereTheTasksAre() throws Exception {
+        LiveStreams streams = new LiveStreams();
+        streams.shared().started("shared", 0, 100);
+        streams.shared().started("shared", 1, 50);
+        LiveStream app = streams.of("app");
+        PartitionId zero = new PartitionId("shared", 0);
+        PartitionId one = new PartitionId("shared", 1);
+
+        assertThat(app.snapshot().positions()).as("before any of its events there")
+                .isEqualTo(Map.of(zero, 100L, one, 50L));
+        assertThat(Cursor.decode(app.encoded(), "app")).isEqualTo(app.snapshot());
+        assertThat(app.topics()).containsExactly("shared");
+        assertThat(app.localSnapshot().positions()).isEqualTo(Map.of(zero, 100L, one, 50L));
+
+        streams.shared().published("shared", 0, 100); // another application's event
+        assertThat(app.next(zero)).isEqualTo(101);
+        Event own = Event.fromUtf8("app", null, "{}".getBytes(), "shared", 1, 57);
+        assertThat(app.advance(own)).isTrue();
+        streams.shared().published("shared", 1, 57);
+        assertThat(app.snapshot().positions()).isEqualTo(Map.of(zero, 101L, one, 58L));
+        streams.shared().started("shared", 0, 90); // a task restarts from its committed offset
+        assertThat(app.next(zero)).as("never back").isEqualTo(101);
+        streams.shared().published("other", 0, 5); // not shared: no position
+        assertThat(app.next(new PartitionId("other", 0))).isEqualTo(-1);
+    }
 }

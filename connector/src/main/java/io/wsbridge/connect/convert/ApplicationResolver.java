@@ -97,6 +97,11 @@ public final class ApplicationResolver {
         return topicApplication(topic).map(application::equals).orElse(true);
     }
 
+    /** Whether the pattern names no application in the topic: its records each name theirs (a shared topic). */
+    public boolean shared(String topic) {
+        return topicApplication(topic).isEmpty();
+    }
+
     /** The application the pattern names in the topic, or empty; the pattern is matched once per topic. */
     private Optional<String> topicApplication(String topic) {
         Optional<String> application = topicApplications.get(topic);

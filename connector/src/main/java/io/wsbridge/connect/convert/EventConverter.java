@@ -188,6 +188,11 @@ public final class EventConverter {
         return resolver.resolveFromExtension(null, topic);
     }
 
+    /** Whether the topic is shared: the pattern names no application in it ({@link ApplicationResolver#shared}). */
+    public boolean sharesTopic(String topic) {
+        return resolver.shared(topic);
+    }
+
     /** Whether records of {@code topic} may be events of {@code application} ({@link ApplicationResolver#mayHold}). */
     public boolean mayHold(String topic, String application) {
         return resolver.mayHold(topic, application);
