@@ -30,6 +30,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -43,6 +44,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.slf4j.LoggerFactory;
 
 /**
  * Resume and replay on the real stack: a real broker, a real Connect worker loading the plugin archive, real WebSocket
@@ -95,7 +97,7 @@ class ResumeIT {
 
     @Test
     void aClientCutOffAtRandomPointsResumesWithEveryEventExactlyOnceInPartitionOrder(Stack stack) throws Exception {
-        int perPartition = 1_000;
+        int perPartition = 5_000; // 15,000 events at 5,000 events/s: three seconds of flow
         long seed = System.nanoTime();
         Random random = new Random(seed);
         Received received = new Received();
@@ -109,7 +111,8 @@ class ResumeIT {
                 connections++;
                 if (producing == null) {
                     sink.awaitSubscribers(KILL_APP, 1);
-                    producing = CompletableFuture.runAsync(() -> produce(stack, KILL_APP, perPartition));
+                    producing = CompletableFuture.runAsync(() -> producePaced(stack, KILL_APP, perPartition,
+                            5_000));
                 }
                 int frames = random.nextInt(300); // cut off after this many frames, at once included
                 for (int i = 0; i < frames && received.count() < PARTITIONS * perPartition; i++) {
@@ -337,6 +340,35 @@ class ResumeIT {
                 AlterConfigOp.OpType.SET)));
         stack.kafka().admin().incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.TOPIC, topic),
                 ops)).all().get();
+    }
+
+    /**
+     * As {@link #produce}, at {@code perSecond} events per second over the partitions together (sent without waiting
+     * for each acknowledgement); logs the rate reached.
+     */
+    private static void producePaced(Stack stack, String application, int perPartition, int perSecond) {
+        KafkaProducer<byte[], byte[]> producer = stack.events().producer();
+        long start = System.nanoTime();
+        long sent = 0;
+        for (int seq = 0; seq < perPartition; seq++) {
+            for (int partition = 0; partition < PARTITIONS; partition++) {
+                ProducerRecord<byte[], byte[]> record = Events.binaryRecord(topic(application),
+                        Events.event(application, "d").withId("r-" + partition + "-" + seq)
+                                .withData("{\"p\":" + partition + ",\"seq\":" + seq + "}"));
+                producer.send(new ProducerRecord<>(topic(application), partition, record.key(), record.value(),
+                        record.headers()));
+                sent++;
+                long due = start + sent * 1_000_000_000L / perSecond;
+                long wait = due - System.nanoTime();
+                if (wait > 1_000_000) {
+                    LockSupport.parkNanos(wait);
+                }
+            }
+        }
+        producer.flush();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        LoggerFactory.getLogger(ResumeIT.class).info("produced {} events in {} s: {} events/s", sent,
+                String.format("%.2f", seconds), Math.round(sent / seconds));
     }
 
     /** {@code perPartition} events to each partition: ids {@code r-<partition>-<seq>}, seq from 0. */
