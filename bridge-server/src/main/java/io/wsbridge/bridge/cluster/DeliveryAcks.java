@@ -4,6 +4,7 @@ import io.wsbridge.bridge.route.Subscription;
 import java.util.ArrayDeque;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -16,8 +17,9 @@ import java.util.function.Consumer;
  * taken with it ({@link Subscription#handed()}); it is done with once the member has written that many
  * ({@link Subscription#settled()}). The acknowledgement names the messages before the first event not done with. A
  * member that closed never writes the rest: its events wait until the peer has learnt that it left (the interest
- * without it went out), and the peer deals them again. A member still catching up from history when it took an event
- * counts from when it is live.
+ * without it went out), and the peer deals them again; if it handed them over to other members of its group here
+ * ({@link Subscription#handover()}), they wait until those wrote them. A member still catching up from history when
+ * it took an event counts from when it is live.
  *
  * <p>{@link #taker()} and {@link #delivered()} are called on the link's reading thread, {@link #tick} on the cluster
  * thread.
@@ -28,6 +30,8 @@ final class DeliveryAcks {
     private record Taken(long seq, Subscription member, long index) {
     }
 
+    /** How many members in a row may have handed over what they had not written before acknowledgements wait. */
+    private static final int MAX_HANDOVERS = 16;
     /** Stands for "not known yet": the member was catching up, its live events wait in its catch-up. */
     private static final long CATCHING_UP = -1;
 
@@ -67,6 +71,27 @@ final class DeliveryAcks {
     }
 
     /**
+     * Whether what a member that left had not written is done with: the members here it handed it over to have
+     * written it, or left too, their peer told, and handed it over in turn (a member with nothing handed over: what
+     * it had not written is the peer's to deal again, which it does when told that the member left). Under
+     * {@code this}.
+     */
+    private boolean handedOver(Subscription member, int depth) {
+        List<Subscription.Handover> handover = member.handover();
+        if (handover == null || depth > MAX_HANDOVERS) {
+            return false; // still leaving, or a chain longer than members leave in one tick
+        }
+        for (Subscription.Handover to : handover) {
+            Subscription taker = to.member();
+            boolean written = !taker.catchingUp() && taker.settled() >= to.handed();
+            if (!written && !(taker.gone() && left.contains(taker) && handedOver(taker, depth + 1))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * Advances what is acknowledged.
      *
      * @return the count of messages to acknowledge now, or -1 if nothing new is done with
@@ -86,7 +111,7 @@ final class DeliveryAcks {
                     pending.addFirst(head);
                 }
                 boolean written = head.index() != CATCHING_UP && member.settled() >= head.index();
-                if (!written && !left.contains(member)) {
+                if (!written && !(left.contains(member) && handedOver(member, 0))) {
                     break;
                 }
                 pending.pollFirst();

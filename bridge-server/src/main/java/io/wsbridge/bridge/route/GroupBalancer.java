@@ -72,6 +72,11 @@ public final class GroupBalancer {
         return deliver(members, next, event) != null;
     }
 
+    /** As {@link #deliver}; @return the member that took it, or {@code null} */
+    public Subscription deliverTo(Event event) {
+        return deliver(members, next, event);
+    }
+
     /**
      * As {@link #deliver}, among the members connected to this bridge only: for events a peer forwarded.
      *

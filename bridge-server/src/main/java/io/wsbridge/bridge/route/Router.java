@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -32,6 +33,9 @@ import java.util.function.Consumer;
  * <p>Each event is first placed in its application's {@link LiveStream}, under the stream's lock until every
  * subscriber has it: an event below its partition's position (published before) is dropped, and an event that
  * subscribers take is stamped once with the stream's cursor after it.
+ *
+ * <p>Over 300 lines because every change of who gets what (publishing, joins and leaves that keep group places,
+ * dealing again what a member or a peer did not write) takes the same stream lock and must be read together.
  */
 public final class Router implements EventBus {
 
@@ -222,6 +226,44 @@ public final class Router implements EventBus {
             hook.run();
         }
         return redealt;
+    }
+
+    /**
+     * A group member that left hands what it had been handed and had not written to the group's other members, each
+     * event to the next in turn, after newer events. An event another bridge published and forwarded here goes to a
+     * member connected here only: this bridge tells that peer it is done with the event only once that member wrote
+     * it. With no member left to take one, a kept place of the group moves back to it (cluster mode); on one worker
+     * the place its last member left is before it already.
+     *
+     * @return the local members that took some, each with how many events it had taken then
+     */
+    public List<Subscription.Handover> handOver(String application, GroupKey key, List<Event> events) {
+        List<Subscription.Handover> handover = new ArrayList<>();
+        LiveStream stream = streams.of(application);
+        synchronized (stream) {
+            ApplicationRoute route = routes.get(application);
+            GroupBalancer group = route == null ? null : route.group(key);
+            Set<PartitionId> publishedHere = stream.localSnapshot().positions().keySet();
+            Map<Subscription, Boolean> takers = new IdentityHashMap<>();
+            for (Event event : events) {
+                PartitionId partition = event.hasPosition() ? new PartitionId(event.topic(), event.partition()) : null;
+                boolean forwarded = partition != null && !publishedHere.contains(partition);
+                Subscription taker = group == null ? null
+                        : forwarded ? group.deliverLocally(event) : group.deliverTo(event);
+                if (taker != null) {
+                    takers.put(taker, Boolean.TRUE);
+                } else if (places != null && partition != null) {
+                    places.lower(application, key, partition, event.offset());
+                }
+            }
+            takers.keySet().stream().filter(taker -> !taker.remote())
+                    .forEach(taker -> handover.add(new Subscription.Handover(taker, taker.handed())));
+        }
+        Runnable hook = afterPublish;
+        if (hook != null) {
+            hook.run();
+        }
+        return handover;
     }
 
     /**

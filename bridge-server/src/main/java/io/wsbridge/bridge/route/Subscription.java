@@ -4,6 +4,7 @@ import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.filter.Filter;
 import io.wsbridge.bridge.resume.Cursor;
 import io.wsbridge.bridge.resume.PartitionId;
+import java.util.List;
 import java.util.Map;
 
 /** What the router needs of a subscriber: where it listens, and a non-blocking way to hand it an event. */
@@ -86,6 +87,22 @@ public interface Subscription {
     /** Whether it has closed: what it had taken and not written is lost with its connection. */
     default boolean gone() {
         return false;
+    }
+
+    /**
+     * A group member that left handed what it had not written over to the group's other members here: each took it
+     * as one of its first {@code handed} events. Until {@code handed} are settled by each, the events are not done
+     * with: a linking bridge does not acknowledge them to the peer that forwarded them.
+     */
+    record Handover(Subscription member, long handed) {
+    }
+
+    /**
+     * The members it handed what it had not written over to once it left ({@link Handover}); {@code null} while that
+     * is under way (it is leaving), empty if it handed over nothing.
+     */
+    default List<Handover> handover() {
+        return List.of();
     }
 
     /**

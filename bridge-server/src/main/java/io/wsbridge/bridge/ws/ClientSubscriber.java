@@ -17,6 +17,7 @@ import io.wsbridge.bridge.resume.LiveStream;
 import io.wsbridge.bridge.resume.PartitionId;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.route.Subscription;
+import io.wsbridge.bridge.route.Subscription.Handover;
 import io.wsbridge.bridge.session.CloseCodes;
 import io.wsbridge.bridge.session.Outbox;
 import java.util.ArrayList;
@@ -83,6 +84,8 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
      * completed ({@link #takeUnwritten}).
      */
     private volatile List<Event> inFlight = List.of();
+    /** Who took what it had not written when it left; {@code null} while it leaves. */
+    private volatile List<Handover> handover = List.of();
     private final boolean tracksInFlight;
 
     /**
@@ -111,6 +114,21 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
         if (group != null) {
             outbox.keepLeftBehind();
         }
+    }
+
+    /** Group members: it leaves, and is handing what it had not written over ({@link #handover()} is null until then). */
+    void leaving() {
+        handover = null;
+    }
+
+    /** Group members: the members that took what it had not written, once it left. */
+    void handedOver(List<Handover> members) {
+        handover = List.copyOf(members);
+    }
+
+    @Override
+    public List<Handover> handover() {
+        return handover;
     }
 
     /**

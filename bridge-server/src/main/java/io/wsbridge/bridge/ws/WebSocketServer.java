@@ -253,6 +253,9 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
     public void closed(ClientSubscriber subscriber) {
         if (subscribers.remove(subscriber)) {
             GroupKey group = subscriber.group();
+            if (group != null) {
+                subscriber.leaving(); // before it leaves the router: see redealUnwritten
+            }
             if (keepsGroupPlaces(subscriber)) {
                 // The last member of a group leaves: the group keeps its place for its next member. Under the
                 // stream's lock, so that no event is published between leaving and taking the place.
@@ -283,16 +286,17 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
      * complete): they go to the group's other members, after the events published since (at least once: the client
      * may have got some of a write that did not complete). If it was the last member, its group's place is before
      * them already, on one worker ({@link ClientSubscriber#groupPlace}); in cluster mode the place moves back to them
-     * ({@link Router#redeal}).
+     * ({@link Router#handOver}).
      */
     private void redealUnwritten(ClientSubscriber subscriber, GroupKey group) {
         List<Event> unwritten = subscriber.takeUnwritten();
-        int redealt = 0;
-        for (Event event : unwritten) {
-            redealt += router.redeal(event, List.of(group));
-        }
-        if (redealt > 0) {
-            log.debug("{} events {} had not written went to the other members of its group", redealt, subscriber);
+        // In cluster mode, until the handover is recorded, this bridge acknowledges none of these to the peers that
+        // forwarded them (they are not written), even once the interest without the member went out.
+        subscriber.handedOver(unwritten.isEmpty() ? List.of()
+                : router.handOver(subscriber.application(), group, unwritten));
+        if (!unwritten.isEmpty()) {
+            log.debug("{} left {} events it had not written to the other members of its group", subscriber,
+                    unwritten.size());
         }
     }
 

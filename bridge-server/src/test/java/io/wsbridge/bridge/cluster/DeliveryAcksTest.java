@@ -25,6 +25,7 @@ class DeliveryAcksTest {
         long settled;
         boolean catchingUp;
         boolean gone;
+        List<Handover> handover = List.of();
 
         Member(String group) {
             this.group = group;
@@ -71,6 +72,11 @@ class DeliveryAcksTest {
         @Override
         public boolean gone() {
             return gone;
+        }
+
+        @Override
+        public List<Handover> handover() {
+            return handover;
         }
     }
 
@@ -145,5 +151,40 @@ class DeliveryAcksTest {
         router.remove(member);
         acks.interestSent(inRouter());
         assertThat(acks.tick()).as("the peer deals it again").isEqualTo(2);
+    }
+
+    @Test
+    void whatAMemberThatLeftHandedOverToAnotherHereIsDoneWithOnceThatOneWroteIt() {
+        Member leaving = new Member("g");
+        router.add(leaving);
+        deliver(false, leaving);
+        Member staying = new Member("g");
+        router.add(staying);
+        leaving.gone = true; // with the event not written
+        leaving.handover = null; // while it hands it over
+        router.remove(leaving);
+        acks.interestSent(inRouter());
+        assertThat(acks.tick()).as("nothing while it hands over, though the peer was told it left").isEqualTo(-1);
+
+        leaving.handover = router.handOver("app", leaving.group(), List.of(new Event("app", null, "e")));
+        assertThat(leaving.handover).containsExactly(new Subscription.Handover(staying, 1));
+        assertThat(acks.tick()).as("the member that took it over has not written it").isEqualTo(-1);
+        staying.settled = 1;
+        assertThat(acks.tick()).as("written by the member that took it over").isEqualTo(1);
+    }
+
+    @Test
+    void aMemberThatLeftWithNothingToHandOverLeavesItsEventsToThePeer() {
+        Member only = new Member("g");
+        router.add(only);
+        deliver(false, only);
+        only.gone = true;
+        only.handover = null;
+        router.remove(only);
+        acks.interestSent(inRouter());
+        assertThat(acks.tick()).as("while it leaves").isEqualTo(-1);
+        only.handover = router.handOver("app", only.group(), List.of(new Event("app", null, "e")));
+        assertThat(only.handover).as("no other member here").isEmpty();
+        assertThat(acks.tick()).as("the peer, told it left, deals it again").isEqualTo(1);
     }
 }

@@ -344,4 +344,43 @@ class PeerAcksTest {
         String cursor = PeerLinkTest.JSON.readTree(frame).path("wsbridgecursor").asText();
         return Cursor.decode(cursor, "pub").positions().get(ListHistory.PARTITION) - 1;
     }
+
+    @Test
+    void aMemberThatLeavesAPullingBridgeHandsWhatItHadNotWrittenToTheOthersThere() throws Exception {
+        try (Bridge consumer = bridge(SECRET); Bridge puller = bridge(SECRET);
+                TestClient reading = TestClient.connect(uri(puller, "/pub?group_id=g"))) {
+            consumer.started("pub", ListHistory.PARTITION.topic(), 0, 0);
+            puller.peers(Set.of(address(consumer)));
+            await().atMost(WAIT).until(() -> puller.cluster().linked(address(consumer)));
+            Socket stalled = stalledMember(puller, "/pub?group_id=g");
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 2);
+            String pad = "x".repeat(16 * 1024);
+            int events = 600;
+            for (int n = 0; n < events; n++) {
+                String json = "{\"n\":" + n + ",\"pad\":\"" + pad + "\"}";
+                consumer.publish(Event.fromUtf8("pub", null, json.getBytes(StandardCharsets.UTF_8),
+                        ListHistory.PARTITION.topic(), 0, n));
+            }
+            List<Integer> own = new ArrayList<>(numbers(reading.take(events / 2, WAIT)));
+            List<Integer> theirs = range(0, events).stream().filter(n -> !own.contains(n)).toList();
+
+            stalled.setSoLinger(true, 0);
+            stalled.close(); // gone from the pulling bridge, with most of its share not written
+            List<Integer> again = new ArrayList<>();
+            long quietSince = System.nanoTime();
+            while (System.nanoTime() - quietSince < Duration.ofSeconds(2).toNanos()) {
+                List<Integer> frames = numbers(reading.drain());
+                again.addAll(frames);
+                if (!frames.isEmpty()) {
+                    quietSince = System.nanoTime();
+                }
+                Thread.sleep(50);
+            }
+            assertThat(again).as("its share from the first event it had not written, in order, from the member that"
+                    + " stayed on the same bridge").isNotEmpty()
+                    .isEqualTo(theirs.subList(theirs.size() - again.size(), theirs.size()));
+            await("acknowledged once written by the member that took them over").atMost(WAIT)
+                    .until(() -> consumer.cluster().unacknowledged() == 0);
+        }
+    }
 }
