@@ -59,6 +59,12 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     private final UnackedMessages unacked;
     private final AtomicBoolean ending = new AtomicBoolean();
     /**
+     * Held while a forwarded message's two fragments are handed to Jetty, and while a text message is: a text frame
+     * sent from another thread between the fragments of a binary message would break the message sequence (Jetty
+     * refuses it, and the text, a sync answer say, would be lost).
+     */
+    private final Object frames = new Object();
+    /**
      * Whether the peer reads this bridge's live positions ({@link PeerProtocol#POSITIONS_HEADER}), and, per
      * application, the stream's {@link LiveStream#moves} when they last went out.
      */
@@ -95,7 +101,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
     void sendText(String text) {
         CoreSession current = session;
         if (current != null && !ended && unacked != null) {
-            current.sendFrame(new Frame(OpCode.TEXT, text), Callback.NOOP, false);
+            sendTextFrame(current, text);
         }
     }
 
@@ -251,9 +257,9 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
                 if (current != null) {
                     // every place taken so far first, in bounded messages, then the answer
                     for (List<String> taken = places.take(); !taken.isEmpty(); taken = places.take()) {
-                        current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.places(taken)), Callback.NOOP, false);
+                        sendTextFrame(current, InterestCodec.places(taken));
                     }
-                    current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.synced(sync.id())), Callback.NOOP, false);
+                    sendTextFrame(current, InterestCodec.synced(sync.id()));
                 }
                 return;
             }
@@ -300,8 +306,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
             log.warn("Asking peer {} for a fresh interest snapshot: {}", peer, outcome.resync());
             CoreSession current = session;
             if (current != null) {
-                current.sendFrame(new Frame(OpCode.TEXT, InterestCodec.resync(outcome.resync())), Callback.NOOP,
-                        false);
+                sendTextFrame(current, InterestCodec.resync(outcome.resync()));
             }
         }
     }
@@ -337,6 +342,13 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         }
     }
 
+    /** Sends a whole text message, never between the two fragments of a forwarded one. */
+    private void sendTextFrame(CoreSession current, String text) {
+        synchronized (frames) {
+            current.sendFrame(new Frame(OpCode.TEXT, text), Callback.NOOP, false);
+        }
+    }
+
     boolean isOpen() {
         return session != null && !ended;
     }
@@ -365,8 +377,23 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
         @Override
         public void write(List<ForwardMessage> batch, Callback done) {
             CoreSession current = session;
+            int events = 0;
+            for (ForwardMessage message : batch) {
+                events += message.text == null ? 1 : 0; // counted first: the batch is reused once done completes
+            }
+            meters.forwarded().increment(events);
+            List<ForwardMessage> late;
+            synchronized (frames) {
+                late = writeFrames(current, batch, done);
+            }
+            if (late != null) {
+                node.redeal(peer, late);
+            }
+        }
+
+        /** Hands the batch's frames to Jetty, in order. @return the messages whose link ended while taken */
+        private List<ForwardMessage> writeFrames(CoreSession current, List<ForwardMessage> batch, Callback done) {
             int count = batch.size();
-            int texts = 0;
             List<ForwardMessage> late = null;
             for (int i = 0; i < count; i++) {
                 ForwardMessage message = batch.get(i);
@@ -374,7 +401,6 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
                 if (message.text != null) {
                     // in its place among the events; not one of the forwarded messages acknowledgements count
                     current.sendFrame(new Frame(OpCode.TEXT, message.text), last ? done : Callback.NOOP, !last);
-                    texts++;
                     continue;
                 }
                 if (unacked != null && !unacked.written(message) && !message.groups.isEmpty()) {
@@ -386,10 +412,7 @@ final class PeerSession implements FrameHandler, PeerProxy.Forwarder {
                 current.sendFrame(new Frame(OpCode.CONTINUATION, true, message.event.body()),
                         last ? done : Callback.NOOP, !last);
             }
-            meters.forwarded().increment(count - texts);
-            if (late != null) {
-                node.redeal(peer, late);
-            }
+            return late;
         }
 
         @Override

@@ -150,6 +150,36 @@ class PeerPositionsTest {
     }
 
     @Test
+    void textMessagesNeverLandBetweenTheFragmentsOfAForwardedEvent() throws Exception {
+        try (Bridge consumer = bridge(SECRET); RawPeer peer = RawPeer.link(consumer, true)) {
+            consumer.started("pub", TOPIC, 0, 0);
+            peer.send(InterestCodec.snapshot(Map.of(InterestEntry.channel("pub", "door"), 1), 0,
+                    PeerProtocol.INTEREST_CHUNK_BYTES).get(0));
+            await().atMost(WAIT).until(() -> consumer.router().remoteSubscriptions("pub") == 1);
+            Thread publisher = new Thread(() -> {
+                for (long o = 0; o < 10_000; o++) {
+                    consumer.publish(event("door", 0, o));
+                    if (o % 25 == 0) {
+                        pause();
+                    }
+                }
+            });
+            publisher.start();
+            int syncs = 0;
+            while (publisher.isAlive() && syncs < 5_000) {
+                peer.send(InterestCodec.sync(syncs++)); // answered from the link's reading thread, while events go
+            }
+            publisher.join();
+            int sent = syncs;
+            await("every event and every answer").atMost(WAIT).until(() -> peer.lastDoorOffset() == 9_999
+                    && peer.messages.stream().filter(message -> message instanceof String text
+                            && InterestCodec.decode(text) instanceof InterestCodec.Synced).count() == sent);
+            assertThat(peer.errors).as("the link's message sequence").isEmpty();
+            assertThat(sent).isGreaterThan(100);
+        }
+    }
+
+    @Test
     void aPeerThatDoesNotReadPositionsGetsNone() throws Exception {
         try (Bridge consumer = bridge(SECRET); RawPeer peer = RawPeer.link(consumer, false)) {
             consumer.started("pub", TOPIC, 0, 0);
@@ -170,6 +200,7 @@ class PeerPositionsTest {
     static final class RawPeer implements WebSocket.Listener, AutoCloseable {
 
         final List<Object> messages = new CopyOnWriteArrayList<>();
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
         private final ForwardCodec.Decoder decoder = new ForwardCodec.Decoder(PeerProtocol.MAX_EVENT_BYTES);
         private final StringBuilder text = new StringBuilder();
         private WebSocket socket;
@@ -224,6 +255,11 @@ class PeerPositionsTest {
             }
             webSocket.request(1);
             return null;
+        }
+
+        @Override
+        public void onError(WebSocket webSocket, Throwable error) {
+            errors.add(error);
         }
 
         @Override
