@@ -108,6 +108,10 @@ public final class Outbox<T> {
      */
     private boolean keepLeftBehind;
     private List<T> leftBehind = List.of();
+    /** Whether a batch was taken from the queue and its write has not completed yet. Guarded by {@code queue}. */
+    private boolean writing;
+    /** What waits for the write in flight to complete ({@link #whenWriteSettles}). Guarded by {@code queue}. */
+    private Runnable afterWrite;
 
     /**
      * @param capacity items queued at most before the overflow policy applies
@@ -220,6 +224,39 @@ public final class Outbox<T> {
     public void keepLeftBehind() {
         synchronized (queue) {
             keepLeftBehind = true;
+        }
+    }
+
+    /**
+     * Runs {@code action} once no write is in flight: at once if none is, else right after the writer was told how
+     * the write in flight ended ({@link Writer#written} or {@link Writer#failed}), before the next write starts. The
+     * client may have got a batch before its write's completion is reported: what it was handed and did not get is
+     * known only then.
+     */
+    public void whenWriteSettles(Runnable action) {
+        synchronized (queue) {
+            if (writing) {
+                Runnable earlier = afterWrite;
+                afterWrite = earlier == null ? action : () -> {
+                    earlier.run();
+                    action.run();
+                };
+                return;
+            }
+        }
+        action.run();
+    }
+
+    /** The write in flight ended and the writer was told: what waited for it runs. */
+    private void writeSettled() {
+        Runnable then;
+        synchronized (queue) {
+            writing = false;
+            then = afterWrite;
+            afterWrite = null;
+        }
+        if (then != null) {
+            then.run();
         }
     }
 
@@ -336,6 +373,7 @@ public final class Outbox<T> {
                 while (batch.size() < maxBatch && !queue.isEmpty()) {
                     batch.add(queue.pollFirst());
                 }
+                writing = !batch.isEmpty();
             }
             if (batch.isEmpty()) {
                 return Action.IDLE;
@@ -354,6 +392,7 @@ public final class Outbox<T> {
             settle(inFlight);
             inFlight = 0;
             writer.written();
+            writeSettled();
         }
 
         @Override
@@ -361,6 +400,7 @@ public final class Outbox<T> {
             inFlight = 0;
             Outbox.this.close(); // not IteratingCallback's own close()
             writer.failed(cause);
+            writeSettled();
         }
     }
 }

@@ -344,25 +344,33 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
     }
 
     /**
-     * Where this member's group stands if it leaves as its last member, called under the application's stream
-     * lock once it left the router: after the last event it wrote if events it was handed were not written (they are
+     * Where this member's group stands if it left as its last member, once its last write settled
+     * ({@link #whenWriteSettles}): after the last event it wrote if events it was handed were not written (they are
      * lost with its connection; a later member gets them again, and may so get again events that other members
-     * wrote meanwhile: at least once), otherwise the live position.
+     * wrote meanwhile: at least once), otherwise {@code left}, the live position when it left the router.
      */
-    Cursor groupPlace(LiveStream stream) {
+    Cursor groupPlace(Cursor left) {
         String queued = lastQueuedCursor;
         String written = lastWrittenCursor;
         if (queued == null || queued.equals(written)) {
-            return stream.snapshot(); // everything handed to it was written
+            return left; // everything handed to it was written
         }
         if (written == null) {
-            return startedAt != null ? startedAt : stream.snapshot();
+            return startedAt != null ? startedAt : left;
         }
         try {
             return Cursor.decode(written, application);
         } catch (CursorException e) {
-            return stream.snapshot(); // its own stream's cursor: does not happen
+            return left; // its own stream's cursor: does not happen
         }
+    }
+
+    /**
+     * Runs {@code action} once the write in flight, if any, completed or failed: a client that closes may have got
+     * the frames of a write whose completion is not reported yet, and what it did not get is known only then.
+     */
+    void whenWriteSettles(Runnable action) {
+        outbox.whenWriteSettles(action);
     }
 
     /** Starts the catch-up, if any, once the subscriber has joined the router. */

@@ -164,10 +164,11 @@ final class SseSubscriber extends ClientSubscriber {
             return;
         }
         host.metrics().closed(code, transport());
-        host.closed(this);
         Event notice = Notices.closed(application(), code, reason);
         closingNotice = notice;
-        if (!outbox.closeWith(notice)) {
+        boolean queued = outbox.closeWith(notice);
+        host.closed(this); // once the queue is closed: a group member's queued events go to the others
+        if (!queued) {
             end(null); // a write failed before: nothing more can be sent
             return;
         }

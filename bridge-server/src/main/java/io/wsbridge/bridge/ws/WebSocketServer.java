@@ -251,34 +251,42 @@ public final class WebSocketServer implements SubscriberHost, AutoCloseable {
 
     @Override
     public void closed(ClientSubscriber subscriber) {
-        if (subscribers.remove(subscriber)) {
-            GroupKey group = subscriber.group();
-            if (group != null) {
-                subscriber.leaving(); // before it leaves the router: see redealUnwritten
-            }
+        if (!subscribers.remove(subscriber)) {
+            return;
+        }
+        GroupKey group = subscriber.group();
+        if (group == null) {
+            router.remove(subscriber);
+        } else {
+            subscriber.leaving(); // before it leaves the router: see redealUnwritten
+            String application = subscriber.application();
+            Cursor left = null;
             if (keepsGroupPlaces(subscriber)) {
-                // The last member of a group leaves: the group keeps its place for its next member. Under the
-                // stream's lock, so that no event is published between leaving and taking the place.
-                LiveStream stream = router.streams().of(subscriber.application());
-                Cursor place = null;
+                // The last member of a group leaves: the group keeps its place for its next member. The live position
+                // is taken under the stream's lock, so that no event is published between leaving and taking it.
+                LiveStream stream = router.streams().of(application);
                 synchronized (stream) {
                     router.remove(subscriber);
-                    if (router.groupMembers(subscriber.application(), group) == 0) {
-                        place = subscriber.groupPlace(stream);
+                    if (router.groupMembers(application, group) == 0) {
+                        left = stream.snapshot();
                     }
-                }
-                if (place != null) {
-                    groupPlaces.keep(subscriber.application(), group, place);
                 }
             } else {
                 router.remove(subscriber);
             }
-            if (group != null) {
+            Cursor live = left;
+            // What it wrote and what it did not is known once its write in flight completed or failed: the client
+            // may have got the frames of a write whose completion is reported after the close (found by ClusterIT,
+            // whose next member got again an event that the member before it had got).
+            subscriber.whenWriteSettles(() -> {
+                if (live != null && router.groupMembers(application, group) == 0) {
+                    groupPlaces.keep(application, group, subscriber.groupPlace(live));
+                }
                 redealUnwritten(subscriber, group);
-            }
-            access.closed(subscriber);
-            subscriber.releaseFilter(router.filters());
+            });
         }
+        access.closed(subscriber);
+        subscriber.releaseFilter(router.filters());
     }
 
     /**

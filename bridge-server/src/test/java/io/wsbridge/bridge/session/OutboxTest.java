@@ -291,4 +291,27 @@ class OutboxTest {
         assertThat(outbox.settled()).isZero();
         assertThat(outbox.taken()).isEqualTo(5);
     }
+
+    @Test
+    void whatWaitsForTheWriteInFlightRunsOnceTheWriterWasToldHowItEndedBeforeTheNextWrite() {
+        RecordingWriter writer = new RecordingWriter();
+        Outbox<Integer> outbox = new Outbox<>(10, OverflowPolicy.CLOSE, 10, Outbox.FlushMode.ON_OFFER, null, writer);
+        List<String> seen = new ArrayList<>();
+        outbox.whenWriteSettles(() -> seen.add("idle"));
+        assertThat(seen).as("no write in flight: at once").containsExactly("idle");
+
+        outbox.offer(1);
+        outbox.offer(2);
+        outbox.whenWriteSettles(() -> seen.add("after the first, written " + writer.written + ", writes "
+                + writer.writes.size()));
+        outbox.whenWriteSettles(() -> seen.add("then this"));
+        assertThat(seen).hasSize(1);
+        writer.complete();
+        assertThat(seen).containsExactly("idle", "after the first, written 1, writes 1", "then this");
+        assertThat(writer.writes).as("the next write starts after").containsExactly(List.of(1), List.of(2));
+
+        outbox.whenWriteSettles(() -> seen.add("after a failure: " + writer.failure.getMessage()));
+        writer.failOldest();
+        assertThat(seen).last().isEqualTo("after a failure: connection reset");
+    }
 }

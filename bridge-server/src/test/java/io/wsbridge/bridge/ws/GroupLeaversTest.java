@@ -5,10 +5,13 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.bridge.Bridge;
+import io.wsbridge.bridge.auth.AccessDecision;
+import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.route.GroupKey;
 import io.wsbridge.bridge.session.OverflowPolicy;
 import io.wsbridge.bridge.settings.BridgeSettings;
+import java.io.IOException;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +20,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CloseStatus;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -87,6 +92,69 @@ class GroupLeaversTest {
             all.addAll(again);
             assertThat(all).as("nothing twice").hasSize(own.size() + again.size());
         }
+    }
+
+    /**
+     * A client may get a write's frames and close before the write's completion is reported: the member's events
+     * that were written go to nobody else, those queued behind them (or of a write that failed) do.
+     */
+    @Test
+    void aWriteTheClientGotBeforeItsCompletionWasReportedIsNotDealtAgainButOneThatFailedIs() throws Exception {
+        try (Bridge bridge = Bridge.start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub"))
+                .build());
+                TestClient reading = TestClient.connect(URI.create("ws://127.0.0.1:" + bridge.port()
+                        + "/pub?group_id=g"))) {
+            await().atMost(WAIT).until(() -> bridge.router().groupMembers("pub", bridgeGroup()) == 1);
+            SubscriberTest.StalledSession written = new SubscriberTest.StalledSession();
+            SubscriberTest.StalledSession failing = new SubscriberTest.StalledSession();
+            Subscriber gotIt = member(bridge, written);
+            Subscriber lostIt = member(bridge, failing);
+            await().atMost(WAIT).until(() -> bridge.router().groupMembers("pub", bridgeGroup()) == 3);
+            for (int n = 0; n < 30; n++) {
+                bridge.publish(small(n));
+            }
+            List<Integer> own = numbers(reading.take(10, WAIT));
+            assertThat(written.pending).as("one write in flight, the rest of its share queued").hasSize(1);
+            assertThat(failing.pending).hasSize(1);
+            int writtenFirst = number(written.frames.get(0));
+            int failedFirst = number(failing.frames.get(0));
+
+            gotIt.onClosed(new CloseStatus(CloseStatus.NORMAL, "bye"), Callback.NOOP);
+            lostIt.onClosed(new CloseStatus(CloseStatus.SHUTDOWN, "gone"), Callback.NOOP);
+            assertThat(reading.drain()).as("nothing dealt again while the writes are in flight").isEmpty();
+            written.pending.get(0).succeeded();
+            failing.pending.get(0).failed(new IOException("connection reset"));
+
+            List<Integer> again = new ArrayList<>();
+            await().atMost(WAIT).until(() -> {
+                again.addAll(numbers(reading.drain()));
+                return again.size() == 19;
+            });
+            assertThat(again).as("the leavers' shares but the event one of them wrote")
+                    .doesNotContain(writtenFirst).contains(failedFirst);
+            Set<Integer> all = new HashSet<>(own);
+            all.addAll(again);
+            assertThat(all).as("each of the 30 events once, but the one written to a leaver").hasSize(29)
+                    .doesNotContain(writtenFirst);
+        }
+    }
+
+    private static Subscriber member(Bridge bridge, SubscriberTest.StalledSession session) {
+        Subscriber member = new Subscriber(bridge.server(), "pub", null, "g", Credentials.ANONYMOUS,
+                AccessDecision.ANONYMOUS, "test");
+        member.onOpen(session, Callback.NOOP);
+        return member;
+    }
+
+    private static Event small(int n) {
+        return Event.fromUtf8("pub", null, ("{\"n\":" + n + "}").getBytes(StandardCharsets.UTF_8), "events-pub", 0,
+                n);
+    }
+
+    private static List<Integer> numbers(List<String> frames) {
+        List<Integer> numbers = new ArrayList<>();
+        frames.forEach(frame -> numbers.add(number(frame)));
+        return numbers;
     }
 
     private static GroupKey bridgeGroup() {

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.wsbridge.bridge.Bridge;
+import io.wsbridge.bridge.auth.AccessDecision;
+import io.wsbridge.bridge.auth.Credentials;
 import io.wsbridge.bridge.cli.ListHistory;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import java.net.URI;
@@ -12,6 +14,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.core.CloseStatus;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -138,6 +142,31 @@ class GroupRetentionTest {
         try (TestClient third = TestClient.connect(uri("?group_id=g"))) {
             assertThat(numbers(third.take(2, WAIT))).as("after the last event the group had").isEqualTo(range(6, 8));
             assertThat(third.drain()).isEmpty();
+        }
+    }
+
+    @Test
+    void aLastMemberWhoseClientGotAWriteBeforeItsCompletionWasReportedLeavesThePlaceAfterIt() throws Exception {
+        start(Duration.ofMinutes(1));
+        SubscriberTest.StalledSession session = new SubscriberTest.StalledSession();
+        Subscriber only = new Subscriber(bridge.server(), "pub", null, "g", Credentials.ANONYMOUS,
+                AccessDecision.ANONYMOUS, "test");
+        only.onOpen(session, Callback.NOOP);
+        publish(0, 5); // 0 is written at once, 1 to 4 wait for that write
+        session.pending.get(0).succeeded();
+        await().atMost(WAIT).until(() -> session.pending.size() == 2); // 1 to 4, in one write
+        assertThat(numbers(session.frames)).isEqualTo(range(0, 5));
+
+        // The client got them all and closed; the write's completion is reported after the close.
+        only.onClosed(new CloseStatus(CloseStatus.NORMAL, "bye"), Callback.NOOP);
+        session.pending.get(1).succeeded();
+        assertThat(bridge.server().retainedGroups()).isEqualTo(1);
+        publish(5, 8);
+
+        try (TestClient next = TestClient.connect(uri("?group_id=g"))) {
+            assertThat(numbers(next.take(3, WAIT))).as("what the group missed, and nothing it had")
+                    .isEqualTo(range(5, 8));
+            await().during(Duration.ofMillis(500)).atMost(WAIT).until(() -> next.drain().isEmpty());
         }
     }
 }
