@@ -12,8 +12,10 @@ import java.util.Objects;
  *
  * <p>Once the bridge has placed the event in its application's stream, it {@linkplain #withCursor stamps} it with the
  * stream position after it: the frame subscribers get is then the event's JSON object with the extension attribute
- * {@value #CURSOR_ATTRIBUTE} first, made with one copy per event, never per subscriber. The bare {@link #body()} is
- * what peers get (they stamp their own).
+ * {@value #CURSOR_ATTRIBUTE} first. Stamping copies nothing: a direct write {@linkplain #copyFrameTo puts} the
+ * attribute and the shared body into its buffer, which it copies anyway; the frame as one array is made only when a
+ * writer asks for it ({@link #payload()}), once per event. The bare {@link #body()} is what peers get (they stamp
+ * their own).
  *
  * <p>An event from a binary-mode record may carry its {@link #attributes()} as the connector read them, for filters;
  * any other is read from its frame when a filter needs it.
@@ -30,13 +32,20 @@ public final class Event {
     private final String application;
     private final String channel;
     private final byte[] utf8;
-    private final byte[] frame;
+    /** The stamped frame as one array, made on the first {@link #payload()}; the body itself if not stamped. */
+    private volatile byte[] frame;
+    /** Size of the frame in bytes. */
+    private final int frameSize;
     private final String topic;
     private final int partition;
     private final long offset;
     private final long publishedNanos;
-    /** The stream position after the event, once stamped; else {@code null}. */
-    private final String cursor;
+    /** The stream position after the event as US-ASCII bytes, once stamped (never changed); else {@code null}. */
+    private final byte[] cursor;
+    /** Whether the stamped body is an empty JSON object: no comma after the cursor. */
+    private final boolean emptyObject;
+    /** {@link #cursor} as a string, made on the first {@link #cursor()}. */
+    private String cursorText;
     /** The attributes the frame holds, as the connector read them; {@code null} if it did not say. */
     private final EventAttributes attributes;
 
@@ -47,20 +56,26 @@ public final class Event {
      */
     public Event(String application, String channel, String text) {
         this(application, channel, Objects.requireNonNull(text, "text").getBytes(StandardCharsets.UTF_8), null,
-                NO_PARTITION, -1, null, System.nanoTime(), null, null);
+                NO_PARTITION, -1, System.nanoTime(), null, false, null);
     }
 
     private Event(String application, String channel, byte[] utf8, String topic, int partition, long offset,
-            byte[] frame, long publishedNanos, String cursor, EventAttributes attributes) {
+            long publishedNanos, byte[] cursor, boolean emptyObject, EventAttributes attributes) {
         this.application = Objects.requireNonNull(application, "application");
         this.channel = channel;
         this.utf8 = Objects.requireNonNull(utf8, "utf8");
         this.topic = topic;
         this.partition = topic == null ? NO_PARTITION : partition;
         this.offset = topic == null ? -1 : offset;
-        this.frame = frame == null ? utf8 : frame;
         this.publishedNanos = publishedNanos;
         this.cursor = cursor;
+        this.emptyObject = emptyObject;
+        if (cursor == null) {
+            this.frame = utf8;
+            this.frameSize = utf8.length;
+        } else {
+            this.frameSize = CURSOR_PREFIX.length + cursor.length + (emptyObject ? 1 : 2) + utf8.length - 1;
+        }
         this.attributes = attributes;
     }
 
@@ -80,7 +95,7 @@ public final class Event {
      * @param attributes exactly the members of the frame besides the data, or {@code null}: filters read the frame
      */
     public static Event fromUtf8(String application, String channel, byte[] utf8, EventAttributes attributes) {
-        return new Event(application, channel, utf8, null, NO_PARTITION, -1, null, System.nanoTime(), null,
+        return new Event(application, channel, utf8, null, NO_PARTITION, -1, System.nanoTime(), null, false,
                 attributes);
     }
 
@@ -110,17 +125,25 @@ public final class Event {
             throw new IllegalArgumentException("a position needs a partition and an offset of at least 0, was "
                     + partition + "/" + offset);
         }
-        return new Event(application, channel, utf8, topic, partition, offset, null, System.nanoTime(), null,
+        return new Event(application, channel, utf8, topic, partition, offset, System.nanoTime(), null, false,
                 attributes);
     }
 
     /**
      * The same event with {@code cursor} as its {@value #CURSOR_ATTRIBUTE} attribute in the frame: the JSON object's
-     * first member, in front of the original members, which are copied once and not re-encoded.
+     * first member, in front of the original members, which are neither copied nor re-encoded.
      *
      * @param cursor an encoded cursor: URL-safe characters only, nothing to escape in JSON
      */
     public Event withCursor(String cursor) {
+        return withCursor(cursor.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * As {@link #withCursor(String)}, with the cursor as US-ASCII bytes; the event keeps the array, which must not
+     * change afterwards (several events may share it).
+     */
+    public Event withCursor(byte[] asciiCursor) {
         if (utf8.length == 0 || utf8[0] != '{') {
             return this; // not a JSON object: no place for an attribute
         }
@@ -129,20 +152,8 @@ public final class Event {
             rest++;
         }
         boolean empty = rest < utf8.length && utf8[rest] == '}';
-        int length = cursor.length();
-        byte[] stamped = new byte[CURSOR_PREFIX.length + length + (empty ? 1 : 2) + utf8.length - 1];
-        System.arraycopy(CURSOR_PREFIX, 0, stamped, 0, CURSOR_PREFIX.length);
-        int at = CURSOR_PREFIX.length;
-        for (int i = 0; i < length; i++) {
-            stamped[at++] = (byte) cursor.charAt(i);
-        }
-        stamped[at++] = '"';
-        if (!empty) {
-            stamped[at++] = ',';
-        }
-        System.arraycopy(utf8, 1, stamped, at, utf8.length - 1);
-        return new Event(application, channel, utf8, topic, partition, offset, stamped, publishedNanos, cursor,
-                attributes);
+        return new Event(application, channel, utf8, topic, partition, offset, publishedNanos,
+                Objects.requireNonNull(asciiCursor, "cursor"), empty, attributes);
     }
 
     private static boolean isJsonSpace(byte b) {
@@ -154,7 +165,15 @@ public final class Event {
      * Events message's {@code id} is), or {@code null} if it was not stamped.
      */
     public String cursor() {
-        return cursor;
+        if (cursor == null) {
+            return null;
+        }
+        String text = cursorText;
+        if (text == null) {
+            text = new String(cursor, StandardCharsets.US_ASCII);
+            cursorText = text; // a race makes equal strings, and a String is safe to publish so
+        }
+        return text;
     }
 
     /**
@@ -195,17 +214,43 @@ public final class Event {
 
     /** The frame text, decoded again from the shared bytes; meant for tests and logs, not the hot path. */
     public String text() {
-        return new String(frame, StandardCharsets.UTF_8);
+        return new String(frame(), StandardCharsets.UTF_8);
     }
 
-    /** A fresh read-only view of the frame's shared UTF-8 bytes (with the cursor, if stamped), one per write. */
+    /**
+     * A fresh read-only view of the frame's shared UTF-8 bytes (with the cursor, if stamped), one per write. The first
+     * call on a stamped event makes the frame as one array, which later calls share.
+     */
     public ByteBuffer payload() {
-        return ByteBuffer.wrap(frame).asReadOnlyBuffer();
+        return ByteBuffer.wrap(frame()).asReadOnlyBuffer();
     }
 
-    /** Puts the frame's shared bytes ({@link #size()} of them) into {@code target}; no view is made. */
+    /**
+     * Puts the frame ({@link #size()} bytes) into {@code target}: the cursor attribute and the shared body, copied
+     * straight from where they are, with no array and no view made.
+     */
     public void copyFrameTo(ByteBuffer target) {
-        target.put(frame);
+        byte[] whole = frame;
+        if (whole != null) {
+            target.put(whole);
+            return;
+        }
+        target.put(CURSOR_PREFIX).put(cursor).put((byte) '"');
+        if (!emptyObject) {
+            target.put((byte) ',');
+        }
+        target.put(utf8, 1, utf8.length - 1);
+    }
+
+    private byte[] frame() {
+        byte[] whole = frame;
+        if (whole == null) {
+            ByteBuffer made = ByteBuffer.allocate(frameSize);
+            copyFrameTo(made);
+            whole = made.array();
+            frame = whole; // volatile: the array is complete before another thread can see it
+        }
+        return whole;
     }
 
     /** A fresh read-only view of the event's JSON as the connector encoded it, without a cursor (for peers). */
@@ -225,12 +270,12 @@ public final class Event {
 
     /** Size of the frame payload in bytes. */
     public int size() {
-        return frame.length;
+        return frameSize;
     }
 
     @Override
     public String toString() {
-        return "Event[application=" + application + ", channel=" + channel + ", bytes=" + frame.length
+        return "Event[application=" + application + ", channel=" + channel + ", bytes=" + frameSize
                 + (topic == null ? "" : ", at=" + topic + "/" + partition + "/" + offset) + "]";
     }
 }

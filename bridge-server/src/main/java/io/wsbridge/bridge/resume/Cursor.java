@@ -1,12 +1,12 @@
 package io.wsbridge.bridge.resume;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collections;
 import java.util.Map;
@@ -202,30 +202,30 @@ public final class Cursor {
      */
     static final class Writer {
 
-        private final ByteArrayOutputStream out = new ByteArrayOutputStream(64);
+        /** The binary form being written; reused from cursor to cursor (the writer is not thread-safe). */
+        private byte[] out = new byte[64];
+        private int size;
         private int lastPartition;
 
         void begin(int applicationHash, int topics) {
-            out.reset();
-            out.write(VERSION);
-            out.write(applicationHash >>> 24);
-            out.write(applicationHash >>> 16);
-            out.write(applicationHash >>> 8);
-            out.write(applicationHash);
+            size = 0;
+            write(VERSION);
+            write(applicationHash >>> 24);
+            write(applicationHash >>> 16);
+            write(applicationHash >>> 8);
+            write(applicationHash);
             varint(topics);
         }
 
         void topic(String name, int entries) {
-            byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
-            varint(bytes.length);
-            out.write(bytes, 0, bytes.length);
-            varint(entries);
-            lastPartition = -1;
+            topic(name.getBytes(StandardCharsets.UTF_8), entries);
         }
 
         void topic(byte[] utf8Name, int entries) {
             varint(utf8Name.length);
-            out.write(utf8Name, 0, utf8Name.length);
+            room(utf8Name.length);
+            System.arraycopy(utf8Name, 0, out, size, utf8Name.length);
+            size += utf8Name.length;
             varint(entries);
             lastPartition = -1;
         }
@@ -237,16 +237,33 @@ public final class Cursor {
         }
 
         String finish() {
-            return new String(ENCODER.encode(out.toByteArray()), StandardCharsets.US_ASCII);
+            return new String(finishAscii(), StandardCharsets.US_ASCII);
+        }
+
+        /** The encoded cursor as US-ASCII bytes (base64url, no padding), the form the frames carry. */
+        byte[] finishAscii() {
+            return ENCODER.encode(Arrays.copyOf(out, size));
         }
 
         private void varint(long value) {
+            room(10);
             long rest = value;
             while ((rest & ~0x7FL) != 0) {
-                out.write((int) ((rest & 0x7F) | 0x80));
+                out[size++] = (byte) ((rest & 0x7F) | 0x80);
                 rest >>>= 7;
             }
-            out.write((int) rest);
+            out[size++] = (byte) rest;
+        }
+
+        private void write(int b) {
+            room(1);
+            out[size++] = (byte) b;
+        }
+
+        private void room(int bytes) {
+            if (size + bytes > out.length) {
+                out = Arrays.copyOf(out, Math.max(out.length * 2, size + bytes));
+            }
         }
     }
 }

@@ -31,13 +31,9 @@ public final class LiveStream {
     private final Cursor.Writer writer = new Cursor.Writer();
     /** The partitions of shared topics this bridge publishes, which any application may have events in. */
     private final SharedPositions shared;
-    private String encoded;
+    private byte[] encoded; // the current position as US-ASCII, until it moves; events stamped with it share it
     /** How many times a position moved: a consuming bridge tells its peers the positions again once it changed. */
     private long moves;
-
-    LiveStream(String application) {
-        this(application, new SharedPositions());
-    }
 
     LiveStream(String application, SharedPositions shared) {
         this.application = application;
@@ -160,13 +156,17 @@ public final class LiveStream {
 
     /** The event with the current position as its cursor: call right after {@link #advance}, under the lock. */
     public synchronized Event stamp(Event event) {
-        return event.withCursor(encoded());
+        return event.withCursor(encodedAscii());
     }
 
     /** The current position, encoded. */
     public synchronized String encoded() {
-        if (encoded == null && !shared.isEmpty()) {
-            encoded = snapshot().encode(); // with the shared partitions where they are now
+        return new String(encodedAscii(), StandardCharsets.US_ASCII);
+    }
+
+    private byte[] encodedAscii() {
+        if (encoded == null && !shared.isEmpty()) { // with the shared partitions where they are now
+            encoded = snapshot().encode().getBytes(StandardCharsets.US_ASCII);
         } else if (encoded == null) {
             writer.begin(applicationHash, topics.size());
             for (Topic topic : topics.values()) {
@@ -177,7 +177,7 @@ public final class LiveStream {
                     }
                 }
             }
-            encoded = writer.finish();
+            encoded = writer.finishAscii();
         }
         return encoded;
     }
@@ -258,13 +258,12 @@ public final class LiveStream {
         }
 
         void forwarded(int partition, boolean value) {
-            if (partition >= forwarded.length) {
-                if (!value) {
-                    return;
-                }
+            if (partition >= forwarded.length && value) {
                 forwarded = Arrays.copyOf(forwarded, partition + 1);
             }
-            forwarded[partition] = value;
+            if (partition < forwarded.length) {
+                forwarded[partition] = value;
+            }
         }
 
         long regroupUntil(int partition) {

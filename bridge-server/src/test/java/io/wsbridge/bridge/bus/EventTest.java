@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 class EventTest {
@@ -46,6 +49,35 @@ class EventTest {
     @Test
     void anEmptyObjectGetsTheCursorAsItsOnlyMember() {
         assertThat(positioned("{ }").withCursor("c").text()).isEqualTo("{\"wsbridgecursor\":\"c\" }");
+    }
+
+    @Test
+    void aDirectWriteCopiesTheSameFrameAsTheOneArrayWithoutMakingIt() throws Exception {
+        for (String json : new String[] {"{\"id\":\"x\",\"data\":\"é\"}", "{ }", "{}", "{\n \"a\":1}", "[1]"}) {
+            Event stamped = positioned(json).withCursor("AQID-_x".getBytes(StandardCharsets.US_ASCII));
+            ByteBuffer direct = ByteBuffer.allocate(stamped.size() + 3);
+            direct.put(new byte[] {1, 2, 3}); // a write copies into a buffer that holds other frames before it
+
+            stamped.copyFrameTo(direct);
+
+            assertThat(direct.remaining()).as(json).isZero();
+            byte[] copied = Arrays.copyOfRange(direct.array(), 3, direct.capacity());
+            ByteBuffer payload = stamped.payload(); // the one array, made now, after the direct copy
+            byte[] whole = new byte[payload.remaining()];
+            payload.get(whole);
+            assertThat(new String(copied, StandardCharsets.UTF_8)).as(json).isEqualTo(stamped.text());
+            assertThat(whole).as(json).isEqualTo(copied);
+            assertThat(stamped.size()).as(json).isEqualTo(copied.length);
+            JsonNode frame = JSON.readTree(copied);
+            if (json.startsWith("{")) {
+                assertThat(frame.fieldNames().next()).as(json).isEqualTo("wsbridgecursor");
+                assertThat(frame.path("wsbridgecursor").asText()).isEqualTo("AQID-_x");
+                ((ObjectNode) frame).remove("wsbridgecursor");
+            }
+            assertThat(frame).as(json).isEqualTo(JSON.readTree(json));
+        }
+        assertThat(positioned("{}").withCursor("c".getBytes(StandardCharsets.US_ASCII)).cursor()).isEqualTo("c");
+        assertThat(positioned("{}").cursor()).isNull();
     }
 
     @Test

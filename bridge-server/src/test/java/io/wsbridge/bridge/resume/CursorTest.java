@@ -36,7 +36,7 @@ class CursorTest {
 
     @Test
     void theLiveStreamEncodesExactlyWhatACursorOfTheSamePositionsDoes() throws Exception {
-        LiveStream stream = new LiveStream("app");
+        LiveStream stream = new LiveStream("app", new SharedPositions());
         stream.started("events-app", 0, 10);
         stream.started("events-app", 2, 0);
         stream.advance(Event.fromUtf8("app", null, new byte[] {'{', '}'}, "events-app", 1, 7));

@@ -14,7 +14,7 @@ class LiveStreamTest {
 
     @Test
     void aPartitionStartsWhereItsTaskReadsAndMovesPastEachEvent() throws Exception {
-        LiveStream stream = new LiveStream("app");
+        LiveStream stream = new LiveStream("app", new SharedPositions());
         stream.started("events-app", 0, 100);
         stream.started("events-app", 1, 0);
 
@@ -26,7 +26,7 @@ class LiveStreamTest {
 
     @Test
     void anEventBelowItsPartitionsPositionIsRefusedAsPublishedBefore() {
-        LiveStream stream = new LiveStream("app");
+        LiveStream stream = new LiveStream("app", new SharedPositions());
         assertThat(stream.advance(at(0, 10))).isTrue();
 
         assertThat(stream.advance(at(0, 10))).isFalse();
@@ -37,7 +37,7 @@ class LiveStreamTest {
 
     @Test
     void aReassignedPartitionNeverMovesBack() {
-        LiveStream stream = new LiveStream("app");
+        LiveStream stream = new LiveStream("app", new SharedPositions());
         stream.advance(at(0, 49));
         stream.started("events-app", 0, 40); // committed offsets lag what was published
 
@@ -47,7 +47,7 @@ class LiveStreamTest {
 
     @Test
     void theStampedFrameCarriesThePositionAfterTheEvent() throws Exception {
-        LiveStream stream = new LiveStream("app");
+        LiveStream stream = new LiveStream("app", new SharedPositions());
         stream.advance(at(0, 7));
 
         String frame = stream.stamp(at(0, 7)).text();
@@ -59,7 +59,7 @@ class LiveStreamTest {
 
     @Test
     void aPeersPositionsMoveOnlyPartitionsNotPublishedHereAndOnlyForward() throws Exception {
-        LiveStream stream = new LiveStream("app");
+        LiveStream stream = new LiveStream("app", new SharedPositions());
         stream.started("events-app", 0, 10); // published here
         long moves = stream.moves();
 
