@@ -433,6 +433,77 @@ class KeycloakAccessIT {
         }
     }
 
+    /**
+     * Issue 12: a resume ({@code ?from=<cursor>}) takes every credential form, header and query, and gives the events
+     * after the cursor exactly once; the cursor grants nothing: without credentials, or with a non-member's, the
+     * private application stays 404.
+     */
+    @Test
+    @Order(9)
+    void resumingTakesEveryCredentialFormAndACursorGrantsNothing() {
+        String alice = token("alice", ALICE_PASSWORD);
+        String run = "kc-resume-" + UUID.randomUUID();
+        String cursor;
+        try (WsClient ws = WsClient.connect(uri("/" + PRIVATE_APP), bearer(alice))) {
+            assertEventsArrive(ws, PRIVATE_APP); // live: what is produced from now on reaches it
+            stack.events().sendBinary(topic(PRIVATE_APP), Events.event(PRIVATE_APP, "device-kc").withId(run + "-0"));
+            cursor = cursorOf(ws, run + "-0");
+        }
+        for (int i = 1; i <= 3; i++) { // while nobody reads the application
+            stack.events().sendBinary(topic(PRIVATE_APP), Events.event(PRIVATE_APP, "device-kc").withId(run + "-" + i));
+        }
+        String from = "from=" + URLEncoder.encode(cursor, StandardCharsets.UTF_8);
+        List<String> expected = List.of(run + "-1", run + "-2", run + "-3");
+        for (Credential credential : List.of(new Token(alice), new Key("alice", aliceKey))) {
+            String kind = credential.getClass().getSimpleName();
+            assertThat(resumedIds(uri("/" + PRIVATE_APP + "?" + from), credential.headers(), run))
+                    .as("%s in a header", kind).isEqualTo(expected);
+            assertThat(resumedIds(uri("/" + PRIVATE_APP + credential.query() + "&" + from), Map.of(), run))
+                    .as("%s in the query", kind).isEqualTo(expected);
+        }
+        String bob = token("bob", BOB_PASSWORD);
+        assertThat(status(uri("/" + PRIVATE_APP + "?" + from), Map.of())).as("a cursor, no credentials").isEqualTo(404);
+        assertThat(status(uri("/" + PRIVATE_APP + "?" + from), bearer(bob))).as("a cursor, a non-member's token")
+                .isEqualTo(404);
+        assertThat(status(uri("/" + PRIVATE_APP + "?" + from), basic("bob", bobKey))).as("a cursor, a non-member's key")
+                .isEqualTo(404);
+    }
+
+    /** The {@code wsbridgecursor} of the frame whose event has {@code id}. */
+    private static String cursorOf(WsClient ws, String id) {
+        long deadline = System.nanoTime() + EVENTS_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            Optional<String> frame = ws.nextFrame(Duration.ofMillis(200));
+            if (frame.isPresent() && id.equals(ItSupport.json(frame.get()).path("id").asText())) {
+                String cursor = ItSupport.json(frame.get()).path("wsbridgecursor").asText();
+                assertThat(cursor).as("the cursor of " + id).isNotEmpty();
+                return cursor;
+            }
+        }
+        throw new AssertionError("the event " + id + " did not arrive within " + EVENTS_TIMEOUT);
+    }
+
+    /** The ids starting with {@code run} that a session on {@code uri} gets until the third, and a second after. */
+    private static List<String> resumedIds(URI uri, Map<String, String> headers, String run) {
+        List<String> ids = new ArrayList<>();
+        try (WsClient ws = WsClient.connect(uri, headers)) {
+            long deadline = System.nanoTime() + EVENTS_TIMEOUT.toNanos();
+            long quietUntil = Long.MAX_VALUE;
+            while (System.nanoTime() < Math.min(deadline, quietUntil)) {
+                Optional<String> frame = ws.nextFrame(Duration.ofMillis(100));
+                String id = frame.map(text -> ItSupport.json(text).path("id").asText()).orElse("");
+                if (id.startsWith(run)) {
+                    ids.add(id);
+                    if (ids.size() == 3) { // a duplicate would come right behind
+                        quietUntil = System.nanoTime() + Duration.ofSeconds(1).toNanos();
+                    }
+                }
+                assertThat(ws.closeStatus()).as("the resumed session on " + uri.getPath()).isEmpty();
+            }
+        }
+        return ids;
+    }
+
     @Test
     @Order(13)
     void revokingAnApiKeyWithTheCliEndsItsSession() {
@@ -690,6 +761,7 @@ class KeycloakAccessIT {
         config.put("ops.port", Integer.toString(FreePorts.on(KafkaBroker.HOST))); // the shipped 8086, on a free port
         config.put("auth.reauthorize.interval.ms", Long.toString(REAUTHORIZE.toMillis()));
         config.put("auth.cache.ttl.ms", Long.toString(CACHE_TTL.toMillis()));
+        config.put("kafka.bootstrap.servers", stack.kafka().bootstrapServers()); // ?from= reads Kafka
         return config;
     }
 
