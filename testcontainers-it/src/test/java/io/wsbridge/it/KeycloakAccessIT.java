@@ -52,6 +52,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
+import org.apache.kafka.clients.producer.KafkaProducer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -431,6 +432,46 @@ class KeycloakAccessIT {
             await("alice being a member again").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500))
                     .until(() -> status(uri("/" + PRIVATE_APP), bearer(alice)) == 0);
         }
+    }
+
+    /**
+     * Issue 12, point 7: re-authorization covers sessions that are still replaying. A client that never reads asks for
+     * a backlog far larger than the sockets' buffers ({@code ?from=earliest}: 20,000 events of about 1.3 KB), so its
+     * replay cannot end; when its user leaves the application's group, a round of re-authorization closes it with
+     * 1008, as it closes a live session.
+     */
+    @Test
+    @Order(8)
+    void reauthorizationEndsASessionThatIsStillReplaying() {
+        String alice = token("alice", ALICE_PASSWORD);
+        String data = "{\"pad\":\"" + "x".repeat(1000) + "\"}";
+        KafkaProducer<byte[], byte[]> producer = stack.events().producer();
+        for (int i = 0; i < 20_000; i++) {
+            producer.send(Events.binaryRecord(topic(PRIVATE_APP),
+                    Events.event(PRIVATE_APP, "backlog").withId("kc-backlog-" + i).withData(data)));
+        }
+        producer.flush();
+        assertEventsArrive(uri("/" + PRIVATE_APP), bearer(alice), PRIVATE_APP); // the task has read past the backlog
+        BridgeHttp ops = new BridgeHttp(URI.create("http://" + KafkaBroker.HOST + ":" + opsPort + "/"));
+        double closedBefore = ops.metrics().value("wsbridge_closes_total", "code", "1008", "transport", "websocket");
+        try (WsClient replaying = WsClient.connect(uri("/" + PRIVATE_APP + "?from=earliest"), bearer(alice), false)) {
+            awaitSubscribersAndGroups(PRIVATE_APP, 1, 0);
+            keycloak.removeUserFromGroup("alice", PRIVATE_GROUP);
+            try {
+                await("the replaying session closed by re-authorization")
+                        .atMost(CACHE_TTL.plus(REAUTHORIZE).plusSeconds(10)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> {
+                            BridgeHttp.Scrape scrape = ops.metrics();
+                            return scrape.value("wsbridge_subscribers", "application", PRIVATE_APP) == 0
+                                    && scrape.value("wsbridge_closes_total", "code", "1008", "transport",
+                                            "websocket") > closedBefore;
+                        });
+            } finally {
+                keycloak.addUserToGroup("alice", PRIVATE_GROUP);
+            }
+        }
+        await("alice being a member again").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500))
+                .until(() -> status(uri("/" + PRIVATE_APP), bearer(alice)) == 0);
     }
 
     /**
