@@ -114,6 +114,20 @@ class AccessAndValidationIT {
                         + " application in (?<application>...), e.g. events-(?<application>.+)");
     }
 
+    /** Issue 12, point 6: the bridge's own consumers need the brokers; validate says which key is missing. */
+    @Test
+    void validateNamesTheMissingBootstrapServersOfTheBridgesConsumers(Stack stack) {
+        Validation validation = validate(stack, Map.of("kafka.security.protocol", "SASL_SSL"));
+        assertThat(validation.errors()).as("%s", validation).containsOnlyKeys("kafka.bootstrap.servers");
+        assertThat(validation.errorsFor("kafka.bootstrap.servers")).containsExactly(
+                "kafka.* settings are given but kafka.bootstrap.servers is missing: the bridge's consumers (resume and"
+                        + " replay) need the brokers to connect to");
+
+        Validation complete = validate(stack, Map.of("kafka.security.protocol", "SASL_SSL",
+                "kafka.bootstrap.servers", stack.kafka().bootstrapServers()));
+        assertThat(complete.errorCount()).as("%s", complete).isZero();
+    }
+
     @Test
     void validateRejectsAPongTimeoutNotLongerThanThePingInterval(Stack stack) {
         Validation validation = validate(stack, Map.of(
