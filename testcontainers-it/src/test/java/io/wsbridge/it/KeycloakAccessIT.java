@@ -416,8 +416,7 @@ class KeycloakAccessIT {
              WsClient publicSession = WsClient.connect(uri("/" + PUBLIC_APP), bearer(alice))) {
             assertEventsArrive(privateSession, PRIVATE_APP);
             long removed = System.nanoTime();
-            keycloak.removeUserFromGroup("alice", PRIVATE_GROUP);
-            try {
+            whileAliceIsNoMember(alice, () -> {
                 CloseStatus closed = privateSession.awaitClose(CACHE_TTL.plus(REAUTHORIZE).plusSeconds(10));
                 Duration took = Duration.ofNanos(System.nanoTime() - removed);
                 assertThat(closed.code()).as("closed: " + closed).isEqualTo(1008);
@@ -426,12 +425,20 @@ class KeycloakAccessIT {
                 assertThat(status(uri("/" + PRIVATE_APP), bearer(alice))).as("a new attempt").isEqualTo(404);
                 assertThat(publicSession.closeStatus()).as("her session on the public application stays").isEmpty();
                 assertEventsArrive(publicSession, PUBLIC_APP);
-            } finally {
-                keycloak.addUserToGroup("alice", PRIVATE_GROUP);
-            }
-            await("alice being a member again").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500))
-                    .until(() -> status(uri("/" + PRIVATE_APP), bearer(alice)) == 0);
+            });
         }
+    }
+
+    /** Takes alice out of the private application's group for {@code check}, then back, until her token reads it. */
+    private void whileAliceIsNoMember(String alice, Runnable check) {
+        keycloak.removeUserFromGroup("alice", PRIVATE_GROUP);
+        try {
+            check.run();
+        } finally {
+            keycloak.addUserToGroup("alice", PRIVATE_GROUP);
+        }
+        await("alice being a member again").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500))
+                .until(() -> status(uri("/" + PRIVATE_APP), bearer(alice)) == 0);
     }
 
     /**
@@ -456,22 +463,15 @@ class KeycloakAccessIT {
         double closedBefore = ops.metrics().value("wsbridge_closes_total", "code", "1008", "transport", "websocket");
         try (WsClient replaying = WsClient.connect(uri("/" + PRIVATE_APP + "?from=earliest"), bearer(alice), false)) {
             awaitSubscribersAndGroups(PRIVATE_APP, 1, 0);
-            keycloak.removeUserFromGroup("alice", PRIVATE_GROUP);
-            try {
-                await("the replaying session closed by re-authorization")
-                        .atMost(CACHE_TTL.plus(REAUTHORIZE).plusSeconds(10)).pollInterval(Duration.ofMillis(100))
-                        .until(() -> {
-                            BridgeHttp.Scrape scrape = ops.metrics();
-                            return scrape.value("wsbridge_subscribers", "application", PRIVATE_APP) == 0
-                                    && scrape.value("wsbridge_closes_total", "code", "1008", "transport",
-                                            "websocket") > closedBefore;
-                        });
-            } finally {
-                keycloak.addUserToGroup("alice", PRIVATE_GROUP);
-            }
+            whileAliceIsNoMember(alice, () -> await("the replaying session closed by re-authorization")
+                    .atMost(CACHE_TTL.plus(REAUTHORIZE).plusSeconds(10)).pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        BridgeHttp.Scrape scrape = ops.metrics();
+                        return scrape.value("wsbridge_subscribers", "application", PRIVATE_APP) == 0
+                                && scrape.value("wsbridge_closes_total", "code", "1008", "transport", "websocket")
+                                > closedBefore;
+                    }));
         }
-        await("alice being a member again").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(500))
-                .until(() -> status(uri("/" + PRIVATE_APP), bearer(alice)) == 0);
     }
 
     /**
