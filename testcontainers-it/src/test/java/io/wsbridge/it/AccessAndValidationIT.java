@@ -89,26 +89,22 @@ class AccessAndValidationIT {
 
     @Test
     void validateRejectsAPortOutOfRange(Stack stack) {
-        Validation validation = validate(stack, Map.of("websocket.port", "70000"));
-        assertThat(validation.errors()).as("%s", validation).containsOnlyKeys("websocket.port");
-        assertThat(validation.errorsFor("websocket.port"))
-                .containsExactly("Invalid value 70000 for configuration websocket.port: Value must be no more than 65535");
+        assertOnlyError(validate(stack, Map.of("websocket.port", "70000")), "websocket.port",
+                "Invalid value 70000 for configuration websocket.port: Value must be no more than 65535");
     }
 
     @Test
     void validateRejectsAConverterThatIsNotByteArray(Stack stack) {
-        Validation validation = validate(stack, Map.of("value.converter", "org.apache.kafka.connect.json.JsonConverter"));
-        assertThat(validation.errors()).as("%s", validation).containsOnlyKeys("value.converter");
-        assertThat(validation.errorsFor("value.converter")).containsExactly(
+        assertOnlyError(validate(stack, Map.of("value.converter", "org.apache.kafka.connect.json.JsonConverter")),
+                "value.converter",
                 "wsbridge decodes CloudEvents from the raw bytes of record values: set value.converter="
                         + BYTE_ARRAY_CONVERTER);
     }
 
     @Test
     void validateRejectsATopicPatternWithoutTheApplicationGroup(Stack stack) {
-        Validation validation = validate(stack, Map.of("application.topic.pattern", "events-(.+)"));
-        assertThat(validation.errors()).as("%s", validation).containsOnlyKeys("application.topic.pattern");
-        assertThat(validation.errorsFor("application.topic.pattern")).containsExactly(
+        assertOnlyError(validate(stack, Map.of("application.topic.pattern", "events-(.+)")),
+                "application.topic.pattern",
                 "Invalid value events-(.+) for configuration application.topic.pattern: The topic pattern 'events-(.+)'"
                         + " has no named group 'application': enclose the part of the topic name that names the"
                         + " application in (?<application>...), e.g. events-(?<application>.+)");
@@ -117,9 +113,7 @@ class AccessAndValidationIT {
     /** Issue 12, point 6: the bridge's own consumers need the brokers; validate says which key is missing. */
     @Test
     void validateNamesTheMissingBootstrapServersOfTheBridgesConsumers(Stack stack) {
-        Validation validation = validate(stack, Map.of("kafka.security.protocol", "SASL_SSL"));
-        assertThat(validation.errors()).as("%s", validation).containsOnlyKeys("kafka.bootstrap.servers");
-        assertThat(validation.errorsFor("kafka.bootstrap.servers")).containsExactly(
+        assertOnlyError(validate(stack, Map.of("kafka.security.protocol", "SASL_SSL")), "kafka.bootstrap.servers",
                 "kafka.* settings are given but kafka.bootstrap.servers is missing: the bridge's consumers (resume and"
                         + " replay) need the brokers to connect to");
 
@@ -130,11 +124,9 @@ class AccessAndValidationIT {
 
     @Test
     void validateRejectsAPongTimeoutNotLongerThanThePingInterval(Stack stack) {
-        Validation validation = validate(stack, Map.of(
+        assertOnlyError(validate(stack, Map.of(
                 "websocket.ping.interval.ms", "10000",
-                "websocket.pong.timeout.ms", "10000"));
-        assertThat(validation.errors()).as("%s", validation).containsOnlyKeys("websocket.pong.timeout.ms");
-        assertThat(validation.errorsFor("websocket.pong.timeout.ms")).containsExactly(
+                "websocket.pong.timeout.ms", "10000")), "websocket.pong.timeout.ms",
                 "websocket.pong.timeout.ms (10000) must be longer than websocket.ping.interval.ms (10000), or every"
                         + " subscriber is closed before it can answer a ping");
     }
@@ -168,6 +160,12 @@ class AccessAndValidationIT {
                     .contains("Address already in use")
                     .contains("Is another process or connector using the port?");
         }
+    }
+
+    /** {@code validation} has errors for {@code key} only, exactly {@code messages}. */
+    private static void assertOnlyError(Validation validation, String key, String... messages) {
+        assertThat(validation.errors()).as("%s", validation).containsOnlyKeys(key);
+        assertThat(validation.errorsFor(key)).containsExactly(messages);
     }
 
     private static Validation validate(Stack stack, Map<String, String> overrides) {

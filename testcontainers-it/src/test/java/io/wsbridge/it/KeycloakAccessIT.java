@@ -463,6 +463,8 @@ class KeycloakAccessIT {
         double closedBefore = ops.metrics().value("wsbridge_closes_total", "code", "1008", "transport", "websocket");
         try (WsClient replaying = WsClient.connect(uri("/" + PRIVATE_APP + "?from=earliest"), bearer(alice), false)) {
             awaitSubscribersAndGroups(PRIVATE_APP, 1, 0);
+            assertThat(ops.metrics().value("wsbridge_closes_total", "code", "1008", "transport", "websocket"))
+                    .as("no session closed by policy before alice leaves the group").isEqualTo(closedBefore);
             whileAliceIsNoMember(alice, () -> await("the replaying session closed by re-authorization")
                     .atMost(CACHE_TTL.plus(REAUTHORIZE).plusSeconds(10)).pollInterval(Duration.ofMillis(100))
                     .until(() -> {

@@ -374,7 +374,7 @@ public final class Catchup {
         }
         next.put(partition, event.offset() + 1);
         replayed++;
-        if (!target.deliver(event.withCursor(Cursor.encode(writer, stream.applicationHash(), next)))) {
+        if (!target.deliver(event.withCursor(Cursor.encodeAscii(writer, stream.applicationHash(), next)))) {
             join.close();
         }
     }

@@ -65,11 +65,16 @@ public final class Cursor {
 
     /** The cursor's string form. */
     public String encode() {
-        return encode(new Writer(), applicationHash, positions);
+        return new String(encodeAscii(), StandardCharsets.US_ASCII);
+    }
+
+    /** The cursor's string form as US-ASCII bytes, the form a stamped frame carries. */
+    public byte[] encodeAscii() {
+        return encodeAscii(new Writer(), applicationHash, positions);
     }
 
     /** Encodes {@code positions} (ascending) as a cursor of the application with {@code applicationHash}. */
-    static String encode(Writer writer, int applicationHash, NavigableMap<PartitionId, Long> positions) {
+    static byte[] encodeAscii(Writer writer, int applicationHash, NavigableMap<PartitionId, Long> positions) {
         int topics = 0;
         String last = null;
         for (PartitionId partition : positions.keySet()) {
@@ -89,7 +94,7 @@ public final class Cursor {
             }
             writer.entry(partition.partition(), entry.getValue());
         }
-        return writer.finish();
+        return writer.finishAscii();
     }
 
     int applicationHash() {
@@ -234,10 +239,6 @@ public final class Cursor {
             varint(partition - lastPartition);
             varint(nextOffset);
             lastPartition = partition;
-        }
-
-        String finish() {
-            return new String(finishAscii(), StandardCharsets.US_ASCII);
         }
 
         /** The encoded cursor as US-ASCII bytes (base64url, no padding), the form the frames carry. */

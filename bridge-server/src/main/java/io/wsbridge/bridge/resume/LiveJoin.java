@@ -116,7 +116,7 @@ final class LiveJoin {
             target.caughtUp();
             return target.deliver(event);
         }
-        return target.deliver(event.withCursor(stream.snapshotWith(ahead).encode()));
+        return target.deliver(event.withCursor(stream.snapshotWith(ahead).encodeAscii()));
     }
 
     synchronized void close() {
@@ -195,7 +195,7 @@ final class LiveJoin {
             if (further(next, running)) {
                 Map<PartitionId, Long> own = new HashMap<>(running);
                 next.forEach((partition, position) -> own.merge(partition, position, Math::max));
-                out = event.withCursor(new Cursor(stream.applicationHash(), own).encode());
+                out = event.withCursor(new Cursor(stream.applicationHash(), own).encodeAscii());
             }
             if (!target.deliver(out)) {
                 return false;

@@ -159,14 +159,14 @@ public final class LiveStream {
         return event.withCursor(encodedAscii());
     }
 
-    /** The current position, encoded. */
-    public synchronized String encoded() {
+    /** The current position, encoded (what the next stamped event's cursor names); for tests. */
+    synchronized String encoded() {
         return new String(encodedAscii(), StandardCharsets.US_ASCII);
     }
 
     private byte[] encodedAscii() {
         if (encoded == null && !shared.isEmpty()) { // with the shared partitions where they are now
-            encoded = snapshot().encode().getBytes(StandardCharsets.US_ASCII);
+            encoded = snapshot().encodeAscii();
         } else if (encoded == null) {
             writer.begin(applicationHash, topics.size());
             for (Topic topic : topics.values()) {
