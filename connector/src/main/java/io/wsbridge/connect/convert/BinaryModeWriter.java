@@ -25,7 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * JSON as the SDK's (same members and values; the time normalized as {@code OffsetDateTime} prints it; extensions
  * in header order), which {@code BinaryModeWriterTest} checks against the SDK on generated records.
  *
- * <p>Thread-safe: the scratch buffer is per thread, the URI cache concurrent.
+ * <p>Thread-safe: the scratch buffer and the first URI cache are per thread, the second URI cache concurrent.
  */
 final class BinaryModeWriter {
 
@@ -41,10 +41,24 @@ final class BinaryModeWriter {
     private static final int MAX_EXTENSIONS = 32;
     private static final int URI_CACHE_LIMIT = 4096;
     private static final byte[] SPEC_VERSION_1 = ascii("1.0");
+    // The frame's fixed parts, as bytes: written on every event.
+    private static final byte[] HEAD = ascii("{\"specversion\":\"1.0\",\"id\":");
+    private static final byte[] SOURCE = ascii(",\"source\":");
+    private static final byte[] TYPE = ascii(",\"type\":");
+    private static final byte[] CONTENT_TYPE = ascii(",\"datacontenttype\":");
+    private static final byte[] DATA_SCHEMA = ascii(",\"dataschema\":");
+    private static final byte[] SUBJECT = ascii(",\"subject\":");
+    private static final byte[] TIME = ascii(",\"time\":\"");
+    private static final byte[] DATA = ascii(",\"data\":");
+    private static final byte[] DATA_BASE64_MEMBER = ascii(",\"data_base64\":\"");
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    /** URI values (source, dataschema) that {@link URI#URI(String)} accepted; cleared when it grows too big. */
+    /**
+     * URI values (source, dataschema) that {@link URI#URI(String)} accepted, for all threads; cleared when it grows too
+     * big. Each thread looks in its own {@link Scratch#validUris} first.
+     */
     private final ConcurrentHashMap<String, Boolean> validUris = new ConcurrentHashMap<>();
+    private static final int URI_SLOTS = 256;
 
     /**
      * @return the frame, or {@code null} if the record is outside the subset this writer handles
@@ -68,7 +82,7 @@ final class BinaryModeWriter {
         }
         if (!Arrays.equals(s.specVersion, SPEC_VERSION_1) || isEmpty(s.id) || isEmpty(s.source) || isEmpty(s.type)
                 || !isUtf8(s.id) || !isUtf8(s.type) || !isUtf8(s.subject) || !isUtf8(s.contentType)
-                || !validUri(s.source) || s.dataSchema != null && !validUri(s.dataSchema)) {
+                || !validUri(s, s.source) || s.dataSchema != null && !validUri(s, s.dataSchema)) {
             return null;
         }
         byte[] time = null;
@@ -91,20 +105,20 @@ final class BinaryModeWriter {
         }
 
         JsonOut out = s.out;
-        out.raw("{\"specversion\":\"1.0\",\"id\":").string(s.id)
-                .raw(",\"source\":").string(s.source)
-                .raw(",\"type\":").string(s.type);
+        out.raw(HEAD).string(s.id)
+                .raw(SOURCE).string(s.source)
+                .raw(TYPE).string(s.type);
         if (s.contentType != null) {
-            out.raw(",\"datacontenttype\":").string(s.contentType);
+            out.raw(CONTENT_TYPE).string(s.contentType);
         }
         if (s.dataSchema != null) {
-            out.raw(",\"dataschema\":").string(s.dataSchema);
+            out.raw(DATA_SCHEMA).string(s.dataSchema);
         }
         if (s.subject != null) {
-            out.raw(",\"subject\":").string(s.subject);
+            out.raw(SUBJECT).string(s.subject);
         }
         if (time != null) {
-            out.raw(",\"time\":\"").raw(time).raw("\"");
+            out.raw(TIME).raw(time).raw("\"");
         }
         String application = null;
         for (int i = 0; i < s.extensions; i++) {
@@ -114,9 +128,9 @@ final class BinaryModeWriter {
             }
         }
         switch (data) {
-            case DATA_JSON -> out.raw(",\"data\":").raw(value);
-            case DATA_TEXT -> out.raw(",\"data\":").string(value);
-            case DATA_BASE64 -> out.raw(",\"data_base64\":\"").raw(Base64.getEncoder().encode(value)).raw("\"");
+            case DATA_JSON -> out.raw(DATA).raw(value);
+            case DATA_TEXT -> out.raw(DATA).string(value);
+            case DATA_BASE64 -> out.raw(DATA_BASE64_MEMBER).raw(Base64.getEncoder().encode(value)).raw("\"");
             default -> {
             }
         }
@@ -145,7 +159,11 @@ final class BinaryModeWriter {
         return Payloads.isTextMediaType(contentType) && Payloads.isUtf8(value) ? DATA_TEXT : DATA_BASE64;
     }
 
-    private boolean validUri(byte[] bytes) {
+    private boolean validUri(Scratch s, byte[] bytes) {
+        int slot = Scratch.uriSlot(bytes);
+        if (Arrays.equals(s.validUris[slot], bytes)) {
+            return true;
+        }
         if (!Payloads.isUtf8(bytes)) {
             return false;
         }
@@ -162,6 +180,7 @@ final class BinaryModeWriter {
             validUris.clear();
         }
         validUris.put(uri, Boolean.TRUE);
+        s.validUris[slot] = bytes;
         return true;
     }
 
@@ -191,6 +210,19 @@ final class BinaryModeWriter {
         final byte[][] extensionValues = new byte[MAX_EXTENSIONS][];
         int extensions;
         final JsonOut out = new JsonOut();
+        /**
+         * URI values this thread found valid, by a hash of their bytes, one per slot: most records repeat a source
+         * seen shortly before, and this finds it without making a {@code String} of it.
+         */
+        final byte[][] validUris = new byte[URI_SLOTS][];
+
+        static int uriSlot(byte[] bytes) {
+            int hash = 0;
+            for (byte b : bytes) {
+                hash = 31 * hash + b;
+            }
+            return (hash ^ hash >>> 8) & (URI_SLOTS - 1);
+        }
 
         void reset() {
             specVersion = id = source = type = dataSchema = subject = time = contentType = null;
@@ -306,21 +338,23 @@ final class BinaryModeWriter {
             return this;
         }
 
-        /** A JSON string of UTF-8 bytes that are known to be well-formed. */
+        /** A JSON string of UTF-8 bytes that are known to be well-formed: runs without escapes are copied whole. */
         JsonOut string(byte[] utf8) {
-            ensure(utf8.length + 2);
+            int n = utf8.length;
+            ensure(n + 2);
             buffer[length++] = '"';
-            for (byte b : utf8) {
-                if (b >= 0x20 && b != '"' && b != '\\' || b < 0) {
-                    if (length == buffer.length) {
-                        ensure(1);
-                    }
-                    buffer[length++] = b;
-                } else {
-                    escape(b);
+            int from = 0;
+            while (true) {
+                int stop = ByteScan.plainString(utf8, from, n, false);
+                ensure(stop - from + 1);
+                System.arraycopy(utf8, from, buffer, length, stop - from);
+                length += stop - from;
+                if (stop == n) {
+                    break;
                 }
+                escape(utf8[stop]);
+                from = stop + 1;
             }
-            ensure(1);
             buffer[length++] = '"';
             return this;
         }

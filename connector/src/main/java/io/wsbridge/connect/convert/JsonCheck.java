@@ -1,9 +1,10 @@
 package io.wsbridge.connect.convert;
 
 /**
- * Checks that UTF-8 bytes are exactly one JSON value (RFC 8259), so that they can be embedded in a frame as they
- * are. A recursive descent over the bytes that builds nothing; the bytes must already be known to be UTF-8, as only
- * the JSON grammar is checked here. One instance per check.
+ * Checks that bytes are exactly one JSON value (RFC 8259), so that they can be embedded in a frame as they are. A
+ * recursive descent over the bytes that builds nothing. With {@code utf8} it also checks that the bytes are
+ * well-formed UTF-8, in the same pass: outside strings the grammar allows only ASCII, so only the bytes of strings
+ * need the check. Without it, the bytes must already be known to be UTF-8. One instance per check.
  */
 final class JsonCheck {
 
@@ -12,11 +13,19 @@ final class JsonCheck {
 
     private final byte[] s;
     private final int n;
+    private final boolean utf8;
     private int i;
 
+    /** For bytes known to be UTF-8. */
     JsonCheck(byte[] utf8) {
-        this.s = utf8;
-        this.n = utf8.length;
+        this(utf8, false);
+    }
+
+    /** @param checkUtf8 whether to check that the bytes are well-formed UTF-8 as well */
+    JsonCheck(byte[] bytes, boolean checkUtf8) {
+        this.s = bytes;
+        this.n = bytes.length;
+        this.utf8 = checkUtf8;
     }
 
     /** Whether the bytes hold one value with optional white space around it, and nothing else. */
@@ -123,7 +132,7 @@ final class JsonCheck {
     /** A string from its opening quote: no raw control characters, only the escapes JSON defines. */
     private boolean string() {
         i++;
-        while (i < n) {
+        while ((i = ByteScan.plainString(s, i, n, utf8)) < n) {
             byte b = s[i];
             if (b == '"') {
                 i++;
@@ -145,10 +154,14 @@ final class JsonCheck {
                         return false;
                     }
                 }
-            } else if (b >= 0 && b < 0x20) {
-                return false;
+            } else if (b >= 0) {
+                return false; // a control character
             } else {
-                i++;
+                int length = Payloads.utf8Sequence(s, i, n);
+                if (length == 0) {
+                    return false;
+                }
+                i += length;
             }
         }
         return false;

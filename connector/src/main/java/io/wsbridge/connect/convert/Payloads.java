@@ -13,46 +13,53 @@ final class Payloads {
 
     /** Whether the bytes are well-formed UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
     static boolean isUtf8(byte[] bytes) {
-        int i = 0;
         int n = bytes.length;
+        int i = ByteScan.ascii(bytes, 0, n);
         while (i < n) {
-            int b = bytes[i];
-            if (b >= 0) {
-                i++;
-                continue;
-            }
-            b &= 0xFF;
-            int more;
-            int min;
-            if (b >= 0xC2 && b <= 0xDF) {
-                more = 1;
-                min = 0x80;
-            } else if (b >= 0xE0 && b <= 0xEF) {
-                more = 2;
-                min = 0x800;
-            } else if (b >= 0xF0 && b <= 0xF4) {
-                more = 3;
-                min = 0x10000;
-            } else {
+            int length = utf8Sequence(bytes, i, n);
+            if (length == 0) {
                 return false;
             }
-            if (i + more >= n) {
-                return false;
-            }
-            int cp = b & (0x3F >> more);
-            for (int k = 1; k <= more; k++) {
-                int c = bytes[i + k] & 0xFF;
-                if ((c & 0xC0) != 0x80) {
-                    return false;
-                }
-                cp = (cp << 6) | (c & 0x3F);
-            }
-            if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-                return false;
-            }
-            i += more + 1;
+            i = ByteScan.ascii(bytes, i + length, n);
         }
         return true;
+    }
+
+    /**
+     * The length of the well-formed UTF-8 sequence of two to four bytes that starts at {@code i} (below {@code n}) with
+     * a byte of 0x80 or above, or 0 if it is not one.
+     */
+    static int utf8Sequence(byte[] bytes, int i, int n) {
+        int b = bytes[i] & 0xFF;
+        int more;
+        int min;
+        if (b >= 0xC2 && b <= 0xDF) {
+            more = 1;
+            min = 0x80;
+        } else if (b >= 0xE0 && b <= 0xEF) {
+            more = 2;
+            min = 0x800;
+        } else if (b >= 0xF0 && b <= 0xF4) {
+            more = 3;
+            min = 0x10000;
+        } else {
+            return 0;
+        }
+        if (i + more >= n) {
+            return 0;
+        }
+        int cp = b & (0x3F >> more);
+        for (int k = 1; k <= more; k++) {
+            int c = bytes[i + k] & 0xFF;
+            if ((c & 0xC0) != 0x80) {
+                return 0;
+            }
+            cp = (cp << 6) | (c & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+            return 0;
+        }
+        return more + 1;
     }
 
     /**
@@ -60,7 +67,7 @@ final class Payloads {
      * embedded as they are in a JSON document.
      */
     static boolean isJson(byte[] bytes) {
-        return isUtf8(bytes) && isWellFormedJson(bytes);
+        return bytes.length > 0 && !startsWithByteOrderMark(bytes) && new JsonCheck(bytes, true).document();
     }
 
     /**

@@ -5,7 +5,10 @@ import com.fasterxml.jackson.core.JsonParser;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,6 +48,7 @@ class JsonCheckTest {
             byte[] bytes = doc.toString().getBytes(StandardCharsets.UTF_8);
             boolean expected = jackson(bytes);
             assertThat(Payloads.isWellFormedJson(bytes)).as(doc.toString()).isEqualTo(expected);
+            assertThat(Payloads.isJson(bytes)).as(doc.toString()).isEqualTo(expected);
             if (expected) {
                 json++;
             } else {
@@ -53,6 +57,43 @@ class JsonCheckTest {
         }
         assertThat(json).as("well-formed documents among the mutations").isGreaterThan(10_000);
         assertThat(notJson).as("malformed documents among the mutations").isGreaterThan(10_000);
+    }
+
+    /**
+     * {@link Payloads#isJson} checks UTF-8 in the same pass as the grammar: on documents with bytes of every kind put
+     * in (malformed UTF-8 among them, in strings and outside), it says what a strict decoder and Jackson say together.
+     */
+    @Test
+    void checksUtf8AndTheGrammarInOnePassAsTheTwoChecksWould() {
+        Random random = new Random(5);
+        String[] seeds = {"{\"s\":\"a longer string, so that words of eight are skipped whole\",\"n\":[1,2]}",
+                "\"é € 😀 in a string of some length\"", "[\"x\",\"yy\",\"zzz\",\"wwww\"]"};
+        int json = 0;
+        int malformedUtf8 = 0;
+        for (int round = 0; round < 100_000; round++) {
+            byte[] seed = seeds[random.nextInt(seeds.length)].getBytes(StandardCharsets.UTF_8);
+            byte[] bytes = Arrays.copyOf(seed, seed.length);
+            for (int m = random.nextInt(3); m > 0; m--) {
+                bytes[random.nextInt(bytes.length)] = (byte) (random.nextBoolean() ? 0x80 + random.nextInt(128)
+                        : random.nextInt(128));
+            }
+            boolean utf8 = strictUtf8(bytes);
+            boolean expected = utf8 && jackson(bytes);
+            assertThat(Payloads.isJson(bytes)).as(Arrays.toString(bytes)).isEqualTo(expected);
+            json += expected ? 1 : 0;
+            malformedUtf8 += utf8 ? 0 : 1;
+        }
+        assertThat(json).as("well-formed documents").isGreaterThan(10_000);
+        assertThat(malformedUtf8).as("documents with malformed UTF-8").isGreaterThan(10_000);
+    }
+
+    private static boolean strictUtf8(byte[] bytes) {
+        try {
+            StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(bytes));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
+        }
     }
 
     @Test
