@@ -23,6 +23,8 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -208,27 +210,13 @@ public final class Bench {
         Rate kafka300 = bareKafka(topic(BACKLOG), options.backlogEvents, options.backlogEvents);
         Rate kafka100 = bareKafka(topic(BACKLOG_100), options.backlog100Events, options.backlogEvents);
 
-        Rate nullSink = null;
-        if (options.runs.contains("null")) {
-            nullSink = nullSinkRun(topic(BACKLOG), options.backlogEvents);
-            report.nullSink(nullSink, kafka300);
-            double ownClock = nullSinkOwnClock();
-            if (!Double.isNaN(ownClock)) {
-                report.note(String.format(Locale.ROOT, "The sink that does nothing, timed by its own put() calls (from "
-                        + "the end of the first to the one that reaches the backlog's size, no JMX): %,.0f events/s ="
-                        + " %.2f of (a); counted over JMX in the 10 %% to 90 %% window: %,.0f events/s = %.2f of (a)",
-                        ownClock, ownClock / kafka300.perSecond, nullSink.perSecond,
-                        nullSink.perSecond / kafka300.perSecond));
-            }
-        }
-        if (options.runs.contains("1")) {
+        if (options.runs.contains("null") && options.runs.contains("1")) {
+            nullSinkAndOneSubscriber(kafka300);
+        } else if (options.runs.contains("null")) {
+            report.nullSink(nullSinkPass(kafka300), kafka300);
+        } else if (options.runs.contains("1")) {
             Rate bridge1 = bridgeRun("1 subscriber", BACKLOG, 1, null, options.backlogEvents);
-            Rate bare1 = bareRun(1, options.backlogEvents);
-            report.throughput("1 subscriber", bridge1, kafka300, bare1, 1);
-            if (nullSink != null) {
-                report.note(String.format(Locale.ROOT, "1 subscriber: wsbridge delivered %.2f of what the sink that"
-                        + " does nothing took from the same worker", bridge1.perSecond / nullSink.perSecond));
-            }
+            report.throughput("1 subscriber", bridge1, kafka300, bareRun(1, options.backlogEvents), 1);
         }
         if (options.runs.contains("10")) {
             Rate bridge10 = bridgeRun("10 subscribers", BACKLOG, 10, null, options.backlogEvents);
@@ -266,6 +254,65 @@ public final class Bench {
             Rate bareGroup = bareRun(4, options.backlogEvents / 4);
             report.throughput("group of 4", bridgeGroup, kafka300, bareGroup, 1);
         }
+    }
+
+    /**
+     * The sink that does nothing and wsbridge's single subscriber, alternating {@code bench.throughput.pairs} times
+     * on the same worker: the sink's rate swings by up to a factor of two between passes minutes apart (see
+     * {@code BENCHMARKS.md}), so one pass of each gives a ratio that moves with the machine. Each pair's ratio is
+     * printed; the table takes the median pass of each and the note the median of the pairs' ratios.
+     */
+    private void nullSinkAndOneSubscriber(Rate kafka) throws Exception {
+        List<Rate> sinks = new ArrayList<>();
+        List<Rate> bridges = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
+        for (int pair = 1; pair <= options.throughputPairs; pair++) {
+            System.out.println("    pair " + pair + " of " + options.throughputPairs + ":");
+            Rate sink = nullSinkPass(kafka);
+            Rate bridge = bridgeRun("1 subscriber", BACKLOG, 1, null, options.backlogEvents);
+            sinks.add(sink);
+            bridges.add(bridge);
+            ratios.add(bridge.perSecond / sink.perSecond);
+            System.out.printf(Locale.ROOT, "    pair %d: 1 subscriber %,.0f events/s, the sink that does nothing %,.0f:"
+                    + " %.2f%n", pair, bridge.perSecond, sink.perSecond, ratios.get(ratios.size() - 1));
+        }
+        Rate bare1 = bareRun(1, options.backlogEvents);
+        Rate sink = medianPass(sinks);
+        Rate bridge = medianPass(bridges);
+        report.nullSink(sink, kafka);
+        report.throughput("1 subscriber", bridge, kafka, bare1, 1);
+        List<Double> sorted = new ArrayList<>(ratios);
+        Collections.sort(sorted);
+        report.note(String.format(Locale.ROOT, "1 subscriber against the sink that does nothing, %d alternating pairs"
+                        + " on the same worker: ratios %s, median %.2f (the table's two rows are the median pass of"
+                        + " each: %,.0f and %,.0f events/s)", ratios.size(), ratios.stream()
+                        .map(r -> String.format(Locale.ROOT, "%.2f", r)).toList(), median(sorted), bridge.perSecond,
+                sink.perSecond));
+    }
+
+    /** One pass of the sink that does nothing, with its own clock's figure beside the JMX count. */
+    private Rate nullSinkPass(Rate kafka) throws Exception {
+        Rate sink = nullSinkRun(topic(BACKLOG), options.backlogEvents);
+        double ownClock = nullSinkOwnClock();
+        if (!Double.isNaN(ownClock)) {
+            report.note(String.format(Locale.ROOT, "The sink that does nothing, timed by its own put() calls (from "
+                    + "the end of the first to the one that reaches the backlog's size, no JMX): %,.0f events/s ="
+                    + " %.2f of (a); counted over JMX in the 10 %% to 90 %% window: %,.0f events/s = %.2f of (a)",
+                    ownClock, ownClock / kafka.perSecond, sink.perSecond, sink.perSecond / kafka.perSecond));
+        }
+        return sink;
+    }
+
+    /** The pass with the median rate (the lower middle one of an even count). */
+    private static Rate medianPass(List<Rate> rates) {
+        List<Rate> sorted = new ArrayList<>(rates);
+        sorted.sort(Comparator.comparingDouble(r -> r.perSecond));
+        return sorted.get((sorted.size() - 1) / 2);
+    }
+
+    private static double median(List<Double> sorted) {
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     /**
@@ -1127,6 +1174,8 @@ public final class Bench {
         final long backlogEvents = Long.getLong("bench.backlog.events", 1_000_000);
         /** An unmeasured pass of the bare consumer, the sink that does nothing and 1 subscriber first. */
         final boolean throughputWarmup = Boolean.parseBoolean(System.getProperty("bench.throughput.warmup", "true"));
+        /** How many times the sink that does nothing and the single subscriber alternate (runs null and 1). */
+        final int throughputPairs = Math.max(1, Integer.getInteger("bench.throughput.pairs", 3));
         final long backlog100Events = Long.getLong("bench.backlog100.events", 30_000);
         final int queueSize = Integer.getInteger("bench.queue.size", 1_000_000);
         final int clientThreads = Integer.getInteger("bench.client.threads", 2);
