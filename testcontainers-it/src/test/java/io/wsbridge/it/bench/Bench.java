@@ -21,6 +21,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -266,6 +269,7 @@ public final class Bench {
         List<Rate> sinks = new ArrayList<>();
         List<Rate> bridges = new ArrayList<>();
         List<Double> ratios = new ArrayList<>();
+        List<Double> taskRatios = new ArrayList<>();
         for (int pair = 1; pair <= options.throughputPairs; pair++) {
             System.out.println("    pair " + pair + " of " + options.throughputPairs + ":");
             Rate sink = nullSinkPass(kafka);
@@ -273,8 +277,11 @@ public final class Bench {
             sinks.add(sink);
             bridges.add(bridge);
             ratios.add(bridge.perSecond / sink.perSecond);
+            taskRatios.add(sink.taskCpuMicrosPerFrame / bridge.taskCpuMicrosPerFrame);
             System.out.printf(Locale.ROOT, "    pair %d: 1 subscriber %,.0f events/s, the sink that does nothing %,.0f:"
-                    + " %.2f%n", pair, bridge.perSecond, sink.perSecond, ratios.get(ratios.size() - 1));
+                    + " %.2f; task-thread CPU per event %.2f and %.2f us: %.2f%n", pair, bridge.perSecond,
+                    sink.perSecond, ratios.get(ratios.size() - 1), bridge.taskCpuMicrosPerFrame,
+                    sink.taskCpuMicrosPerFrame, taskRatios.get(taskRatios.size() - 1));
         }
         Rate bare1 = bareRun(1, options.backlogEvents);
         Rate sink = medianPass(sinks);
@@ -288,6 +295,16 @@ public final class Bench {
                         + " each: %,.0f and %,.0f events/s)", ratios.size(), ratios.stream()
                         .map(r -> String.format(Locale.ROOT, "%.2f", r)).toList(), median(sorted), bridge.perSecond,
                 sink.perSecond));
+        List<Double> sortedTask = new ArrayList<>(taskRatios);
+        Collections.sort(sortedTask);
+        report.note(String.format(Locale.ROOT, "The task threads' CPU per event in the same passes (over JMX, the 10 %% to"
+                        + " 90 %% window): the sink that does nothing's over wsbridge's, per pair %s, median %.2f. That"
+                        + " is the rate a single subscriber reaches against the sink if each task thread had a core to"
+                        + " itself; the median passes: wsbridge %.2f us per event (busy %.0f %% of the time, %.0f %% of"
+                        + " it in the kernel), the sink %.2f us (busy %.0f %%)", taskRatios.stream()
+                        .map(r -> String.format(Locale.ROOT, "%.2f", r)).toList(), median(sortedTask),
+                bridge.taskCpuMicrosPerFrame, 100 * bridge.taskBusyShare, 100 * bridge.taskSystemShare,
+                sink.taskCpuMicrosPerFrame, 100 * sink.taskBusyShare));
     }
 
     /** One pass of the sink that does nothing, with its own clock's figure beside the JMX count. */
@@ -340,7 +357,7 @@ public final class Bench {
                     return last[0];
                 };
                 return measure("Connect sink that does nothing", sent, events, options.runTimeout,
-                        () -> cpuTicks(workerPid));
+                        () -> cpuTicks(workerPid), new TaskThreadCpu(jmx, name));
             } finally {
                 worker.rest().delete(name);
             }
@@ -403,8 +420,8 @@ public final class Bench {
             }
             awaitOpened(load, clients, Duration.ofSeconds(60));
             String name = createConnector("tp", topic(app), overrides);
-            try {
-                Rate rate = measure("wsbridge, " + label, load, expected, workerPid);
+            try (JmxAccess jmx = JmxAccess.connect(HOST, jmxPort)) {
+                Rate rate = measure("wsbridge, " + label, load, expected, workerPid, new TaskThreadCpu(jmx, name));
                 rate.closed = load.closedByServer();
                 if (frameBytes == 0) {
                     // the bare Jetty runs push frames of the size the bridge's first run had
@@ -501,7 +518,11 @@ public final class Bench {
      * that neither the start of the connector nor the last stragglers count.
      */
     private Rate measure(String what, WsLoad load, long expected, long serverPid) {
-        Rate rate = measure(what, load::frames, expected, options.runTimeout, () -> cpuTicks(serverPid));
+        return measure(what, load, expected, serverPid, null);
+    }
+
+    private Rate measure(String what, WsLoad load, long expected, long serverPid, TaskThreadCpu task) {
+        Rate rate = measure(what, load::frames, expected, options.runTimeout, () -> cpuTicks(serverPid), task);
         rate.bytes = load.bytes();
         rate.frames = load.frames();
         return rate;
@@ -509,6 +530,14 @@ public final class Bench {
 
     private static Rate measure(String what, LongSupplier counter, long expected, Duration timeout,
             LongSupplier cpu) {
+        return measure(what, counter, expected, timeout, cpu, null);
+    }
+
+    /** As above; with {@code task}, also the CPU time of that task thread in the same window. */
+    private static Rate measure(String what, LongSupplier counter, long expected, Duration timeout,
+            LongSupplier cpu, TaskThreadCpu task) {
+        long[] taskLow = null;
+        long[] taskHigh = null;
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
         long low = expected / 10;
@@ -527,11 +556,13 @@ public final class Bench {
                 atLow = now;
                 countLow = count;
                 cpuLow = cpu.getAsLong();
+                taskLow = task == null ? null : task.read();
             }
             if (atHigh == 0 && count >= high) {
                 atHigh = now;
                 countHigh = count;
                 cpuHigh = cpu.getAsLong();
+                taskHigh = task == null ? null : task.read();
             }
             if (count >= expected) {
                 break;
@@ -546,6 +577,14 @@ public final class Bench {
             rate.perSecond = (countHigh - countLow) * 1e9 / (atHigh - atLow);
             rate.cpuMicrosPerFrame = cpuHigh < 0 ? Double.NaN
                     : (cpuHigh - cpuLow) * 1e6 / TICKS / (countHigh - countLow);
+            if (taskLow != null && taskHigh != null) {
+                rate.taskCpuMicrosPerFrame = (taskHigh[0] - taskLow[0]) / 1e3 / (countHigh - countLow);
+                rate.taskSystemShare = 1 - (double) (taskHigh[1] - taskLow[1]) / (taskHigh[0] - taskLow[0]);
+                rate.taskBusyShare = (taskHigh[0] - taskLow[0]) / (double) (atHigh - atLow);
+                System.out.printf(Locale.ROOT, "    %-34s %12.2f us task-thread CPU/frame, busy %.0f %% of the"
+                        + " time, %.0f %% of it in the kernel%n", "", rate.taskCpuMicrosPerFrame,
+                        100 * rate.taskBusyShare, 100 * rate.taskSystemShare);
+            }
         }
         System.out.printf(Locale.ROOT, "    %-34s %,12.0f frames/s  %5.1f us server CPU/frame  (%,d of %,d frames%s)%n",
                 what, rate.perSecond, rate.cpuMicrosPerFrame, count, expected,
@@ -1106,10 +1145,45 @@ public final class Bench {
         int closed;
         /** CPU time of the server process per frame, in microseconds: less sensitive to a busy machine. */
         double cpuMicrosPerFrame = Double.NaN;
+        /** CPU time of the connector's task thread per frame, in microseconds, where it was measured. */
+        double taskCpuMicrosPerFrame = Double.NaN;
+        /** The part of that CPU time spent in the kernel (system time): socket writes, for the bridge. */
+        double taskSystemShare = Double.NaN;
+        /** The task thread's CPU time over the window's wall time: 1 means it never waited. */
+        double taskBusyShare = Double.NaN;
 
         /** The payload of one frame: its bytes on the wire less the 4-byte header of a 126..65535-byte frame. */
         int framePayloadBytes() {
             return frames == 0 ? 400 : (int) Math.round((double) bytes / frames) - 4;
+        }
+    }
+
+    /**
+     * The CPU time of a connector's first task thread in the worker ({@code task-thread-<connector>-0}, Connect's name
+     * for it), read over JMX: what the task itself costs per event, whatever else shares the cores.
+     */
+    static final class TaskThreadCpu {
+        private final ThreadMXBean threads;
+        private final String threadName;
+        private long id = -1;
+
+        TaskThreadCpu(JmxAccess jmx, String connector) throws IOException {
+            this.threads = ManagementFactory.newPlatformMXBeanProxy(jmx.server(),
+                    ManagementFactory.THREAD_MXBEAN_NAME, ThreadMXBean.class);
+            this.threadName = "task-thread-" + connector + "-0";
+        }
+
+        /** {CPU time, user time} in nanoseconds, or {@code null} if the thread is not found. */
+        long[] read() {
+            if (id < 0) {
+                for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+                    if (info != null && info.getThreadName().equals(threadName)) {
+                        id = info.getThreadId();
+                    }
+                }
+            }
+            long cpu = id < 0 ? -1 : threads.getThreadCpuTime(id);
+            return cpu < 0 ? null : new long[] {cpu, threads.getThreadUserTime(id)};
         }
     }
 

@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -99,7 +100,7 @@ final class Fanout {
             // events, not after a pause (a pause of production is a different case; see BENCHMARKS.md).
             long before = load.frames();
             long beforeProbe = probe.received();
-            long[] boundary = new long[3]; // events sent, worker CPU ticks, nanoTime when recording started
+            long[] boundary = new long[4]; // events sent, worker CPU ticks, nanoTime and wall clock when recording started
             long first = seq;
             long sentAll = Bench.pace(producer, rate, options.fanoutWarmupSeconds + options.fanoutSeconds,
                     options.fanoutWarmupSeconds, n -> record(first + n), sentSoFar -> {
@@ -108,6 +109,7 @@ final class Fanout {
                         boundary[0] = sentSoFar;
                         boundary[1] = Bench.cpuTicks(pid);
                         boundary[2] = System.nanoTime();
+                        boundary[3] = System.currentTimeMillis();
                     });
             result.cpuSecondsPerSecond = (Bench.cpuTicks(pid) - boundary[1]) / Bench.TICKS
                     / ((System.nanoTime() - boundary[2]) / 1e9);
@@ -126,7 +128,9 @@ final class Fanout {
             result.kafka = Bench.Latency.of(probe.latenciesMicros(), recorded);
             result.closed = load.closedByServer();
             result.framePayloadBytes = (int) Math.round((double) load.bytes() / Math.max(1, load.frames())) - 4;
-            System.out.println("    wsbridge, late frames: " + load.lateFrames());
+            // the wall clock of second 0, to line the late seconds up with the worker's GC log or a profile
+            System.out.println("    wsbridge, late frames (seconds from " + Instant.ofEpochMilli(boundary[3]) + "): "
+                    + load.lateFrames());
         } finally {
             bench.worker().rest().delete(name);
         }
