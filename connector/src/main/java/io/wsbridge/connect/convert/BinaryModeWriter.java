@@ -180,7 +180,7 @@ final class BinaryModeWriter {
             validUris.clear();
         }
         validUris.put(uri, Boolean.TRUE);
-        s.validUris[slot] = bytes;
+        s.validUris[slot] = bytes.clone(); // a copy: the record's header array is not this cache's to keep
         return true;
     }
 
