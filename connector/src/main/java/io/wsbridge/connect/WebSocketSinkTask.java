@@ -18,7 +18,11 @@ import io.wsbridge.connect.replay.StartPositions;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Map;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -34,7 +38,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Converts records to events and publishes them on the worker's shared bridge. {@code put()} hands each event to
- * the subscribers' bounded queues and returns; it never waits for a subscriber.
+ * the subscribers' bounded queues and returns; it never waits for a subscriber. By default ({@link
+ * WebSocketSinkConfig#PUBLISH_PIPELINED}) a thread of the task's own does that for one poll's records while Connect
+ * polls the next ({@link PublishPipeline}); every other call of Connect's waits for it first, so commits, partition
+ * changes and stops see every record handed over published.
  *
  * <p>With a Kafka connection of its own ({@link KafkaConnection}), the task also tells the bridge where each partition
  * it is assigned starts ({@link StartPositions}, then a seek there, so that it is exact), and gives the bridge the
@@ -55,6 +62,9 @@ public final class WebSocketSinkTask extends SinkTask {
     private StartPositions startPositions;
     private final TaskMetrics metrics = new TaskMetrics();
     private final CommitHoldback commits = new CommitHoldback();
+    private PublishPipeline pipeline;
+    /** Errant records reported since the last commit: the commit waits for them to be written. */
+    private final Queue<Future<Void>> reports = new ConcurrentLinkedQueue<>();
 
     @Override
     public void start(Map<String, String> props) {
@@ -72,6 +82,11 @@ public final class WebSocketSinkTask extends SinkTask {
         Bridge bridge = lease.bridge();
         metrics.register(pluginMetrics(), bridge::metrics);
         startResume(props, config, bridge);
+        if (config.publishPipelined()) {
+            // Connect's name for the task thread (task-thread-<connector>-<task>), so the two are found together.
+            pipeline = new PublishPipeline(Thread.currentThread().getName() + "-publisher",
+                    records -> WriteBatch.run(() -> publish(records)));
+        }
         log.info("Task started: publishing to the WebSocket server on {}{}; non-CloudEvent records: {}",
                 settings.address(), settings.cluster() == null ? "" : " (cluster mode)",
                 config.nonCloudEventPolicy().configValue());
@@ -79,14 +94,20 @@ public final class WebSocketSinkTask extends SinkTask {
 
     /**
      * Publishes the records as one {@link WriteBatch}: each subscriber gets the events of a poll in a few network
-     * writes, not one write per event.
+     * writes, not one write per event. With {@link WebSocketSinkConfig#PUBLISH_PIPELINED}, hands them to the task's
+     * {@link PublishPipeline} once it has published the previous poll's, and returns.
      */
     @Override
     public void put(Collection<SinkRecord> records) {
         if (records.isEmpty()) {
+            drain(); // a failed batch fails the task at the next poll, even when no record follows it
             return;
         }
         log.debug("Publishing {} records", records.size());
+        if (pipeline != null) {
+            pipeline.submit(records);
+            return;
+        }
         WriteBatch.run(() -> publish(records));
     }
 
@@ -100,7 +121,10 @@ public final class WebSocketSinkTask extends SinkTask {
                     throw e;
                 }
                 log.debug("Reporting errant record: {}", e.getMessage());
-                reporter.report(record, e);
+                Future<Void> report = reporter.report(record, e);
+                if (pipeline != null) {
+                    reports.add(report);
+                }
                 metrics.errant();
             }
         }
@@ -135,6 +159,7 @@ public final class WebSocketSinkTask extends SinkTask {
      */
     @Override
     public void open(Collection<TopicPartition> partitions) {
+        drain();
         awaitPeers(partitions);
         if (startPositions == null || partitions.isEmpty()) {
             return;
@@ -185,6 +210,8 @@ public final class WebSocketSinkTask extends SinkTask {
      */
     @Override
     public Map<TopicPartition, OffsetAndMetadata> preCommit(Map<TopicPartition, OffsetAndMetadata> currentOffsets) {
+        drain();
+        awaitReports();
         Map<TopicPartition, OffsetAndMetadata> offsets = super.preCommit(currentOffsets);
         Bridge bridge = bridge();
         Map<PartitionId, Long> holdback = bridge == null ? Map.of() : bridge.groupHoldback();
@@ -197,11 +224,19 @@ public final class WebSocketSinkTask extends SinkTask {
 
     @Override
     public void close(Collection<TopicPartition> partitions) {
-        commits.closed(partitions);
+        try {
+            drain();
+        } finally {
+            commits.closed(partitions);
+        }
     }
 
     @Override
     public void stop() {
+        if (pipeline != null) {
+            pipeline.close();
+            pipeline = null;
+        }
         if (startPositions != null) {
             startPositions.close();
             startPositions = null;
@@ -215,6 +250,31 @@ public final class WebSocketSinkTask extends SinkTask {
     @Override
     public String version() {
         return Version.get();
+    }
+
+    /** Waits until every record handed to {@link #put} is published (or failed: then throws). */
+    private void drain() {
+        if (pipeline != null) {
+            pipeline.drain();
+        }
+    }
+
+    /**
+     * Connect waits for the errant records reported before it asks what to commit; those that the task's own thread
+     * reported (pipelined) may still be on their way, so the commit waits for them too.
+     */
+    private void awaitReports() {
+        Future<Void> report;
+        while ((report = reports.poll()) != null) {
+            try {
+                report.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ConnectException("Interrupted while waiting for errant records to be reported", e);
+            } catch (ExecutionException e) {
+                throw new ConnectException("Could not report an errant record: " + e.getCause(), e.getCause());
+            }
+        }
     }
 
     /** The bridge this task publishes to; {@code null} when stopped. */

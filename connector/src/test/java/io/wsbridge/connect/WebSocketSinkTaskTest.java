@@ -134,6 +134,8 @@ class WebSocketSinkTaskTest {
     static final class RecordingContext implements SinkTaskContext {
         final List<SinkRecord> reported = new ArrayList<>();
         final boolean withReporter;
+        /** What the reporter's next reports answer; completed at once by default. */
+        CompletableFuture<Void> reportsDone = CompletableFuture.completedFuture(null);
 
         RecordingContext(boolean withReporter) {
             this.withReporter = withReporter;
@@ -146,8 +148,10 @@ class WebSocketSinkTaskTest {
             }
             return (record, error) -> {
                 assertThat(error).isInstanceOf(DataException.class);
-                reported.add(record);
-                return CompletableFuture.completedFuture(null);
+                synchronized (reported) {
+                    reported.add(record);
+                }
+                return reportsDone;
             };
         }
 
@@ -255,6 +259,7 @@ class WebSocketSinkTaskTest {
         awaitSubscriber();
 
         task.put(List.of(plainRecord(7), drogueRecord(8, 22.0)));
+        task.preCommit(Map.of()); // as Connect does before it commits: the pipelined batch is published by then
 
         assertThat(client.next().path("id").asText()).isEqualTo("id-8");
         assertThat(context.reported).extracting(SinkRecord::kafkaOffset).containsExactly(7L);
@@ -267,11 +272,64 @@ class WebSocketSinkTaskTest {
     @Test
     void nonCloudEventFailsTheTaskWithItsCoordinatesWhenThereIsNoReporter() throws Exception {
         int port = freePort();
-        WebSocketSinkTask task = start(config(port, "report"), new RecordingContext(false));
+        Map<String, String> config = config(port, "report");
+        config.put("publish.pipelined", "false");
+        WebSocketSinkTask task = start(config, new RecordingContext(false));
 
         assertThatThrownBy(() -> task.put(List.of(plainRecord(7))))
                 .isInstanceOf(DataException.class)
                 .hasMessageContaining("events-drogue-public-temperature/2/7");
+    }
+
+    @Test
+    void pipelinedAFailedBatchFailsTheNextPollAndEveryCommitAndNothingAfterItIsPublished() throws Exception {
+        int port = freePort();
+        WebSocketSinkTask task = start(config(port, "report"), new RecordingContext(false));
+        Client client = Client.connect(port, "/drogue-public-temperature");
+        awaitSubscriber();
+
+        task.put(List.of(drogueRecord(6, 20.0), plainRecord(7), drogueRecord(8, 22.0)));
+
+        // Connect calls put() after every poll, with no records when none came: the failure surfaces there.
+        assertThatThrownBy(() -> task.put(List.of()))
+                .isInstanceOf(DataException.class)
+                .hasMessageContaining("events-drogue-public-temperature/2/7");
+        assertThatThrownBy(() -> task.preCommit(Map.of())).isInstanceOf(DataException.class);
+        assertThatThrownBy(() -> task.put(List.of(drogueRecord(9, 23.0)))).isInstanceOf(DataException.class);
+        assertThat(client.next().path("id").asText()).isEqualTo("id-6");
+        assertThat(client.received.poll(500, TimeUnit.MILLISECONDS)).as("nothing after the failed record").isNull();
+    }
+
+    @Test
+    void pipelinedTheCommitWaitsUntilTheErrantRecordsItCoversAreReported() throws Exception {
+        int port = freePort();
+        RecordingContext context = new RecordingContext(true);
+        context.reportsDone = new CompletableFuture<>();
+        WebSocketSinkTask task = start(config(port, "report"), context);
+
+        task.put(List.of(plainRecord(7)));
+        CompletableFuture<Void> commit = CompletableFuture.runAsync(() -> task.preCommit(Map.of()));
+
+        Thread.sleep(300);
+        assertThat(commit).as("the commit waits for the dead letter queue's answer").isNotDone();
+        context.reportsDone.complete(null);
+        commit.get(10, TimeUnit.SECONDS);
+        synchronized (context.reported) {
+            assertThat(context.reported).extracting(SinkRecord::kafkaOffset).containsExactly(7L);
+        }
+    }
+
+    @Test
+    void pipelinedAReportThatFailsFailsTheCommit() throws Exception {
+        int port = freePort();
+        RecordingContext context = new RecordingContext(true);
+        context.reportsDone = CompletableFuture.failedFuture(new IllegalStateException("dead letter queue gone"));
+        WebSocketSinkTask task = start(config(port, "report"), context);
+
+        task.put(List.of(plainRecord(7)));
+
+        assertThatThrownBy(() -> task.preCommit(Map.of())).isInstanceOf(ConnectException.class)
+                .hasMessageContaining("dead letter queue gone");
     }
 
     @Test
@@ -297,6 +355,7 @@ class WebSocketSinkTaskTest {
         awaitSubscriber();
 
         first.put(List.of(drogueRecord(0, 1)));
+        first.preCommit(Map.of()); // the tasks publish on threads of their own: id-0 first
         second.put(List.of(drogueRecord(1, 2)));
         first.stop();
         second.put(List.of(drogueRecord(2, 3)));
