@@ -277,11 +277,12 @@ public final class Bench {
             sinks.add(sink);
             bridges.add(bridge);
             ratios.add(bridge.perSecond / sink.perSecond);
-            taskRatios.add(sink.taskCpuMicrosPerFrame / bridge.taskCpuMicrosPerFrame);
+            taskRatios.add(sink.taskCpuMicrosPerFrame / busiestThread(bridge));
             System.out.printf(Locale.ROOT, "    pair %d: 1 subscriber %,.0f events/s, the sink that does nothing %,.0f:"
-                    + " %.2f; task-thread CPU per event %.2f and %.2f us: %.2f%n", pair, bridge.perSecond,
-                    sink.perSecond, ratios.get(ratios.size() - 1), bridge.taskCpuMicrosPerFrame,
-                    sink.taskCpuMicrosPerFrame, taskRatios.get(taskRatios.size() - 1));
+                    + " %.2f; task-thread CPU per event %.2f (publisher thread %.2f) and %.2f us: %.2f%n", pair,
+                    bridge.perSecond, sink.perSecond, ratios.get(ratios.size() - 1), bridge.taskCpuMicrosPerFrame,
+                    bridge.publisherCpuMicrosPerFrame, sink.taskCpuMicrosPerFrame,
+                    taskRatios.get(taskRatios.size() - 1));
         }
         Rate bare1 = bareRun(1, options.backlogEvents);
         Rate sink = medianPass(sinks);
@@ -298,13 +299,28 @@ public final class Bench {
         List<Double> sortedTask = new ArrayList<>(taskRatios);
         Collections.sort(sortedTask);
         report.note(String.format(Locale.ROOT, "The task threads' CPU per event in the same passes (over JMX, the 10 %% to"
-                        + " 90 %% window): the sink that does nothing's over wsbridge's, per pair %s, median %.2f. That"
-                        + " is the rate a single subscriber reaches against the sink if each task thread had a core to"
-                        + " itself; the median passes: wsbridge %.2f us per event (busy %.0f %% of the time, %.0f %% of"
+                        + " 90 %% window): the sink that does nothing's over wsbridge's (the busier of its task and"
+                        + " publisher threads), per pair %s, median %.2f. That is the rate a single subscriber reaches"
+                        + " against the sink if each of these threads had a core to itself; the median passes: wsbridge"
+                        + " %.2f us per event (busy %.0f %% of the time, %.0f %% of"
                         + " it in the kernel), the sink %.2f us (busy %.0f %%)", taskRatios.stream()
                         .map(r -> String.format(Locale.ROOT, "%.2f", r)).toList(), median(sortedTask),
                 bridge.taskCpuMicrosPerFrame, 100 * bridge.taskBusyShare, 100 * bridge.taskSystemShare,
                 sink.taskCpuMicrosPerFrame, 100 * sink.taskBusyShare));
+        if (!Double.isNaN(bridge.publisherCpuMicrosPerFrame)) {
+            report.note(String.format(Locale.ROOT, "wsbridge published on a thread of the task's own"
+                            + " (publish.pipelined): in the median pass it used %.2f us per event (busy %.0f %% of"
+                            + " the time, %.0f %% of it in the kernel) beside the task thread's %.2f us",
+                    bridge.publisherCpuMicrosPerFrame, 100 * bridge.publisherBusyShare,
+                    100 * bridge.publisherSystemShare,
+                    bridge.taskCpuMicrosPerFrame));
+        }
+    }
+
+    /** The CPU per event of the busier of a pass's task thread and publisher thread (if it had one). */
+    private static double busiestThread(Rate rate) {
+        return Double.isNaN(rate.publisherCpuMicrosPerFrame) ? rate.taskCpuMicrosPerFrame
+                : Math.max(rate.taskCpuMicrosPerFrame, rate.publisherCpuMicrosPerFrame);
     }
 
     /** One pass of the sink that does nothing, with its own clock's figure beside the JMX count. */
@@ -584,6 +600,14 @@ public final class Bench {
                 System.out.printf(Locale.ROOT, "    %-34s %12.2f us task-thread CPU/frame, busy %.0f %% of the"
                         + " time, %.0f %% of it in the kernel%n", "", rate.taskCpuMicrosPerFrame,
                         100 * rate.taskBusyShare, 100 * rate.taskSystemShare);
+                if (taskLow[2] >= 0 && taskHigh[2] >= 0) {
+                    rate.publisherCpuMicrosPerFrame = (taskHigh[2] - taskLow[2]) / 1e3 / (countHigh - countLow);
+                    rate.publisherSystemShare = 1 - (double) (taskHigh[3] - taskLow[3]) / (taskHigh[2] - taskLow[2]);
+                    rate.publisherBusyShare = (taskHigh[2] - taskLow[2]) / (double) (atHigh - atLow);
+                    System.out.printf(Locale.ROOT, "    %-34s %12.2f us publisher-thread CPU/frame, busy %.0f %% of"
+                            + " the time, %.0f %% of it in the kernel%n", "", rate.publisherCpuMicrosPerFrame,
+                            100 * rate.publisherBusyShare, 100 * rate.publisherSystemShare);
+                }
             }
         }
         System.out.printf(Locale.ROOT, "    %-34s %,12.0f frames/s  %5.1f us server CPU/frame  (%,d of %,d frames%s)%n",
@@ -966,6 +990,7 @@ public final class Bench {
                 + Fanout.SPARE_DESCRIPTORS : 0;
         config.put("websocket.max.connections", String.valueOf(Math.max(connections + fanout, 20_000)));
         config.put("websocket.max.connections.per.address", String.valueOf(connections));
+        config.putAll(options.connectorOverrides);
         config.putAll(overrides);
         return config;
     }
@@ -1151,6 +1176,10 @@ public final class Bench {
         double taskSystemShare = Double.NaN;
         /** The task thread's CPU time over the window's wall time: 1 means it never waited. */
         double taskBusyShare = Double.NaN;
+        /** The same three for the task's publisher thread ({@code publish.pipelined}), where there is one. */
+        double publisherCpuMicrosPerFrame = Double.NaN;
+        double publisherSystemShare = Double.NaN;
+        double publisherBusyShare = Double.NaN;
 
         /** The payload of one frame: its bytes on the wire less the 4-byte header of a 126..65535-byte frame. */
         int framePayloadBytes() {
@@ -1166,6 +1195,7 @@ public final class Bench {
         private final ThreadMXBean threads;
         private final String threadName;
         private long id = -1;
+        private long publisherId = -1;
 
         TaskThreadCpu(JmxAccess jmx, String connector) throws IOException {
             this.threads = ManagementFactory.newPlatformMXBeanProxy(jmx.server(),
@@ -1173,17 +1203,27 @@ public final class Bench {
             this.threadName = "task-thread-" + connector + "-0";
         }
 
-        /** {CPU time, user time} in nanoseconds, or {@code null} if the thread is not found. */
+        /**
+         * {CPU time, user time} of the task thread in nanoseconds, then those of its publisher thread (wsbridge's
+         * {@code publish.pipelined}, named after the task thread) or -1, -1; {@code null} if the task is not found.
+         */
         long[] read() {
-            if (id < 0) {
+            if (id < 0 || publisherId < 0) {
                 for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
                     if (info != null && info.getThreadName().equals(threadName)) {
                         id = info.getThreadId();
+                    } else if (info != null && info.getThreadName().equals(threadName + "-publisher")) {
+                        publisherId = info.getThreadId();
                     }
                 }
             }
             long cpu = id < 0 ? -1 : threads.getThreadCpuTime(id);
-            return cpu < 0 ? null : new long[] {cpu, threads.getThreadUserTime(id)};
+            if (cpu < 0) {
+                return null;
+            }
+            long publisherCpu = publisherId < 0 ? -1 : threads.getThreadCpuTime(publisherId);
+            return new long[] {cpu, threads.getThreadUserTime(id), publisherCpu,
+                publisherCpu < 0 ? -1 : threads.getThreadUserTime(publisherId)};
         }
     }
 
@@ -1276,6 +1316,8 @@ public final class Bench {
          */
         final List<String> workerJvmOptions = words(System.getProperty("bench.worker.jvm",
                 "-Xms256m -Xmx2g " + KAFKA_GC));
+        /** Settings added to every wsbridge connector the bench creates, e.g. {@code publish.pipelined=false}. */
+        final Map<String, String> connectorOverrides = pairs(System.getProperty("bench.connector", ""));
         /** JVM options of the broker, space-separated: by default what Kafka's {@code kafka-server-start.sh} gives it. */
         final List<String> brokerJvmOptions = words(System.getProperty("bench.broker.jvm", "-Xms1g -Xmx1g " + KAFKA_GC));
         /** The load's producer settings for the latency and cluster runs. */
