@@ -594,19 +594,17 @@ public final class Bench {
             rate.cpuMicrosPerFrame = cpuHigh < 0 ? Double.NaN
                     : (cpuHigh - cpuLow) * 1e6 / TICKS / (countHigh - countLow);
             if (taskLow != null && taskHigh != null) {
-                rate.taskCpuMicrosPerFrame = (taskHigh[0] - taskLow[0]) / 1e3 / (countHigh - countLow);
-                rate.taskSystemShare = 1 - (double) (taskHigh[1] - taskLow[1]) / (taskHigh[0] - taskLow[0]);
-                rate.taskBusyShare = (taskHigh[0] - taskLow[0]) / (double) (atHigh - atLow);
-                System.out.printf(Locale.ROOT, "    %-34s %12.2f us task-thread CPU/frame, busy %.0f %% of the"
-                        + " time, %.0f %% of it in the kernel%n", "", rate.taskCpuMicrosPerFrame,
-                        100 * rate.taskBusyShare, 100 * rate.taskSystemShare);
+                double[] taskThread = threadCpu("task", taskLow[0], taskLow[1], taskHigh[0], taskHigh[1],
+                        countHigh - countLow, atHigh - atLow);
+                rate.taskCpuMicrosPerFrame = taskThread[0];
+                rate.taskSystemShare = taskThread[1];
+                rate.taskBusyShare = taskThread[2];
                 if (taskLow[2] >= 0 && taskHigh[2] >= 0) {
-                    rate.publisherCpuMicrosPerFrame = (taskHigh[2] - taskLow[2]) / 1e3 / (countHigh - countLow);
-                    rate.publisherSystemShare = 1 - (double) (taskHigh[3] - taskLow[3]) / (taskHigh[2] - taskLow[2]);
-                    rate.publisherBusyShare = (taskHigh[2] - taskLow[2]) / (double) (atHigh - atLow);
-                    System.out.printf(Locale.ROOT, "    %-34s %12.2f us publisher-thread CPU/frame, busy %.0f %% of"
-                            + " the time, %.0f %% of it in the kernel%n", "", rate.publisherCpuMicrosPerFrame,
-                            100 * rate.publisherBusyShare, 100 * rate.publisherSystemShare);
+                    double[] publisher = threadCpu("publisher", taskLow[2], taskLow[3], taskHigh[2], taskHigh[3],
+                            countHigh - countLow, atHigh - atLow);
+                    rate.publisherCpuMicrosPerFrame = publisher[0];
+                    rate.publisherSystemShare = publisher[1];
+                    rate.publisherBusyShare = publisher[2];
                 }
             }
         }
@@ -614,6 +612,20 @@ public final class Bench {
                 what, rate.perSecond, rate.cpuMicrosPerFrame, count, expected,
                 rate.complete ? "" : ", INCOMPLETE after " + timeout.toSeconds() + " s");
         return rate;
+    }
+
+    /**
+     * A thread's CPU time per frame in microseconds, the kernel's share of it and the thread's busy share of the
+     * window, from its {CPU, user} times at the window's two ends; printed under the pass's line.
+     */
+    private static double[] threadCpu(String thread, long cpuLow, long userLow, long cpuHigh, long userHigh,
+            long frames, long nanos) {
+        double perFrame = (cpuHigh - cpuLow) / 1e3 / frames;
+        double system = 1 - (double) (userHigh - userLow) / (cpuHigh - cpuLow);
+        double busy = (cpuHigh - cpuLow) / (double) nanos;
+        System.out.printf(Locale.ROOT, "    %-34s %12.2f us %s-thread CPU/frame, busy %.0f %% of the time, %.0f %% of"
+                + " it in the kernel%n", "", perFrame, thread, 100 * busy, 100 * system);
+        return new double[] {perFrame, system, busy};
     }
 
     /**
