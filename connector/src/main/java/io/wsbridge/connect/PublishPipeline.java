@@ -23,7 +23,6 @@ final class PublishPipeline implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
     private final Consumer<Collection<SinkRecord>> publisher;
-    private final Thread thread;
 
     /** The batch handed over and not yet published; {@code null} when idle. Guarded by {@link #lock}. */
     private Collection<SinkRecord> pending;
@@ -33,7 +32,7 @@ final class PublishPipeline implements AutoCloseable {
 
     PublishPipeline(String name, Consumer<Collection<SinkRecord>> publisher) {
         this.publisher = Objects.requireNonNull(publisher);
-        this.thread = new Thread(this::loop, name);
+        Thread thread = new Thread(this::loop, name);
         thread.setDaemon(true);
         thread.start();
     }
@@ -68,7 +67,8 @@ final class PublishPipeline implements AutoCloseable {
             if (closed) {
                 return;
             }
-            while (pending != null && failure == null && thread.isAlive()) {
+            // The thread clears pending after every batch, failed or not, before it can end.
+            while (pending != null && failure == null) {
                 changed.awaitUninterruptibly();
             }
             closed = true;

@@ -63,7 +63,10 @@ public final class WebSocketSinkTask extends SinkTask {
     private final TaskMetrics metrics = new TaskMetrics();
     private final CommitHoldback commits = new CommitHoldback();
     private PublishPipeline pipeline;
-    /** Errant records reported since the last commit: the commit waits for them to be written. */
+    /**
+     * Errant records reported since the last commit: the commit waits for them to be written. Connect waits too, but
+     * only for those reported before it asks; with {@code publish.pipelined} the publisher thread may report later.
+     */
     private final Queue<Future<Void>> reports = new ConcurrentLinkedQueue<>();
 
     @Override
@@ -121,10 +124,7 @@ public final class WebSocketSinkTask extends SinkTask {
                     throw e;
                 }
                 log.debug("Reporting errant record: {}", e.getMessage());
-                Future<Void> report = reporter.report(record, e);
-                if (pipeline != null) {
-                    reports.add(report);
-                }
+                reports.add(reporter.report(record, e));
                 metrics.errant();
             }
         }
@@ -259,10 +259,7 @@ public final class WebSocketSinkTask extends SinkTask {
         }
     }
 
-    /**
-     * Connect waits for the errant records reported before it asks what to commit; those that the task's own thread
-     * reported (pipelined) may still be on their way, so the commit waits for them too.
-     */
+    /** Waits for the errant records reported since the last commit to be written (see {@link #reports}). */
     private void awaitReports() {
         Future<Void> report;
         while ((report = reports.poll()) != null) {

@@ -215,8 +215,9 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 Importance.LOW, "Whether each task converts and publishes a poll's records (and makes the socket "
                         + "writes of the subscribers it feeds) on a thread of its own, while Connect's task thread "
                         + "polls the next records: a task then reads a backlog faster, for a little more CPU per "
-                        + "event on the worker (the hand-over between threads). At most one poll's records are in flight; commits wait for them. "
-                        + "false does all of it on Connect's task thread, one poll after the other.",
+                        + "event on the worker (the hand-over between threads). At most one poll's records are in "
+                        + "flight; commits wait for them. false does all of it on Connect's task thread, one poll "
+                        + "after the other.",
                 GROUP_EVENTS, ++order, Width.SHORT, "Publish on a thread of the task's own");
     }
 
