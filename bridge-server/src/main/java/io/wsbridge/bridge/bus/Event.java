@@ -160,6 +160,11 @@ public final class Event {
         return b == ' ' || b == '\n' || b == '\r' || b == '\t';
     }
 
+    /** Whether the event was stamped with a {@link #cursor}. */
+    public boolean hasCursor() {
+        return cursor != null;
+    }
+
     /**
      * The stream position after the event, as its {@value #CURSOR_ATTRIBUTE} attribute carries it (what a Server-Sent
      * Events message's {@code id} is), or {@code null} if it was not stamped.

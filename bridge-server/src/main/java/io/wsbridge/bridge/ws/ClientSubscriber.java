@@ -500,17 +500,18 @@ public abstract class ClientSubscriber implements Subscription, AccessSession {
                 batch.add(0, gapNotice);
             }
             lastPublishedNanos = 0;
-            batchCursor = null;
+            Event lastStamped = null; // only the last one's cursor is needed, as text: not a String per event
             int count = 0;
             for (Event item : batch) {
                 if (!control(item)) {
                     lastPublishedNanos = item.publishedNanos();
-                    if (item.cursor() != null) {
-                        batchCursor = item.cursor();
+                    if (item.hasCursor()) {
+                        lastStamped = item;
                     }
                     count++;
                 }
             }
+            batchCursor = lastStamped == null ? null : lastStamped.cursor();
             if (tracksInFlight) {
                 inFlight = List.copyOf(batch);
             }

@@ -40,6 +40,14 @@ public final class ApplicationResolver {
     /** Per topic, the application the pattern names in it, or empty if it names none. */
     private final ConcurrentHashMap<String, Optional<String>> topicApplications = new ConcurrentHashMap<>();
     private final boolean hasApplicationGroup;
+    /**
+     * The topic looked up last, and its answer: records come in runs of one topic, and the record's topic is often a
+     * new {@code String} whose hash would be computed for the map. Immutable, so publishing it racily is safe.
+     */
+    private volatile TopicApplication last;
+
+    private record TopicApplication(String topic, Optional<String> application) {
+    }
 
     /**
      * @param topicPattern a pattern the whole topic name must match; without a group named {@code application}
@@ -104,6 +112,16 @@ public final class ApplicationResolver {
 
     /** The application the pattern names in the topic, or empty; the pattern is matched once per topic. */
     private Optional<String> topicApplication(String topic) {
+        TopicApplication seen = last;
+        if (seen != null && seen.topic.equals(topic)) {
+            return seen.application;
+        }
+        Optional<String> application = lookUp(topic);
+        last = new TopicApplication(topic, application);
+        return application;
+    }
+
+    private Optional<String> lookUp(String topic) {
         Optional<String> application = topicApplications.get(topic);
         if (application == null) {
             application = Optional.ofNullable(fromTopic(topic));

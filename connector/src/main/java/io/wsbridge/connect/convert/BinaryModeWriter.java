@@ -26,6 +26,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * in header order), which {@code BinaryModeWriterTest} checks against the SDK on generated records.
  *
  * <p>Thread-safe: the scratch buffer and the first URI cache are per thread, the second URI cache concurrent.
+ *
+ * <p>Over 300 lines because the subset's checks, the per-thread scratch that remembers what repeats from record to
+ * record, and the JSON writer must agree with one another, and are read together.
  */
 final class BinaryModeWriter {
 
@@ -52,6 +55,26 @@ final class BinaryModeWriter {
     private static final byte[] DATA = ascii(",\"data\":");
     private static final byte[] DATA_BASE64_MEMBER = ascii(",\"data_base64\":\"");
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    // What a header is to the fast path (Scratch#kind): ignored, content-type, a ce_ attribute, an extension, refused.
+    private static final byte KIND_OTHER = 0;
+    private static final byte KIND_CONTENT_TYPE = 1;
+    private static final byte KIND_SPEC_VERSION = 2;
+    private static final byte KIND_ID = 3;
+    private static final byte KIND_SOURCE = 4;
+    private static final byte KIND_TYPE = 5;
+    private static final byte KIND_DATA_SCHEMA = 6;
+    private static final byte KIND_SUBJECT = 7;
+    private static final byte KIND_TIME = 8;
+    private static final byte KIND_EXTENSION = 9;
+    private static final byte KIND_REFUSED = 10;
+    /** How many header places {@link Scratch} remembers the keys of. */
+    private static final int KEY_PLACES = 16;
+    // The values Scratch#text decodes, each remembered with its bytes.
+    private static final int TEXT_CONTENT_TYPE = 0;
+    private static final int TEXT_APPLICATION = 1;
+    private static final int TEXT_SUBJECT = 2;
+    /** Longer values are decoded each time, not remembered. */
+    private static final int TEXT_REMEMBERED_BYTES = 256;
 
     /**
      * URI values (source, dataschema) that {@link URI#URI(String)} accepted, for all threads; cleared when it grows too
@@ -66,17 +89,19 @@ final class BinaryModeWriter {
     Result write(SinkRecord record, byte[] value) {
         Scratch s = SCRATCH.get();
         s.reset();
+        int place = 0;
         for (Header header : record.headers()) {
+            int slot = place++;
             if (header.value() == null) {
                 continue;
             }
-            String key = header.key();
-            if (key.equals("content-type")) {
+            byte kind = s.kind(slot, header.key());
+            if (kind == KIND_CONTENT_TYPE) {
                 if (s.contentType != null) {
                     return null;
                 }
                 s.contentType = EventConverter.headerBytes(record, header);
-            } else if (key.startsWith("ce_") && !s.attribute(key, EventConverter.headerBytes(record, header))) {
+            } else if (kind != KIND_OTHER && !s.attribute(kind, EventConverter.headerBytes(record, header))) {
                 return null;
             }
         }
@@ -94,7 +119,7 @@ final class BinaryModeWriter {
                 return null;
             }
         }
-        String contentType = s.contentType == null ? null : new String(s.contentType, StandardCharsets.UTF_8);
+        String contentType = s.contentType == null ? null : s.text(TEXT_CONTENT_TYPE, s.contentType);
         if (contentType != null && contentType.strip().regionMatches(true, 0, EventConverter.STRUCTURED_PREFIX, 0,
                 EventConverter.STRUCTURED_PREFIX.length())) {
             return null; // maybe structured mode, whatever the ce_ headers say: the SDK path decides
@@ -124,7 +149,7 @@ final class BinaryModeWriter {
         for (int i = 0; i < s.extensions; i++) {
             out.raw(",\"").raw(s.extensionNames[i]).raw("\":").string(s.extensionValues[i]);
             if (s.extensionNames[i].equals(ApplicationResolver.APPLICATION_EXTENSION)) {
-                application = new String(s.extensionValues[i], StandardCharsets.UTF_8);
+                application = s.text(TEXT_APPLICATION, s.extensionValues[i]);
             }
         }
         switch (data) {
@@ -135,7 +160,7 @@ final class BinaryModeWriter {
             }
         }
         out.raw("}");
-        String subject = s.subject == null ? null : new String(s.subject, StandardCharsets.UTF_8);
+        String subject = s.subject == null ? null : s.text(TEXT_SUBJECT, s.subject);
         return new Result(out.toByteArray(), subject, application, s.attributes(time));
     }
 
@@ -215,6 +240,18 @@ final class BinaryModeWriter {
          * seen shortly before, and this finds it without making a {@code String} of it.
          */
         final byte[][] validUris = new byte[URI_SLOTS][];
+        /** The header keys last seen at each place, what they were, and the extension name of those that are one. */
+        final String[] keys = new String[KEY_PLACES];
+        final byte[] kinds = new byte[KEY_PLACES];
+        final String[] extensionOfKey = new String[KEY_PLACES];
+        /** The extension name of the key {@link #kind} looked at last, if it is one. */
+        String extension;
+        /** The values {@link #text} decoded last, and their bytes. */
+        final byte[][] textBytes = new byte[3][];
+        final String[] texts = new String[3];
+        /** The member names of the last {@link #attributes}, shared by the events while they repeat. */
+        final String[] names = new String[8 + MAX_EXTENSIONS];
+        String[] lastNames;
 
         static int uriSlot(byte[] bytes) {
             int hash = 0;
@@ -236,7 +273,6 @@ final class BinaryModeWriter {
         EventAttributes attributes(byte[] time) {
             int size = 4 + (contentType == null ? 0 : 1) + (dataSchema == null ? 0 : 1) + (subject == null ? 0 : 1)
                     + (time == null ? 0 : 1) + extensions;
-            String[] names = new String[size];
             byte[][] values = new byte[size][];
             int i = 0;
             names[i] = "specversion";
@@ -253,7 +289,27 @@ final class BinaryModeWriter {
             i = optional(names, values, i, "time", time);
             System.arraycopy(extensionNames, 0, names, i, extensions);
             System.arraycopy(extensionValues, 0, values, i, extensions);
-            return EventAttributes.ofUtf8(names, values);
+            return EventAttributes.ofUtf8(sharedNames(size), values);
+        }
+
+        /**
+         * The first {@code size} of {@link #names} as an array of their own, the last one's again if they are the
+         * same strings (the names are constants, or the extension names {@link #kind} keeps): the events of one
+         * producer share one, which nobody changes.
+         */
+        private String[] sharedNames(int size) {
+            String[] last = lastNames;
+            if (last != null && last.length == size) {
+                int i = 0;
+                while (i < size && last[i] == names[i]) {
+                    i++;
+                }
+                if (i == size) {
+                    return last;
+                }
+            }
+            lastNames = Arrays.copyOf(names, size);
+            return lastNames;
         }
 
         private static int optional(String[] names, byte[][] values, int at, String name, byte[] value) {
@@ -265,31 +321,48 @@ final class BinaryModeWriter {
             return at + 1;
         }
 
-        /** Takes one {@code ce_} header; {@code false} if the record needs the SDK path. */
-        boolean attribute(String key, byte[] value) {
-            switch (key) {
-                case "ce_specversion":
-                    return specVersion == null && (specVersion = value) != null;
-                case "ce_id":
-                    return id == null && (id = value) != null;
-                case "ce_source":
-                    return source == null && (source = value) != null;
-                case "ce_type":
-                    return type == null && (type = value) != null;
-                case "ce_dataschema":
-                    return dataSchema == null && (dataSchema = value) != null;
-                case "ce_subject":
-                    return subject == null && (subject = value) != null;
-                case "ce_time":
-                    return time == null && (time = value) != null;
-                default:
-                    return extension(key.substring(3), value);
+        /**
+         * What the header at {@code place} with {@code key} is. Records of one producer repeat their header keys in
+         * the same order, each key a new {@code String}: the kind found for a place is kept with the key, and found
+         * again by one {@code equals}, without hashing the key or checking an extension name again.
+         */
+        byte kind(int place, String key) {
+            if (place < KEY_PLACES && key.equals(keys[place])) {
+                extension = extensionOfKey[place];
+                return kinds[place];
             }
+            byte kind = kindOf(key);
+            extension = kind == KIND_EXTENSION ? key.substring(3) : null;
+            if (place < KEY_PLACES) {
+                keys[place] = key;
+                kinds[place] = kind;
+                extensionOfKey[place] = extension;
+            }
+            return kind;
         }
 
-        private boolean extension(String name, byte[] value) {
-            if (extensions == MAX_EXTENSIONS || name.isEmpty() || name.equals("data")
-                    || name.equals("datacontenttype") || name.equals(EventConverter.CURSOR_EXTENSION)) {
+        private static byte kindOf(String key) {
+            if (key.equals("content-type")) {
+                return KIND_CONTENT_TYPE;
+            }
+            if (!key.startsWith("ce_")) {
+                return KIND_OTHER;
+            }
+            return switch (key) {
+                case "ce_specversion" -> KIND_SPEC_VERSION;
+                case "ce_id" -> KIND_ID;
+                case "ce_source" -> KIND_SOURCE;
+                case "ce_type" -> KIND_TYPE;
+                case "ce_dataschema" -> KIND_DATA_SCHEMA;
+                case "ce_subject" -> KIND_SUBJECT;
+                case "ce_time" -> KIND_TIME;
+                default -> validExtension(key.substring(3)) ? KIND_EXTENSION : KIND_REFUSED;
+            };
+        }
+
+        private static boolean validExtension(String name) {
+            if (name.isEmpty() || name.equals("data") || name.equals("datacontenttype")
+                    || name.equals(EventConverter.CURSOR_EXTENSION)) {
                 return false;
             }
             for (int i = 0; i < name.length(); i++) {
@@ -297,6 +370,31 @@ final class BinaryModeWriter {
                 if (!(c >= 'a' && c <= 'z' || c >= '0' && c <= '9')) {
                     return false;
                 }
+            }
+            return true;
+        }
+
+        /**
+         * Takes one {@code ce_} header of {@code kind}, just found by {@link #kind}; {@code false} if the record needs
+         * the SDK path.
+         */
+        boolean attribute(byte kind, byte[] value) {
+            return switch (kind) {
+                case KIND_SPEC_VERSION -> specVersion == null && (specVersion = value) != null;
+                case KIND_ID -> id == null && (id = value) != null;
+                case KIND_SOURCE -> source == null && (source = value) != null;
+                case KIND_TYPE -> type == null && (type = value) != null;
+                case KIND_DATA_SCHEMA -> dataSchema == null && (dataSchema = value) != null;
+                case KIND_SUBJECT -> subject == null && (subject = value) != null;
+                case KIND_TIME -> time == null && (time = value) != null;
+                case KIND_EXTENSION -> extension(extension, value);
+                default -> false;
+            };
+        }
+
+        private boolean extension(String name, byte[] value) {
+            if (extensions == MAX_EXTENSIONS) {
+                return false;
             }
             for (int i = 0; i < extensions; i++) {
                 if (extensionNames[i].equals(name)) {
@@ -307,6 +405,23 @@ final class BinaryModeWriter {
             extensionValues[extensions] = value;
             extensions++;
             return true;
+        }
+
+        /**
+         * {@code utf8} decoded; the value decoded last for {@code what} is kept with a copy of its bytes and given
+         * again while the bytes repeat (the same application, channel or content type in record after record), so
+         * the string's hash, computed once, is reused by the maps the event goes through.
+         */
+        String text(int what, byte[] utf8) {
+            if (Arrays.equals(textBytes[what], utf8)) {
+                return texts[what];
+            }
+            String text = new String(utf8, StandardCharsets.UTF_8);
+            if (utf8.length <= TEXT_REMEMBERED_BYTES) {
+                textBytes[what] = utf8.clone();
+                texts[what] = text;
+            }
+            return text;
         }
     }
 
