@@ -9,7 +9,8 @@ import java.util.Objects;
  * frame carries it (the time as the frame has it, normalized), kept as its UTF-8 bytes: a value is decoded only if a
  * filter reads it. The frame must hold exactly these members besides the data, one each.
  *
- * <p>Immutable; the connector hands its arrays over and keeps no reference to them.
+ * <p>Immutable; the connector hands its arrays over and changes them no more (it may hand the same names array to
+ * several events while their names repeat).
  */
 public final class EventAttributes {
 
@@ -22,7 +23,7 @@ public final class EventAttributes {
     }
 
     /**
-     * @param names the member names, each once; the arrays become this object's, and must not change afterwards
+     * @param names the member names, each once; neither array may change afterwards (the names may be shared)
      * @param utf8Values the string value of each, as well-formed UTF-8
      */
     public static EventAttributes ofUtf8(String[] names, byte[][] utf8Values) {
