@@ -21,6 +21,20 @@ class ApplicationResolverTest {
         assertThat(resolver.resolve(event("my-app"), "events-my-app")).as("the same application").isEqualTo("my-app");
     }
 
+    /** The resolver remembers the last topic: a topic of the same length after it must not get its answer. */
+    @Test
+    void eachTopicGetsItsOwnApplicationWhenTopicsAlternate() {
+        ApplicationResolver shared = new ApplicationResolver(Pattern.compile("events-(?<application>a.+)|shared-.+"));
+        for (int round = 0; round < 3; round++) {
+            assertThat(shared.resolveFromExtension(null, "events-ab")).isEqualTo("ab");
+            assertThat(shared.resolveFromExtension(null, new String("events-ac"))).isEqualTo("ac");
+            assertThat(shared.resolveFromExtension("x", "shared-ab")).as("a shared topic: the extension")
+                    .isEqualTo("x");
+            assertThat(shared.shared("shared-ab")).isTrue();
+            assertThat(shared.shared("events-ab")).isFalse();
+        }
+    }
+
     @Test
     void anExtensionNamingAnotherApplicationThanTheTopicIsRefused() {
         assertThatThrownBy(() -> resolver.resolve(event("other-app"), "events-my-app"))
