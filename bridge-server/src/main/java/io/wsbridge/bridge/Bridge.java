@@ -4,6 +4,8 @@ import io.wsbridge.bridge.auth.AccessPolicy;
 import io.wsbridge.bridge.auth.StaticAccessPolicy;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.EventBus;
+import io.wsbridge.bridge.bus.WriteBatch;
+import io.wsbridge.bridge.bus.Writers;
 import io.wsbridge.bridge.cluster.ClusterNode;
 import io.wsbridge.bridge.cluster.LocalServer;
 import io.wsbridge.bridge.cluster.PeerAddress;
@@ -53,6 +55,7 @@ public final class Bridge implements EventBus, AutoCloseable {
     private final Readiness readiness = new Readiness();
     private final WebSocketServer server;
     private final ScheduledThreadPoolExecutor housekeeping;
+    private final Writers writers;
     private volatile BridgeSettings settings;
     private volatile int users;
     private volatile ClusterNode cluster;
@@ -71,6 +74,7 @@ public final class Bridge implements EventBus, AutoCloseable {
         this.housekeeping = new ScheduledThreadPoolExecutor(1,
                 DaemonThreads.named("wsbridge-" + settings.port() + "-metrics"));
         housekeeping.setRemoveOnCancelPolicy(true);
+        this.writers = new Writers("wsbridge-" + settings.port() + "-writer", settings.writeThreads());
         // Reserved for the bridge itself: peer links in cluster mode, 404 otherwise.
         server.mount(PeerNegotiator.PATH_SPEC, new PeerNegotiator(() -> cluster, metrics));
         readiness.add(() -> server.isStarted() ? null : "server not started");
@@ -99,6 +103,7 @@ public final class Bridge implements EventBus, AutoCloseable {
             } catch (Exception e) {
                 bridge.server.policy().close();
                 bridge.housekeeping.shutdownNow();
+                bridge.writers.close();
                 bridge.metrics.close();
                 throw new BridgeException("Cannot start the WebSocket server on " + settings.address()
                         + " (websocket.host / websocket.port): " + cause(e)
@@ -301,6 +306,9 @@ public final class Bridge implements EventBus, AutoCloseable {
         boolean samePolicy = Objects.equals(old.identity(), newSettings.identity())
                 && old.publicApplications().equals(newSettings.publicApplications());
         server.reconfigure(newSettings, samePolicy ? null : accessPolicy(newSettings, metrics));
+        if (old.writeThreads() != newSettings.writeThreads()) {
+            writers.resize(newSettings.writeThreads());
+        }
         if (old.maxApplicationSeries() != newSettings.maxApplicationSeries()
                 || !old.seriesRetention().equals(newSettings.seriesRetention())) {
             metrics.applicationSeries(newSettings.maxApplicationSeries(), newSettings.seriesRetention());
@@ -335,6 +343,14 @@ public final class Bridge implements EventBus, AutoCloseable {
         return server;
     }
 
+    /**
+     * The threads that share a wide fan-out's socket writes with a publishing thread: pass them to
+     * {@link WriteBatch#run(Runnable, Writers)}.
+     */
+    public Writers writers() {
+        return writers;
+    }
+
     private int connections() {
         return server.subscriberCount();
     }
@@ -360,6 +376,7 @@ public final class Bridge implements EventBus, AutoCloseable {
         }
         stopOps();
         housekeeping.shutdownNow();
+        writers.close();
         metrics.close();
     }
 

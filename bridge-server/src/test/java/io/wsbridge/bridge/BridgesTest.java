@@ -95,6 +95,12 @@ class BridgesTest {
                 assertThat(second.bridge()).isSameAs(first.bridge());
                 TestClient.connect(other).close();
             }
+            assertThat(first.bridge().writers().threads()).isEqualTo(BridgeSettings.DEFAULT_WRITE_THREADS);
+            try (Bridges.Lease third = bridges.acquire(
+                    settings(port, Duration.ZERO).toBuilder().writeThreads(3).build())) {
+                assertThat(third.bridge()).isSameAs(first.bridge());
+                assertThat(first.bridge().writers().threads()).isEqualTo(3);
+            }
         }
     }
 

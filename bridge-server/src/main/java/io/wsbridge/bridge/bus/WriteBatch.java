@@ -10,24 +10,36 @@ import java.util.List;
  * writes instead of one each. Outside a batch, subscribers write at once.
  *
  * <p>The deferred writes run on the publishing thread, as the writes of single events do: a publisher that is faster
- * than the network still pays for its writes, and a subscriber's queue does not grow behind it.
+ * than the network still pays for its writes, and a subscriber's queue does not grow behind it. A batch run with
+ * {@link Writers} shares them with those threads when there are many (a wide fan-out), and still ends only once all
+ * of them have run.
  */
 public final class WriteBatch {
 
     private static final ThreadLocal<WriteBatch> CURRENT = new ThreadLocal<>();
 
     private final List<Runnable> flushes = new ArrayList<>();
+    private final Writers writers;
 
-    private WriteBatch() {
+    private WriteBatch(Writers writers) {
+        this.writers = writers;
     }
 
     /** Runs {@code publishing}, then the writes it deferred. A batch inside a batch joins the outer one. */
     public static void run(Runnable publishing) {
+        run(publishing, null);
+    }
+
+    /**
+     * Runs {@code publishing}, then the writes it deferred, shared with {@code writers} if there are many ({@code null}:
+     * all on this thread). A batch inside a batch joins the outer one.
+     */
+    public static void run(Runnable publishing, Writers writers) {
         if (CURRENT.get() != null) {
             publishing.run();
             return;
         }
-        WriteBatch batch = new WriteBatch();
+        WriteBatch batch = new WriteBatch(writers);
         CURRENT.set(batch);
         try {
             publishing.run();
@@ -57,9 +69,16 @@ public final class WriteBatch {
     }
 
     private void flush() {
-        for (Runnable flush : flushes) {
-            flush.run();
+        try {
+            if (writers == null) {
+                for (Runnable flush : flushes) {
+                    flush.run();
+                }
+            } else {
+                writers.runAll(flushes);
+            }
+        } finally {
+            flushes.clear();
         }
-        flushes.clear();
     }
 }

@@ -41,6 +41,8 @@ import java.util.Set;
  * @param console whether the bridge serves its console page at {@code /}
  * @param groupRetention how long a group whose last member left keeps its place in the stream, so that the next
  *     member to join gets what the group missed; zero keeps none
+ * @param writeThreads threads that share the socket writes of a wide fan-out with the publishing threads; zero keeps
+ *     every write on the publishing thread
  */
 public record BridgeSettings(
         String host,
@@ -66,7 +68,8 @@ public record BridgeSettings(
         int maxApplicationSeries,
         Duration seriesRetention,
         boolean console,
-        Duration groupRetention) {
+        Duration groupRetention,
+        int writeThreads) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8085;
@@ -88,6 +91,8 @@ public record BridgeSettings(
     public static final int DEFAULT_MAX_APPLICATION_SERIES = 100;
     public static final Duration DEFAULT_SERIES_RETENTION = Duration.ofMinutes(5);
     public static final Duration DEFAULT_GROUP_RETENTION = Duration.ofMinutes(5);
+    /** One thread besides each task's publishing thread: two cores' worth of writes for a wide fan-out. */
+    public static final int DEFAULT_WRITE_THREADS = 1;
 
     /**
      * The operations listener: plain HTTP with {@code /metrics} and the detailed {@code /healthz} and {@code /readyz},
@@ -192,6 +197,9 @@ public record BridgeSettings(
         if (groupRetention.isNegative()) {
             throw new IllegalArgumentException("groupRetention must not be negative, was " + groupRetention);
         }
+        if (writeThreads < 0 || writeThreads > 64) {
+            throw new IllegalArgumentException("writeThreads must be between 0 and 64, was " + writeThreads);
+        }
     }
 
     /** Defaults for everything, listening on {@code host:port}. */
@@ -211,7 +219,7 @@ public record BridgeSettings(
                 .publicApplications(publicApplications)
                 .allowedOrigins(allowedOrigins).reauthorizeInterval(reauthorizeInterval).tls(tls).identity(identity)
                 .cluster(cluster).ops(ops).applicationSeries(maxApplicationSeries, seriesRetention).console(console)
-                .groupRetention(groupRetention);
+                .groupRetention(groupRetention).writeThreads(writeThreads);
     }
 
     /** The address as a user would write it, for messages. */
@@ -249,6 +257,7 @@ public record BridgeSettings(
         private Duration seriesRetention = DEFAULT_SERIES_RETENTION;
         private boolean console = true;
         private Duration groupRetention = DEFAULT_GROUP_RETENTION;
+        private int writeThreads = DEFAULT_WRITE_THREADS;
 
         private Builder(String host, int port) {
             this.host = host;
@@ -357,12 +366,18 @@ public record BridgeSettings(
             return this;
         }
 
+        /** Threads that share the socket writes of a wide fan-out; zero keeps them on the publishing thread. */
+        public Builder writeThreads(int threads) {
+            this.writeThreads = threads;
+            return this;
+        }
+
         public BridgeSettings build() {
             return new BridgeSettings(host, port, queueCapacity, overflowPolicy, pingInterval, pongTimeout,
                     shutdownGrace, maxMessageBytes, maxConnections, maxConnectionsPerAddress, handshakeTimeout,
                     unfinishedMessageTimeout, maxUnfinishedMessageBytes, publicApplications, allowedOrigins,
                     reauthorizeInterval, tls, identity, cluster, ops, maxApplicationSeries, seriesRetention,
-                    console, groupRetention);
+                    console, groupRetention, writeThreads);
         }
     }
 }

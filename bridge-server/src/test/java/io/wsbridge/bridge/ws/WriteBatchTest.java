@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import io.wsbridge.bridge.Bridge;
 import io.wsbridge.bridge.bus.Event;
 import io.wsbridge.bridge.bus.WriteBatch;
+import io.wsbridge.bridge.bus.Writers;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import java.net.URI;
 import java.time.Duration;
@@ -69,6 +70,39 @@ class WriteBatchTest {
             assertThat(subscriber.sent()).isEqualTo(101);
             assertThat(client.take(1, WAIT)).isEqualTo(numbered(100, 101));
         }
+    }
+
+    @Test
+    void aWideFanOutSharesItsWritesWithTheWriteThreadsAndEverySubscriberGetsItsEventsInOrder() throws Exception {
+        bridge = Bridge.start(BridgeSettings.builder("127.0.0.1", 0).publicApplications(Set.of("pub"))
+                .writeThreads(2).build());
+        int subscribers = Writers.SPREAD_AT * 2;
+        List<TestClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < subscribers; i++) {
+                clients.add(TestClient.connect(URI.create("ws://127.0.0.1:" + bridge.port() + "/pub")));
+            }
+            await().atMost(WAIT).until(() -> bridge.router().subscribers("pub") == subscribers);
+            assertThat(writerThreads()).isEmpty();
+
+            for (int round = 0; round < 3; round++) {
+                int from = round * 5;
+                WriteBatch.run(() -> publish(from, from + 5), bridge.writers());
+            }
+
+            for (TestClient client : clients) {
+                assertThat(client.take(15, WAIT)).isEqualTo(numbered(0, 15));
+            }
+            assertThat(writerThreads()).as("the write threads took part").isNotEmpty();
+        } finally {
+            clients.forEach(TestClient::close);
+        }
+    }
+
+    /** The bridge's write threads (named after the configured port, here 0). */
+    private static List<String> writerThreads() {
+        return Thread.getAllStackTraces().keySet().stream().map(Thread::getName)
+                .filter(name -> name.matches("wsbridge-\\d+-writer-\\d+")).toList();
     }
 
     private void publish(int from, int to) {
