@@ -88,7 +88,7 @@ public final class WebSocketSinkTask extends SinkTask {
         if (config.publishPipelined()) {
             // Connect's name for the task thread (task-thread-<connector>-<task>), so the two are found together.
             pipeline = new PublishPipeline(Thread.currentThread().getName() + "-publisher",
-                    records -> WriteBatch.run(() -> publish(records)));
+                    records -> WriteBatch.run(() -> publish(records), bridge.writers()));
         }
         log.info("Task started: publishing to the WebSocket server on {}{}; non-CloudEvent records: {}",
                 settings.address(), settings.cluster() == null ? "" : " (cluster mode)",
@@ -111,7 +111,7 @@ public final class WebSocketSinkTask extends SinkTask {
             pipeline.submit(records);
             return;
         }
-        WriteBatch.run(() -> publish(records));
+        WriteBatch.run(() -> publish(records), lease.bridge().writers());
     }
 
     private void publish(Collection<SinkRecord> records) {

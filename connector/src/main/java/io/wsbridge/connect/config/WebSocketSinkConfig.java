@@ -3,6 +3,7 @@ package io.wsbridge.connect.config;
 import io.wsbridge.bridge.auth.jwt.JwtSettings;
 import io.wsbridge.bridge.auth.keycloak.KeycloakIdentityProvider;
 import io.wsbridge.bridge.auth.keycloak.KeycloakSettings;
+import io.wsbridge.bridge.bus.Writers;
 import io.wsbridge.bridge.session.OverflowPolicy;
 import io.wsbridge.bridge.settings.BridgeSettings;
 import io.wsbridge.bridge.settings.ClusterSettings;
@@ -82,6 +83,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
     public static final String REPLAY_MAX_CONCURRENT = "replay.max.concurrent";
     public static final int DEFAULT_REPLAY_MAX_CONCURRENT = 16;
     public static final String GROUP_RETENTION = "websocket.group.retention.ms";
+    public static final String WRITE_THREADS = "websocket.write.threads";
     public static final String CLUSTER_SECRET = "cluster.secret";
     public static final int CLUSTER_SECRET_MIN_LENGTH = 16;
     /** The REST extension that cluster mode needs on every worker. */
@@ -219,6 +221,14 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                         + "flight; commits wait for them. false does all of it on Connect's task thread, one poll "
                         + "after the other.",
                 GROUP_EVENTS, ++order, Width.SHORT, "Publish on a thread of the task's own");
+        def.define(WRITE_THREADS, Type.INT, BridgeSettings.DEFAULT_WRITE_THREADS, Range.between(0, 64),
+                Importance.LOW, "Threads of the worker's WebSocket server that share the socket writes of a wide "
+                        + "fan-out with the publishing task: when a poll's events go to " + Writers.SPREAD_AT
+                        + " or more subscribers, each subscriber's write (a system call of its own) runs on one of "
+                        + "them or on the task's thread, and the task goes on once all have started. Raise it on a "
+                        + "worker with spare cores and many subscribers; 0 keeps every write on the task's thread. "
+                        + "Shared by the tasks of every connector with the same websocket.port on a worker.",
+                GROUP_EVENTS, ++order, Width.SHORT, "Write threads for a wide fan-out");
     }
 
     private static void access(ConfigDef def) {
@@ -485,6 +495,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 .ops(ops())
                 .applicationSeries(getInt(OPS_MAX_APPLICATIONS), Duration.ofMillis(getLong(OPS_RETENTION)))
                 .groupRetention(Duration.ofMillis(getLong(GROUP_RETENTION)))
+                .writeThreads(getInt(WRITE_THREADS))
                 .build();
     }
 

@@ -45,7 +45,8 @@ class WebSocketSinkConfigTest {
                 Map.entry("ops.host", "0.0.0.0"),
                 Map.entry("ops.port", "9001"),
                 Map.entry("ops.metrics.applications.max", "7"),
-                Map.entry("ops.metrics.retention.ms", "2000"))).bridgeSettings();
+                Map.entry("ops.metrics.retention.ms", "2000"),
+                Map.entry("websocket.write.threads", "3"))).bridgeSettings();
 
         assertThat(settings).isEqualTo(BridgeSettings.builder("127.0.0.1", 9000).queue(10, OverflowPolicy.DROP_OLDEST)
                 .liveness(Duration.ofSeconds(1), Duration.ofSeconds(3)).shutdownGrace(Duration.ZERO)
@@ -54,7 +55,17 @@ class WebSocketSinkConfigTest {
                 .allowedOrigins(Set.of("https://app.example")).reauthorizeInterval(Duration.ofSeconds(5))
                 .tls(new BridgeSettings.Tls(java.nio.file.Path.of("/etc/ws.p12"), "PKCS12", "store-pass", null))
                 .ops(new BridgeSettings.Ops("0.0.0.0", 9001)).applicationSeries(7, Duration.ofSeconds(2))
-                .build());
+                .writeThreads(3).build());
+    }
+
+    @Test
+    void writeThreadsOutOfRangeAreRefusedWithTheKeyAndTheRange() {
+        assertThatThrownBy(() -> new WebSocketSinkConfig(Map.of("websocket.write.threads", "65")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("websocket.write.threads")
+                .hasMessageContaining("Value must be no more than 64");
+        assertThat(new WebSocketSinkConfig(Map.of("websocket.write.threads", "0")).bridgeSettings().writeThreads())
+                .isZero();
     }
 
     @Test
