@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -111,6 +112,11 @@ public final class Bench {
 
     long workerPid() {
         return workerPid;
+    }
+
+    /** A JMX connection to the worker, for its threads' CPU times. */
+    JmxAccess workerJmx() throws IOException {
+        return JmxAccess.connect(HOST, jmxPort);
     }
 
     long barePid() {
@@ -1239,6 +1245,47 @@ public final class Bench {
         }
     }
 
+    /**
+     * The CPU time of a worker's threads by what they do, read over JMX: the tasks' publisher threads
+     * ({@code ...-publisher}) and the bridge's write threads ({@code wsbridge-<port>-writer-<n>}).
+     */
+    static final class WorkerThreadsCpu {
+        private final ThreadMXBean threads;
+
+        WorkerThreadsCpu(JmxAccess jmx) throws IOException {
+            this.threads = ManagementFactory.newPlatformMXBeanProxy(jmx.server(),
+                    ManagementFactory.THREAD_MXBEAN_NAME, ThreadMXBean.class);
+        }
+
+        /** CPU nanoseconds so far, by thread id, of the publisher threads [0] and the write threads [1]. */
+        List<Map<Long, Long>> read() {
+            List<Map<Long, Long>> kinds = List.of(new HashMap<>(), new HashMap<>());
+            for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+                if (info == null) {
+                    continue;
+                }
+                String name = info.getThreadName();
+                int kind = name.endsWith("-publisher") ? 0 : name.matches("wsbridge-\\d+-writer-\\d+") ? 1 : -1;
+                if (kind >= 0) {
+                    long cpu = threads.getThreadCpuTime(info.getThreadId());
+                    if (cpu >= 0) {
+                        kinds.get(kind).put(info.getThreadId(), cpu);
+                    }
+                }
+            }
+            return kinds;
+        }
+
+        /** CPU seconds between two readings, of threads alive at the second (a thread born between counts whole). */
+        static double seconds(Map<Long, Long> before, Map<Long, Long> after) {
+            long nanos = 0;
+            for (Map.Entry<Long, Long> thread : after.entrySet()) {
+                nanos += thread.getValue() - before.getOrDefault(thread.getKey(), 0L);
+            }
+            return nanos / 1e9;
+        }
+    }
+
     /** Percentiles of produce-to-receive times. */
     record Latency(long samples, long expected, double p50, double p99, double max) {
 
@@ -1534,9 +1581,10 @@ public final class Bench {
                     bridge.latency.p99() / bridge.kafka.p99()));
             rows.add(String.format(Locale.ROOT, "| %s: frames lost (of all sent, %d s of warm-up included),"
                             + " server CPU "
-                            + "| %,d of %,d, %d closed; %.2f cores | | %,d of %,d, %d closed; %.2f cores | |", what,
+                            + "| %,d of %,d, %d closed; %.2f cores (publisher thread %.2f, write threads %.2f) | | %,d"
+                            + " of %,d, %d closed; %.2f cores | |", what,
                     options.fanoutWarmupSeconds, bridge.lost(), bridge.expected, bridge.closed,
-                    bridge.cpuSecondsPerSecond,
+                    bridge.cpuSecondsPerSecond, bridge.publisherCores, bridge.writerCores,
                     bare.lost(), bare.expected, bare.closed, bare.cpuSecondsPerSecond));
         }
 

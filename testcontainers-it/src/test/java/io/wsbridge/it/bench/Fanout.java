@@ -1,12 +1,15 @@
 package io.wsbridge.it.bench;
 
 import io.wsbridge.it.harness.Events;
+import io.wsbridge.it.harness.JmxAccess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -76,6 +79,7 @@ final class Fanout {
         Result result = new Result();
         long measured = (long) rate * options.fanoutSeconds;
         try (WsLoad load = new WsLoad(options.clientThreads, capacityPerThread(measured));
+             JmxAccess jmx = bench.workerJmx();
              KafkaProducer<byte[], byte[]> producer = bench.latencyProducer();
              KafkaLatencyProbe probe = new KafkaLatencyProbe(bench.kafka().bootstrapServers(), Bench.topic(APP),
                      options.latencyConsumer, (int) measured * 2 + 1000)) {
@@ -101,6 +105,8 @@ final class Fanout {
             long before = load.frames();
             long beforeProbe = probe.received();
             long[] boundary = new long[4]; // events sent, worker CPU ticks, nanoTime and wall clock when recording started
+            Bench.WorkerThreadsCpu threadsCpu = new Bench.WorkerThreadsCpu(jmx);
+            List<List<Map<Long, Long>>> threadsAtStart = new ArrayList<>();
             long first = seq;
             long sentAll = Bench.pace(producer, rate, options.fanoutWarmupSeconds + options.fanoutSeconds,
                     options.fanoutWarmupSeconds, n -> record(first + n), sentSoFar -> {
@@ -110,9 +116,15 @@ final class Fanout {
                         boundary[1] = Bench.cpuTicks(pid);
                         boundary[2] = System.nanoTime();
                         boundary[3] = System.currentTimeMillis();
+                        threadsAtStart.add(threadsCpu.read());
                     });
-            result.cpuSecondsPerSecond = (Bench.cpuTicks(pid) - boundary[1]) / Bench.TICKS
-                    / ((System.nanoTime() - boundary[2]) / 1e9);
+            double recordedSeconds = (System.nanoTime() - boundary[2]) / 1e9;
+            result.cpuSecondsPerSecond = (Bench.cpuTicks(pid) - boundary[1]) / Bench.TICKS / recordedSeconds;
+            List<Map<Long, Long>> threadsAtEnd = threadsCpu.read();
+            result.publisherCores = Bench.WorkerThreadsCpu.seconds(threadsAtStart.get(0).get(0), threadsAtEnd.get(0))
+                    / recordedSeconds;
+            result.writerCores = Bench.WorkerThreadsCpu.seconds(threadsAtStart.get(0).get(1), threadsAtEnd.get(1))
+                    / recordedSeconds;
             result.sent = sentAll;
             result.expected = sentAll * options.fanoutPerChannel;
             long wait = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -254,6 +266,9 @@ final class Fanout {
         long received;
         int framePayloadBytes;
         double cpuSecondsPerSecond;
+        /** wsbridge: the CPU of the tasks' publisher threads and of the bridge's write threads, in cores. */
+        double publisherCores = Double.NaN;
+        double writerCores = Double.NaN;
         Bench.Latency latency;
         Bench.Latency kafka;
 
@@ -272,9 +287,11 @@ final class Fanout {
         @Override
         public String toString() {
             return String.format(Locale.ROOT, "%,d connected in %.1f s (%d failed), heap %.1f KB and RSS %.1f KB per"
-                            + " connection; %,d events, %,d of %,d frames (%,d lost, %d closed), %s; CPU %.2f cores%s",
+                            + " connection; %,d events, %,d of %,d frames (%,d lost, %d closed), %s; CPU %.2f cores%s%s",
                     opened, connectSeconds, failed, heapPerConnection() / 1024, rssPerConnection() / 1024, sent,
                     received, expected, lost(), closed, latency, cpuSecondsPerSecond,
+                    Double.isNaN(publisherCores) ? "" : String.format(Locale.ROOT,
+                            " (publisher thread %.2f, write threads %.2f)", publisherCores, writerCores),
                     kafka == null ? "" : "; bare Kafka consumer " + kafka);
         }
     }
