@@ -91,8 +91,11 @@ public record BridgeSettings(
     public static final int DEFAULT_MAX_APPLICATION_SERIES = 100;
     public static final Duration DEFAULT_SERIES_RETENTION = Duration.ofMinutes(5);
     public static final Duration DEFAULT_GROUP_RETENTION = Duration.ofMinutes(5);
-    /** One thread besides each task's publishing thread: two cores' worth of writes for a wide fan-out. */
-    public static final int DEFAULT_WRITE_THREADS = 1;
+    /**
+     * None: every write on the publishing thread. On the 2-core benchmark machine, shared with the broker and the
+     * load, one write thread made the fan-out's tail longer (BENCHMARKS.md); a worker with cores to spare may want some.
+     */
+    public static final int DEFAULT_WRITE_THREADS = 0;
 
     /**
      * The operations listener: plain HTTP with {@code /metrics} and the detailed {@code /healthz} and {@code /readyz},
