@@ -56,10 +56,7 @@ class WritersTest {
     void aNarrowBatchStaysOnThePublishingThread() {
         writers = new Writers("test-writer", 2);
         Set<String> threads = ConcurrentHashMap.newKeySet();
-        List<Runnable> writes = new ArrayList<>();
-        for (int i = 0; i < Writers.SPREAD_AT - 1; i++) {
-            writes.add(() -> threads.add(Thread.currentThread().getName()));
-        }
+        List<Runnable> writes = namingTheirThreads(Writers.SPREAD_AT - 1, threads);
         writers.runAll(writes);
         assertThat(threads).containsExactly(Thread.currentThread().getName());
     }
@@ -68,10 +65,7 @@ class WritersTest {
     void noThreadsKeepsEveryWriteOnThePublishingThreadAndResizingTakesEffect() {
         writers = new Writers("test-writer", 0);
         Set<String> threads = ConcurrentHashMap.newKeySet();
-        List<Runnable> writes = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            writes.add(() -> threads.add(Thread.currentThread().getName()));
-        }
+        List<Runnable> writes = namingTheirThreads(200, threads);
         writers.runAll(writes);
         assertThat(threads).containsExactly(Thread.currentThread().getName());
 
@@ -103,10 +97,7 @@ class WritersTest {
         writers = new Writers("test-writer", 2);
         writers.close();
         Set<String> threads = ConcurrentHashMap.newKeySet();
-        List<Runnable> writes = new ArrayList<>();
-        for (int i = 0; i < 200; i++) {
-            writes.add(() -> threads.add(Thread.currentThread().getName()));
-        }
+        List<Runnable> writes = namingTheirThreads(200, threads);
         writers.runAll(writes);
         assertThat(threads).containsExactly(Thread.currentThread().getName());
     }
@@ -126,5 +117,14 @@ class WritersTest {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
         }
+    }
+
+    /** {@code count} writes that each add the name of the thread they run on to {@code threads}. */
+    private static List<Runnable> namingTheirThreads(int count, Set<String> threads) {
+        List<Runnable> writes = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            writes.add(() -> threads.add(Thread.currentThread().getName()));
+        }
+        return writes;
     }
 }
