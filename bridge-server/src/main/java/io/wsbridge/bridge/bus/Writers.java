@@ -14,10 +14,10 @@ import java.util.concurrent.atomic.AtomicReference;
  * Threads that share the socket writes of a wide fan-out with the publishing thread. When one batch of events goes to
  * many subscribers, each of them with a few events, every subscriber's write is a system call of its own (about 20
  * microseconds on loopback, most of it in the kernel) and there is nothing to gather: on one thread, 100,000 frames a
- * second would take two cores' time. {@link #runAll} splits such a batch's writes among the publishing thread and
- * these threads, and returns once all of them have run, so that a publisher still waits for its writes to start
- * before it takes the next batch (the writes themselves never block: what a socket does not take is finished by
- * Jetty when it can).
+ * second would take two cores' time. {@link #runAll} has such a batch's writes claimed, a few at a time, by the
+ * publishing thread and these threads, and returns once all of them have run, so that a publisher still waits for
+ * its writes to start before it takes the next batch (the writes themselves never block: what a socket does not take
+ * is finished by Jetty when it can). A write thread that is slow to come leaves its part to the publishing thread.
  *
  * <p>A batch of fewer than {@link #SPREAD_AT} writes stays on the publishing thread: waking another thread costs
  * about as much as a few writes. With no threads ({@code 0}) every write stays there.
@@ -26,8 +26,10 @@ public final class Writers implements AutoCloseable {
 
     /** Writes in one batch from which they are split among the threads. */
     public static final int SPREAD_AT = 32;
-    /** Writes each thread takes at least: a share smaller than this is not worth a wake-up. */
+    /** Writes per thread woken at least: a share smaller than this is not worth a wake-up. */
     static final int MIN_SHARE = SPREAD_AT / 2;
+    /** Writes a thread claims at a time. */
+    static final int CHUNK = 8;
 
     private final ThreadPoolExecutor pool;
     private volatile int threads;
@@ -73,57 +75,37 @@ public final class Writers implements AutoCloseable {
     }
 
     /**
-     * Runs every one of {@code writes}, some on this thread and, if there are enough of them, the others on this
-     * object's threads; returns once all have run. Should one fail, the others still run, and the first failure is
-     * thrown at the end.
+     * Runs every one of {@code writes}, on this thread and, if there are enough of them, on this object's threads;
+     * returns once all have run. The writes are claimed a few at a time by whichever thread comes first: a write thread
+     * that is slow to wake (every core busy) leaves its part to this thread, which waits only for writes already under
+     * way. Should one fail, the others still run, and the first failure is thrown at the end.
      */
     public void runAll(List<Runnable> writes) {
         int count = writes.size();
-        int shares = Math.min(threads + 1, count / MIN_SHARE);
-        if (count < SPREAD_AT || shares < 2 || pool.isShutdown()) {
-            runRange(writes, 0, count);
+        int helpers = Math.min(threads, count / MIN_SHARE - 1);
+        if (count < SPREAD_AT || helpers < 1 || pool.isShutdown()) {
+            runInline(writes);
             return;
         }
-        CountDownLatch others = new CountDownLatch(shares - 1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        for (int share = 1; share < shares; share++) {
-            int from = (int) ((long) count * share / shares);
-            int to = (int) ((long) count * (share + 1) / shares);
-            Runnable part = () -> {
-                try {
-                    runRange(writes, from, to);
-                } catch (Throwable t) {
-                    failure.compareAndSet(null, t);
-                } finally {
-                    others.countDown();
-                }
-            };
+        Shared shared = new Shared(writes, count);
+        for (int i = 0; i < helpers; i++) {
             try {
-                pool.execute(part);
+                pool.execute(shared::claimAndRun);
             } catch (RejectedExecutionException closing) {
-                part.run();
+                break; // closing: this thread claims what the helpers would have
             }
         }
-        try {
-            runRange(writes, 0, (int) ((long) count / shares));
-        } catch (Throwable t) {
-            failure.compareAndSet(null, t);
-        }
-        awaitUninterruptibly(others);
-        Throwable first = failure.get();
-        if (first instanceof RuntimeException e) {
-            throw e;
-        }
-        if (first instanceof Error e) {
-            throw e;
-        }
+        shared.claimAndRun();
+        shared.awaitUninterruptibly();
+        shared.rethrow();
     }
 
-    private static void runRange(List<Runnable> writes, int from, int to) {
+    /** Runs every write on this thread, then throws the first failure. */
+    private static void runInline(List<Runnable> writes) {
         Throwable first = null;
-        for (int i = from; i < to; i++) {
+        for (Runnable write : writes) {
             try {
-                writes.get(i).run();
+                write.run();
             } catch (RuntimeException | Error e) {
                 if (first == null) {
                     first = e;
@@ -138,22 +120,69 @@ public final class Writers implements AutoCloseable {
         }
     }
 
-    /**
-     * The writes only start network writes, which never block, so the wait is short; an interrupt (a task being
-     * stopped) does not cut it short, so that no share is still running when the batch is over, and is kept.
-     */
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
+    /** One batch's writes, claimed {@link #CHUNK} at a time by the threads that run them. */
+    private static final class Shared {
+        private final List<Runnable> writes;
+        private final int count;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger unfinished;
+        private final CountDownLatch finished = new CountDownLatch(1);
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+
+        Shared(List<Runnable> writes, int count) {
+            this.writes = writes;
+            this.count = count;
+            this.unfinished = new AtomicInteger(count);
+        }
+
+        /**
+         * Claims and runs writes until none is left. A thread that comes after the last claim touches nothing: the
+         * list may already be reused by then.
+         */
+        void claimAndRun() {
+            int from;
+            while ((from = next.getAndAdd(CHUNK)) < count) {
+                int to = Math.min(count, from + CHUNK);
+                for (int i = from; i < to; i++) {
+                    try {
+                        writes.get(i).run();
+                    } catch (RuntimeException | Error e) {
+                        failure.compareAndSet(null, e);
+                    }
+                }
+                if (unfinished.addAndGet(from - to) == 0) {
+                    finished.countDown();
+                }
             }
         }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+
+        void rethrow() {
+            Throwable first = failure.get();
+            if (first instanceof RuntimeException e) {
+                throw e;
+            }
+            if (first instanceof Error e) {
+                throw e;
+            }
+        }
+
+        /**
+         * The writes only start network writes, which never block, so the wait is short; an interrupt (a task being
+         * stopped) does not cut it short, so that no write of the batch is still running when it is over, and is kept.
+         */
+        void awaitUninterruptibly() {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    finished.await();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

@@ -53,6 +53,40 @@ class WritersTest {
     }
 
     @Test
+    void aBatchDoesNotWaitForAWriteThreadThatIsBusyAndRunsItsWritesItself() throws Exception {
+        writers = new Writers("test-writer", 1);
+        // a first batch, on another thread, keeps the only write thread busy until released
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch writerBusy = new CountDownLatch(1);
+        List<Runnable> blocking = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            blocking.add(() -> {
+                if (Thread.currentThread().getName().startsWith("test-writer-")) {
+                    writerBusy.countDown();
+                }
+                await(release);
+            });
+        }
+        Thread first = new Thread(() -> writers.runAll(blocking), "first-publisher");
+        first.start();
+        try {
+            assertThat(writerBusy.await(10, TimeUnit.SECONDS)).isTrue();
+            Set<String> threads = ConcurrentHashMap.newKeySet();
+            List<Runnable> writes = namingTheirThreads(200, threads);
+            Thread second = new Thread(() -> writers.runAll(writes), "second-publisher");
+            second.start();
+            second.join(10_000);
+            // with the write thread taken, the second batch ran all of its writes itself, and did not wait for it
+            assertThat(second.isAlive()).isFalse();
+            assertThat(threads).containsExactly("second-publisher");
+        } finally {
+            release.countDown();
+            first.join(10_000);
+        }
+        assertThat(first.isAlive()).isFalse();
+    }
+
+    @Test
     void aNarrowBatchStaysOnThePublishingThread() {
         writers = new Writers("test-writer", 2);
         Set<String> threads = ConcurrentHashMap.newKeySet();
@@ -70,7 +104,8 @@ class WritersTest {
         assertThat(threads).containsExactly(Thread.currentThread().getName());
 
         writers.resize(1);
-        writers.runAll(writes);
+        threads.clear();
+        writers.runAll(meetingOn(2, 200, threads));
         assertThat(threads).hasSize(2);
     }
 
@@ -124,6 +159,24 @@ class WritersTest {
         List<Runnable> writes = new ArrayList<>();
         for (int i = 0; i < count; i++) {
             writes.add(() -> threads.add(Thread.currentThread().getName()));
+        }
+        return writes;
+    }
+
+    /**
+     * {@code count} writes that add the name of the thread they run on to {@code threads}; the first write on each
+     * thread waits until {@code parties} threads have started, so that they pass only if that many run them at once.
+     */
+    private static List<Runnable> meetingOn(int parties, int count, Set<String> threads) {
+        CountDownLatch allStarted = new CountDownLatch(parties);
+        List<Runnable> writes = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            writes.add(() -> {
+                if (threads.add(Thread.currentThread().getName())) {
+                    allStarted.countDown();
+                    await(allStarted);
+                }
+            });
         }
         return writes;
     }
