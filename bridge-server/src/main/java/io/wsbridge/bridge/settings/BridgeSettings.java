@@ -92,10 +92,10 @@ public record BridgeSettings(
     public static final Duration DEFAULT_SERIES_RETENTION = Duration.ofMinutes(5);
     public static final Duration DEFAULT_GROUP_RETENTION = Duration.ofMinutes(5);
     /**
-     * None: every write on the publishing thread. On the 2-core benchmark machine, shared with the broker and the
-     * load, one write thread made the fan-out's tail longer (BENCHMARKS.md); a worker with cores to spare may want some.
+     * One: at 18,000 subscribers on the 2-core benchmark machine it kept the publisher from falling seconds behind, as
+     * it did in some runs without (BENCHMARKS.md); batches to fewer than 32 subscribers never use it.
      */
-    public static final int DEFAULT_WRITE_THREADS = 0;
+    public static final int DEFAULT_WRITE_THREADS = 1;
 
     /**
      * The operations listener: plain HTTP with {@code /metrics} and the detailed {@code /healthz} and {@code /readyz},

@@ -225,11 +225,10 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                 Importance.LOW, "Threads of the worker's WebSocket server that share the socket writes of a wide "
                         + "fan-out with the publishing task: when a poll's events go to " + Writers.SPREAD_AT
                         + " or more subscribers, each subscriber's write (a system call of its own) runs on one of "
-                        + "them or on the task's thread, and the task goes on once all have started. 0 keeps every "
-                        + "write on the task's thread. For a worker with cores to spare and tens of thousands of "
-                        + "subscribers; on 2 cores shared with other processes one write thread made the latency "
-                        + "tail longer. Shared by the tasks of every connector with the same websocket.port on a "
-                        + "worker.",
+                        + "them or on the task's thread, whichever comes first, and the task goes on once all have "
+                        + "started. 0 keeps every write on the task's thread. More than 1 only helps a worker with "
+                        + "cores to spare and tens of thousands of subscribers. Shared by the tasks of every "
+                        + "connector with the same websocket.port on a worker.",
                 GROUP_EVENTS, ++order, Width.SHORT, "Write threads for a wide fan-out");
     }
 
