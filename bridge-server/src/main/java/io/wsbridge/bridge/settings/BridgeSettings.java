@@ -92,8 +92,8 @@ public record BridgeSettings(
     public static final Duration DEFAULT_SERIES_RETENTION = Duration.ofMinutes(5);
     public static final Duration DEFAULT_GROUP_RETENTION = Duration.ofMinutes(5);
     /**
-     * One: at 18,000 subscribers on the 2-core benchmark machine it kept the publisher from falling seconds behind, as
-     * it did in some runs without (BENCHMARKS.md); batches to fewer than 32 subscribers never use it.
+     * One: at 18,000 subscribers on the 2-core benchmark machine the worst tail with it was far shorter than the
+     * worst without, at the same CPU (BENCHMARKS.md); batches to fewer than 32 subscribers never use it.
      */
     public static final int DEFAULT_WRITE_THREADS = 1;
 
