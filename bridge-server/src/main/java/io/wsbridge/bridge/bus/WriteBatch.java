@@ -71,9 +71,7 @@ public final class WriteBatch {
     private void flush() {
         try {
             if (writers == null) {
-                for (Runnable flush : flushes) {
-                    flush.run();
-                }
+                Writers.runInline(flushes);
             } else {
                 writers.runAll(flushes);
             }

@@ -1,14 +1,15 @@
 package io.wsbridge.bridge.bus;
 
+import io.wsbridge.bridge.util.DaemonThreads;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Threads that share the socket writes of a wide fan-out with the publishing thread. When one batch of events goes to
@@ -26,33 +27,37 @@ public final class Writers implements AutoCloseable {
 
     /** Writes in one batch from which they are split among the threads. */
     public static final int SPREAD_AT = 32;
-    /** Writes per thread woken at least: a share smaller than this is not worth a wake-up. */
+    /** Writes per write thread woken: fewer are not worth a wake-up (the publishing thread counts as one). */
     static final int MIN_SHARE = SPREAD_AT / 2;
     /** Writes a thread claims at a time. */
     static final int CHUNK = 8;
+    /** The most threads a bridge may have for writing. */
+    public static final int MAX_THREADS = 64;
 
     private final ThreadPoolExecutor pool;
+    private final LongAdder writesOnThreads = new LongAdder();
     private volatile int threads;
 
     /** @param threads threads besides the publishing ones, 0 to keep every write on the publishing thread */
     public Writers(String name, int threads) {
         check(threads);
-        AtomicInteger count = new AtomicInteger();
-        ThreadFactory factory = task -> {
-            Thread thread = new Thread(task, name + "-" + count.incrementAndGet());
-            thread.setDaemon(true);
-            return thread;
-        };
         int size = Math.max(1, threads);
-        this.pool = new ThreadPoolExecutor(size, size, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), factory);
+        this.pool = new ThreadPoolExecutor(size, size, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+                DaemonThreads.numbered(name));
         pool.allowCoreThreadTimeOut(true); // idle writers go away; a quiet bridge keeps no thread for them
         this.threads = threads;
     }
 
     private static void check(int threads) {
-        if (threads < 0 || threads > 64) {
-            throw new IllegalArgumentException("write threads must be between 0 and 64, was " + threads);
+        if (threads < 0 || threads > MAX_THREADS) {
+            throw new IllegalArgumentException("write threads must be between 0 and " + MAX_THREADS + ", was "
+                    + threads);
         }
+    }
+
+    /** Writes run so far on these threads rather than on a publishing thread. */
+    public long writesOnThreads() {
+        return writesOnThreads.sum();
     }
 
     /** Threads besides the publishing ones. */
@@ -90,18 +95,18 @@ public final class Writers implements AutoCloseable {
         Shared shared = new Shared(writes, count);
         for (int i = 0; i < helpers; i++) {
             try {
-                pool.execute(shared::claimAndRun);
+                pool.execute(() -> shared.claimAndRun(writesOnThreads));
             } catch (RejectedExecutionException closing) {
                 break; // closing: this thread claims what the helpers would have
             }
         }
-        shared.claimAndRun();
+        shared.claimAndRun(null);
         shared.awaitUninterruptibly();
-        shared.rethrow();
+        rethrow(shared.failure.get());
     }
 
-    /** Runs every write on this thread, then throws the first failure. */
-    private static void runInline(List<Runnable> writes) {
+    /** Runs every write on this thread, then throws the first failure (a batch without write threads). */
+    static void runInline(List<Runnable> writes) {
         Throwable first = null;
         for (Runnable write : writes) {
             try {
@@ -112,10 +117,15 @@ public final class Writers implements AutoCloseable {
                 }
             }
         }
-        if (first instanceof RuntimeException e) {
+        rethrow(first);
+    }
+
+    /** Throws {@code failure}, a {@code RuntimeException} or an {@code Error}, if there is one. */
+    private static void rethrow(Throwable failure) {
+        if (failure instanceof RuntimeException e) {
             throw e;
         }
-        if (first instanceof Error e) {
+        if (failure instanceof Error e) {
             throw e;
         }
     }
@@ -136,10 +146,10 @@ public final class Writers implements AutoCloseable {
         }
 
         /**
-         * Claims and runs writes until none is left. A thread that comes after the last claim touches nothing: the
-         * list may already be reused by then.
+         * Claims and runs writes until none is left, counting them in {@code tally} if there is one, before the batch
+         * can end. A thread that comes after the last claim touches nothing: the list may already be reused by then.
          */
-        void claimAndRun() {
+        void claimAndRun(LongAdder tally) {
             int from;
             while ((from = next.getAndAdd(CHUNK)) < count) {
                 int to = Math.min(count, from + CHUNK);
@@ -150,19 +160,12 @@ public final class Writers implements AutoCloseable {
                         failure.compareAndSet(null, e);
                     }
                 }
+                if (tally != null) {
+                    tally.add(to - from);
+                }
                 if (unfinished.addAndGet(from - to) == 0) {
                     finished.countDown();
                 }
-            }
-        }
-
-        void rethrow() {
-            Throwable first = failure.get();
-            if (first instanceof RuntimeException e) {
-                throw e;
-            }
-            if (first instanceof Error e) {
-                throw e;
             }
         }
 
@@ -186,7 +189,7 @@ public final class Writers implements AutoCloseable {
         }
     }
 
-    /** Stops the threads once the shares they were given have run. */
+    /** Stops the threads once the writes they claimed have run; later batches run on their publishing thread. */
     @Override
     public void close() {
         pool.shutdown();

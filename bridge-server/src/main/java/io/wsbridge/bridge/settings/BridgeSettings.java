@@ -1,6 +1,7 @@
 package io.wsbridge.bridge.settings;
 
 import io.wsbridge.bridge.auth.IdentityProvider;
+import io.wsbridge.bridge.bus.Writers;
 import io.wsbridge.bridge.session.OverflowPolicy;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -200,8 +201,9 @@ public record BridgeSettings(
         if (groupRetention.isNegative()) {
             throw new IllegalArgumentException("groupRetention must not be negative, was " + groupRetention);
         }
-        if (writeThreads < 0 || writeThreads > 64) {
-            throw new IllegalArgumentException("writeThreads must be between 0 and 64, was " + writeThreads);
+        if (writeThreads < 0 || writeThreads > Writers.MAX_THREADS) {
+            throw new IllegalArgumentException("writeThreads must be between 0 and " + Writers.MAX_THREADS + ", was "
+                    + writeThreads);
         }
     }
 

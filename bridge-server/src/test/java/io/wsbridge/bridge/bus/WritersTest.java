@@ -50,6 +50,7 @@ class WritersTest {
         assertThat(ran).hasValue(count);
         assertThat(threads).hasSize(3).contains(Thread.currentThread().getName())
                 .anyMatch(name -> name.startsWith("test-writer-"));
+        assertThat(writers.writesOnThreads()).isPositive().isLessThan(count);
     }
 
     @Test
@@ -93,6 +94,7 @@ class WritersTest {
         List<Runnable> writes = namingTheirThreads(Writers.SPREAD_AT - 1, threads);
         writers.runAll(writes);
         assertThat(threads).containsExactly(Thread.currentThread().getName());
+        assertThat(writers.writesOnThreads()).isZero();
     }
 
     @Test

@@ -94,6 +94,7 @@ class WriteBatchTest {
                 assertThat(client.take(15, WAIT)).isEqualTo(numbered(0, 15));
             }
             assertThat(writerThreads()).as("the write threads took part").isNotEmpty();
+            assertThat(bridge.writers().writesOnThreads()).as("this bridge's write threads wrote").isPositive();
         } finally {
             clients.forEach(TestClient::close);
         }

@@ -221,7 +221,7 @@ public final class WebSocketSinkConfig extends AbstractConfig {
                         + "flight; commits wait for them. false does all of it on Connect's task thread, one poll "
                         + "after the other.",
                 GROUP_EVENTS, ++order, Width.SHORT, "Publish on a thread of the task's own");
-        def.define(WRITE_THREADS, Type.INT, BridgeSettings.DEFAULT_WRITE_THREADS, Range.between(0, 64),
+        def.define(WRITE_THREADS, Type.INT, BridgeSettings.DEFAULT_WRITE_THREADS, Range.between(0, Writers.MAX_THREADS),
                 Importance.LOW, "Threads of the worker's WebSocket server that share the socket writes of a wide "
                         + "fan-out with the publishing task: when a poll's events go to " + Writers.SPREAD_AT
                         + " or more subscribers, each subscriber's write (a system call of its own) runs on one of "

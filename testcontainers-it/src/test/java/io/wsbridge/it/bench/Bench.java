@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
@@ -115,7 +114,7 @@ public final class Bench {
     }
 
     /** A JMX connection to the worker, for its threads' CPU times. */
-    JmxAccess workerJmx() throws IOException {
+    JmxAccess workerJmx() {
         return JmxAccess.connect(HOST, jmxPort);
     }
 
@@ -363,7 +362,7 @@ public final class Bench {
         String name = "bench-null-" + (++connectorSerial);
         Map<String, String> config = sinkConfig("io.wsbridge.bench.nullsink.NullSinkConnector", topic);
         config.put("bench.records", String.valueOf(events)); // it times itself too: nullSinkOwnClock
-        try (JmxAccess jmx = JmxAccess.connect(HOST, jmxPort)) {
+        try (JmxAccess jmx = workerJmx()) {
             worker.rest().createConnector(name, config);
             try {
                 javax.management.ObjectName metrics = new javax.management.ObjectName(
@@ -442,7 +441,7 @@ public final class Bench {
             }
             awaitOpened(load, clients, Duration.ofSeconds(60));
             String name = createConnector("tp", topic(app), overrides);
-            try (JmxAccess jmx = JmxAccess.connect(HOST, jmxPort)) {
+            try (JmxAccess jmx = workerJmx()) {
                 Rate rate = measure("wsbridge, " + label, load, expected, workerPid, new TaskThreadCpu(jmx, name));
                 rate.closed = load.closedByServer();
                 if (frameBytes == 0) {
@@ -1215,9 +1214,8 @@ public final class Bench {
         private long id = -1;
         private long publisherId = -1;
 
-        TaskThreadCpu(JmxAccess jmx, String connector) throws IOException {
-            this.threads = ManagementFactory.newPlatformMXBeanProxy(jmx.server(),
-                    ManagementFactory.THREAD_MXBEAN_NAME, ThreadMXBean.class);
+        TaskThreadCpu(JmxAccess jmx, String connector) {
+            this.threads = jmx.threads();
             this.threadName = "task-thread-" + connector + "-0";
         }
 
@@ -1247,42 +1245,58 @@ public final class Bench {
 
     /**
      * The CPU time of a worker's threads by what they do, read over JMX: the tasks' publisher threads
-     * ({@code ...-publisher}) and the bridge's write threads ({@code wsbridge-<port>-writer-<n>}).
+     * ({@code ...-publisher}) and the bridge's write threads ({@code wsbridge-<port>-writer-<n>}), from a
+     * {@link #mark} on.
      */
     static final class WorkerThreadsCpu {
-        private final ThreadMXBean threads;
+        private static final int PUBLISHERS = 0;
+        private static final int WRITERS = 1;
 
-        WorkerThreadsCpu(JmxAccess jmx) throws IOException {
-            this.threads = ManagementFactory.newPlatformMXBeanProxy(jmx.server(),
-                    ManagementFactory.THREAD_MXBEAN_NAME, ThreadMXBean.class);
+        private final ThreadMXBean threads;
+        private List<Map<Long, Long>> marked;
+
+        WorkerThreadsCpu(JmxAccess jmx) {
+            this.threads = jmx.threads();
         }
 
-        /** CPU nanoseconds so far, by thread id, of the publisher threads [0] and the write threads [1]. */
-        List<Map<Long, Long>> read() {
+        /** Counts from now. */
+        void mark() {
+            marked = read();
+        }
+
+        /**
+         * The cores used since the mark over {@code seconds}: the publisher threads' [0] and the write threads' [1].
+         * A thread started since counts whole; one that ended since does not count.
+         */
+        double[] coresSinceMark(double seconds) {
+            List<Map<Long, Long>> now = read();
+            double[] cores = new double[2];
+            for (int kind : new int[] {PUBLISHERS, WRITERS}) {
+                long nanos = 0;
+                for (Map.Entry<Long, Long> thread : now.get(kind).entrySet()) {
+                    nanos += thread.getValue() - marked.get(kind).getOrDefault(thread.getKey(), 0L);
+                }
+                cores[kind] = nanos / 1e9 / seconds;
+            }
+            return cores;
+        }
+
+        /** CPU nanoseconds so far, by thread id, of the publisher threads and of the write threads. */
+        private List<Map<Long, Long>> read() {
             List<Map<Long, Long>> kinds = List.of(new HashMap<>(), new HashMap<>());
             for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
                 if (info == null) {
                     continue;
                 }
                 String name = info.getThreadName();
-                int kind = name.endsWith("-publisher") ? 0 : name.matches("wsbridge-\\d+-writer-\\d+") ? 1 : -1;
-                if (kind >= 0) {
-                    long cpu = threads.getThreadCpuTime(info.getThreadId());
-                    if (cpu >= 0) {
-                        kinds.get(kind).put(info.getThreadId(), cpu);
-                    }
+                int kind = name.endsWith("-publisher") ? PUBLISHERS
+                        : name.matches("wsbridge-\\d+-writer-\\d+") ? WRITERS : -1;
+                long cpu = kind < 0 ? -1 : threads.getThreadCpuTime(info.getThreadId());
+                if (cpu >= 0) {
+                    kinds.get(kind).put(info.getThreadId(), cpu);
                 }
             }
             return kinds;
-        }
-
-        /** CPU seconds between two readings, of threads alive at the second (a thread born between counts whole). */
-        static double seconds(Map<Long, Long> before, Map<Long, Long> after) {
-            long nanos = 0;
-            for (Map.Entry<Long, Long> thread : after.entrySet()) {
-                nanos += thread.getValue() - before.getOrDefault(thread.getKey(), 0L);
-            }
-            return nanos / 1e9;
         }
     }
 

@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -106,7 +104,6 @@ final class Fanout {
             long beforeProbe = probe.received();
             long[] boundary = new long[4]; // events sent, worker CPU ticks, nanoTime and wall clock when recording started
             Bench.WorkerThreadsCpu threadsCpu = new Bench.WorkerThreadsCpu(jmx);
-            List<List<Map<Long, Long>>> threadsAtStart = new ArrayList<>();
             long first = seq;
             long sentAll = Bench.pace(producer, rate, options.fanoutWarmupSeconds + options.fanoutSeconds,
                     options.fanoutWarmupSeconds, n -> record(first + n), sentSoFar -> {
@@ -116,15 +113,13 @@ final class Fanout {
                         boundary[1] = Bench.cpuTicks(pid);
                         boundary[2] = System.nanoTime();
                         boundary[3] = System.currentTimeMillis();
-                        threadsAtStart.add(threadsCpu.read());
+                        threadsCpu.mark();
                     });
             double recordedSeconds = (System.nanoTime() - boundary[2]) / 1e9;
             result.cpuSecondsPerSecond = (Bench.cpuTicks(pid) - boundary[1]) / Bench.TICKS / recordedSeconds;
-            List<Map<Long, Long>> threadsAtEnd = threadsCpu.read();
-            result.publisherCores = Bench.WorkerThreadsCpu.seconds(threadsAtStart.get(0).get(0), threadsAtEnd.get(0))
-                    / recordedSeconds;
-            result.writerCores = Bench.WorkerThreadsCpu.seconds(threadsAtStart.get(0).get(1), threadsAtEnd.get(1))
-                    / recordedSeconds;
+            double[] threadCores = threadsCpu.coresSinceMark(recordedSeconds);
+            result.publisherCores = threadCores[0];
+            result.writerCores = threadCores[1];
             result.sent = sentAll;
             result.expected = sentAll * options.fanoutPerChannel;
             long wait = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);

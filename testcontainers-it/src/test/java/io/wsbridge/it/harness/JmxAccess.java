@@ -2,6 +2,8 @@ package io.wsbridge.it.harness;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -68,6 +70,16 @@ public final class JmxAccess implements AutoCloseable {
 
     public MBeanServerConnection server() {
         return server;
+    }
+
+    /** The remote JVM's threads: their names and CPU times. */
+    public ThreadMXBean threads() {
+        try {
+            return ManagementFactory.newPlatformMXBeanProxy(server, ManagementFactory.THREAD_MXBEAN_NAME,
+                    ThreadMXBean.class);
+        } catch (IOException e) {
+            throw new UncheckedIOException("no thread MXBean over JMX", e);
+        }
     }
 
     /** The MBeans matching {@code pattern}, e.g. {@code kafka.connect:*}. */
